@@ -1,0 +1,124 @@
+# libtsrelu — plain Makefile. Targets: all (default), check, demo, bench,
+# install, uninstall, clean. See README.md.
+
+VERSION_MAJOR := $(shell sed -n 's/^\#define TSRELU_VERSION_MAJOR \([0-9]*\).*/\1/p' include/tsrelu.h)
+VERSION_MINOR := $(shell sed -n 's/^\#define TSRELU_VERSION_MINOR \([0-9]*\).*/\1/p' include/tsrelu.h)
+VERSION_PATCH := $(shell sed -n 's/^\#define TSRELU_VERSION_PATCH \([0-9]*\).*/\1/p' include/tsrelu.h)
+VERSION := $(VERSION_MAJOR).$(VERSION_MINOR).$(VERSION_PATCH)
+
+PREFIX  ?= /usr/local
+LIBDIR  ?= $(PREFIX)/lib
+INCDIR  ?= $(PREFIX)/include
+PCDIR   ?= $(LIBDIR)/pkgconfig
+DESTDIR ?=
+
+CC      ?= cc
+PYTHON  ?= /usr/bin/python3
+PKG_CONFIG ?= pkg-config
+
+# CBLAS: the first of openblas, cblas, blas known to pkg-config; override with
+# BLAS_PC=name or BLAS_CFLAGS=... BLAS_LIBS=...
+BLAS_PC ?= $(shell for p in openblas cblas blas; do $(PKG_CONFIG) --exists $$p 2>/dev/null && { echo $$p; break; }; done)
+BLAS_CFLAGS ?= $(if $(BLAS_PC),$(shell $(PKG_CONFIG) --cflags $(BLAS_PC)))
+BLAS_LIBS   ?= $(if $(BLAS_PC),$(shell $(PKG_CONFIG) --libs $(BLAS_PC)),-lblas)
+CHECK_CFLAGS ?= $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
+CHECK_LIBS   ?= $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
+
+WARN    := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+CFLAGS  ?= -O2 -g
+# No FMA contraction: results must not depend on what the compiler fuses.
+BASEFLAGS := -std=c11 -ffp-contract=off $(WARN)
+LIB_CFLAGS := $(BASEFLAGS) -fPIC -fvisibility=hidden -Iinclude $(BLAS_CFLAGS)
+LIB_LIBS := $(BLAS_LIBS) -lquadmath -lm -pthread
+
+ifeq ($(SANITIZE),1)
+  CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+  LDFLAGS += -fsanitize=address,undefined
+endif
+
+SRCS := $(wildcard src/*.c)
+OBJS := $(SRCS:src/%.c=build/%.o)
+SONAME := libtsrelu.so.$(VERSION_MAJOR)
+SHLIB  := lib/libtsrelu.so.$(VERSION)
+STLIB  := lib/libtsrelu.a
+
+TEST_SRCS := $(wildcard tests/check_*.c)
+EXAMPLE_SRCS := $(wildcard examples/*.c)
+EXAMPLES := $(EXAMPLE_SRCS:examples/%.c=build/examples/%)
+
+.PHONY: all check demo bench install uninstall clean deps deps-check deps-demo \
+        test-c test-examples
+
+all: $(SHLIB) lib/$(SONAME) lib/libtsrelu.so $(STLIB) pkgconfig/libtsrelu.pc
+
+build/%.o: src/%.c src/internal.h include/tsrelu.h | build
+	$(CC) $(CFLAGS) $(LIB_CFLAGS) -c $< -o $@
+
+build build/examples lib:
+	mkdir -p $@
+
+$(SHLIB): $(OBJS) src/libtsrelu.map | lib
+	$(CC) $(CFLAGS) $(LDFLAGS) -shared -Wl,-soname,$(SONAME) -Wl,--version-script=src/libtsrelu.map \
+	  -Wl,--no-undefined -o $@ $(OBJS) $(LIB_LIBS)
+
+lib/$(SONAME): $(SHLIB)
+	ln -sf $(notdir $(SHLIB)) $@
+
+lib/libtsrelu.so: lib/$(SONAME)
+	ln -sf $(SONAME) $@
+
+$(STLIB): $(OBJS) | lib
+	rm -f $@
+	ar rcs $@ $(OBJS)
+
+pkgconfig/libtsrelu.pc: pkgconfig/libtsrelu.pc.in include/tsrelu.h Makefile
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' -e 's|@INCDIR@|$(INCDIR)|g' \
+	    -e 's|@VERSION@|$(VERSION)|g' -e 's|@BLAS_PC@|$(BLAS_PC)|g' $< > $@
+
+# ---------------------------------------------------------------- tests
+build/run_checks: tests/test_main.c tests/suites.h $(TEST_SRCS) $(STLIB)
+	$(CC) $(CFLAGS) $(LDFLAGS) $(BASEFLAGS) -Wno-missing-prototypes -Iinclude -Isrc $(CHECK_CFLAGS) \
+	  -o $@ tests/test_main.c $(TEST_SRCS) $(STLIB) $(CHECK_LIBS) $(LIB_LIBS)
+
+build/examples/%: examples/%.c $(SHLIB) lib/libtsrelu.so | build/examples
+	$(CC) $(CFLAGS) $(LDFLAGS) $(BASEFLAGS) -Iinclude -o $@ $< -Llib -ltsrelu -Wl,-rpath,'$$ORIGIN/../../lib' -lm
+
+deps-check:
+	@sh scripts/deps.sh check
+
+deps-demo:
+	@sh scripts/deps.sh demo
+
+test-c: build/run_checks
+	TSRELU_TEST_DATA=tests/reference ./build/run_checks
+
+test-examples: $(EXAMPLES)
+	@for e in $(EXAMPLES); do echo "== $$e --quick"; $$e --quick > /dev/null || exit 1; done
+
+check: deps-check
+	$(MAKE) all
+	$(MAKE) test-c
+	$(MAKE) test-examples
+	sh tests/test_symbols.sh
+
+demo: deps-demo
+	$(MAKE) all build/examples/paper_demo
+	./build/examples/paper_demo --out demo-output
+
+# ---------------------------------------------------------------- install
+install: all
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR) $(DESTDIR)$(PCDIR)
+	install -m 644 include/tsrelu.h $(DESTDIR)$(INCDIR)/tsrelu.h
+	install -m 755 $(SHLIB) $(DESTDIR)$(LIBDIR)/
+	ln -sf $(notdir $(SHLIB)) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libtsrelu.so
+	install -m 644 $(STLIB) $(DESTDIR)$(LIBDIR)/
+	install -m 644 pkgconfig/libtsrelu.pc $(DESTDIR)$(PCDIR)/libtsrelu.pc
+
+uninstall:
+	rm -f $(DESTDIR)$(INCDIR)/tsrelu.h $(DESTDIR)$(LIBDIR)/$(notdir $(SHLIB)) \
+	      $(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/libtsrelu.so \
+	      $(DESTDIR)$(LIBDIR)/libtsrelu.a $(DESTDIR)$(PCDIR)/libtsrelu.pc
+
+clean:
+	rm -rf build lib/libtsrelu.* pkgconfig/libtsrelu.pc demo-output

@@ -1,0 +1,353 @@
+/*
+ * libtsrelu — exact population gradient descent for two-layer ReLU
+ * teacher-student networks with Gaussian input.
+ *
+ * Copyright (c) 2026 the libtsrelu authors. MIT licence (see LICENSE).
+ *
+ * This is the one public header. It is C99 and includes only <stddef.h> and
+ * <stdint.h>. Everything declared here is part of the stable 1.x ABI.
+ *
+ * Model.  Student f(x) = sum_i a_i relu(w_i . x), i = 0..m-1, w_i in R^d.
+ *         Teacher f*(x) = sum_j b_j relu(v_j . x), j = 0..k-1.
+ *         x ~ N(0, I_d).  Loss L(W, a) = 1/2 E[(f(x) - f*(x))^2].
+ * Every expectation is evaluated in closed form (arc-cosine kernel).
+ *
+ * Memory layout.  Matrices are row-major and neuron-major: the weight c of
+ * student neuron i is W[i*d + c]; teacher neuron j is V[j*d + c]. (A Julia or
+ * Fortran d x m column-major array has exactly this memory.)
+ *
+ * Conventions.
+ *  - Every fallible function returns tsrelu_status: 0 = TSRELU_OK, positive =
+ *    a non-error outcome (TSRELU_STOPPED, TSRELU_CONVERGED), negative = error.
+ *    On error, tsrelu_last_error() gives a detailed message for this thread.
+ *  - Inputs are copied; handles never alias caller memory.
+ *  - Output buffers come with their length in doubles, which must equal the
+ *    documented size exactly (TSRELU_ELENGTH otherwise).
+ *  - _free(NULL) is a no-op. Handles may be freed in any order.
+ *  - Functions taking const handles are safe to call concurrently.
+ *  - The library never prints, aborts or exits.
+ *  - A zero student neuron (w_i = 0) contributes nothing: relu'(0) = 0, so
+ *    its gradient row and d L / d a_i are 0, and gradient descent leaves it
+ *    at 0.  A zero teacher neuron is rejected (TSRELU_EINVAL).
+ */
+#ifndef TSRELU_H
+#define TSRELU_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ======================================================================
+ * Version
+ * ====================================================================== */
+
+#define TSRELU_VERSION_MAJOR 1
+#define TSRELU_VERSION_MINOR 0
+#define TSRELU_VERSION_PATCH 0
+#define TSRELU_VERSION_NUMBER \
+    (TSRELU_VERSION_MAJOR * 10000 + TSRELU_VERSION_MINOR * 100 + TSRELU_VERSION_PATCH)
+#define TSRELU_VERSION_STRING "1.0.0"
+
+#if defined(__GNUC__) && __GNUC__ >= 4
+#  define TSRELU_API __attribute__((visibility("default")))
+#  define TSRELU_NODISCARD __attribute__((warn_unused_result))
+#else
+#  define TSRELU_API
+#  define TSRELU_NODISCARD
+#endif
+
+/*! tsrelu_version_number() :
+ *  @return : the runtime library version, MAJOR*10000 + MINOR*100 + PATCH. */
+TSRELU_API unsigned tsrelu_version_number(void);
+
+/*! tsrelu_version_string() :
+ *  @return : the runtime library version as static text, e.g. "1.0.0". */
+TSRELU_API const char *tsrelu_version_string(void);
+
+/* ======================================================================
+ * Status codes (append-only; numbers are never reused)
+ * ====================================================================== */
+
+typedef int tsrelu_status;
+
+#define TSRELU_OK          0   /* success */
+#define TSRELU_STOPPED     1   /* a callback returned non-zero; run stopped */
+#define TSRELU_CONVERGED   2   /* a stopping tolerance was met */
+#define TSRELU_EINVAL     (-1) /* invalid argument: NULL, zero size, bad value */
+#define TSRELU_ENOMEM     (-2) /* out of memory, or a size overflows size_t */
+#define TSRELU_EDIM       (-3) /* teacher and student dimensions disagree */
+#define TSRELU_ENONFINITE (-4) /* an input contains NaN or Inf */
+#define TSRELU_EDIVERGED  (-5) /* a GD step produced a non-finite value */
+#define TSRELU_ELENGTH    (-6) /* a buffer length does not match the size */
+
+/*! tsrelu_status_string() :
+ *  @return : static English text describing status `s` (never NULL). */
+TSRELU_API const char *tsrelu_status_string(tsrelu_status s);
+
+/*! tsrelu_status_name() :
+ *  @return : the macro name of status `s` as static text, e.g.
+ *            "TSRELU_EINVAL"; "TSRELU_UNKNOWN" for an unknown code. */
+TSRELU_API const char *tsrelu_status_name(tsrelu_status s);
+
+/*! tsrelu_last_error() :
+ *  @return : the detailed message of the latest failure on the calling
+ *            thread (naming the offending argument, index or value), or ""
+ *            if none. Thread-local; valid until the next failing call on
+ *            this thread. Successful calls do not clear it. */
+TSRELU_API const char *tsrelu_last_error(void);
+
+/* ======================================================================
+ * Teacher network (fixed target)
+ * ====================================================================== */
+
+typedef struct tsrelu_teacher tsrelu_teacher;
+
+/*! tsrelu_teacher_create() :
+ *  Build a teacher with k neurons in dimension d from V (k*d doubles,
+ *  row-major) and output weights b (k doubles; NULL means all 1).
+ *  Every v_j must be non-zero and finite.
+ *  @return : TSRELU_OK; TSRELU_EINVAL (NULL pointer, k or d zero, zero
+ *            neuron), TSRELU_ENONFINITE, TSRELU_ENOMEM. */
+TSRELU_API TSRELU_NODISCARD tsrelu_status
+tsrelu_teacher_create(size_t k, size_t d, const double *V, const double *b,
+                      tsrelu_teacher **out);
+
+/*! tsrelu_teacher_create_orthogonal() :
+ *  k random orthonormal directions in R^d, each scaled to length `norm`,
+ *  with b_j = 1 (the paper's setting). Directions come from the library's
+ *  own seeded generator and are the same on every platform for one seed.
+ *  @return : TSRELU_OK; TSRELU_EINVAL (k > d, k or d zero, norm <= 0 or not
+ *            finite, NULL out), TSRELU_ENOMEM. */
+TSRELU_API TSRELU_NODISCARD tsrelu_status
+tsrelu_teacher_create_orthogonal(size_t k, size_t d, double norm, uint64_t seed,
+                                 tsrelu_teacher **out);
+
+/*! tsrelu_teacher_free() : release a teacher; NULL is a no-op. */
+TSRELU_API void tsrelu_teacher_free(tsrelu_teacher *t);
+
+/*! tsrelu_teacher_width() : @return k, or 0 if t is NULL. */
+TSRELU_API size_t tsrelu_teacher_width(const tsrelu_teacher *t);
+
+/*! tsrelu_teacher_dim() : @return d, or 0 if t is NULL. */
+TSRELU_API size_t tsrelu_teacher_dim(const tsrelu_teacher *t);
+
+/*! tsrelu_teacher_weights() : copy V into `V` (len must be k*d). */
+TSRELU_API TSRELU_NODISCARD tsrelu_status
+tsrelu_teacher_weights(const tsrelu_teacher *t, double *V, size_t len);
+
+/*! tsrelu_teacher_output_weights() : copy b into `b` (len must be k). */
+TSRELU_API TSRELU_NODISCARD tsrelu_status
+tsrelu_teacher_output_weights(const tsrelu_teacher *t, double *b, size_t len);
+
+/* ======================================================================
+ * Student network (trained)
+ * ====================================================================== */
+
+typedef struct tsrelu_student tsrelu_student;
+
+/*! tsrelu_student_create() :
+ *  Build a student with m neurons in dimension d from W (m*d doubles,
+ *  row-major) and output weights a (m doubles; NULL means all 1).
+ *  Zero rows are allowed (see the header note on zero neurons).
+ *  @return : TSRELU_OK; TSRELU_EINVAL, TSRELU_ENONFINITE, TSRELU_ENOMEM. */
+TSRELU_API TSRELU_NODISCARD tsrelu_status
+tsrelu_student_create(size_t m, size_t d, const double *W, const double *a,
+                      tsrelu_student **out);
+
+/*! tsrelu_student_create_gaussian() :
+ *  w_i ~ N(0, sigma^2 I_d) independently, a_i = 1, from the library's own
+ *  seeded generator (xoshiro256** + polar Gaussian transform, no libm
+ *  transcendental), bit-identical on every IEEE-754 platform for one seed.
+ *  @return : TSRELU_OK; TSRELU_EINVAL (m or d zero, sigma < 0 or not finite,
+ *            NULL out), TSRELU_ENOMEM. */
+TSRELU_API TSRELU_NODISCARD tsrelu_status
+tsrelu_student_create_gaussian(size_t m, size_t d, double sigma, uint64_t seed,
+                               tsrelu_student **out);
+
+/*! tsrelu_student_copy() : an independent deep copy of `s`. */
+TSRELU_API TSRELU_NODISCARD tsrelu_status
+tsrelu_student_copy(const tsrelu_student *s, tsrelu_student **out);
+
+/*! tsrelu_student_free() : release a student; NULL is a no-op. */
+TSRELU_API void tsrelu_student_free(tsrelu_student *s);
+
+/*! tsrelu_student_width() : @return m, or 0 if s is NULL. */
+TSRELU_API size_t tsrelu_student_width(const tsrelu_student *s);
+
+/*! tsrelu_student_dim() : @return d, or 0 if s is NULL. */
+TSRELU_API size_t tsrelu_student_dim(const tsrelu_student *s);
+
+/*! tsrelu_student_weights() : copy W into `W` (len must be m*d). */
+TSRELU_API TSRELU_NODISCARD tsrelu_status
+tsrelu_student_weights(const tsrelu_student *s, double *W, size_t len);
+
+/*! tsrelu_student_set_weights() : replace W from `W` (len must be m*d;
+ *  finite values). On error the student is unchanged. */
+TSRELU_API TSRELU_NODISCARD tsrelu_status
+tsrelu_student_set_weights(tsrelu_student *s, const double *W, size_t len);
+
+/*! tsrelu_student_output_weights() : copy a into `a` (len must be m). */
+TSRELU_API TSRELU_NODISCARD tsrelu_status
+tsrelu_student_output_weights(const tsrelu_student *s, double *a, size_t len);
+
+/*! tsrelu_student_set_output_weights() : replace a (len must be m; finite).
+ *  On error the student is unchanged. */
+TSRELU_API TSRELU_NODISCARD tsrelu_status
+tsrelu_student_set_output_weights(tsrelu_student *s, const double *a, size_t len);
+
+/* ======================================================================
+ * Population loss and gradient (closed form)
+ * ====================================================================== */
+
+/*! tsrelu_loss() :
+ *  L = 1/2 E[(f(x) - f*(x))^2] in double precision, by the split form
+ *  L = 1/4 |sum_n c_n u_n|^2 + 1/(4 pi) sum_{n,n'} c_n c_n' |u_n||u_n'| kappa.
+ *  Absolute error about 1e-16 * (sum_n |c_n||u_n|)^2: below that the value is
+ *  rounding noise; use tsrelu_loss_accurate() for tiny excess risk.
+ *  @return : TSRELU_OK; TSRELU_EINVAL (NULL), TSRELU_EDIM (d differs),
+ *            TSRELU_ENOMEM. */
+TSRELU_API TSRELU_NODISCARD tsrelu_status
+tsrelu_loss(const tsrelu_student *s, const tsrelu_teacher *t, double *loss);
+
+/*! tsrelu_loss_accurate() :
+ *  The same loss evaluated in quadruple precision (113-bit significand) with
+ *  compensated sums, so that it keeps about 8 significant digits down to
+ *  L = 1e-24 * (sum_n |c_n||u_n|)^2. Several hundred times slower than
+ *  tsrelu_loss(); meant for observation time, not every step.
+ *  @return : as tsrelu_loss(). */
+TSRELU_API TSRELU_NODISCARD tsrelu_status
+tsrelu_loss_accurate(const tsrelu_student *s, const tsrelu_teacher *t, double *loss);
+
+/*! tsrelu_gradient() :
+ *  gW (gW_len = m*d) receives dL/dW, row-major; if ga is non-NULL it receives
+ *  dL/da (ga_len = m; ignored when ga is NULL).
+ *  @return : TSRELU_OK; TSRELU_EINVAL, TSRELU_EDIM, TSRELU_ELENGTH,
+ *            TSRELU_ENOMEM. */
+TSRELU_API TSRELU_NODISCARD tsrelu_status
+tsrelu_gradient(const tsrelu_student *s, const tsrelu_teacher *t,
+                double *gW, size_t gW_len, double *ga, size_t ga_len);
+
+/* ======================================================================
+ * Gradient descent state
+ * ====================================================================== */
+
+typedef struct tsrelu_gd tsrelu_gd;
+
+/* Observer schedules. */
+#define TSRELU_SCHEDULE_LINEAR 1 /* every `param` steps (0, N, 2N, ...) */
+#define TSRELU_SCHEDULE_LOG    2 /* step 0 and ceil(10^(j/param)), j = 0,1,... */
+
+/*! tsrelu_observer_fn :
+ *  Called by tsrelu_gd_run() at scheduled iterations with the state at that
+ *  iterate (read it through the tsrelu_gd_* getters), and always at the
+ *  final iterate of a run. Return 0 to continue, non-zero to stop: the run
+ *  then returns TSRELU_STOPPED and tsrelu_gd_stop_value() gives the value. */
+typedef int (*tsrelu_observer_fn)(const tsrelu_gd *gd, void *user_data);
+
+/*! tsrelu_step_fn :
+ *  A custom update rule replacing W <- W - eta * gW. It receives the current
+ *  iterate in W (m*d doubles, update in place) and the gradient gW; when the
+ *  output weights are trained, also a and ga (m doubles each), else NULL.
+ *  Sizes and eta come from the getters. Return 0 to accept the update,
+ *  non-zero to stop: the update is then discarded (the state stays at the
+ *  current iterate), and the run returns TSRELU_STOPPED. */
+typedef int (*tsrelu_step_fn)(const tsrelu_gd *gd, double *W, const double *gW,
+                              double *a, const double *ga, void *user_data);
+
+/*! tsrelu_gd_create() :
+ *  A GD state on teacher t starting from student s0 with step size eta > 0.
+ *  Both handles are copied: they may be freed at once. All workspace is
+ *  allocated here; steps never allocate.
+ *  @return : TSRELU_OK; TSRELU_EINVAL (NULL, eta <= 0), TSRELU_ENONFINITE
+ *            (eta not finite), TSRELU_EDIM, TSRELU_ENOMEM. */
+TSRELU_API TSRELU_NODISCARD tsrelu_status
+tsrelu_gd_create(const tsrelu_teacher *t, const tsrelu_student *s0, double eta,
+                 tsrelu_gd **out);
+
+/*! tsrelu_gd_free() : release a GD state; NULL is a no-op. */
+TSRELU_API void tsrelu_gd_free(tsrelu_gd *gd);
+
+/*! tsrelu_gd_set_eta() : change the step size (eta > 0, finite). */
+TSRELU_API TSRELU_NODISCARD tsrelu_status tsrelu_gd_set_eta(tsrelu_gd *gd, double eta);
+
+/*! tsrelu_gd_eta() : @return the step size, or 0 if gd is NULL. */
+TSRELU_API double tsrelu_gd_eta(const tsrelu_gd *gd);
+
+/*! tsrelu_gd_set_train_output() :
+ *  on != 0: also train the output weights, a <- a - eta * dL/da.
+ *  Default off (the paper's setting: a fixed). */
+TSRELU_API TSRELU_NODISCARD tsrelu_status tsrelu_gd_set_train_output(tsrelu_gd *gd, int on);
+
+/*! tsrelu_gd_set_tolerances() :
+ *  tsrelu_gd_run() returns TSRELU_CONVERGED at the first iterate with
+ *  L <= loss_tol or |grad|_2 <= grad_tol (|grad| over W, and a when trained).
+ *  A tolerance of 0 disables that test (the default for both).
+ *  @return : TSRELU_OK; TSRELU_EINVAL (negative or NaN tolerance). */
+TSRELU_API TSRELU_NODISCARD tsrelu_status
+tsrelu_gd_set_tolerances(tsrelu_gd *gd, double loss_tol, double grad_tol);
+
+/*! tsrelu_gd_set_observer() :
+ *  Install (fn non-NULL) or remove (fn NULL) the observer. schedule is
+ *  TSRELU_SCHEDULE_LINEAR with param = N >= 1 (iterations 0, N, 2N, ...) or
+ *  TSRELU_SCHEDULE_LOG with param = P >= 1 points per decade (iteration 0 and
+ *  ceil(10^(j/P)) for j = 0, 1, ...). Iterations are absolute (counted since
+ *  creation). The final iterate of every run is observed as well.
+ *  @return : TSRELU_OK; TSRELU_EINVAL (unknown schedule, param 0). */
+TSRELU_API TSRELU_NODISCARD tsrelu_status
+tsrelu_gd_set_observer(tsrelu_gd *gd, tsrelu_observer_fn fn, void *user_data,
+                       int schedule, uint64_t param);
+
+/*! tsrelu_gd_set_step() : install (fn non-NULL) or remove a custom update. */
+TSRELU_API TSRELU_NODISCARD tsrelu_status
+tsrelu_gd_set_step(tsrelu_gd *gd, tsrelu_step_fn fn, void *user_data);
+
+/*! tsrelu_gd_step() :
+ *  One update from the current iterate (no observer, no tolerance test).
+ *  @return : TSRELU_OK; TSRELU_STOPPED (step callback refused: state
+ *            unchanged); TSRELU_EDIVERGED (the update was not finite: state
+ *            unchanged); TSRELU_EINVAL (NULL). */
+TSRELU_API TSRELU_NODISCARD tsrelu_status tsrelu_gd_step(tsrelu_gd *gd);
+
+/*! tsrelu_gd_run() :
+ *  Up to max_steps updates. At each iterate t (including the first and the
+ *  last) the loss and gradient are evaluated, the observer is called if t is
+ *  scheduled or final, and the tolerances are tested.
+ *  @return : TSRELU_OK (max_steps done); TSRELU_CONVERGED; TSRELU_STOPPED
+ *            (a callback returned non-zero: see tsrelu_gd_stop_value());
+ *            TSRELU_EDIVERGED (the state holds the last finite iterate and
+ *            its iteration number); TSRELU_EINVAL (NULL). */
+TSRELU_API TSRELU_NODISCARD tsrelu_status tsrelu_gd_run(tsrelu_gd *gd, uint64_t max_steps);
+
+/*! tsrelu_gd_iteration() : @return the iteration number of the current
+ *  iterate (0 at creation), or 0 if gd is NULL. */
+TSRELU_API uint64_t tsrelu_gd_iteration(const tsrelu_gd *gd);
+
+/*! tsrelu_gd_stop_value() : @return the non-zero value returned by the
+ *  callback that stopped the latest run, else 0. */
+TSRELU_API int tsrelu_gd_stop_value(const tsrelu_gd *gd);
+
+/*! tsrelu_gd_student() : @return a read-only view of the current iterate,
+ *  owned by gd and valid while gd lives (copy it to keep it); NULL if gd is
+ *  NULL. */
+TSRELU_API const tsrelu_student *tsrelu_gd_student(const tsrelu_gd *gd);
+
+/*! tsrelu_gd_teacher() : @return a read-only view of gd's teacher copy. */
+TSRELU_API const tsrelu_teacher *tsrelu_gd_teacher(const tsrelu_gd *gd);
+
+/*! tsrelu_gd_loss() : the loss at the current iterate (double precision;
+ *  cached by the run, computed on demand otherwise). */
+TSRELU_API TSRELU_NODISCARD tsrelu_status tsrelu_gd_loss(const tsrelu_gd *gd, double *loss);
+
+/*! tsrelu_gd_gradient_norm() : |grad L|_2 at the current iterate (over W,
+ *  and over a when the output weights are trained). */
+TSRELU_API TSRELU_NODISCARD tsrelu_status
+tsrelu_gd_gradient_norm(const tsrelu_gd *gd, double *norm);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TSRELU_H */

@@ -1,0 +1,101 @@
+/* The population loss in quadruple precision, for excess risks far below the
+ * double-precision floor of tsrelu_loss(). Same split form:
+ *   L = 1/4 |r|^2 + 1/(2 pi) sum_{n<n'} c_n c_n' |u_n||u_n'| kappa(theta_nn').
+ * Products of two doubles are exact in quad (106 <= 113 bits), so r is exact
+ * to the final rounding of its sums; angles use the exact 2 atan2 form for
+ * every pair; the pair sum is compensated (Kahan) so that its error stays at
+ * a few quad ulps of sum |terms| <= (sum_n |c_n||u_n|)^2. */
+#include "internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+static const tsrelu_quad INV_2PI_Q =
+    __extension__ 0.1591549430918953357688837633725143620345Q;
+
+typedef struct {
+    tsrelu_quad sum, comp;
+} kahan;
+
+static void kahan_add(kahan *k, tsrelu_quad x)
+{
+    tsrelu_quad y = x - k->comp;
+    tsrelu_quad t = k->sum + y;
+    k->comp = (t - k->sum) - y;
+    k->sum = t;
+}
+
+/* Unit rows (0 for zero rows) and norms of U = [W; V] in quad. The quad
+ * exponent range (1e+-4932) holds every square of a double, so no scaling. */
+static void unit_rows_q(const tsrelu_student *s, const tsrelu_teacher *t,
+                        tsrelu_quad *unit, tsrelu_quad *norm)
+{
+    size_t m = s->m, k = t->k, d = s->d;
+    for (size_t n = 0; n < m + k; n++) {
+        const double *u = n < m ? s->W + n * d : t->V + (n - m) * d;
+        tsrelu_quad *p = unit + n * d, ss = 0;
+        for (size_t c = 0; c < d; c++) {
+            p[c] = (tsrelu_quad)u[c];
+            ss += p[c] * p[c];
+        }
+        norm[n] = tsrelu__sqrt_q(ss);
+        if (ss == 0)
+            continue;
+        for (size_t c = 0; c < d; c++)
+            p[c] /= norm[n];
+    }
+}
+
+TSRELU_API tsrelu_status tsrelu_loss_accurate(const tsrelu_student *s, const tsrelu_teacher *t,
+                                              double *loss)
+{
+    if (!s || !t)
+        return tsrelu__fail(TSRELU_EINVAL, "tsrelu_loss_accurate: %s is NULL", s ? "teacher" : "student");
+    if (!loss)
+        return tsrelu__fail(TSRELU_EINVAL, "tsrelu_loss_accurate: loss is NULL");
+    if (s->d != t->d)
+        return tsrelu__fail(TSRELU_EDIM, "tsrelu_loss_accurate: student d=%zu but teacher d=%zu",
+                            s->d, t->d);
+    size_t m = s->m, k = t->k, d = s->d, n = m + k, nd;
+    tsrelu_status st = tsrelu__mul_size(n, d, "tsrelu_loss_accurate: (m+k)*d", &nd);
+    if (st != TSRELU_OK)
+        return st;
+    if (nd > SIZE_MAX / sizeof(tsrelu_quad) - n)
+        return tsrelu__fail(TSRELU_ENOMEM, "tsrelu_loss_accurate: workspace overflows size_t");
+    tsrelu_quad *unit = malloc((nd + n) * sizeof(tsrelu_quad));
+    if (!unit)
+        return tsrelu__fail(TSRELU_ENOMEM, "tsrelu_loss_accurate: out of memory");
+    tsrelu_quad *norm = unit + nd;
+    unit_rows_q(s, t, unit, norm);
+
+    /* 1/4 |r|^2, r = sum_n c_n u_n with exact products */
+    tsrelu_quad r2 = 0;
+    for (size_t c = 0; c < d; c++) {
+        tsrelu_quad rc = 0;
+        for (size_t i = 0; i < m; i++)
+            rc += (tsrelu_quad)s->a[i] * (tsrelu_quad)s->W[i * d + c];
+        for (size_t j = 0; j < k; j++)
+            rc -= (tsrelu_quad)t->b[j] * (tsrelu_quad)t->V[j * d + c];
+        r2 += rc * rc;
+    }
+
+    kahan ks = {0, 0};
+    for (size_t p = 0; p < n; p++) {
+        if (norm[p] == 0)
+            continue;
+        tsrelu_quad cp = (p < m ? (tsrelu_quad)s->a[p] : -(tsrelu_quad)t->b[p - m]) * norm[p];
+        for (size_t q = p + 1; q < n; q++) {
+            if (norm[q] == 0)
+                continue;
+            tsrelu_quad cq = (q < m ? (tsrelu_quad)s->a[q] : -(tsrelu_quad)t->b[q - m]) * norm[q];
+            tsrelu_quad th = tsrelu__angle_unit_q(unit + p * d, unit + q * d, d);
+            kahan_add(&ks, cp * cq * tsrelu__kappa_q(th));
+        }
+    }
+    free(unit);
+    tsrelu_quad L = r2 / 4 + (ks.sum - ks.comp) * INV_2PI_Q;
+    *loss = (double)L;
+    if (!isfinite(*loss))
+        return tsrelu__fail(TSRELU_ENONFINITE, "tsrelu_loss_accurate: loss is not finite (%g)", *loss);
+    return TSRELU_OK;
+}

@@ -1,0 +1,107 @@
+/* Private structures and helpers of libtsrelu. Not installed. */
+#ifndef TSRELU_INTERNAL_H
+#define TSRELU_INTERNAL_H
+
+#include "tsrelu.h"
+
+#include <stdint.h>
+#include <stddef.h>
+
+#define TSRELU_PI 3.14159265358979323846
+#define TSRELU_INV_2PI 0.15915494309189533577
+
+/* Quadruple precision for the accurate loss (GCC/Clang on x86-64). */
+__extension__ typedef __float128 tsrelu_quad;
+
+struct tsrelu_teacher {
+    size_t k, d;
+    double *V;        /* k*d */
+    double *b;        /* k */
+    double *norm;     /* k, |v_j| */
+    double *unit;     /* k*d, v_j / |v_j| */
+    double kappa_tt;  /* (1/2pi) sum_{j<j'} b_j b_j' |v_j||v_j'| kappa(theta_jj') */
+};
+
+struct tsrelu_student {
+    size_t m, d;
+    double *W;        /* m*d */
+    double *a;        /* m */
+    int owns;         /* 0 for the views inside a GD state */
+};
+
+/* ---- status.c ---- */
+/* Record a detailed message for the calling thread and return `s`. */
+tsrelu_status tsrelu__fail(tsrelu_status s, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+/* ---- checks (status.c) ---- */
+/* a*b into *out, TSRELU_ENOMEM if it overflows size_t. */
+tsrelu_status tsrelu__mul_size(size_t a, size_t b, const char *what, size_t *out);
+/* TSRELU_ENONFINITE naming `what` and the first bad index, else TSRELU_OK. */
+tsrelu_status tsrelu__check_finite(const double *x, size_t n, const char *what);
+tsrelu_status tsrelu__check_len(size_t got, size_t want, const char *what);
+
+/* ---- rng.c ---- */
+typedef struct { uint64_t s[4]; double spare; int has_spare; } tsrelu__rng;
+void tsrelu__rng_seed(tsrelu__rng *r, uint64_t seed);
+uint64_t tsrelu__rng_next(tsrelu__rng *r);
+/* Standard normal variate; identical on every IEEE-754 platform. */
+double tsrelu__rng_normal(tsrelu__rng *r);
+
+/* ---- kernel.c: pure mathematics on vectors, no handles ---- */
+/* Euclidean norm without spurious overflow or underflow. */
+double tsrelu__norm(const double *x, size_t d);
+/* kappa(theta) = sin(theta) - theta cos(theta), series near 0. */
+double tsrelu__kappa(double theta);
+/* The same when sin(theta) and cos(theta) are already known. */
+double tsrelu__kappa_sc(double theta, double s, double c);
+/* Angle between unit vectors p and q given their computed cosine c:
+ * acos(c) when |c| is small enough for it to be accurate, else the exact
+ * 2 atan2(|p - q|, |p + q|). Also returns sin(theta) and cos(theta). */
+double tsrelu__angle_unit(const double *p, const double *q, size_t d, double c,
+                          double *sin_out, double *cos_out);
+/* Angle between arbitrary non-zero vectors (normalises internally). */
+double tsrelu__angle(const double *u, const double *v, size_t d);
+/* Pair kernel g(u, v) and its gradient in u (pure maths, for tests and
+ * metrics); g = 0 and grad = 0 when u or v is zero. */
+double tsrelu__pair_g(const double *u, const double *v, size_t d);
+void tsrelu__pair_grad(const double *u, const double *v, size_t d, double *grad);
+
+/* Quadruple-precision versions for the accurate loss. */
+tsrelu_quad tsrelu__kappa_q(tsrelu_quad theta);
+/* Angle between unit vectors (quad, d entries each). */
+tsrelu_quad tsrelu__angle_unit_q(const tsrelu_quad *p, const tsrelu_quad *q, size_t d);
+tsrelu_quad tsrelu__sqrt_q(tsrelu_quad x);
+
+/* ---- population.c ---- */
+/* Workspace for one evaluation of loss and gradient: everything a step
+ * needs, allocated once. */
+typedef struct {
+    size_t m, k, d;
+    double *unit_w;   /* m*d: w_i / |w_i| (0 row for a zero student) */
+    double *norm_w;   /* m */
+    double *gram;     /* m*(m+k): cos between w_i and u_n */
+    double *coef;     /* m*(m+k): P_in = a_i c_n (pi - theta_in) / 2pi */
+    double *radial;   /* m: s_i = a_i sum_n c_n |u_n| sin(theta_in) / 2pi */
+    double *kap;      /* m: sum_n c_n |u_n| kappa(theta_in), n != i */
+    double *resid;    /* d: r = sum_n c_n u_n */
+} tsrelu__ws;
+
+tsrelu_status tsrelu__ws_alloc(tsrelu__ws *ws, size_t m, size_t k, size_t d);
+void tsrelu__ws_free(tsrelu__ws *ws);
+
+/* Loss (if loss != NULL), dL/dW (if gW != NULL, m*d) and dL/da (if ga !=
+ * NULL, m) at (W, a) for teacher t. No allocation. Returns TSRELU_OK or
+ * TSRELU_ENONFINITE when a result is not finite. */
+tsrelu_status tsrelu__evaluate(const tsrelu_teacher *t, size_t m, const double *W,
+                               const double *a, tsrelu__ws *ws, double *loss,
+                               double *gW, double *ga);
+
+/* ---- network.c ---- */
+tsrelu_status tsrelu__student_alloc(size_t m, size_t d, tsrelu_student **out);
+tsrelu_status tsrelu__teacher_clone(const tsrelu_teacher *t, tsrelu_teacher **out);
+
+#endif

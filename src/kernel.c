@@ -1,0 +1,188 @@
+/* Pair kernel of the arc-cosine (degree 1) expectation: angles, kappa, g and
+ * its gradient, in double and quadruple precision. Pure mathematics: this
+ * file knows no handles. See docs/numerics.md for the error analysis. */
+#include "internal.h"
+
+#include <math.h>
+
+/* libquadmath, declared here so that no compiler-private header is needed. */
+extern tsrelu_quad sqrtq(tsrelu_quad);
+extern tsrelu_quad atan2q(tsrelu_quad, tsrelu_quad);
+extern tsrelu_quad sinq(tsrelu_quad);
+extern tsrelu_quad cosq(tsrelu_quad);
+
+/* Above this |cos|, acos(cos) loses digits (d theta = d cos / sin theta), so
+ * the angle is recomputed from the vectors. At 0.7, sin theta >= 0.71 and
+ * acos amplifies the cosine's error by at most 1.4. */
+#define EXACT_COS 0.7
+
+/* Below this angle kappa is summed from its Taylor series; above it the
+ * cancellation in sin - theta cos costs at most a factor 3 in absolute
+ * error, which is harmless. */
+#define KAPPA_SERIES_MAX 1.0
+
+double tsrelu__norm(const double *x, size_t d)
+{
+    double ss = 0.0;
+    for (size_t c = 0; c < d; c++)
+        ss += x[c] * x[c];
+    /* Fast path unless the squares may have overflowed or underflowed. */
+    if (ss < 1e290 && ss > 1e-290)
+        return sqrt(ss);
+    double scale = 0.0;
+    for (size_t c = 0; c < d; c++) {
+        double ax = fabs(x[c]);
+        if (ax > scale)
+            scale = ax;
+    }
+    if (scale == 0.0 || !isfinite(scale))
+        return scale;
+    ss = 0.0;
+    for (size_t c = 0; c < d; c++) {
+        double y = x[c] / scale;
+        ss += y * y;
+    }
+    return scale * sqrt(ss);
+}
+
+/* kappa(theta) = sum_{n>=1} (-1)^(n+1) 2n/(2n+1)! theta^(2n+1). Ten terms
+ * reach double precision for theta <= 1 (the 11th is below 3e-21 theta^3). */
+static double kappa_series(double theta)
+{
+    static const double coef[10] = {
+        1.0 / 3.0,
+        -1.0 / 30.0,
+        1.0 / 840.0,
+        -1.0 / 45360.0,
+        1.0 / 3991680.0,
+        -1.0 / 518918400.0,
+        1.0 / 93405312000.0,
+        -1.0 / 22230464256000.0,
+        1.0 / 6758061133824000.0,
+        -1.0 / 2554547108585472000.0,
+    };
+    double t2 = theta * theta;
+    double p = coef[9];
+    for (int n = 8; n >= 0; n--)
+        p = p * t2 + coef[n];
+    return p * t2 * theta;
+}
+
+double tsrelu__kappa_sc(double theta, double s, double c)
+{
+    if (theta < KAPPA_SERIES_MAX)
+        return kappa_series(theta);
+    return s - theta * c;
+}
+
+double tsrelu__kappa(double theta)
+{
+    if (theta < KAPPA_SERIES_MAX)
+        return kappa_series(theta);
+    return sin(theta) - theta * cos(theta);
+}
+
+double tsrelu__angle_unit(const double *p, const double *q, size_t d, double c,
+                          double *sin_out, double *cos_out)
+{
+    if (c >= -EXACT_COS && c <= EXACT_COS) {
+        *sin_out = sqrt((1.0 - c) * (1.0 + c));
+        *cos_out = c;
+        return acos(c);
+    }
+    /* |p - q| = 2 sin(theta/2), |p + q| = 2 cos(theta/2): both exact to a few
+     * ulps however close theta is to 0 or pi. */
+    double dm = 0.0, dp = 0.0;
+    for (size_t i = 0; i < d; i++) {
+        double x = p[i] - q[i], y = p[i] + q[i];
+        dm += x * x;
+        dp += y * y;
+    }
+    double s = dm + dp;
+    if (s == 0.0) { /* a zero vector slipped in: treat as orthogonal */
+        *sin_out = 1.0;
+        *cos_out = 0.0;
+        return 0.5 * TSRELU_PI;
+    }
+    double a = sqrt(dm), b = sqrt(dp);
+    *sin_out = 2.0 * a * b / s;
+    *cos_out = (dp - dm) / s;
+    return 2.0 * atan2(a, b);
+}
+
+double tsrelu__angle(const double *u, const double *v, size_t d)
+{
+    double nu = tsrelu__norm(u, d), nv = tsrelu__norm(v, d);
+    if (nu == 0.0 || nv == 0.0)
+        return 0.5 * TSRELU_PI;
+    double dm = 0.0, dp = 0.0;
+    for (size_t i = 0; i < d; i++) {
+        double x = u[i] / nu, y = v[i] / nv;
+        dm += (x - y) * (x - y);
+        dp += (x + y) * (x + y);
+    }
+    return 2.0 * atan2(sqrt(dm), sqrt(dp));
+}
+
+double tsrelu__pair_g(const double *u, const double *v, size_t d)
+{
+    double nu = tsrelu__norm(u, d), nv = tsrelu__norm(v, d);
+    if (nu == 0.0 || nv == 0.0)
+        return 0.0;
+    double theta = tsrelu__angle(u, v, d);
+    double dot = 0.0;
+    for (size_t i = 0; i < d; i++)
+        dot += (u[i] / nu) * (v[i] / nv);
+    /* split form: 1/2 u.v + |u||v| kappa / 2pi */
+    return nu * nv * (0.5 * dot + tsrelu__kappa(theta) * TSRELU_INV_2PI);
+}
+
+void tsrelu__pair_grad(const double *u, const double *v, size_t d, double *grad)
+{
+    double nu = tsrelu__norm(u, d), nv = tsrelu__norm(v, d);
+    if (nu == 0.0 || nv == 0.0) {
+        for (size_t i = 0; i < d; i++)
+            grad[i] = 0.0;
+        return;
+    }
+    double theta = tsrelu__angle(u, v, d);
+    double w1 = (TSRELU_PI - theta) * TSRELU_INV_2PI;
+    double w2 = nv * sin(theta) * TSRELU_INV_2PI;
+    for (size_t i = 0; i < d; i++)
+        grad[i] = w1 * v[i] + w2 * (u[i] / nu);
+}
+
+/* ---------------- quadruple precision ---------------- */
+
+tsrelu_quad tsrelu__kappa_q(tsrelu_quad theta)
+{
+    if (theta < (tsrelu_quad)0.25) {
+        /* 2n/(2n+1)! for n = 1..13; the 14th term is below 1e-40 theta^3. */
+        tsrelu_quad t2 = theta * theta, p = 0, fact = 6; /* (2n+1)! */
+        tsrelu_quad terms[13];
+        for (int n = 1; n <= 13; n++) {
+            terms[n - 1] = (tsrelu_quad)(2 * n) / fact;
+            fact *= (tsrelu_quad)((2 * n + 2) * (2 * n + 3));
+        }
+        for (int n = 13; n >= 1; n--)
+            p = p * t2 + ((n & 1) ? terms[n - 1] : -terms[n - 1]);
+        return p * t2 * theta;
+    }
+    return sinq(theta) - theta * cosq(theta);
+}
+
+tsrelu_quad tsrelu__angle_unit_q(const tsrelu_quad *p, const tsrelu_quad *q, size_t d)
+{
+    tsrelu_quad dm = 0, dp = 0;
+    for (size_t i = 0; i < d; i++) {
+        tsrelu_quad x = p[i] - q[i], y = p[i] + q[i];
+        dm += x * x;
+        dp += y * y;
+    }
+    return 2 * atan2q(sqrtq(dm), sqrtq(dp));
+}
+
+tsrelu_quad tsrelu__sqrt_q(tsrelu_quad x)
+{
+    return sqrtq(x);
+}

@@ -1,0 +1,377 @@
+/* Teacher and student handles: validated copies of the weights, and their
+ * seeded initialisation (Gaussian students, orthogonal teachers). */
+#include "internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Domain separation: one seed used for both a teacher and a student must not
+ * give correlated weights. */
+#define TEACHER_STREAM 0x7465616368657221ULL /* "teacher!" */
+#define STUDENT_STREAM 0x73747564656e7421ULL /* "student!" */
+
+/* ---------------- teacher ---------------- */
+
+static void teacher_destroy(tsrelu_teacher *t)
+{
+    if (!t)
+        return;
+    free(t->V);
+    free(t->b);
+    free(t->norm);
+    free(t->unit);
+    free(t);
+}
+
+static tsrelu_status teacher_alloc(size_t k, size_t d, tsrelu_teacher **out)
+{
+    size_t kd;
+    tsrelu_status st = tsrelu__mul_size(k, d, "teacher k*d", &kd);
+    if (st != TSRELU_OK)
+        return st;
+    if (kd > SIZE_MAX / sizeof(double))
+        return tsrelu__fail(TSRELU_ENOMEM, "teacher: k*d = %zu doubles overflows size_t", kd);
+    tsrelu_teacher *t = calloc(1, sizeof *t);
+    if (!t)
+        return tsrelu__fail(TSRELU_ENOMEM, "teacher: out of memory");
+    t->k = k;
+    t->d = d;
+    t->V = malloc(kd * sizeof(double));
+    t->unit = malloc(kd * sizeof(double));
+    t->b = malloc(k * sizeof(double));
+    t->norm = malloc(k * sizeof(double));
+    if (!t->V || !t->unit || !t->b || !t->norm) {
+        teacher_destroy(t);
+        return tsrelu__fail(TSRELU_ENOMEM, "teacher: out of memory for k=%zu, d=%zu", k, d);
+    }
+    *out = t;
+    return TSRELU_OK;
+}
+
+/* Norms, unit rows and the constant teacher-teacher part of the loss. */
+static tsrelu_status teacher_finish(tsrelu_teacher *t)
+{
+    size_t k = t->k, d = t->d;
+    for (size_t j = 0; j < k; j++) {
+        double n = tsrelu__norm(t->V + j * d, d);
+        if (n == 0.0)
+            return tsrelu__fail(TSRELU_EINVAL, "teacher neuron %zu is zero", j);
+        t->norm[j] = n;
+        for (size_t c = 0; c < d; c++)
+            t->unit[j * d + c] = t->V[j * d + c] / n;
+    }
+    double sum = 0.0;
+    for (size_t j = 0; j < k; j++)
+        for (size_t l = j + 1; l < k; l++) {
+            const double *p = t->unit + j * d, *q = t->unit + l * d;
+            double cs = 0.0, sn, cn;
+            for (size_t c = 0; c < d; c++)
+                cs += p[c] * q[c];
+            double th = tsrelu__angle_unit(p, q, d, cs, &sn, &cn);
+            sum += (t->b[j] * t->norm[j]) * (t->b[l] * t->norm[l]) *
+                   tsrelu__kappa_sc(th, sn, cn);
+        }
+    t->kappa_tt = sum * TSRELU_INV_2PI;
+    return TSRELU_OK;
+}
+
+TSRELU_API tsrelu_status tsrelu_teacher_create(size_t k, size_t d, const double *V,
+                                               const double *b, tsrelu_teacher **out)
+{
+    if (!out)
+        return tsrelu__fail(TSRELU_EINVAL, "tsrelu_teacher_create: out is NULL");
+    *out = NULL;
+    if (!V)
+        return tsrelu__fail(TSRELU_EINVAL, "tsrelu_teacher_create: V is NULL");
+    if (k == 0 || d == 0)
+        return tsrelu__fail(TSRELU_EINVAL, "tsrelu_teacher_create: k=%zu and d=%zu must be >= 1", k, d);
+    tsrelu_teacher *t;
+    tsrelu_status st = teacher_alloc(k, d, &t);
+    if (st != TSRELU_OK)
+        return st;
+    if ((st = tsrelu__check_finite(V, k * d, "teacher V")) != TSRELU_OK ||
+        (b && (st = tsrelu__check_finite(b, k, "teacher b")) != TSRELU_OK)) {
+        teacher_destroy(t);
+        return st;
+    }
+    memcpy(t->V, V, k * d * sizeof(double));
+    for (size_t j = 0; j < k; j++)
+        t->b[j] = b ? b[j] : 1.0;
+    if ((st = teacher_finish(t)) != TSRELU_OK) {
+        teacher_destroy(t);
+        return st;
+    }
+    *out = t;
+    return TSRELU_OK;
+}
+
+/* Two passes of modified Gram-Schmidt against the previous rows; returns the
+ * remaining norm of row j. */
+static double orthogonalise_row(double *V, size_t j, size_t d)
+{
+    double *x = V + j * d;
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t l = 0; l < j; l++) {
+            const double *q = V + l * d;
+            double dot = 0.0;
+            for (size_t c = 0; c < d; c++)
+                dot += q[c] * x[c];
+            for (size_t c = 0; c < d; c++)
+                x[c] -= dot * q[c];
+        }
+    return tsrelu__norm(x, d);
+}
+
+TSRELU_API tsrelu_status tsrelu_teacher_create_orthogonal(size_t k, size_t d, double norm,
+                                                          uint64_t seed, tsrelu_teacher **out)
+{
+    if (!out)
+        return tsrelu__fail(TSRELU_EINVAL, "tsrelu_teacher_create_orthogonal: out is NULL");
+    *out = NULL;
+    if (k == 0 || d == 0)
+        return tsrelu__fail(TSRELU_EINVAL, "tsrelu_teacher_create_orthogonal: k=%zu and d=%zu must be >= 1", k, d);
+    if (k > d)
+        return tsrelu__fail(TSRELU_EINVAL, "tsrelu_teacher_create_orthogonal: k=%zu orthogonal neurons do not fit in d=%zu", k, d);
+    if (!isfinite(norm))
+        return tsrelu__fail(TSRELU_ENONFINITE, "tsrelu_teacher_create_orthogonal: norm is %g", norm);
+    if (!(norm > 0.0))
+        return tsrelu__fail(TSRELU_EINVAL, "tsrelu_teacher_create_orthogonal: norm=%g must be > 0", norm);
+    tsrelu_teacher *t;
+    tsrelu_status st = teacher_alloc(k, d, &t);
+    if (st != TSRELU_OK)
+        return st;
+    tsrelu__rng rng;
+    tsrelu__rng_seed(&rng, seed ^ TEACHER_STREAM);
+    for (size_t j = 0; j < k; j++) {
+        double n;
+        do { /* a draw in the span of the previous rows has probability 0 */
+            for (size_t c = 0; c < d; c++)
+                t->V[j * d + c] = tsrelu__rng_normal(&rng);
+            n = orthogonalise_row(t->V, j, d);
+        } while (!(n > 1e-6));
+        for (size_t c = 0; c < d; c++)
+            t->V[j * d + c] /= n;
+    }
+    for (size_t i = 0; i < k * d; i++)
+        t->V[i] *= norm;
+    for (size_t j = 0; j < k; j++)
+        t->b[j] = 1.0;
+    if ((st = teacher_finish(t)) != TSRELU_OK) {
+        teacher_destroy(t);
+        return st;
+    }
+    *out = t;
+    return TSRELU_OK;
+}
+
+tsrelu_status tsrelu__teacher_clone(const tsrelu_teacher *t, tsrelu_teacher **out)
+{
+    tsrelu_teacher *c;
+    tsrelu_status st = teacher_alloc(t->k, t->d, &c);
+    if (st != TSRELU_OK)
+        return st;
+    memcpy(c->V, t->V, t->k * t->d * sizeof(double));
+    memcpy(c->unit, t->unit, t->k * t->d * sizeof(double));
+    memcpy(c->b, t->b, t->k * sizeof(double));
+    memcpy(c->norm, t->norm, t->k * sizeof(double));
+    c->kappa_tt = t->kappa_tt;
+    *out = c;
+    return TSRELU_OK;
+}
+
+TSRELU_API void tsrelu_teacher_free(tsrelu_teacher *t)
+{
+    teacher_destroy(t);
+}
+
+TSRELU_API size_t tsrelu_teacher_width(const tsrelu_teacher *t)
+{
+    return t ? t->k : 0;
+}
+
+TSRELU_API size_t tsrelu_teacher_dim(const tsrelu_teacher *t)
+{
+    return t ? t->d : 0;
+}
+
+TSRELU_API tsrelu_status tsrelu_teacher_weights(const tsrelu_teacher *t, double *V, size_t len)
+{
+    if (!t || !V)
+        return tsrelu__fail(TSRELU_EINVAL, "tsrelu_teacher_weights: %s is NULL", t ? "V" : "teacher");
+    tsrelu_status st = tsrelu__check_len(len, t->k * t->d, "tsrelu_teacher_weights: V");
+    if (st != TSRELU_OK)
+        return st;
+    memcpy(V, t->V, len * sizeof(double));
+    return TSRELU_OK;
+}
+
+TSRELU_API tsrelu_status tsrelu_teacher_output_weights(const tsrelu_teacher *t, double *b, size_t len)
+{
+    if (!t || !b)
+        return tsrelu__fail(TSRELU_EINVAL, "tsrelu_teacher_output_weights: %s is NULL", t ? "b" : "teacher");
+    tsrelu_status st = tsrelu__check_len(len, t->k, "tsrelu_teacher_output_weights: b");
+    if (st != TSRELU_OK)
+        return st;
+    memcpy(b, t->b, len * sizeof(double));
+    return TSRELU_OK;
+}
+
+/* ---------------- student ---------------- */
+
+tsrelu_status tsrelu__student_alloc(size_t m, size_t d, tsrelu_student **out)
+{
+    size_t md;
+    tsrelu_status st = tsrelu__mul_size(m, d, "student m*d", &md);
+    if (st != TSRELU_OK)
+        return st;
+    if (md > SIZE_MAX / sizeof(double))
+        return tsrelu__fail(TSRELU_ENOMEM, "student: m*d = %zu doubles overflows size_t", md);
+    tsrelu_student *s = calloc(1, sizeof *s);
+    if (!s)
+        return tsrelu__fail(TSRELU_ENOMEM, "student: out of memory");
+    s->m = m;
+    s->d = d;
+    s->owns = 1;
+    s->W = malloc(md * sizeof(double));
+    s->a = malloc(m * sizeof(double));
+    if (!s->W || !s->a) {
+        tsrelu_student_free(s);
+        return tsrelu__fail(TSRELU_ENOMEM, "student: out of memory for m=%zu, d=%zu", m, d);
+    }
+    *out = s;
+    return TSRELU_OK;
+}
+
+TSRELU_API void tsrelu_student_free(tsrelu_student *s)
+{
+    if (!s || !s->owns) /* views inside a GD state are freed with it */
+        return;
+    free(s->W);
+    free(s->a);
+    free(s);
+}
+
+TSRELU_API tsrelu_status tsrelu_student_create(size_t m, size_t d, const double *W,
+                                               const double *a, tsrelu_student **out)
+{
+    if (!out)
+        return tsrelu__fail(TSRELU_EINVAL, "tsrelu_student_create: out is NULL");
+    *out = NULL;
+    if (!W)
+        return tsrelu__fail(TSRELU_EINVAL, "tsrelu_student_create: W is NULL");
+    if (m == 0 || d == 0)
+        return tsrelu__fail(TSRELU_EINVAL, "tsrelu_student_create: m=%zu and d=%zu must be >= 1", m, d);
+    tsrelu_student *s;
+    tsrelu_status st = tsrelu__student_alloc(m, d, &s);
+    if (st != TSRELU_OK)
+        return st;
+    if ((st = tsrelu__check_finite(W, m * d, "student W")) != TSRELU_OK ||
+        (a && (st = tsrelu__check_finite(a, m, "student a")) != TSRELU_OK)) {
+        tsrelu_student_free(s);
+        return st;
+    }
+    memcpy(s->W, W, m * d * sizeof(double));
+    for (size_t i = 0; i < m; i++)
+        s->a[i] = a ? a[i] : 1.0;
+    *out = s;
+    return TSRELU_OK;
+}
+
+TSRELU_API tsrelu_status tsrelu_student_create_gaussian(size_t m, size_t d, double sigma,
+                                                        uint64_t seed, tsrelu_student **out)
+{
+    if (!out)
+        return tsrelu__fail(TSRELU_EINVAL, "tsrelu_student_create_gaussian: out is NULL");
+    *out = NULL;
+    if (m == 0 || d == 0)
+        return tsrelu__fail(TSRELU_EINVAL, "tsrelu_student_create_gaussian: m=%zu and d=%zu must be >= 1", m, d);
+    if (!isfinite(sigma))
+        return tsrelu__fail(TSRELU_ENONFINITE, "tsrelu_student_create_gaussian: sigma is %g", sigma);
+    if (sigma < 0.0)
+        return tsrelu__fail(TSRELU_EINVAL, "tsrelu_student_create_gaussian: sigma=%g must be >= 0", sigma);
+    tsrelu_student *s;
+    tsrelu_status st = tsrelu__student_alloc(m, d, &s);
+    if (st != TSRELU_OK)
+        return st;
+    tsrelu__rng rng;
+    tsrelu__rng_seed(&rng, seed ^ STUDENT_STREAM);
+    for (size_t i = 0; i < m * d; i++)
+        s->W[i] = sigma * tsrelu__rng_normal(&rng);
+    for (size_t i = 0; i < m; i++)
+        s->a[i] = 1.0;
+    *out = s;
+    return TSRELU_OK;
+}
+
+TSRELU_API tsrelu_status tsrelu_student_copy(const tsrelu_student *s, tsrelu_student **out)
+{
+    if (!out)
+        return tsrelu__fail(TSRELU_EINVAL, "tsrelu_student_copy: out is NULL");
+    *out = NULL;
+    if (!s)
+        return tsrelu__fail(TSRELU_EINVAL, "tsrelu_student_copy: student is NULL");
+    return tsrelu_student_create(s->m, s->d, s->W, s->a, out);
+}
+
+TSRELU_API size_t tsrelu_student_width(const tsrelu_student *s)
+{
+    return s ? s->m : 0;
+}
+
+TSRELU_API size_t tsrelu_student_dim(const tsrelu_student *s)
+{
+    return s ? s->d : 0;
+}
+
+TSRELU_API tsrelu_status tsrelu_student_weights(const tsrelu_student *s, double *W, size_t len)
+{
+    if (!s || !W)
+        return tsrelu__fail(TSRELU_EINVAL, "tsrelu_student_weights: %s is NULL", s ? "W" : "student");
+    tsrelu_status st = tsrelu__check_len(len, s->m * s->d, "tsrelu_student_weights: W");
+    if (st != TSRELU_OK)
+        return st;
+    memcpy(W, s->W, len * sizeof(double));
+    return TSRELU_OK;
+}
+
+TSRELU_API tsrelu_status tsrelu_student_set_weights(tsrelu_student *s, const double *W, size_t len)
+{
+    if (!s || !W)
+        return tsrelu__fail(TSRELU_EINVAL, "tsrelu_student_set_weights: %s is NULL", s ? "W" : "student");
+    if (!s->owns)
+        return tsrelu__fail(TSRELU_EINVAL, "tsrelu_student_set_weights: the student is a read-only view of a GD state");
+    tsrelu_status st = tsrelu__check_len(len, s->m * s->d, "tsrelu_student_set_weights: W");
+    if (st == TSRELU_OK)
+        st = tsrelu__check_finite(W, len, "tsrelu_student_set_weights: W");
+    if (st != TSRELU_OK)
+        return st;
+    memcpy(s->W, W, len * sizeof(double));
+    return TSRELU_OK;
+}
+
+TSRELU_API tsrelu_status tsrelu_student_output_weights(const tsrelu_student *s, double *a, size_t len)
+{
+    if (!s || !a)
+        return tsrelu__fail(TSRELU_EINVAL, "tsrelu_student_output_weights: %s is NULL", s ? "a" : "student");
+    tsrelu_status st = tsrelu__check_len(len, s->m, "tsrelu_student_output_weights: a");
+    if (st != TSRELU_OK)
+        return st;
+    memcpy(a, s->a, len * sizeof(double));
+    return TSRELU_OK;
+}
+
+TSRELU_API tsrelu_status tsrelu_student_set_output_weights(tsrelu_student *s, const double *a, size_t len)
+{
+    if (!s || !a)
+        return tsrelu__fail(TSRELU_EINVAL, "tsrelu_student_set_output_weights: %s is NULL", s ? "a" : "student");
+    if (!s->owns)
+        return tsrelu__fail(TSRELU_EINVAL, "tsrelu_student_set_output_weights: the student is a read-only view of a GD state");
+    tsrelu_status st = tsrelu__check_len(len, s->m, "tsrelu_student_set_output_weights: a");
+    if (st == TSRELU_OK)
+        st = tsrelu__check_finite(a, len, "tsrelu_student_set_output_weights: a");
+    if (st != TSRELU_OK)
+        return st;
+    memcpy(s->a, a, len * sizeof(double));
+    return TSRELU_OK;
+}

@@ -1,0 +1,253 @@
+/* Whole-network population loss and gradient in closed form.
+ *
+ * With U = [W; V] ((m+k) x d) and c = [a; -b]:
+ *   L      = 1/4 |r|^2 + 1/(2 pi) sum_{n<n'} c_n c_n' |u_n||u_n'| kappa(theta_nn'),
+ *            r = sum_n c_n u_n                             (split form)
+ *   dL/dW  = P U + diag(s) W^,  P_in = a_i c_n (pi - theta_in) / 2pi,
+ *                               s_i  = a_i / 2pi sum_n c_n |u_n| sin theta_in
+ *   dL/da_i = 1/2 w_i . r + |w_i| / 2pi sum_{n != i} c_n |u_n| kappa(theta_in)
+ * The cosines come from one Gram product of unit rows (BLAS level 3); the
+ * angles of nearly (anti-)parallel pairs are recomputed exactly by
+ * tsrelu__angle_unit. Zero students have P and s rows of 0. */
+#include "internal.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+tsrelu_status tsrelu__ws_alloc(tsrelu__ws *ws, size_t m, size_t k, size_t d)
+{
+    memset(ws, 0, sizeof *ws);
+    size_t n = m + k, md, mn;
+    tsrelu_status st;
+    if (n < m)
+        return tsrelu__fail(TSRELU_ENOMEM, "workspace: m + k overflows size_t");
+    if ((st = tsrelu__mul_size(m, d, "workspace m*d", &md)) != TSRELU_OK ||
+        (st = tsrelu__mul_size(m, n, "workspace m*(m+k)", &mn)) != TSRELU_OK)
+        return st;
+    if (md > SIZE_MAX / sizeof(double) || mn > SIZE_MAX / sizeof(double))
+        return tsrelu__fail(TSRELU_ENOMEM, "workspace: size overflows size_t");
+    ws->m = m;
+    ws->k = k;
+    ws->d = d;
+    ws->unit_w = malloc(md * sizeof(double));
+    ws->norm_w = malloc(m * sizeof(double));
+    ws->gram = malloc(mn * sizeof(double));
+    ws->coef = malloc(mn * sizeof(double));
+    ws->radial = malloc(m * sizeof(double));
+    ws->kap = malloc(m * sizeof(double));
+    ws->resid = malloc(d * sizeof(double));
+    if (!ws->unit_w || !ws->norm_w || !ws->gram || !ws->coef || !ws->radial ||
+        !ws->kap || !ws->resid) {
+        tsrelu__ws_free(ws);
+        return tsrelu__fail(TSRELU_ENOMEM, "workspace: out of memory for m=%zu, k=%zu, d=%zu",
+                            m, k, d);
+    }
+    return TSRELU_OK;
+}
+
+void tsrelu__ws_free(tsrelu__ws *ws)
+{
+    free(ws->unit_w);
+    free(ws->norm_w);
+    free(ws->gram);
+    free(ws->coef);
+    free(ws->radial);
+    free(ws->kap);
+    free(ws->resid);
+    memset(ws, 0, sizeof *ws);
+}
+
+static void normalise_rows(size_t m, size_t d, const double *W, tsrelu__ws *ws)
+{
+    for (size_t i = 0; i < m; i++) {
+        double n = tsrelu__norm(W + i * d, d);
+        ws->norm_w[i] = n;
+        double *u = ws->unit_w + i * d;
+        if (n == 0.0) {
+            memset(u, 0, d * sizeof(double));
+            continue;
+        }
+        for (size_t c = 0; c < d; c++)
+            u[c] = W[i * d + c] / n;
+    }
+}
+
+/* Cosines of every student against every neuron: gram[i*(m+k) + n]. */
+static void gram_cosines(const tsrelu_teacher *t, tsrelu__ws *ws)
+{
+    size_t m = ws->m, k = ws->k, d = ws->d, n = m + k;
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)m, (int)m, (int)d, 1.0,
+                ws->unit_w, (int)d, ws->unit_w, (int)d, 0.0, ws->gram, (int)n);
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)m, (int)k, (int)d, 1.0,
+                ws->unit_w, (int)d, t->unit, (int)d, 0.0, ws->gram + m, (int)n);
+}
+
+/* One pair's contribution. ci_ui = c_n |u_n| seen from row i. */
+typedef struct {
+    double theta, sn, kappa;
+} pair_angle;
+
+static pair_angle angle_of(const double *p, const double *q, size_t d, double cs)
+{
+    pair_angle r;
+    double cn;
+    r.theta = tsrelu__angle_unit(p, q, d, cs, &r.sn, &cn);
+    r.kappa = tsrelu__kappa_sc(r.theta, r.sn, cn);
+    return r;
+}
+
+/* Fills coef, radial, kap; returns sum over pairs n<n' not both teachers of
+ * c_n c_n' |u_n||u_n'| kappa. */
+static double pair_pass(const tsrelu_teacher *t, const double *a, tsrelu__ws *ws)
+{
+    size_t m = ws->m, k = ws->k, d = ws->d, n = m + k;
+    double ksum = 0.0;
+    memset(ws->coef, 0, m * n * sizeof(double));
+    memset(ws->radial, 0, m * sizeof(double));
+    memset(ws->kap, 0, m * sizeof(double));
+    for (size_t i = 0; i < m; i++) {
+        double ni = ws->norm_w[i];
+        if (ni == 0.0)
+            continue;
+        double *Pi = ws->coef + i * n;
+        const double *ui = ws->unit_w + i * d;
+        double ai = a[i], wi = ai * ni; /* c_i |u_i| */
+        Pi[i] = 0.5 * ai * ai;          /* self term: theta = 0 */
+        for (size_t l = i + 1; l < m; l++) {
+            double nl = ws->norm_w[l];
+            if (nl == 0.0)
+                continue;
+            pair_angle p = angle_of(ui, ws->unit_w + l * d, d, ws->gram[i * n + l]);
+            double wl = a[l] * nl, w = (TSRELU_PI - p.theta) * TSRELU_INV_2PI;
+            Pi[l] = ai * a[l] * w;
+            ws->coef[l * n + i] = a[l] * ai * w;
+            ws->radial[i] += wl * p.sn;
+            ws->radial[l] += wi * p.sn;
+            ws->kap[i] += wl * p.kappa;
+            ws->kap[l] += wi * p.kappa;
+            ksum += wi * wl * p.kappa;
+        }
+        for (size_t j = 0; j < k; j++) {
+            pair_angle p = angle_of(ui, t->unit + j * d, d, ws->gram[i * n + m + j]);
+            double vj = -t->b[j] * t->norm[j];
+            Pi[m + j] = -ai * t->b[j] * (TSRELU_PI - p.theta) * TSRELU_INV_2PI;
+            ws->radial[i] += vj * p.sn;
+            ws->kap[i] += vj * p.kappa;
+            ksum += wi * vj * p.kappa;
+        }
+    }
+    for (size_t i = 0; i < m; i++)
+        ws->radial[i] *= a[i] * TSRELU_INV_2PI;
+    return ksum;
+}
+
+static int all_finite(const double *x, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(x[i]))
+            return 0;
+    return 1;
+}
+
+tsrelu_status tsrelu__evaluate(const tsrelu_teacher *t, size_t m, const double *W,
+                               const double *a, tsrelu__ws *ws, double *loss,
+                               double *gW, double *ga)
+{
+    size_t k = ws->k, d = ws->d, n = m + k;
+    normalise_rows(m, d, W, ws);
+    gram_cosines(t, ws);
+    double ksum = pair_pass(t, a, ws);
+
+    /* r = W^T a - V^T b */
+    if (loss || ga) {
+        cblas_dgemv(CblasRowMajor, CblasTrans, (int)m, (int)d, 1.0, W, (int)d, a, 1,
+                    0.0, ws->resid, 1);
+        cblas_dgemv(CblasRowMajor, CblasTrans, (int)k, (int)d, -1.0, t->V, (int)d, t->b,
+                    1, 1.0, ws->resid, 1);
+    }
+    if (loss) {
+        double rn = tsrelu__norm(ws->resid, d);
+        *loss = 0.25 * rn * rn + ksum * TSRELU_INV_2PI + t->kappa_tt;
+        if (!isfinite(*loss))
+            return tsrelu__fail(TSRELU_ENONFINITE, "loss is not finite (%g)", *loss);
+    }
+    if (gW) {
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)m, (int)d, (int)m, 1.0,
+                    ws->coef, (int)n, W, (int)d, 0.0, gW, (int)d);
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)m, (int)d, (int)k, 1.0,
+                    ws->coef + m, (int)n, t->V, (int)d, 1.0, gW, (int)d);
+        for (size_t i = 0; i < m; i++) {
+            double s = ws->radial[i];
+            if (s == 0.0)
+                continue;
+            const double *u = ws->unit_w + i * d;
+            double *g = gW + i * d;
+            for (size_t c = 0; c < d; c++)
+                g[c] += s * u[c];
+        }
+        if (!all_finite(gW, m * d))
+            return tsrelu__fail(TSRELU_ENONFINITE, "gradient dL/dW is not finite");
+    }
+    if (ga) {
+        cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)m, (int)d, 0.5, W, (int)d, ws->resid,
+                    1, 0.0, ga, 1);
+        for (size_t i = 0; i < m; i++)
+            ga[i] += ws->norm_w[i] * ws->kap[i] * TSRELU_INV_2PI;
+        if (!all_finite(ga, m))
+            return tsrelu__fail(TSRELU_ENONFINITE, "gradient dL/da is not finite");
+    }
+    return TSRELU_OK;
+}
+
+/* ---------------- public entry points ---------------- */
+
+static tsrelu_status check_pair(const char *fn, const tsrelu_student *s, const tsrelu_teacher *t)
+{
+    if (!s)
+        return tsrelu__fail(TSRELU_EINVAL, "%s: student is NULL", fn);
+    if (!t)
+        return tsrelu__fail(TSRELU_EINVAL, "%s: teacher is NULL", fn);
+    if (s->d != t->d)
+        return tsrelu__fail(TSRELU_EDIM, "%s: student d=%zu but teacher d=%zu", fn, s->d, t->d);
+    if (s->m > INT32_MAX || t->k > INT32_MAX || s->d > INT32_MAX || s->m + t->k > INT32_MAX)
+        return tsrelu__fail(TSRELU_ENOMEM, "%s: sizes m=%zu, k=%zu, d=%zu exceed the BLAS int range",
+                            fn, s->m, t->k, s->d);
+    return TSRELU_OK;
+}
+
+TSRELU_API tsrelu_status tsrelu_loss(const tsrelu_student *s, const tsrelu_teacher *t, double *loss)
+{
+    tsrelu_status st = check_pair("tsrelu_loss", s, t);
+    if (st != TSRELU_OK)
+        return st;
+    if (!loss)
+        return tsrelu__fail(TSRELU_EINVAL, "tsrelu_loss: loss is NULL");
+    tsrelu__ws ws;
+    if ((st = tsrelu__ws_alloc(&ws, s->m, t->k, t->d)) != TSRELU_OK)
+        return st;
+    st = tsrelu__evaluate(t, s->m, s->W, s->a, &ws, loss, NULL, NULL);
+    tsrelu__ws_free(&ws);
+    return st;
+}
+
+TSRELU_API tsrelu_status tsrelu_gradient(const tsrelu_student *s, const tsrelu_teacher *t,
+                                         double *gW, size_t gW_len, double *ga, size_t ga_len)
+{
+    tsrelu_status st = check_pair("tsrelu_gradient", s, t);
+    if (st != TSRELU_OK)
+        return st;
+    if (!gW)
+        return tsrelu__fail(TSRELU_EINVAL, "tsrelu_gradient: gW is NULL");
+    if ((st = tsrelu__check_len(gW_len, s->m * s->d, "tsrelu_gradient: gW")) != TSRELU_OK)
+        return st;
+    if (ga && (st = tsrelu__check_len(ga_len, s->m, "tsrelu_gradient: ga")) != TSRELU_OK)
+        return st;
+    tsrelu__ws ws;
+    if ((st = tsrelu__ws_alloc(&ws, s->m, t->k, t->d)) != TSRELU_OK)
+        return st;
+    st = tsrelu__evaluate(t, s->m, s->W, s->a, &ws, NULL, gW, ga);
+    tsrelu__ws_free(&ws);
+    return st;
+}

@@ -1,0 +1,91 @@
+/* Status strings, the thread-local detailed error message, argument checks
+ * shared by every entry point, and the runtime version. */
+#include "internal.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+
+static _Thread_local char last_error[512];
+
+TSRELU_API unsigned tsrelu_version_number(void)
+{
+    return TSRELU_VERSION_NUMBER;
+}
+
+TSRELU_API const char *tsrelu_version_string(void)
+{
+    return TSRELU_VERSION_STRING;
+}
+
+TSRELU_API const char *tsrelu_status_string(tsrelu_status s)
+{
+    switch (s) {
+    case TSRELU_OK:         return "success";
+    case TSRELU_STOPPED:    return "stopped by a callback";
+    case TSRELU_CONVERGED:  return "converged: a stopping tolerance was met";
+    case TSRELU_EINVAL:     return "invalid argument";
+    case TSRELU_ENOMEM:     return "out of memory or size overflow";
+    case TSRELU_EDIM:       return "dimension mismatch between teacher and student";
+    case TSRELU_ENONFINITE: return "non-finite (NaN or Inf) input";
+    case TSRELU_EDIVERGED:  return "gradient descent diverged (non-finite iterate)";
+    case TSRELU_ELENGTH:    return "buffer length does not match the required size";
+    default:                return "unknown status";
+    }
+}
+
+TSRELU_API const char *tsrelu_status_name(tsrelu_status s)
+{
+    switch (s) {
+    case TSRELU_OK:         return "TSRELU_OK";
+    case TSRELU_STOPPED:    return "TSRELU_STOPPED";
+    case TSRELU_CONVERGED:  return "TSRELU_CONVERGED";
+    case TSRELU_EINVAL:     return "TSRELU_EINVAL";
+    case TSRELU_ENOMEM:     return "TSRELU_ENOMEM";
+    case TSRELU_EDIM:       return "TSRELU_EDIM";
+    case TSRELU_ENONFINITE: return "TSRELU_ENONFINITE";
+    case TSRELU_EDIVERGED:  return "TSRELU_EDIVERGED";
+    case TSRELU_ELENGTH:    return "TSRELU_ELENGTH";
+    default:                return "TSRELU_UNKNOWN";
+    }
+}
+
+TSRELU_API const char *tsrelu_last_error(void)
+{
+    return last_error;
+}
+
+tsrelu_status tsrelu__fail(tsrelu_status s, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(last_error, sizeof last_error, fmt, ap);
+    va_end(ap);
+    return s;
+}
+
+tsrelu_status tsrelu__mul_size(size_t a, size_t b, const char *what, size_t *out)
+{
+    if (a != 0 && b > SIZE_MAX / a)
+        return tsrelu__fail(TSRELU_ENOMEM, "%s: size %zu x %zu overflows size_t",
+                            what, a, b);
+    *out = a * b;
+    return TSRELU_OK;
+}
+
+tsrelu_status tsrelu__check_finite(const double *x, size_t n, const char *what)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(x[i]))
+            return tsrelu__fail(TSRELU_ENONFINITE, "%s[%zu] is %g (not finite)",
+                                what, i, x[i]);
+    return TSRELU_OK;
+}
+
+tsrelu_status tsrelu__check_len(size_t got, size_t want, const char *what)
+{
+    if (got != want)
+        return tsrelu__fail(TSRELU_ELENGTH, "%s: length %zu given, %zu required",
+                            what, got, want);
+    return TSRELU_OK;
+}

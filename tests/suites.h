@@ -1,0 +1,13 @@
+/* One Check suite per library module; test_main.c runs them all. */
+#ifndef TSRELU_TEST_SUITES_H
+#define TSRELU_TEST_SUITES_H
+#include <check.h>
+
+Suite *status_suite(void);     /* tests/check_status.c */
+Suite *kernel_suite(void);     /* tests/check_kernel.c */
+Suite *network_suite(void);    /* tests/check_network.c */
+Suite *population_suite(void); /* tests/check_population.c */
+Suite *gd_suite(void);         /* tests/check_gd.c */
+Suite *reference_suite(void);  /* tests/check_reference.c */
+
+#endif

@@ -1,0 +1,18 @@
+/* Runs every Check suite; the exit status is the number of failures. */
+#include "suites.h"
+
+#include <stdlib.h>
+
+int main(void)
+{
+    SRunner *sr = srunner_create(status_suite());
+    srunner_add_suite(sr, kernel_suite());
+    srunner_add_suite(sr, network_suite());
+    srunner_add_suite(sr, population_suite());
+    srunner_add_suite(sr, gd_suite());
+    srunner_add_suite(sr, reference_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
