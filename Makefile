@@ -94,6 +94,7 @@ test-c: build/run_checks
 
 test-examples: $(EXAMPLES)
 	@for e in $(EXAMPLES); do echo "== $$e --quick"; $$e --quick > /dev/null || exit 1; done
+	$(PYTHON) examples/plot_demo.py build/demo-quick
 
 check: deps-check
 	$(MAKE) all
@@ -104,6 +105,7 @@ check: deps-check
 demo: deps-demo
 	$(MAKE) all build/examples/paper_demo
 	./build/examples/paper_demo --out demo-output
+	$(PYTHON) examples/plot_demo.py demo-output
 
 # ---------------------------------------------------------------- install
 install: all

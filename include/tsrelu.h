@@ -231,6 +231,72 @@ tsrelu_gradient(const tsrelu_student *s, const tsrelu_teacher *t,
                 double *gW, size_t gW_len, double *ga, size_t ga_len);
 
 /* ======================================================================
+ * Metrics of the dynamics (const handles, caller buffers)
+ *
+ * Groups. tau[i] in {-1, 0, ..., k-1} assigns student i to a teacher; -1
+ * leaves it out (a zero student is always left out). Functions taking
+ * `tau` use the nearest-teacher assignment when tau is NULL (tau_len is then
+ * ignored); otherwise tau_len must be m.
+ * ====================================================================== */
+
+/*! tsrelu_angles() :
+ *  theta[i*k + j] = angle between w_i and v_j in radians, in [0, pi], exact
+ *  to a few ulps at every angle (2 atan2(|w^ - v^|, |w^ + v^|)). NaN for a
+ *  zero student (the angle is undefined). len must be m*k. */
+TSRELU_API TSRELU_NODISCARD tsrelu_status
+tsrelu_angles(const tsrelu_student *s, const tsrelu_teacher *t, double *theta, size_t len);
+
+/*! tsrelu_nearest_teacher() :
+ *  tau[i] = argmin_j theta_ij (ties: lowest j), -1 for a zero student.
+ *  len must be m. */
+TSRELU_API TSRELU_NODISCARD tsrelu_status
+tsrelu_nearest_teacher(const tsrelu_student *s, const tsrelu_teacher *t, int *tau, size_t len);
+
+/*! tsrelu_components() :
+ *  For each student i with teacher l = tau[i]: the radial part
+ *  radial[i] = w_i . v_l / |v_l| (= |w_i| cos theta_il) and the tangential
+ *  norm tangential[i] = |w_i - radial[i] v_l/|v_l|| (= |w_i| sin theta_il).
+ *  Both 0 when tau[i] = -1. len (of radial and of tangential) must be m.
+ *  @return : TSRELU_OK; TSRELU_EINVAL (NULL, tau[i] out of range), EDIM,
+ *            ELENGTH. */
+TSRELU_API TSRELU_NODISCARD tsrelu_status
+tsrelu_components(const tsrelu_student *s, const tsrelu_teacher *t, const int *tau,
+                  size_t tau_len, double *radial, double *tangential, size_t len);
+
+/*! tsrelu_deficit() :
+ *  Projection deficit per teacher l: H[l] = b_l |v_l| - sum_{i: tau_i = l}
+ *  a_i radial_i. Zero when the group has grown to its teacher. len must be k. */
+TSRELU_API TSRELU_NODISCARD tsrelu_status
+tsrelu_deficit(const tsrelu_student *s, const tsrelu_teacher *t, const int *tau,
+               size_t tau_len, double *H, size_t len);
+
+/*! tsrelu_balance() :
+ *  Per teacher group S_l of size m_l (size[l]): the min and max over S_l of
+ *  m_l a_i |w_i| / (b_l |v_l|) (all 1 at the balanced split a_i w_i =
+ *  b_l v_l / m_l; the paper proves [1/4, 4] in phase 3), and the l2 excess
+ *  sum_{i in S_l} (a_i |w_i|)^2 / ((b_l |v_l|)^2 / m_l) - 1 (0 exactly at
+ *  the balanced split; >= 0 whenever the group's radial parts sum to
+ *  b_l |v_l|). For a = b = 1 these are m_l |w_i| / |v_l| and
+ *  sum |w_i|^2 / (|v_l|^2 / m_l) - 1. An empty group gets size 0 and NaN
+ *  ratios and excess. Every buffer has length len = k.
+ *  @return : as tsrelu_components(). */
+TSRELU_API TSRELU_NODISCARD tsrelu_status
+tsrelu_balance(const tsrelu_student *s, const tsrelu_teacher *t, const int *tau,
+               size_t tau_len, int *size, double *ratio_min, double *ratio_max,
+               double *excess, size_t len);
+
+/*! tsrelu_rate_fit() :
+ *  Least-squares slope of log L against log t over the observations with
+ *  t_lo <= t[i] <= t_hi, t[i] > 0 and L[i] > 0 (others are skipped): the
+ *  exponent p of L ~ C t^p (-3 for the paper's over-parameterised regime).
+ *  intercept (may be NULL) receives log C.
+ *  @return : TSRELU_OK; TSRELU_EINVAL (NULL, fewer than 2 usable points or
+ *            all usable t equal). */
+TSRELU_API TSRELU_NODISCARD tsrelu_status
+tsrelu_rate_fit(const double *t, const double *L, size_t n, double t_lo, double t_hi,
+                double *slope, double *intercept);
+
+/* ======================================================================
  * Gradient descent state
  * ====================================================================== */
 
@@ -345,6 +411,45 @@ TSRELU_API TSRELU_NODISCARD tsrelu_status tsrelu_gd_loss(const tsrelu_gd *gd, do
  *  and over a when the output weights are trained). */
 TSRELU_API TSRELU_NODISCARD tsrelu_status
 tsrelu_gd_gradient_norm(const tsrelu_gd *gd, double *norm);
+
+/* ----------------------------------------------------------------------
+ * Phase tracking (the paper's three phases), updated at every evaluated
+ * iterate of tsrelu_gd_run() and tsrelu_gd_step().
+ *  t1 = first iteration at which every non-zero student is within eps_align
+ *       radians of its nearest teacher (end of alignment, phase 1);
+ *  t2 = first iteration >= t1 at which every teacher l with a non-empty
+ *       group has |H_l| <= eps_deficit * b_l |v_l| (end of tangential
+ *       growth, phase 2); phase 3 (local convergence) follows.
+ * Groups are the nearest-teacher assignment. Defaults: eps_align = 0.05 rad,
+ * eps_deficit = 0.05 (see docs/theory.md for why).
+ * ---------------------------------------------------------------------- */
+
+/*! tsrelu_gd_set_phase_thresholds() : eps_align in (0, pi), eps_deficit > 0,
+ *  both finite; resets t1 and t2 (they are recomputed from the next
+ *  evaluated iterate on). */
+TSRELU_API TSRELU_NODISCARD tsrelu_status
+tsrelu_gd_set_phase_thresholds(tsrelu_gd *gd, double eps_align, double eps_deficit);
+
+/*! tsrelu_gd_phase() : @return 1, 2 or 3 at the latest evaluated iterate
+ *  (0 if gd is NULL). */
+TSRELU_API int tsrelu_gd_phase(const tsrelu_gd *gd);
+
+/*! tsrelu_gd_phase_times() : t1 and t2 as defined above, -1 if not reached
+ *  yet. Either pointer may be NULL. */
+TSRELU_API TSRELU_NODISCARD tsrelu_status
+tsrelu_gd_phase_times(const tsrelu_gd *gd, int64_t *t1, int64_t *t2);
+
+/*! tsrelu_gd_groups() : the nearest-teacher assignment at iteration 0
+ *  (initial != 0, the paper's tau_i) or at the latest evaluated iterate
+ *  (initial == 0) into tau (len must be m; -1 for zero students). */
+TSRELU_API TSRELU_NODISCARD tsrelu_status
+tsrelu_gd_groups(const tsrelu_gd *gd, int initial, int *tau, size_t len);
+
+/*! tsrelu_gd_group_switches() : @return the number of students whose
+ *  nearest teacher at the latest evaluated iterate differs from the one at
+ *  iteration 0 (0 if gd is NULL). */
+TSRELU_API size_t tsrelu_gd_group_switches(const tsrelu_gd *gd);
+
 
 #ifdef __cplusplus
 }

@@ -5,7 +5,7 @@
 set -eu
 what=${1:-check}
 build="gcc make pkg-config libopenblas-dev"
-check="$build check python3 python3-numpy"
+check="$build check python3 python3-numpy python3-matplotlib"
 demo="$build python3 python3-matplotlib"
 bench="$check python3-torch"
 case "$what" in

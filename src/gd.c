@@ -34,6 +34,7 @@ struct tsrelu_gd {
     double *gW, *ga;
     double loss, gnorm;
     int evaluated;            /* loss, gW, ga and gnorm belong to the current iterate */
+    tsrelu__phases ph;
 };
 
 TSRELU_API void tsrelu_gd_free(tsrelu_gd *gd)
@@ -48,8 +49,11 @@ TSRELU_API void tsrelu_gd_free(tsrelu_gd *gd)
     free(gd->gW);
     free(gd->ga);
     tsrelu__ws_free(&gd->ws);
+    tsrelu__phases_free(&gd->ph);
     free(gd);
 }
+
+static tsrelu_status evaluate(tsrelu_gd *gd);
 
 static tsrelu_status check_eta(const char *fn, double eta)
 {
@@ -81,7 +85,8 @@ TSRELU_API tsrelu_status tsrelu_gd_create(const tsrelu_teacher *t, const tsrelu_
         return tsrelu__fail(TSRELU_ENOMEM, "tsrelu_gd_create: out of memory");
     size_t m = s0->m, d = s0->d, md = m * d; /* m*d checked when s0 was made */
     if ((st = tsrelu__teacher_clone(t, &gd->teacher)) != TSRELU_OK ||
-        (st = tsrelu__ws_alloc(&gd->ws, m, t->k, d)) != TSRELU_OK) {
+        (st = tsrelu__ws_alloc(&gd->ws, m, t->k, d)) != TSRELU_OK ||
+        (st = tsrelu__phases_alloc(&gd->ph, m, t->k)) != TSRELU_OK) {
         tsrelu_gd_free(gd);
         return st;
     }
@@ -103,6 +108,11 @@ TSRELU_API tsrelu_status tsrelu_gd_create(const tsrelu_teacher *t, const tsrelu_
     gd->view.W = gd->W_buf[0];
     gd->view.a = gd->a_buf[0];
     gd->eta = eta;
+    /* iteration 0 fixes the initial groups of the phase tracker */
+    if (evaluate(gd) != TSRELU_OK) {
+        tsrelu_gd_free(gd);
+        return tsrelu__fail(TSRELU_ENONFINITE, "tsrelu_gd_create: %s", tsrelu_last_error());
+    }
     *out = gd;
     return TSRELU_OK;
 }
@@ -213,6 +223,7 @@ static tsrelu_status evaluate(tsrelu_gd *gd)
     if (st != TSRELU_OK)
         return tsrelu__fail(TSRELU_EDIVERGED, "iteration %llu: %s",
                             (unsigned long long)gd->iter, tsrelu_last_error());
+    tsrelu__phases_update(&gd->ph, gd->teacher, m, gd->view.a, &gd->ws, gd->iter);
     double gw = tsrelu__norm(gd->gW, m * d);
     double gn = gd->train_a ? tsrelu__norm(gd->ga, m) : 0.0;
     gd->gnorm = gn == 0.0 ? gw : hypot(gw, gn);
@@ -374,4 +385,55 @@ TSRELU_API tsrelu_status tsrelu_gd_gradient_norm(const tsrelu_gd *gd, double *no
     }
     free(g);
     return st;
+}
+
+/* ---------------- phases ---------------- */
+
+TSRELU_API tsrelu_status tsrelu_gd_set_phase_thresholds(tsrelu_gd *gd, double eps_align,
+                                                        double eps_deficit)
+{
+    NEED_GD("tsrelu_gd_set_phase_thresholds");
+    if (!isfinite(eps_align) || !isfinite(eps_deficit))
+        return tsrelu__fail(TSRELU_ENONFINITE, "tsrelu_gd_set_phase_thresholds: eps_align=%g, eps_deficit=%g",
+                            eps_align, eps_deficit);
+    if (!(eps_align > 0.0 && eps_align < TSRELU_PI) || !(eps_deficit > 0.0))
+        return tsrelu__fail(TSRELU_EINVAL,
+                            "tsrelu_gd_set_phase_thresholds: need 0 < eps_align=%g < pi and eps_deficit=%g > 0",
+                            eps_align, eps_deficit);
+    gd->ph.eps_align = eps_align;
+    gd->ph.eps_deficit = eps_deficit;
+    tsrelu__phases_reset(&gd->ph);
+    return TSRELU_OK;
+}
+
+TSRELU_API int tsrelu_gd_phase(const tsrelu_gd *gd)
+{
+    return gd ? gd->ph.phase : 0;
+}
+
+TSRELU_API tsrelu_status tsrelu_gd_phase_times(const tsrelu_gd *gd, int64_t *t1, int64_t *t2)
+{
+    NEED_GD("tsrelu_gd_phase_times");
+    if (t1)
+        *t1 = gd->ph.t1;
+    if (t2)
+        *t2 = gd->ph.t2;
+    return TSRELU_OK;
+}
+
+TSRELU_API tsrelu_status tsrelu_gd_groups(const tsrelu_gd *gd, int initial, int *tau, size_t len)
+{
+    NEED_GD("tsrelu_gd_groups");
+    if (!tau)
+        return tsrelu__fail(TSRELU_EINVAL, "tsrelu_gd_groups: tau is NULL");
+    tsrelu_status st = tsrelu__check_len(len, gd->view.m, "tsrelu_gd_groups: tau");
+    if (st != TSRELU_OK)
+        return st;
+    memcpy(tau, initial ? gd->ph.tau0 : gd->ph.tau, len * sizeof(int));
+    return TSRELU_OK;
+}
+
+TSRELU_API size_t tsrelu_gd_group_switches(const tsrelu_gd *gd)
+{
+    return gd ? gd->ph.switches : 0;
 }

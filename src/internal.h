@@ -88,6 +88,9 @@ typedef struct {
     double *radial;   /* m: s_i = a_i sum_n c_n |u_n| sin(theta_in) / 2pi */
     double *kap;      /* m: sum_n c_n |u_n| kappa(theta_in), n != i */
     double *resid;    /* d: r = sum_n c_n u_n */
+    int *near;        /* m: nearest teacher (ties: lowest j), -1 if w_i = 0 */
+    double *near_theta; /* m: angle to it */
+    double *near_cos;   /* m: its cosine */
 } tsrelu__ws;
 
 tsrelu_status tsrelu__ws_alloc(tsrelu__ws *ws, size_t m, size_t k, size_t d);
@@ -99,6 +102,31 @@ void tsrelu__ws_free(tsrelu__ws *ws);
 tsrelu_status tsrelu__evaluate(const tsrelu_teacher *t, size_t m, const double *W,
                                const double *a, tsrelu__ws *ws, double *loss,
                                double *gW, double *ga);
+
+/* ---- phases.c: the GD state's phase tracker ---- */
+typedef struct {
+    double eps_align, eps_deficit;
+    int *tau0, *tau;      /* m: groups at iteration 0 and at the latest */
+    double *H;            /* k: projection deficits at the latest */
+    size_t *count;        /* k: group sizes at the latest */
+    int64_t t1, t2;
+    int phase;
+    int have_tau0;
+    size_t switches;
+} tsrelu__phases;
+
+tsrelu_status tsrelu__phases_alloc(tsrelu__phases *ph, size_t m, size_t k);
+void tsrelu__phases_free(tsrelu__phases *ph);
+void tsrelu__phases_reset(tsrelu__phases *ph);
+/* Update from the workspace of an evaluation at iteration `iter`. */
+void tsrelu__phases_update(tsrelu__phases *ph, const tsrelu_teacher *t, size_t m,
+                           const double *a, const tsrelu__ws *ws, uint64_t iter);
+
+/* ---- metrics.c ---- */
+/* Validate tau (or fill it with the nearest assignment when NULL) into
+ * `out` (m ints). */
+tsrelu_status tsrelu__groups(const char *fn, const tsrelu_student *s, const tsrelu_teacher *t,
+                             const int *tau, size_t tau_len, int *out);
 
 /* ---- network.c ---- */
 tsrelu_status tsrelu__student_alloc(size_t m, size_t d, tsrelu_student **out);

@@ -38,8 +38,11 @@ tsrelu_status tsrelu__ws_alloc(tsrelu__ws *ws, size_t m, size_t k, size_t d)
     ws->radial = malloc(m * sizeof(double));
     ws->kap = malloc(m * sizeof(double));
     ws->resid = malloc(d * sizeof(double));
+    ws->near = malloc(m * sizeof(int));
+    ws->near_theta = malloc(m * sizeof(double));
+    ws->near_cos = malloc(m * sizeof(double));
     if (!ws->unit_w || !ws->norm_w || !ws->gram || !ws->coef || !ws->radial ||
-        !ws->kap || !ws->resid) {
+        !ws->kap || !ws->resid || !ws->near || !ws->near_theta || !ws->near_cos) {
         tsrelu__ws_free(ws);
         return tsrelu__fail(TSRELU_ENOMEM, "workspace: out of memory for m=%zu, k=%zu, d=%zu",
                             m, k, d);
@@ -56,6 +59,9 @@ void tsrelu__ws_free(tsrelu__ws *ws)
     free(ws->radial);
     free(ws->kap);
     free(ws->resid);
+    free(ws->near);
+    free(ws->near_theta);
+    free(ws->near_cos);
     memset(ws, 0, sizeof *ws);
 }
 
@@ -84,21 +90,19 @@ static void gram_cosines(const tsrelu_teacher *t, tsrelu__ws *ws)
                 ws->unit_w, (int)d, t->unit, (int)d, 0.0, ws->gram + m, (int)n);
 }
 
-/* One pair's contribution. ci_ui = c_n |u_n| seen from row i. */
 typedef struct {
-    double theta, sn, kappa;
+    double theta, sn, cs, kappa;
 } pair_angle;
 
 static pair_angle angle_of(const double *p, const double *q, size_t d, double cs)
 {
     pair_angle r;
-    double cn;
-    r.theta = tsrelu__angle_unit(p, q, d, cs, &r.sn, &cn);
-    r.kappa = tsrelu__kappa_sc(r.theta, r.sn, cn);
+    r.theta = tsrelu__angle_unit(p, q, d, cs, &r.sn, &r.cs);
+    r.kappa = tsrelu__kappa_sc(r.theta, r.sn, r.cs);
     return r;
 }
 
-/* Fills coef, radial, kap; returns sum over pairs n<n' not both teachers of
+/* Fills coef, radial, kap and the nearest teachers; returns sum over pairs n<n' not both teachers of
  * c_n c_n' |u_n||u_n'| kappa. */
 static double pair_pass(const tsrelu_teacher *t, const double *a, tsrelu__ws *ws)
 {
@@ -109,6 +113,7 @@ static double pair_pass(const tsrelu_teacher *t, const double *a, tsrelu__ws *ws
     memset(ws->kap, 0, m * sizeof(double));
     for (size_t i = 0; i < m; i++) {
         double ni = ws->norm_w[i];
+        ws->near[i] = -1;
         if (ni == 0.0)
             continue;
         double *Pi = ws->coef + i * n;
@@ -136,6 +141,11 @@ static double pair_pass(const tsrelu_teacher *t, const double *a, tsrelu__ws *ws
             ws->radial[i] += vj * p.sn;
             ws->kap[i] += vj * p.kappa;
             ksum += wi * vj * p.kappa;
+            if (ws->near[i] < 0 || p.theta < ws->near_theta[i]) {
+                ws->near[i] = (int)j;
+                ws->near_theta[i] = p.theta;
+                ws->near_cos[i] = p.cs;
+            }
         }
     }
     for (size_t i = 0; i < m; i++)

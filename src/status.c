@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 static _Thread_local char last_error[512];
 
@@ -57,10 +58,14 @@ TSRELU_API const char *tsrelu_last_error(void)
 
 tsrelu_status tsrelu__fail(tsrelu_status s, const char *fmt, ...)
 {
+    /* Format into a scratch buffer first: an argument may be last_error
+     * itself (a message wrapping an earlier one). */
+    char msg[sizeof last_error];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(last_error, sizeof last_error, fmt, ap);
+    vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    memcpy(last_error, msg, sizeof msg);
     return s;
 }
 

@@ -1,0 +1,93 @@
+/* The GD state's phase tracker: groups at iteration 0 and now, t1 (end of
+ * alignment), t2 (end of tangential growth), the current phase and the
+ * number of group switches. It reads the nearest teachers and angles that
+ * population.c's pair pass already computed, so tracking costs O(m + k) per
+ * iterate and no allocation. */
+#include "internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DEFAULT_EPS_ALIGN 0.05
+#define DEFAULT_EPS_DEFICIT 0.05
+
+tsrelu_status tsrelu__phases_alloc(tsrelu__phases *ph, size_t m, size_t k)
+{
+    memset(ph, 0, sizeof *ph);
+    ph->tau0 = malloc(m * sizeof(int));
+    ph->tau = malloc(m * sizeof(int));
+    ph->H = malloc(k * sizeof(double));
+    ph->count = malloc(k * sizeof(size_t));
+    if (!ph->tau0 || !ph->tau || !ph->H || !ph->count) {
+        tsrelu__phases_free(ph);
+        return tsrelu__fail(TSRELU_ENOMEM, "phase tracker: out of memory");
+    }
+    ph->eps_align = DEFAULT_EPS_ALIGN;
+    ph->eps_deficit = DEFAULT_EPS_DEFICIT;
+    tsrelu__phases_reset(ph);
+    return TSRELU_OK;
+}
+
+void tsrelu__phases_free(tsrelu__phases *ph)
+{
+    free(ph->tau0);
+    free(ph->tau);
+    free(ph->H);
+    free(ph->count);
+    memset(ph, 0, sizeof *ph);
+}
+
+void tsrelu__phases_reset(tsrelu__phases *ph)
+{
+    ph->t1 = ph->t2 = -1;
+    ph->phase = 1;
+}
+
+static int aligned(const tsrelu__phases *ph, size_t m, const tsrelu__ws *ws)
+{
+    for (size_t i = 0; i < m; i++)
+        if (ws->near[i] >= 0 && !(ws->near_theta[i] <= ph->eps_align))
+            return 0;
+    return 1;
+}
+
+/* H_l = b_l |v_l| - sum_{i in S_l} a_i |w_i| cos theta_il; 1 if every
+ * non-empty group is within eps_deficit of its teacher. */
+static int grown(tsrelu__phases *ph, const tsrelu_teacher *t, size_t m, const double *a,
+                 const tsrelu__ws *ws)
+{
+    size_t k = t->k;
+    for (size_t l = 0; l < k; l++) {
+        ph->H[l] = t->b[l] * t->norm[l];
+        ph->count[l] = 0;
+    }
+    for (size_t i = 0; i < m; i++)
+        if (ws->near[i] >= 0) {
+            ph->H[ws->near[i]] -= a[i] * ws->norm_w[i] * ws->near_cos[i];
+            ph->count[ws->near[i]]++;
+        }
+    for (size_t l = 0; l < k; l++)
+        if (ph->count[l] > 0 && !(fabs(ph->H[l]) <= ph->eps_deficit * fabs(t->b[l]) * t->norm[l]))
+            return 0;
+    return 1;
+}
+
+void tsrelu__phases_update(tsrelu__phases *ph, const tsrelu_teacher *t, size_t m,
+                           const double *a, const tsrelu__ws *ws, uint64_t iter)
+{
+    memcpy(ph->tau, ws->near, m * sizeof(int));
+    if (iter == 0 || !ph->have_tau0) {
+        memcpy(ph->tau0, ws->near, m * sizeof(int));
+        ph->have_tau0 = 1;
+    }
+    ph->switches = 0;
+    for (size_t i = 0; i < m; i++)
+        ph->switches += ph->tau[i] != ph->tau0[i];
+    int g = grown(ph, t, m, a, ws);
+    if (ph->t1 < 0 && aligned(ph, m, ws))
+        ph->t1 = (int64_t)iter;
+    if (ph->t1 >= 0 && ph->t2 < 0 && g)
+        ph->t2 = (int64_t)iter;
+    ph->phase = ph->t2 >= 0 ? 3 : ph->t1 >= 0 ? 2 : 1;
+}
