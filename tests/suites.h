@@ -9,5 +9,6 @@ Suite *network_suite(void);    /* tests/check_network.c */
 Suite *population_suite(void); /* tests/check_population.c */
 Suite *gd_suite(void);         /* tests/check_gd.c */
 Suite *reference_suite(void);  /* tests/check_reference.c */
+Suite *metrics_suite(void);    /* tests/check_metrics.c */
 
 #endif
