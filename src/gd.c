@@ -32,8 +32,9 @@ struct tsrelu_gd {
 
     tsrelu__ws ws;
     double *gW, *ga;
-    double loss, gnorm;
-    int evaluated;            /* loss, gW, ga and gnorm belong to the current iterate */
+    double loss;
+    int evaluated;            /* gW (and ga when trained) belong to the current iterate */
+    int have_loss;            /* ... and so does loss (computed only when needed) */
     tsrelu__phases ph;
 };
 
@@ -53,7 +54,7 @@ TSRELU_API void tsrelu_gd_free(tsrelu_gd *gd)
     free(gd);
 }
 
-static tsrelu_status evaluate(tsrelu_gd *gd);
+static tsrelu_status evaluate(tsrelu_gd *gd, int need_loss);
 
 static tsrelu_status check_eta(const char *fn, double eta)
 {
@@ -109,7 +110,7 @@ TSRELU_API tsrelu_status tsrelu_gd_create(const tsrelu_teacher *t, const tsrelu_
     gd->view.a = gd->a_buf[0];
     gd->eta = eta;
     /* iteration 0 fixes the initial groups of the phase tracker */
-    if (evaluate(gd) != TSRELU_OK) {
+    if (evaluate(gd, 0) != TSRELU_OK) {
         tsrelu_gd_free(gd);
         return tsrelu__fail(TSRELU_ENONFINITE, "tsrelu_gd_create: %s", tsrelu_last_error());
     }
@@ -213,22 +214,30 @@ TSRELU_API tsrelu_status tsrelu_gd_set_step(tsrelu_gd *gd, tsrelu_step_fn fn, vo
 
 /* ---------------- evaluation and update ---------------- */
 
-static tsrelu_status evaluate(tsrelu_gd *gd)
+static tsrelu_status evaluate(tsrelu_gd *gd, int need_loss)
 {
-    if (gd->evaluated)
+    if (gd->evaluated && (gd->have_loss || !need_loss))
         return TSRELU_OK;
-    size_t m = gd->view.m, d = gd->view.d;
+    size_t m = gd->view.m;
     tsrelu_status st = tsrelu__evaluate(gd->teacher, m, gd->view.W, gd->view.a, &gd->ws,
-                                        &gd->loss, gd->gW, gd->train_a ? gd->ga : NULL);
+                                        need_loss ? &gd->loss : NULL, gd->gW,
+                                        gd->train_a ? gd->ga : NULL);
     if (st != TSRELU_OK)
         return tsrelu__fail(TSRELU_EDIVERGED, "iteration %llu: %s",
                             (unsigned long long)gd->iter, tsrelu_last_error());
     tsrelu__phases_update(&gd->ph, gd->teacher, m, gd->view.a, &gd->ws, gd->iter);
-    double gw = tsrelu__norm(gd->gW, m * d);
-    double gn = gd->train_a ? tsrelu__norm(gd->ga, m) : 0.0;
-    gd->gnorm = gn == 0.0 ? gw : hypot(gw, gn);
     gd->evaluated = 1;
+    gd->have_loss = need_loss;
     return TSRELU_OK;
+}
+
+/* |grad L| over W (and a when trained) from the cached gradient. */
+static double cached_grad_norm(const tsrelu_gd *gd)
+{
+    size_t m = gd->view.m;
+    double gw = tsrelu__norm(gd->gW, m * gd->view.d);
+    double gn = gd->train_a ? tsrelu__norm(gd->ga, m) : 0.0;
+    return gn == 0.0 ? gw : hypot(gw, gn);
 }
 
 static int update_default(const double *x, const double *g, double eta, double *out, size_t n)
@@ -253,7 +262,7 @@ static int all_finite(const double *x, size_t n)
  * accepted. */
 static tsrelu_status advance(tsrelu_gd *gd)
 {
-    tsrelu_status st = evaluate(gd);
+    tsrelu_status st = evaluate(gd, 0);
     if (st != TSRELU_OK)
         return st;
     size_t m = gd->view.m, md = m * gd->view.d;
@@ -284,7 +293,7 @@ static tsrelu_status advance(tsrelu_gd *gd)
     gd->view.W = Wn;
     gd->view.a = gd->a_buf[nx];
     gd->iter++;
-    gd->evaluated = 0;
+    gd->evaluated = gd->have_loss = 0;
     return TSRELU_OK;
 }
 
@@ -298,7 +307,7 @@ TSRELU_API tsrelu_status tsrelu_gd_step(tsrelu_gd *gd)
 static int converged(const tsrelu_gd *gd)
 {
     return (gd->tol_loss > 0.0 && gd->loss <= gd->tol_loss) ||
-           (gd->tol_grad > 0.0 && gd->gnorm <= gd->tol_grad);
+           (gd->tol_grad > 0.0 && cached_grad_norm(gd) <= gd->tol_grad);
 }
 
 TSRELU_API tsrelu_status tsrelu_gd_run(tsrelu_gd *gd, uint64_t max_steps)
@@ -307,12 +316,15 @@ TSRELU_API tsrelu_status tsrelu_gd_run(tsrelu_gd *gd, uint64_t max_steps)
     gd->stop_value = 0;
     uint64_t end = gd->iter + max_steps < gd->iter ? UINT64_MAX : gd->iter + max_steps;
     for (;;) {
-        tsrelu_status st = evaluate(gd);
+        int sched = gd->obs && scheduled(gd, gd->iter);
+        /* the loss is computed only where it is read */
+        tsrelu_status st = evaluate(gd, gd->tol_loss > 0.0 || sched || (gd->obs && gd->iter == end));
         if (st != TSRELU_OK)
             return st;
         int done = converged(gd), last = done || gd->iter == end;
-        if (gd->obs && (scheduled(gd, gd->iter) || last) &&
-            !(gd->observed_any && gd->last_observed == gd->iter)) {
+        if (gd->obs && (sched || last) && !(gd->observed_any && gd->last_observed == gd->iter)) {
+            if ((st = evaluate(gd, 1)) != TSRELU_OK)
+                return st;
             gd->observed_any = 1;
             gd->last_observed = gd->iter;
             int rv = gd->obs(gd, gd->obs_ud);
@@ -357,7 +369,7 @@ TSRELU_API tsrelu_status tsrelu_gd_loss(const tsrelu_gd *gd, double *loss)
     NEED_GD("tsrelu_gd_loss");
     if (!loss)
         return tsrelu__fail(TSRELU_EINVAL, "tsrelu_gd_loss: loss is NULL");
-    if (gd->evaluated) {
+    if (gd->evaluated && gd->have_loss) {
         *loss = gd->loss;
         return TSRELU_OK;
     }
@@ -370,7 +382,7 @@ TSRELU_API tsrelu_status tsrelu_gd_gradient_norm(const tsrelu_gd *gd, double *no
     if (!norm)
         return tsrelu__fail(TSRELU_EINVAL, "tsrelu_gd_gradient_norm: norm is NULL");
     if (gd->evaluated) {
-        *norm = gd->gnorm;
+        *norm = cached_grad_norm(gd);
         return TSRELU_OK;
     }
     size_t m = gd->view.m, md = m * gd->view.d;

@@ -7,8 +7,7 @@
 #include <stdint.h>
 #include <stddef.h>
 
-#define TSRELU_PI 3.14159265358979323846
-#define TSRELU_INV_2PI 0.15915494309189533577
+#include "kernel.h"
 
 /* Quadruple precision for the accurate loss (GCC/Clang on x86-64). */
 __extension__ typedef __float128 tsrelu_quad;
@@ -56,8 +55,6 @@ double tsrelu__rng_normal(tsrelu__rng *r);
 double tsrelu__norm(const double *x, size_t d);
 /* kappa(theta) = sin(theta) - theta cos(theta), series near 0. */
 double tsrelu__kappa(double theta);
-/* The same when sin(theta) and cos(theta) are already known. */
-double tsrelu__kappa_sc(double theta, double s, double c);
 /* Angle between unit vectors p and q given their computed cosine c:
  * acos(c) when |c| is small enough for it to be accurate, else the exact
  * 2 atan2(|p - q|, |p + q|). Also returns sin(theta) and cos(theta). */

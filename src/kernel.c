@@ -11,16 +11,6 @@ extern tsrelu_quad atan2q(tsrelu_quad, tsrelu_quad);
 extern tsrelu_quad sinq(tsrelu_quad);
 extern tsrelu_quad cosq(tsrelu_quad);
 
-/* Above this |cos|, acos(cos) loses digits (d theta = d cos / sin theta), so
- * the angle is recomputed from the vectors. At 0.7, sin theta >= 0.71 and
- * acos amplifies the cosine's error by at most 1.4. */
-#define EXACT_COS 0.7
-
-/* Below this angle kappa is summed from its Taylor series; above it the
- * cancellation in sin - theta cos costs at most a factor 3 in absolute
- * error, which is harmless. */
-#define KAPPA_SERIES_MAX 1.0
-
 double tsrelu__norm(const double *x, size_t d)
 {
     double ss = 0.0;
@@ -29,6 +19,8 @@ double tsrelu__norm(const double *x, size_t d)
     /* Fast path unless the squares may have overflowed or underflowed. */
     if (ss < 1e290 && ss > 1e-290)
         return sqrt(ss);
+    if (isnan(ss))
+        return ss;
     double scale = 0.0;
     for (size_t c = 0; c < d; c++) {
         double ax = fabs(x[c]);
@@ -45,69 +37,17 @@ double tsrelu__norm(const double *x, size_t d)
     return scale * sqrt(ss);
 }
 
-/* kappa(theta) = sum_{n>=1} (-1)^(n+1) 2n/(2n+1)! theta^(2n+1). Ten terms
- * reach double precision for theta <= 1 (the 11th is below 3e-21 theta^3). */
-static double kappa_series(double theta)
-{
-    static const double coef[10] = {
-        1.0 / 3.0,
-        -1.0 / 30.0,
-        1.0 / 840.0,
-        -1.0 / 45360.0,
-        1.0 / 3991680.0,
-        -1.0 / 518918400.0,
-        1.0 / 93405312000.0,
-        -1.0 / 22230464256000.0,
-        1.0 / 6758061133824000.0,
-        -1.0 / 2554547108585472000.0,
-    };
-    double t2 = theta * theta;
-    double p = coef[9];
-    for (int n = 8; n >= 0; n--)
-        p = p * t2 + coef[n];
-    return p * t2 * theta;
-}
-
-double tsrelu__kappa_sc(double theta, double s, double c)
-{
-    if (theta < KAPPA_SERIES_MAX)
-        return kappa_series(theta);
-    return s - theta * c;
-}
-
 double tsrelu__kappa(double theta)
 {
-    if (theta < KAPPA_SERIES_MAX)
-        return kappa_series(theta);
+    if (theta < TSRELU_KAPPA_SERIES_MAX)
+        return tsrelu__kappa_series(theta);
     return sin(theta) - theta * cos(theta);
 }
 
 double tsrelu__angle_unit(const double *p, const double *q, size_t d, double c,
                           double *sin_out, double *cos_out)
 {
-    if (c >= -EXACT_COS && c <= EXACT_COS) {
-        *sin_out = sqrt((1.0 - c) * (1.0 + c));
-        *cos_out = c;
-        return acos(c);
-    }
-    /* |p - q| = 2 sin(theta/2), |p + q| = 2 cos(theta/2): both exact to a few
-     * ulps however close theta is to 0 or pi. */
-    double dm = 0.0, dp = 0.0;
-    for (size_t i = 0; i < d; i++) {
-        double x = p[i] - q[i], y = p[i] + q[i];
-        dm += x * x;
-        dp += y * y;
-    }
-    double s = dm + dp;
-    if (s == 0.0) { /* a zero vector slipped in: treat as orthogonal */
-        *sin_out = 1.0;
-        *cos_out = 0.0;
-        return 0.5 * TSRELU_PI;
-    }
-    double a = sqrt(dm), b = sqrt(dp);
-    *sin_out = 2.0 * a * b / s;
-    *cos_out = (dp - dm) / s;
-    return 2.0 * atan2(a, b);
+    return tsrelu__angle_unit_inline(p, q, d, c, sin_out, cos_out);
 }
 
 double tsrelu__angle(const double *u, const double *v, size_t d)

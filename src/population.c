@@ -94,17 +94,21 @@ typedef struct {
     double theta, sn, cs, kappa;
 } pair_angle;
 
-static pair_angle angle_of(const double *p, const double *q, size_t d, double cs)
+static inline pair_angle angle_of(const double *p, const double *q, size_t d, double cs,
+                                  int want_kappa)
 {
     pair_angle r;
-    r.theta = tsrelu__angle_unit(p, q, d, cs, &r.sn, &r.cs);
-    r.kappa = tsrelu__kappa_sc(r.theta, r.sn, r.cs);
+    r.theta = tsrelu__angle_unit_inline(p, q, d, cs, &r.sn, &r.cs);
+    r.kappa = want_kappa ? tsrelu__kappa_sc(r.theta, r.sn, r.cs) : 0.0;
     return r;
 }
 
-/* Fills coef, radial, kap and the nearest teachers; returns sum over pairs n<n' not both teachers of
- * c_n c_n' |u_n||u_n'| kappa. */
-static double pair_pass(const tsrelu_teacher *t, const double *a, tsrelu__ws *ws)
+/* Fills coef, radial, the nearest teachers and, if want_kappa, kap; returns
+ * the sum over pairs n < n' (not both teachers) of
+ * c_n c_n' |u_n||u_n'| kappa(theta_nn'), or 0 without want_kappa (kappa is
+ * needed only for the loss and dL/da, not for dL/dW). */
+static inline double pair_pass(const tsrelu_teacher *t, const double *a, tsrelu__ws *ws,
+                               int want_kappa)
 {
     size_t m = ws->m, k = ws->k, d = ws->d, n = m + k;
     double ksum = 0.0;
@@ -124,7 +128,7 @@ static double pair_pass(const tsrelu_teacher *t, const double *a, tsrelu__ws *ws
             double nl = ws->norm_w[l];
             if (nl == 0.0)
                 continue;
-            pair_angle p = angle_of(ui, ws->unit_w + l * d, d, ws->gram[i * n + l]);
+            pair_angle p = angle_of(ui, ws->unit_w + l * d, d, ws->gram[i * n + l], want_kappa);
             double wl = a[l] * nl, w = (TSRELU_PI - p.theta) * TSRELU_INV_2PI;
             Pi[l] = ai * a[l] * w;
             ws->coef[l * n + i] = a[l] * ai * w;
@@ -135,7 +139,7 @@ static double pair_pass(const tsrelu_teacher *t, const double *a, tsrelu__ws *ws
             ksum += wi * wl * p.kappa;
         }
         for (size_t j = 0; j < k; j++) {
-            pair_angle p = angle_of(ui, t->unit + j * d, d, ws->gram[i * n + m + j]);
+            pair_angle p = angle_of(ui, t->unit + j * d, d, ws->gram[i * n + m + j], want_kappa);
             double vj = -t->b[j] * t->norm[j];
             Pi[m + j] = -ai * t->b[j] * (TSRELU_PI - p.theta) * TSRELU_INV_2PI;
             ws->radial[i] += vj * p.sn;
@@ -168,7 +172,7 @@ tsrelu_status tsrelu__evaluate(const tsrelu_teacher *t, size_t m, const double *
     size_t k = ws->k, d = ws->d, n = m + k;
     normalise_rows(m, d, W, ws);
     gram_cosines(t, ws);
-    double ksum = pair_pass(t, a, ws);
+    double ksum = (loss || ga) ? pair_pass(t, a, ws, 1) : pair_pass(t, a, ws, 0);
 
     /* r = W^T a - V^T b */
     if (loss || ga) {

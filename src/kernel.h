@@ -1,0 +1,118 @@
+/* Inline pair-kernel primitives: the angle of two unit vectors from their
+ * computed cosine, sin and cos of it, and kappa. They sit in a header so
+ * that the O(m (m + k)) pair pass of population.c inlines them; kernel.c
+ * builds the callable versions on top. Pure mathematics, no handles. */
+#ifndef TSRELU_KERNEL_H
+#define TSRELU_KERNEL_H
+
+#include <math.h>
+#include <stddef.h>
+
+#define TSRELU_PI 3.14159265358979323846
+#define TSRELU_INV_2PI 0.15915494309189533577
+
+/* Above this |cos|, acos(cos) loses digits (d theta = d cos / sin theta), so
+ * the angle is recomputed from the vectors. At 0.7, sin theta >= 0.71 and
+ * acos amplifies the cosine's error by at most 1.4. */
+#define TSRELU_EXACT_COS 0.7
+
+/* Below this angle kappa is summed from its Taylor series; above it the
+ * cancellation in sin - theta cos costs at most a factor 3 in absolute
+ * error, which is harmless. */
+#define TSRELU_KAPPA_SERIES_MAX 1.0
+
+/* Below this ratio, atan is summed from its Taylor series (x^17/17 < 1e-17 x
+ * relative at x = 0.1 needs 8 terms). */
+#define TSRELU_ATAN_SERIES_MAX 0.1
+
+/* kappa(theta) = sum_{n>=1} (-1)^(n+1) 2n/(2n+1)! theta^(2n+1). Ten terms
+ * reach double precision for theta <= 1 (the 11th is below 3e-21 theta^3). */
+static inline double tsrelu__kappa_series(double theta)
+{
+    static const double coef[10] = {
+        1.0 / 3.0,
+        -1.0 / 30.0,
+        1.0 / 840.0,
+        -1.0 / 45360.0,
+        1.0 / 3991680.0,
+        -1.0 / 518918400.0,
+        1.0 / 93405312000.0,
+        -1.0 / 22230464256000.0,
+        1.0 / 6758061133824000.0,
+        -1.0 / 2554547108585472000.0,
+    };
+    double t2 = theta * theta;
+    double p = coef[9];
+    for (int n = 8; n >= 0; n--)
+        p = p * t2 + coef[n];
+    return p * t2 * theta;
+}
+
+/* kappa when sin(theta) and cos(theta) are known. */
+static inline double tsrelu__kappa_sc(double theta, double s, double c)
+{
+    if (theta < TSRELU_KAPPA_SERIES_MAX)
+        return tsrelu__kappa_series(theta);
+    return s - theta * c;
+}
+
+/* atan(x) for 0 <= x <= TSRELU_ATAN_SERIES_MAX. */
+static inline double tsrelu__atan_small(double x)
+{
+    double x2 = x * x, p = -1.0 / 15.0;
+    p = p * x2 + 1.0 / 13.0;
+    p = p * x2 - 1.0 / 11.0;
+    p = p * x2 + 1.0 / 9.0;
+    p = p * x2 - 1.0 / 7.0;
+    p = p * x2 + 1.0 / 5.0;
+    p = p * x2 - 1.0 / 3.0;
+    return x + x * x2 * p;
+}
+
+/* 2 atan2(a, b) for a, b >= 0, not both 0, with the series where a/b or b/a
+ * is small (the common near-parallel and near-antiparallel cases). */
+static inline double tsrelu__half_angle(double a, double b)
+{
+    if (a <= TSRELU_ATAN_SERIES_MAX * b)
+        return 2.0 * tsrelu__atan_small(a / b);
+    if (b <= TSRELU_ATAN_SERIES_MAX * a)
+        return TSRELU_PI - 2.0 * tsrelu__atan_small(b / a);
+    return 2.0 * atan2(a, b);
+}
+
+/* Angle between unit vectors p and q (d entries) whose computed cosine is c,
+ * with its sine and cosine. acos(c) where that is accurate; otherwise the
+ * exact 2 atan2(|p - q|, |p + q|): |p - q| = 2 sin(theta/2) and
+ * |p + q| = 2 cos(theta/2) are both accurate to a few ulps at every angle.
+ * Only the small one of the two needs the O(d) sum: |p - q|^2 + |p + q|^2 =
+ * 4 up to rounding of the unit vectors, which is an absolute error of a few
+ * ulps in the large one. */
+static inline double tsrelu__angle_unit_inline(const double *p, const double *q, size_t d,
+                                               double c, double *sin_out, double *cos_out)
+{
+    if (c >= -TSRELU_EXACT_COS && c <= TSRELU_EXACT_COS) {
+        *sin_out = sqrt((1.0 - c) * (1.0 + c));
+        *cos_out = c;
+        return acos(c);
+    }
+    double small = 0.0;
+    if (c > 0.0) {
+        for (size_t i = 0; i < d; i++) {
+            double x = p[i] - q[i];
+            small += x * x;
+        }
+    } else {
+        for (size_t i = 0; i < d; i++) {
+            double x = p[i] + q[i];
+            small += x * x;
+        }
+    }
+    double large = 4.0 - small;
+    double dm = c > 0.0 ? small : large, dp = c > 0.0 ? large : small;
+    double a = sqrt(dm), b = sqrt(dp);
+    *sin_out = 0.5 * a * b;
+    *cos_out = 0.25 * (dp - dm);
+    return tsrelu__half_angle(a, b);
+}
+
+#endif
