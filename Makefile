@@ -46,7 +46,7 @@ TEST_SRCS := $(wildcard tests/check_*.c)
 EXAMPLE_SRCS := $(wildcard examples/*.c)
 EXAMPLES := $(EXAMPLE_SRCS:examples/%.c=build/examples/%)
 
-.PHONY: all check demo bench install uninstall clean deps deps-check deps-demo \
+.PHONY: all check demo bench install uninstall clean deps-check deps-demo \
         test-c test-examples
 
 all: $(SHLIB) lib/$(SONAME) lib/libtsrelu.so $(STLIB) pkgconfig/libtsrelu.pc
@@ -71,9 +71,12 @@ $(STLIB): $(OBJS) | lib
 	rm -f $@
 	ar rcs $@ $(OBJS)
 
+# The .pc file for the PREFIX of this make invocation (install rewrites it).
+PC_SED = sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' -e 's|@INCDIR@|$(INCDIR)|g' \
+	     -e 's|@VERSION@|$(VERSION)|g' -e 's|@BLAS_PC@|$(BLAS_PC)|g' pkgconfig/libtsrelu.pc.in
+
 pkgconfig/libtsrelu.pc: pkgconfig/libtsrelu.pc.in include/tsrelu.h Makefile
-	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' -e 's|@INCDIR@|$(INCDIR)|g' \
-	    -e 's|@VERSION@|$(VERSION)|g' -e 's|@BLAS_PC@|$(BLAS_PC)|g' $< > $@
+	$(PC_SED) > $@
 
 # ---------------------------------------------------------------- tests
 build/run_checks: tests/test_main.c tests/suites.h $(TEST_SRCS) $(STLIB)
@@ -115,7 +118,7 @@ install: all
 	ln -sf $(notdir $(SHLIB)) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libtsrelu.so
 	install -m 644 $(STLIB) $(DESTDIR)$(LIBDIR)/
-	install -m 644 pkgconfig/libtsrelu.pc $(DESTDIR)$(PCDIR)/libtsrelu.pc
+	$(PC_SED) > $(DESTDIR)$(PCDIR)/libtsrelu.pc
 
 uninstall:
 	rm -f $(DESTDIR)$(INCDIR)/tsrelu.h $(DESTDIR)$(LIBDIR)/$(notdir $(SHLIB)) \

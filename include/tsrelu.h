@@ -79,7 +79,7 @@ typedef int tsrelu_status;
 #define TSRELU_EINVAL     (-1) /* invalid argument: NULL, zero size, bad value */
 #define TSRELU_ENOMEM     (-2) /* out of memory, or a size overflows size_t */
 #define TSRELU_EDIM       (-3) /* teacher and student dimensions disagree */
-#define TSRELU_ENONFINITE (-4) /* an input contains NaN or Inf */
+#define TSRELU_ENONFINITE (-4) /* NaN or Inf in an input (or an overflowing result) */
 #define TSRELU_EDIVERGED  (-5) /* a GD step produced a non-finite value */
 #define TSRELU_ELENGTH    (-6) /* a buffer length does not match the size */
 
@@ -119,8 +119,8 @@ tsrelu_teacher_create(size_t k, size_t d, const double *V, const double *b,
  *  k random orthonormal directions in R^d, each scaled to length `norm`,
  *  with b_j = 1 (the paper's setting). Directions come from the library's
  *  own seeded generator and are the same on every platform for one seed.
- *  @return : TSRELU_OK; TSRELU_EINVAL (k > d, k or d zero, norm <= 0 or not
- *            finite, NULL out), TSRELU_ENOMEM. */
+ *  @return : TSRELU_OK; TSRELU_EINVAL (k > d, k or d zero, norm <= 0, NULL
+ *            out), TSRELU_ENONFINITE (norm NaN or Inf), TSRELU_ENOMEM. */
 TSRELU_API TSRELU_NODISCARD tsrelu_status
 tsrelu_teacher_create_orthogonal(size_t k, size_t d, double norm, uint64_t seed,
                                  tsrelu_teacher **out);
@@ -161,8 +161,8 @@ tsrelu_student_create(size_t m, size_t d, const double *W, const double *a,
  *  w_i ~ N(0, sigma^2 I_d) independently, a_i = 1, from the library's own
  *  seeded generator (xoshiro256** + polar Gaussian transform, no libm
  *  transcendental), bit-identical on every IEEE-754 platform for one seed.
- *  @return : TSRELU_OK; TSRELU_EINVAL (m or d zero, sigma < 0 or not finite,
- *            NULL out), TSRELU_ENOMEM. */
+ *  @return : TSRELU_OK; TSRELU_EINVAL (m or d zero, sigma < 0, NULL out),
+ *            TSRELU_ENONFINITE (sigma NaN or Inf), TSRELU_ENOMEM. */
 TSRELU_API TSRELU_NODISCARD tsrelu_status
 tsrelu_student_create_gaussian(size_t m, size_t d, double sigma, uint64_t seed,
                                tsrelu_student **out);
@@ -208,7 +208,8 @@ tsrelu_student_set_output_weights(tsrelu_student *s, const double *a, size_t len
  *  Absolute error about 1e-16 * (sum_n |c_n||u_n|)^2: below that the value is
  *  rounding noise; use tsrelu_loss_accurate() for tiny excess risk.
  *  @return : TSRELU_OK; TSRELU_EINVAL (NULL), TSRELU_EDIM (d differs),
- *            TSRELU_ENOMEM. */
+ *            TSRELU_ENOMEM, TSRELU_ENONFINITE (the result overflows: only
+ *            for norms far beyond 1e150). */
 TSRELU_API TSRELU_NODISCARD tsrelu_status
 tsrelu_loss(const tsrelu_student *s, const tsrelu_teacher *t, double *loss);
 
@@ -225,7 +226,7 @@ tsrelu_loss_accurate(const tsrelu_student *s, const tsrelu_teacher *t, double *l
  *  gW (gW_len = m*d) receives dL/dW, row-major; if ga is non-NULL it receives
  *  dL/da (ga_len = m; ignored when ga is NULL).
  *  @return : TSRELU_OK; TSRELU_EINVAL, TSRELU_EDIM, TSRELU_ELENGTH,
- *            TSRELU_ENOMEM. */
+ *            TSRELU_ENOMEM, TSRELU_ENONFINITE (overflow, as tsrelu_loss). */
 TSRELU_API TSRELU_NODISCARD tsrelu_status
 tsrelu_gradient(const tsrelu_student *s, const tsrelu_teacher *t,
                 double *gW, size_t gW_len, double *ga, size_t ga_len);
@@ -258,7 +259,7 @@ tsrelu_nearest_teacher(const tsrelu_student *s, const tsrelu_teacher *t, int *ta
  *  norm tangential[i] = |w_i - radial[i] v_l/|v_l|| (= |w_i| sin theta_il).
  *  Both 0 when tau[i] = -1. len (of radial and of tangential) must be m.
  *  @return : TSRELU_OK; TSRELU_EINVAL (NULL, tau[i] out of range), EDIM,
- *            ELENGTH. */
+ *            ELENGTH, ENOMEM (a small scratch array). */
 TSRELU_API TSRELU_NODISCARD tsrelu_status
 tsrelu_components(const tsrelu_student *s, const tsrelu_teacher *t, const int *tau,
                   size_t tau_len, double *radial, double *tangential, size_t len);
@@ -308,9 +309,11 @@ typedef struct tsrelu_gd tsrelu_gd;
 
 /*! tsrelu_observer_fn :
  *  Called by tsrelu_gd_run() at scheduled iterations with the state at that
- *  iterate (read it through the tsrelu_gd_* getters), and always at the
- *  final iterate of a run. Return 0 to continue, non-zero to stop: the run
- *  then returns TSRELU_STOPPED and tsrelu_gd_stop_value() gives the value. */
+ *  iterate (read it through the tsrelu_gd_* getters), and at the final
+ *  iterate of a run that ends with TSRELU_OK or TSRELU_CONVERGED. Never
+ *  called twice on one iterate, nor with non-finite data. Return 0 to
+ *  continue, non-zero to stop: the run then returns TSRELU_STOPPED and
+ *  tsrelu_gd_stop_value() gives the value. */
 typedef int (*tsrelu_observer_fn)(const tsrelu_gd *gd, void *user_data);
 
 /*! tsrelu_step_fn :
@@ -327,8 +330,11 @@ typedef int (*tsrelu_step_fn)(const tsrelu_gd *gd, double *W, const double *gW,
  *  A GD state on teacher t starting from student s0 with step size eta > 0.
  *  Both handles are copied: they may be freed at once. All workspace is
  *  allocated here; steps never allocate.
+ *  The gradient at iteration 0 is evaluated here (it fixes the initial
+ *  groups of the phase tracker).
  *  @return : TSRELU_OK; TSRELU_EINVAL (NULL, eta <= 0), TSRELU_ENONFINITE
- *            (eta not finite), TSRELU_EDIM, TSRELU_ENOMEM. */
+ *            (eta not finite, or the initial gradient overflows),
+ *            TSRELU_EDIM, TSRELU_ENOMEM. */
 TSRELU_API TSRELU_NODISCARD tsrelu_status
 tsrelu_gd_create(const tsrelu_teacher *t, const tsrelu_student *s0, double eta,
                  tsrelu_gd **out);
@@ -404,11 +410,17 @@ TSRELU_API const tsrelu_student *tsrelu_gd_student(const tsrelu_gd *gd);
 TSRELU_API const tsrelu_teacher *tsrelu_gd_teacher(const tsrelu_gd *gd);
 
 /*! tsrelu_gd_loss() : the loss at the current iterate (double precision;
- *  cached by the run, computed on demand otherwise). */
+ *  cached when the run computed it for an observer or a tolerance, else
+ *  computed on demand, which allocates a workspace). Identical either way.
+ *  @return : TSRELU_OK; TSRELU_EINVAL (NULL); on demand also TSRELU_ENOMEM,
+ *            TSRELU_ENONFINITE. */
 TSRELU_API TSRELU_NODISCARD tsrelu_status tsrelu_gd_loss(const tsrelu_gd *gd, double *loss);
 
 /*! tsrelu_gd_gradient_norm() : |grad L|_2 at the current iterate (over W,
- *  and over a when the output weights are trained). */
+ *  and over a when the output weights are trained), from the cached
+ *  gradient when the iterate has been evaluated, else computed on demand.
+ *  @return : TSRELU_OK; TSRELU_EINVAL (NULL); on demand also TSRELU_ENOMEM,
+ *            TSRELU_ENONFINITE. */
 TSRELU_API TSRELU_NODISCARD tsrelu_status
 tsrelu_gd_gradient_norm(const tsrelu_gd *gd, double *norm);
 

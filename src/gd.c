@@ -142,7 +142,7 @@ TSRELU_API tsrelu_status tsrelu_gd_set_train_output(tsrelu_gd *gd, int on)
 {
     NEED_GD("tsrelu_gd_set_train_output");
     if ((on != 0) != gd->train_a)
-        gd->evaluated = 0; /* gnorm and ga depend on it */
+        gd->evaluated = 0; /* ga and the gradient norm depend on it */
     gd->train_a = on != 0;
     return TSRELU_OK;
 }
@@ -201,6 +201,7 @@ TSRELU_API tsrelu_status tsrelu_gd_set_observer(tsrelu_gd *gd, tsrelu_observer_f
     gd->param = param;
     gd->log_j = 0;
     gd->log_next = 1;
+    gd->observed_any = 0; /* a new observer sees the current iterate too */
     return TSRELU_OK;
 }
 
@@ -415,6 +416,9 @@ TSRELU_API tsrelu_status tsrelu_gd_set_phase_thresholds(tsrelu_gd *gd, double ep
     gd->ph.eps_align = eps_align;
     gd->ph.eps_deficit = eps_deficit;
     tsrelu__phases_reset(&gd->ph);
+    /* the workspace still describes the current iterate: test it now */
+    if (gd->evaluated)
+        tsrelu__phases_update(&gd->ph, gd->teacher, gd->view.m, gd->view.a, &gd->ws, gd->iter);
     return TSRELU_OK;
 }
 

@@ -80,9 +80,9 @@ tsrelu_status tsrelu__groups(const char *fn, const tsrelu_student *s, const tsre
         nearest(s, t, out);
         return TSRELU_OK;
     }
-    tsrelu_status st = tsrelu__check_len(tau_len, s->m, fn);
-    if (st != TSRELU_OK)
-        return st;
+    if (tau_len != s->m)
+        return tsrelu__fail(TSRELU_ELENGTH, "%s: tau has length %zu, %zu (m) required", fn,
+                            tau_len, s->m);
     for (size_t i = 0; i < s->m; i++) {
         if (tau[i] < -1 || (tau[i] >= 0 && (size_t)tau[i] >= t->k))
             return tsrelu__fail(TSRELU_EINVAL, "%s: tau[%zu]=%d is not in [-1, %zu]",

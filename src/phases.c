@@ -44,12 +44,19 @@ void tsrelu__phases_reset(tsrelu__phases *ph)
     ph->phase = 1;
 }
 
+/* Every non-zero student within eps_align of its nearest teacher (and at
+ * least one non-zero student: an all-zero student never aligns). */
 static int aligned(const tsrelu__phases *ph, size_t m, const tsrelu__ws *ws)
 {
-    for (size_t i = 0; i < m; i++)
-        if (ws->near[i] >= 0 && !(ws->near_theta[i] <= ph->eps_align))
+    int any = 0;
+    for (size_t i = 0; i < m; i++) {
+        if (ws->near[i] < 0)
+            continue;
+        if (!(ws->near_theta[i] <= ph->eps_align))
             return 0;
-    return 1;
+        any = 1;
+    }
+    return any;
 }
 
 /* H_l = b_l |v_l| - sum_{i in S_l} a_i |w_i| cos theta_il; 1 if every
