@@ -104,6 +104,7 @@ check: deps-check
 	$(MAKE) test-c
 	$(MAKE) test-examples
 	sh tests/test_symbols.sh
+	sh tests/test_kill_resume.sh
 
 demo: deps-demo
 	$(MAKE) all build/examples/paper_demo

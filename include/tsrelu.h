@@ -82,6 +82,9 @@ typedef int tsrelu_status;
 #define TSRELU_ENONFINITE (-4) /* NaN or Inf in an input (or an overflowing result) */
 #define TSRELU_EDIVERGED  (-5) /* a GD step produced a non-finite value */
 #define TSRELU_ELENGTH    (-6) /* a buffer length does not match the size */
+#define TSRELU_EIO        (-7) /* a file could not be opened, written or renamed */
+#define TSRELU_EFORMAT    (-8) /* a checkpoint file is truncated, corrupted or of
+                                  an unknown version */
 
 /*! tsrelu_status_string() :
  *  @return : static English text describing status `s` (never NULL). */
@@ -462,6 +465,45 @@ tsrelu_gd_groups(const tsrelu_gd *gd, int initial, int *tau, size_t len);
  *  iteration 0 (0 if gd is NULL). */
 TSRELU_API size_t tsrelu_gd_group_switches(const tsrelu_gd *gd);
 
+
+/* ----------------------------------------------------------------------
+ * Checkpoints: save a GD state to a file and resume it bit-identically.
+ * The file (format in docs/checkpoints.md, versioned, little-endian,
+ * FNV-1a 64 checksum) holds the teacher, the current iterate, the
+ * iteration number, eta, output training, tolerances, the observer schedule,
+ * the phase tracker and the declared step state. Function pointers and
+ * user data are not saved: install the callbacks again after loading.
+ * ---------------------------------------------------------------------- */
+
+/*! tsrelu_gd_set_step_state() :
+ *  Declare `state` (len doubles, owned by the caller and kept alive while
+ *  declared) as the state of the step rule, e.g. a momentum buffer: its
+ *  contents are saved by tsrelu_gd_save(). If gd was loaded from a
+ *  checkpoint holding a step state, that state is copied into `state` here
+ *  (restoring it) and len must equal its length. NULL/0 clears.
+ *  @return : TSRELU_OK; TSRELU_EINVAL (gd NULL, state NULL with len > 0);
+ *            TSRELU_ELENGTH (len differs from the loaded state's length). */
+TSRELU_API TSRELU_NODISCARD tsrelu_status
+tsrelu_gd_set_step_state(tsrelu_gd *gd, double *state, size_t len);
+
+/*! tsrelu_gd_save() :
+ *  Write a checkpoint of gd to `path`, atomically: the data go to a
+ *  temporary file in the same directory, which is flushed to disk and then
+ *  renamed over `path`, so a crash at any moment leaves either the previous
+ *  file or the new one. Safe to call from an observer.
+ *  @return : TSRELU_OK; TSRELU_EINVAL (NULL); TSRELU_EIO (with the system
+ *            error in tsrelu_last_error()); TSRELU_ENOMEM. */
+TSRELU_API TSRELU_NODISCARD tsrelu_status tsrelu_gd_save(const tsrelu_gd *gd, const char *path);
+
+/*! tsrelu_gd_load() :
+ *  A new GD state from a checkpoint written by tsrelu_gd_save(); running it
+ *  continues bit for bit as the saved state would have (same library build
+ *  and BLAS). No observer or step rule is installed.
+ *  @return : TSRELU_OK; TSRELU_EINVAL (NULL); TSRELU_EIO (cannot open or
+ *            read); TSRELU_EFORMAT (not a checkpoint, unknown version,
+ *            truncated, checksum mismatch, inconsistent contents);
+ *            TSRELU_ENOMEM. */
+TSRELU_API TSRELU_NODISCARD tsrelu_status tsrelu_gd_load(const char *path, tsrelu_gd **out);
 
 #ifdef __cplusplus
 }

@@ -7,37 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct tsrelu_gd {
-    tsrelu_teacher *teacher;
-    tsrelu_student view;      /* current iterate; W and a point into the buffers */
-    double *W_buf[2], *a_buf[2];
-    int cur;                  /* which buffer holds the current iterate */
-    double eta;
-    int train_a;
-    double tol_loss, tol_grad;
-
-    tsrelu_observer_fn obs;
-    void *obs_ud;
-    int schedule;
-    uint64_t param;
-    uint64_t log_j, log_next;     /* next point of the log schedule */
-    uint64_t last_observed;
-    int observed_any;
-
-    tsrelu_step_fn step_fn;
-    void *step_ud;
-
-    uint64_t iter;
-    int stop_value;
-
-    tsrelu__ws ws;
-    double *gW, *ga;
-    double loss;
-    int evaluated;            /* gW (and ga when trained) belong to the current iterate */
-    int have_loss;            /* ... and so does loss (computed only when needed) */
-    tsrelu__phases ph;
-};
-
 TSRELU_API void tsrelu_gd_free(tsrelu_gd *gd)
 {
     if (!gd)
@@ -49,6 +18,7 @@ TSRELU_API void tsrelu_gd_free(tsrelu_gd *gd)
     }
     free(gd->gW);
     free(gd->ga);
+    free(gd->loaded_state);
     tsrelu__ws_free(&gd->ws);
     tsrelu__phases_free(&gd->ph);
     free(gd);
@@ -197,11 +167,16 @@ TSRELU_API tsrelu_status tsrelu_gd_set_observer(tsrelu_gd *gd, tsrelu_observer_f
     }
     gd->obs = fn;
     gd->obs_ud = user_data;
-    gd->schedule = schedule;
-    gd->param = param;
+    gd->schedule = fn ? schedule : 0;
+    gd->param = fn ? param : 0;
     gd->log_j = 0;
     gd->log_next = 1;
-    gd->observed_any = 0; /* a new observer sees the current iterate too */
+    /* A new observer sees the current iterate too, except the first one
+     * installed after tsrelu_gd_load(), which continues the saved run's
+     * record (no iterate observed twice across a resume). */
+    if (!gd->resumed)
+        gd->observed_any = 0;
+    gd->resumed = 0;
     return TSRELU_OK;
 }
 

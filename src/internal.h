@@ -119,6 +119,43 @@ void tsrelu__phases_reset(tsrelu__phases *ph);
 void tsrelu__phases_update(tsrelu__phases *ph, const tsrelu_teacher *t, size_t m,
                            const double *a, const tsrelu__ws *ws, uint64_t iter);
 
+/* ---- gd.c: the GD state (checkpoint.c serialises it) ---- */
+struct tsrelu_gd {
+    tsrelu_teacher *teacher;
+    tsrelu_student view;      /* current iterate; W and a point into the buffers */
+    double *W_buf[2], *a_buf[2];
+    int cur;                  /* which buffer holds the current iterate */
+    double eta;
+    int train_a;
+    double tol_loss, tol_grad;
+
+    tsrelu_observer_fn obs;
+    void *obs_ud;
+    int schedule;
+    uint64_t param;
+    uint64_t log_j, log_next;     /* next point of the log schedule */
+    uint64_t last_observed;
+    int observed_any;
+    int resumed;              /* loaded: the next observer continues the saved record */
+
+    tsrelu_step_fn step_fn;
+    void *step_ud;
+    double *step_state;       /* caller-owned state of the step rule, saved in checkpoints */
+    size_t step_state_len;
+    double *loaded_state;     /* step state read from a checkpoint, until claimed */
+    size_t loaded_len;
+
+    uint64_t iter;
+    int stop_value;
+
+    tsrelu__ws ws;
+    double *gW, *ga;
+    double loss;
+    int evaluated;            /* gW (and ga when trained) belong to the current iterate */
+    int have_loss;            /* ... and so does loss (computed only when needed) */
+    tsrelu__phases ph;
+};
+
 /* ---- metrics.c ---- */
 /* Validate tau (or fill it with the nearest assignment when NULL) into
  * `out` (m ints). */

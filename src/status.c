@@ -31,6 +31,8 @@ TSRELU_API const char *tsrelu_status_string(tsrelu_status s)
     case TSRELU_ENONFINITE: return "non-finite (NaN or Inf) input";
     case TSRELU_EDIVERGED:  return "gradient descent diverged (non-finite iterate)";
     case TSRELU_ELENGTH:    return "buffer length does not match the required size";
+    case TSRELU_EIO:        return "file input/output error";
+    case TSRELU_EFORMAT:    return "not a valid checkpoint file (truncated, corrupted or unknown version)";
     default:                return "unknown status";
     }
 }
@@ -47,6 +49,8 @@ TSRELU_API const char *tsrelu_status_name(tsrelu_status s)
     case TSRELU_ENONFINITE: return "TSRELU_ENONFINITE";
     case TSRELU_EDIVERGED:  return "TSRELU_EDIVERGED";
     case TSRELU_ELENGTH:    return "TSRELU_ELENGTH";
+    case TSRELU_EIO:        return "TSRELU_EIO";
+    case TSRELU_EFORMAT:    return "TSRELU_EFORMAT";
     default:                return "TSRELU_UNKNOWN";
     }
 }

@@ -10,5 +10,6 @@ Suite *population_suite(void); /* tests/check_population.c */
 Suite *gd_suite(void);         /* tests/check_gd.c */
 Suite *reference_suite(void);  /* tests/check_reference.c */
 Suite *metrics_suite(void);    /* tests/check_metrics.c */
+Suite *checkpoint_suite(void); /* tests/check_checkpoint.c */
 
 #endif
