@@ -505,6 +505,86 @@ TSRELU_API TSRELU_NODISCARD tsrelu_status tsrelu_gd_save(const tsrelu_gd *gd, co
  *            TSRELU_ENOMEM. */
 TSRELU_API TSRELU_NODISCARD tsrelu_status tsrelu_gd_load(const char *path, tsrelu_gd **out);
 
+/* ======================================================================
+ * Batches: many independent runs on all cores
+ *
+ * A batch holds GD states (one per run) and runs them on a pool of threads,
+ * each run on one thread from start to end. Every run's result is
+ * bit-identical to running its state alone with tsrelu_gd_run(), whatever
+ * the thread count and the order in which threads pick runs. Keep the BLAS
+ * single-threaded (OPENBLAS_NUM_THREADS=1) for large runs, so that its own
+ * threads do not compete with the batch's.
+ * ====================================================================== */
+
+typedef struct tsrelu_batch tsrelu_batch;
+
+/* Layout of the per-run summary (doubles), see tsrelu_batch_summary(). */
+#define TSRELU_SUMMARY_STATUS     0  /* status of the run (tsrelu_status) */
+#define TSRELU_SUMMARY_ITERATION  1  /* iteration of the final iterate */
+#define TSRELU_SUMMARY_LOSS       2  /* final loss, tsrelu_loss_accurate() */
+#define TSRELU_SUMMARY_GRAD_NORM  3  /* final |grad L| */
+#define TSRELU_SUMMARY_T1         4  /* end of alignment, -1 if not reached */
+#define TSRELU_SUMMARY_T2         5  /* end of tangential growth, -1 if not */
+#define TSRELU_SUMMARY_PHASE      6  /* 1, 2 or 3 */
+#define TSRELU_SUMMARY_SWITCHES   7  /* students that changed teacher */
+#define TSRELU_SUMMARY_SLOPE      8  /* slope of log L on log t, last decade */
+#define TSRELU_SUMMARY_RATIO_MIN  9  /* min over groups of tsrelu_balance ratios */
+#define TSRELU_SUMMARY_RATIO_MAX 10  /* max over groups of tsrelu_balance ratios */
+#define TSRELU_SUMMARY_SECONDS   11  /* wall time of the run (not deterministic) */
+#define TSRELU_SUMMARY_LEN       12
+
+/*! tsrelu_batch_create() : an empty batch (threads: all online CPUs). */
+TSRELU_API TSRELU_NODISCARD tsrelu_status tsrelu_batch_create(tsrelu_batch **out);
+
+/*! tsrelu_batch_free() : release a batch and its states; NULL is a no-op. */
+TSRELU_API void tsrelu_batch_free(tsrelu_batch *b);
+
+/*! tsrelu_batch_add() :
+ *  Add a run of `steps` GD steps on teacher t from student s0 with step
+ *  size eta (both copied, as tsrelu_gd_create()). Its index (0, 1, ...)
+ *  goes to *index when index is non-NULL.
+ *  @return : as tsrelu_gd_create(); TSRELU_EINVAL also after the batch ran. */
+TSRELU_API TSRELU_NODISCARD tsrelu_status
+tsrelu_batch_add(tsrelu_batch *b, const tsrelu_teacher *t, const tsrelu_student *s0, double eta,
+                 uint64_t steps, size_t *index);
+
+/*! tsrelu_batch_size() : @return the number of runs (0 if b is NULL). */
+TSRELU_API size_t tsrelu_batch_size(const tsrelu_batch *b);
+
+/*! tsrelu_batch_state() :
+ *  The GD state of run i, to configure it before tsrelu_batch_run()
+ *  (tolerances, output training, phase thresholds, a step rule) or to read
+ *  it after. Callbacks installed on it are called from a worker thread.
+ *  Owned by the batch. @return NULL if b is NULL or i out of range. */
+TSRELU_API tsrelu_gd *tsrelu_batch_state(tsrelu_batch *b, size_t i);
+
+/*! tsrelu_batch_set_threads() : threads >= 1, or 0 for all online CPUs. */
+TSRELU_API TSRELU_NODISCARD tsrelu_status tsrelu_batch_set_threads(tsrelu_batch *b, unsigned threads);
+
+/*! tsrelu_batch_run() :
+ *  Run every run of the batch (once). The last decade of each run is
+ *  sampled at 10 points per decade with tsrelu_loss_accurate() for the
+ *  summary's slope; the runs are split there into consecutive
+ *  tsrelu_gd_run() calls, which changes nothing in the trajectory (an
+ *  observer sees the split points as final iterates).
+ *  @return : TSRELU_OK when every run ended with TSRELU_OK or
+ *            TSRELU_CONVERGED; else the status of the first run (by index)
+ *            that did not (each run's own status is in its summary);
+ *            TSRELU_EINVAL (NULL, already run); TSRELU_ENOMEM (threads). */
+TSRELU_API TSRELU_NODISCARD tsrelu_status tsrelu_batch_run(tsrelu_batch *b);
+
+/*! tsrelu_batch_summary() :
+ *  The summary of run i after tsrelu_batch_run(): TSRELU_SUMMARY_LEN doubles
+ *  laid out as the TSRELU_SUMMARY_* indices (len must equal
+ *  TSRELU_SUMMARY_LEN). Every field but the wall time is deterministic.
+ *  @return : TSRELU_OK; TSRELU_EINVAL (NULL, i out of range, not run yet);
+ *            TSRELU_ELENGTH. */
+TSRELU_API TSRELU_NODISCARD tsrelu_status
+tsrelu_batch_summary(const tsrelu_batch *b, size_t i, double *out, size_t len);
+
+/*! tsrelu_summary_len() : @return TSRELU_SUMMARY_LEN (for FFI callers). */
+TSRELU_API size_t tsrelu_summary_len(void);
+
 #ifdef __cplusplus
 }
 #endif

@@ -11,5 +11,6 @@ Suite *gd_suite(void);         /* tests/check_gd.c */
 Suite *reference_suite(void);  /* tests/check_reference.c */
 Suite *metrics_suite(void);    /* tests/check_metrics.c */
 Suite *checkpoint_suite(void); /* tests/check_checkpoint.c */
+Suite *batch_suite(void);      /* tests/check_batch.c */
 
 #endif

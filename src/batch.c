@@ -1,0 +1,247 @@
+/* Batches of independent GD runs on a pool of POSIX threads. Each run is a
+ * GD state of its own, run start to end by one worker; workers take the next
+ * run from an atomic counter, so which thread runs what never changes a
+ * result. The summary samples the last decade of each run with the
+ * quadruple-precision loss for the rate fit. */
+#define _POSIX_C_SOURCE 200809L
+#include "internal.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define SAMPLES_PER_DECADE 10
+#define MAX_SAMPLES 64
+
+typedef struct {
+    tsrelu_gd *gd;
+    uint64_t steps;
+    double summary[TSRELU_SUMMARY_LEN];
+} batch_run;
+
+struct tsrelu_batch {
+    batch_run *runs;
+    size_t n, cap;
+    unsigned threads;
+    int ran;
+    atomic_size_t next;
+};
+
+TSRELU_API tsrelu_status tsrelu_batch_create(tsrelu_batch **out)
+{
+    if (!out)
+        return tsrelu__fail(TSRELU_EINVAL, "tsrelu_batch_create: out is NULL");
+    *out = calloc(1, sizeof **out);
+    if (!*out)
+        return tsrelu__fail(TSRELU_ENOMEM, "tsrelu_batch_create: out of memory");
+    atomic_init(&(*out)->next, 0);
+    return TSRELU_OK;
+}
+
+TSRELU_API void tsrelu_batch_free(tsrelu_batch *b)
+{
+    if (!b)
+        return;
+    for (size_t i = 0; i < b->n; i++)
+        tsrelu_gd_free(b->runs[i].gd);
+    free(b->runs);
+    free(b);
+}
+
+TSRELU_API tsrelu_status tsrelu_batch_add(tsrelu_batch *b, const tsrelu_teacher *t,
+                                          const tsrelu_student *s0, double eta, uint64_t steps,
+                                          size_t *index)
+{
+    if (!b)
+        return tsrelu__fail(TSRELU_EINVAL, "tsrelu_batch_add: batch is NULL");
+    if (b->ran)
+        return tsrelu__fail(TSRELU_EINVAL, "tsrelu_batch_add: the batch has already run");
+    if (b->n == b->cap) {
+        size_t cap = b->cap ? 2 * b->cap : 16;
+        batch_run *r = cap > SIZE_MAX / sizeof *r ? NULL : realloc(b->runs, cap * sizeof *r);
+        if (!r)
+            return tsrelu__fail(TSRELU_ENOMEM, "tsrelu_batch_add: out of memory");
+        b->runs = r;
+        b->cap = cap;
+    }
+    tsrelu_gd *gd;
+    tsrelu_status st = tsrelu_gd_create(t, s0, eta, &gd);
+    if (st != TSRELU_OK)
+        return st;
+    batch_run *r = &b->runs[b->n];
+    memset(r, 0, sizeof *r);
+    r->gd = gd;
+    r->steps = steps;
+    if (index)
+        *index = b->n;
+    b->n++;
+    return TSRELU_OK;
+}
+
+TSRELU_API size_t tsrelu_batch_size(const tsrelu_batch *b)
+{
+    return b ? b->n : 0;
+}
+
+TSRELU_API tsrelu_gd *tsrelu_batch_state(tsrelu_batch *b, size_t i)
+{
+    return b && i < b->n ? b->runs[i].gd : NULL;
+}
+
+TSRELU_API tsrelu_status tsrelu_batch_set_threads(tsrelu_batch *b, unsigned threads)
+{
+    if (!b)
+        return tsrelu__fail(TSRELU_EINVAL, "tsrelu_batch_set_threads: batch is NULL");
+    b->threads = threads;
+    return TSRELU_OK;
+}
+
+TSRELU_API size_t tsrelu_summary_len(void)
+{
+    return TSRELU_SUMMARY_LEN;
+}
+
+static double seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Sample points ceil(10^(j/P)) within [end/10, end], and end itself. */
+static size_t sample_points(uint64_t start, uint64_t end, uint64_t *pts)
+{
+    size_t n = 0;
+    double lo = (double)end / 10.0;
+    for (int j = 0; n < MAX_SAMPLES - 1; j++) {
+        double x = ceil(pow(10.0, (double)j / SAMPLES_PER_DECADE));
+        if (x > (double)end)
+            break;
+        if (x >= lo && x > (double)start && (n == 0 || (uint64_t)x > pts[n - 1]))
+            pts[n++] = (uint64_t)x;
+    }
+    if (n == 0 || pts[n - 1] != end)
+        pts[n++] = end;
+    return n;
+}
+
+static void balance_range(const tsrelu_gd *gd, double *lo, double *hi)
+{
+    const tsrelu_teacher *t = gd->teacher;
+    size_t k = t->k;
+    *lo = *hi = NAN;
+    int *size = malloc(k * sizeof(int));
+    double *mem = malloc(3 * k * sizeof(double));
+    if (size && mem &&
+        tsrelu_balance(&gd->view, t, NULL, 0, size, mem, mem + k, mem + 2 * k, k) == TSRELU_OK) {
+        for (size_t l = 0; l < k; l++) {
+            if (size[l] == 0)
+                continue;
+            if (isnan(*lo) || mem[l] < *lo)
+                *lo = mem[l];
+            if (isnan(*hi) || mem[k + l] > *hi)
+                *hi = mem[k + l];
+        }
+    }
+    free(size);
+    free(mem);
+}
+
+static void run_one(batch_run *r)
+{
+    double t0 = seconds();
+    tsrelu_gd *gd = r->gd;
+    uint64_t start = gd->iter, end = start + r->steps < start ? UINT64_MAX : start + r->steps;
+    uint64_t pts[MAX_SAMPLES];
+    double ts[MAX_SAMPLES], Ls[MAX_SAMPLES];
+    size_t np = sample_points(start, end, pts), ns = 0;
+    tsrelu_status st = TSRELU_OK;
+    for (size_t p = 0; p < np && st == TSRELU_OK; p++) {
+        st = tsrelu_gd_run(gd, pts[p] - gd->iter);
+        if ((st == TSRELU_OK || st == TSRELU_CONVERGED) &&
+            tsrelu_loss_accurate(&gd->view, gd->teacher, &Ls[ns]) == TSRELU_OK)
+            ts[ns++] = (double)gd->iter;
+    }
+    double *s = r->summary, slope = NAN, gn = NAN, L = NAN;
+    if (tsrelu_rate_fit(ts, Ls, ns, 0.0, INFINITY, &slope, NULL) != TSRELU_OK)
+        slope = NAN;
+    if (tsrelu_gd_gradient_norm(gd, &gn) != TSRELU_OK)
+        gn = NAN;
+    if (tsrelu_loss_accurate(&gd->view, gd->teacher, &L) != TSRELU_OK)
+        L = NAN;
+    s[TSRELU_SUMMARY_STATUS] = (double)st;
+    s[TSRELU_SUMMARY_ITERATION] = (double)gd->iter;
+    s[TSRELU_SUMMARY_LOSS] = L;
+    s[TSRELU_SUMMARY_GRAD_NORM] = gn;
+    s[TSRELU_SUMMARY_T1] = (double)gd->ph.t1;
+    s[TSRELU_SUMMARY_T2] = (double)gd->ph.t2;
+    s[TSRELU_SUMMARY_PHASE] = (double)gd->ph.phase;
+    s[TSRELU_SUMMARY_SWITCHES] = (double)gd->ph.switches;
+    s[TSRELU_SUMMARY_SLOPE] = slope;
+    balance_range(gd, &s[TSRELU_SUMMARY_RATIO_MIN], &s[TSRELU_SUMMARY_RATIO_MAX]);
+    s[TSRELU_SUMMARY_SECONDS] = seconds() - t0;
+}
+
+static void *worker(void *arg)
+{
+    tsrelu_batch *b = arg;
+    for (;;) {
+        size_t i = atomic_fetch_add(&b->next, 1);
+        if (i >= b->n)
+            return NULL;
+        run_one(&b->runs[i]);
+    }
+}
+
+TSRELU_API tsrelu_status tsrelu_batch_run(tsrelu_batch *b)
+{
+    if (!b)
+        return tsrelu__fail(TSRELU_EINVAL, "tsrelu_batch_run: batch is NULL");
+    if (b->ran)
+        return tsrelu__fail(TSRELU_EINVAL, "tsrelu_batch_run: the batch has already run");
+    unsigned nt = b->threads;
+    if (nt == 0) {
+        long c = sysconf(_SC_NPROCESSORS_ONLN);
+        nt = c > 0 ? (unsigned)c : 1;
+    }
+    if (nt > b->n)
+        nt = b->n ? (unsigned)b->n : 1;
+    b->ran = 1;
+    atomic_store(&b->next, 0);
+    pthread_t *tid = nt > 1 ? malloc((nt - 1) * sizeof *tid) : NULL;
+    unsigned started = 0;
+    if (nt > 1 && !tid)
+        return tsrelu__fail(TSRELU_ENOMEM, "tsrelu_batch_run: out of memory for %u threads", nt);
+    for (; started + 1 < nt; started++)
+        if (pthread_create(&tid[started], NULL, worker, b) != 0)
+            break; /* fewer threads: the runs still all get done */
+    worker(b);     /* the calling thread works too */
+    for (unsigned i = 0; i < started; i++)
+        pthread_join(tid[i], NULL);
+    free(tid);
+    for (size_t i = 0; i < b->n; i++) {
+        tsrelu_status st = (tsrelu_status)b->runs[i].summary[TSRELU_SUMMARY_STATUS];
+        if (st != TSRELU_OK && st != TSRELU_CONVERGED)
+            return tsrelu__fail(st, "tsrelu_batch_run: run %zu ended with %s", i, tsrelu_status_name(st));
+    }
+    return TSRELU_OK;
+}
+
+TSRELU_API tsrelu_status tsrelu_batch_summary(const tsrelu_batch *b, size_t i, double *out, size_t len)
+{
+    if (!b || !out)
+        return tsrelu__fail(TSRELU_EINVAL, "tsrelu_batch_summary: %s is NULL", b ? "out" : "batch");
+    if (i >= b->n)
+        return tsrelu__fail(TSRELU_EINVAL, "tsrelu_batch_summary: run %zu of %zu does not exist", i, b->n);
+    if (!b->ran)
+        return tsrelu__fail(TSRELU_EINVAL, "tsrelu_batch_summary: the batch has not run yet");
+    tsrelu_status st = tsrelu__check_len(len, TSRELU_SUMMARY_LEN, "tsrelu_batch_summary: out");
+    if (st != TSRELU_OK)
+        return st;
+    memcpy(out, b->runs[i].summary, sizeof b->runs[i].summary);
+    return TSRELU_OK;
+}
