@@ -83,6 +83,11 @@ build/run_checks: tests/test_main.c tests/suites.h $(TEST_SRCS) $(STLIB)
 	$(CC) $(CFLAGS) $(LDFLAGS) $(BASEFLAGS) -Wno-missing-prototypes -Iinclude -Isrc $(CHECK_CFLAGS) \
 	  -o $@ tests/test_main.c $(TEST_SRCS) $(STLIB) $(CHECK_LIBS) $(LIB_LIBS)
 
+# No allocation inside a run; OpenBLAS allocates per call when it goes
+# multi-threaded, so its thread count is pinned for this test.
+build/test_noalloc: tests/test_noalloc.c $(STLIB)
+	$(CC) $(CFLAGS) $(LDFLAGS) $(BASEFLAGS) -Wno-missing-prototypes -Iinclude -o $@ $< $(STLIB) $(LIB_LIBS)
+
 build/examples/%: examples/%.c $(SHLIB) lib/libtsrelu.so | build/examples
 	$(CC) $(CFLAGS) $(LDFLAGS) $(BASEFLAGS) -Iinclude -o $@ $< -Llib -ltsrelu -Wl,-rpath,'$$ORIGIN/../../lib' -lm
 
@@ -92,8 +97,9 @@ deps-check:
 deps-demo:
 	@sh scripts/deps.sh demo
 
-test-c: build/run_checks
+test-c: build/run_checks build/test_noalloc
 	TSRELU_TEST_DATA=tests/reference ./build/run_checks
+	OPENBLAS_NUM_THREADS=1 ./build/test_noalloc
 
 test-examples: $(EXAMPLES)
 	@for e in $(EXAMPLES); do echo "== $$e --quick"; $$e --quick > /dev/null || exit 1; done

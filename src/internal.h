@@ -81,7 +81,7 @@ typedef struct {
     double *unit_w;   /* m*d: w_i / |w_i| (0 row for a zero student) */
     double *norm_w;   /* m */
     double *gram;     /* m*(m+k): cos between w_i and u_n */
-    double *coef;     /* m*(m+k): P_in = a_i c_n (pi - theta_in) / 2pi */
+    double *coef;     /* (m+k)*m, transposed: P_in = a_i c_n (pi - theta_in) / 2pi at [n*m + i] */
     double *radial;   /* m: s_i = a_i sum_n c_n |u_n| sin(theta_in) / 2pi */
     double *kap;      /* m: sum_n c_n |u_n| kappa(theta_in), n != i */
     double *resid;    /* d: r = sum_n c_n u_n */

@@ -3,7 +3,7 @@
  * With U = [W; V] ((m+k) x d) and c = [a; -b]:
  *   L      = 1/4 |r|^2 + 1/(2 pi) sum_{n<n'} c_n c_n' |u_n||u_n'| kappa(theta_nn'),
  *            r = sum_n c_n u_n                             (split form)
- *   dL/dW  = P U + diag(s) W^,  P_in = a_i c_n (pi - theta_in) / 2pi,
+ *   dL/dW  = P U + diag(s) W^,  P_in = a_i c_n (pi - theta_in) / 2pi (stored as P^T),
  *                               s_i  = a_i / 2pi sum_n c_n |u_n| sin theta_in
  *   dL/da_i = 1/2 w_i . r + |w_i| / 2pi sum_{n != i} c_n |u_n| kappa(theta_in)
  * The cosines come from one Gram product of unit rows (BLAS level 3); the
@@ -120,18 +120,18 @@ static inline double pair_pass(const tsrelu_teacher *t, const double *a, tsrelu_
         ws->near[i] = -1;
         if (ni == 0.0)
             continue;
-        double *Pi = ws->coef + i * n;
+        double *P = ws->coef; /* transposed: P_in at P[n*m + i] */
         const double *ui = ws->unit_w + i * d;
         double ai = a[i], wi = ai * ni; /* c_i |u_i| */
-        Pi[i] = 0.5 * ai * ai;          /* self term: theta = 0 */
+        P[i * m + i] = 0.5 * ai * ai;   /* self term: theta = 0 */
         for (size_t l = i + 1; l < m; l++) {
             double nl = ws->norm_w[l];
             if (nl == 0.0)
                 continue;
             pair_angle p = angle_of(ui, ws->unit_w + l * d, d, ws->gram[i * n + l], want_kappa);
             double wl = a[l] * nl, w = (TSRELU_PI - p.theta) * TSRELU_INV_2PI;
-            Pi[l] = ai * a[l] * w;
-            ws->coef[l * n + i] = a[l] * ai * w;
+            P[l * m + i] = ai * a[l] * w;
+            P[i * m + l] = a[l] * ai * w;
             ws->radial[i] += wl * p.sn;
             ws->radial[l] += wi * p.sn;
             ws->kap[i] += wl * p.kappa;
@@ -141,7 +141,7 @@ static inline double pair_pass(const tsrelu_teacher *t, const double *a, tsrelu_
         for (size_t j = 0; j < k; j++) {
             pair_angle p = angle_of(ui, t->unit + j * d, d, ws->gram[i * n + m + j], want_kappa);
             double vj = -t->b[j] * t->norm[j];
-            Pi[m + j] = -ai * t->b[j] * (TSRELU_PI - p.theta) * TSRELU_INV_2PI;
+            P[(m + j) * m + i] = -ai * t->b[j] * (TSRELU_PI - p.theta) * TSRELU_INV_2PI;
             ws->radial[i] += vj * p.sn;
             ws->kap[i] += vj * p.kappa;
             ksum += wi * vj * p.kappa;
@@ -169,7 +169,7 @@ tsrelu_status tsrelu__evaluate(const tsrelu_teacher *t, size_t m, const double *
                                const double *a, tsrelu__ws *ws, double *loss,
                                double *gW, double *ga)
 {
-    size_t k = ws->k, d = ws->d, n = m + k;
+    size_t k = ws->k, d = ws->d;
     normalise_rows(m, d, W, ws);
     gram_cosines(t, ws);
     double ksum = (loss || ga) ? pair_pass(t, a, ws, 1) : pair_pass(t, a, ws, 0);
@@ -188,10 +188,12 @@ tsrelu_status tsrelu__evaluate(const tsrelu_teacher *t, size_t m, const double *
             return tsrelu__fail(TSRELU_ENONFINITE, "loss is not finite (%g)", *loss);
     }
     if (gW) {
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)m, (int)d, (int)m, 1.0,
-                    ws->coef, (int)n, W, (int)d, 0.0, gW, (int)d);
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)m, (int)d, (int)k, 1.0,
-                    ws->coef + m, (int)n, t->V, (int)d, 1.0, gW, (int)d);
+        /* P is stored transposed: OpenBLAS 0.3.21's NoTrans x NoTrans small
+         * kernel mallocs on every call, and a step must not allocate */
+        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)m, (int)d, (int)m, 1.0,
+                    ws->coef, (int)m, W, (int)d, 0.0, gW, (int)d);
+        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)m, (int)d, (int)k, 1.0,
+                    ws->coef + m * m, (int)m, t->V, (int)d, 1.0, gW, (int)d);
         for (size_t i = 0; i < m; i++) {
             double s = ws->radial[i];
             if (s == 0.0)

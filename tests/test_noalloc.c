@@ -1,0 +1,96 @@
+/* No allocation inside a GD run: malloc, calloc, realloc and free are
+ * interposed (glibc's __libc_* entry points do the work) and counted while
+ * tsrelu_gd_run advances states of several sizes, with the default update,
+ * a step rule, output training and an observer. */
+#include <tsrelu.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+
+extern void *__libc_malloc(size_t);
+extern void *__libc_calloc(size_t, size_t);
+extern void *__libc_realloc(void *, size_t);
+extern void __libc_free(void *);
+
+static volatile long allocations;
+
+void *malloc(size_t n)
+{
+    allocations++;
+    return __libc_malloc(n);
+}
+
+void *calloc(size_t n, size_t s)
+{
+    allocations++;
+    return __libc_calloc(n, s);
+}
+
+void *realloc(void *p, size_t n)
+{
+    allocations++;
+    return __libc_realloc(p, n);
+}
+
+void free(void *p)
+{
+    if (p)
+        allocations++;
+    __libc_free(p);
+}
+
+static int step_rule(const tsrelu_gd *gd, double *W, const double *gW, double *a, const double *ga, void *ud)
+{
+    size_t n = tsrelu_student_width(tsrelu_gd_student(gd)) * tsrelu_student_dim(tsrelu_gd_student(gd));
+    (void)ud;
+    for (size_t i = 0; i < n; i++)
+        W[i] -= tsrelu_gd_eta(gd) * gW[i];
+    if (a)
+        for (size_t i = 0; i < n / tsrelu_student_dim(tsrelu_gd_student(gd)); i++)
+            a[i] -= tsrelu_gd_eta(gd) * ga[i];
+    return 0;
+}
+
+static int observer(const tsrelu_gd *gd, void *ud)
+{
+    double L;
+    (void)ud;
+    return tsrelu_gd_loss(gd, &L) != TSRELU_OK; /* cached at observed iterates */
+}
+
+int main(void)
+{
+    static const size_t sizes[][3] = {{6, 2, 8}, {20, 4, 16}, {40, 4, 64}, {100, 10, 100}};
+    int failed = 0, passed = 0;
+    for (size_t c = 0; c < sizeof sizes / sizeof sizes[0]; c++)
+        for (int variant = 0; variant < 3; variant++) {
+            size_t m = sizes[c][0], k = sizes[c][1], d = sizes[c][2];
+            tsrelu_teacher *t;
+            tsrelu_student *s;
+            tsrelu_gd *gd;
+            if (tsrelu_teacher_create_orthogonal(k, d, 1.0, 1, &t) || tsrelu_student_create_gaussian(m, d, 1e-3, 2, &s) ||
+                tsrelu_gd_create(t, s, 0.01, &gd))
+                return 2;
+            if (variant >= 1 && (tsrelu_gd_set_step(gd, step_rule, NULL) || tsrelu_gd_set_train_output(gd, 1)))
+                return 2;
+            if (variant == 2 && (tsrelu_gd_set_observer(gd, observer, NULL, TSRELU_SCHEDULE_LINEAR, 7) ||
+                                 tsrelu_gd_set_tolerances(gd, 1e-300, 1e-300)))
+                return 2;
+            if (tsrelu_gd_run(gd, 20) != TSRELU_OK) /* warm-up: the BLAS sets up its buffers */
+                return 2;
+            allocations = 0;
+            tsrelu_status st = tsrelu_gd_run(gd, 300);
+            long seen = allocations;
+            if (st != TSRELU_OK || seen != 0) {
+                printf("noalloc: (m,k,d)=(%zu,%zu,%zu) variant %d: status %d, %ld allocation calls\n", m, k, d,
+                       variant, st, seen);
+                failed++;
+            } else
+                passed++;
+            tsrelu_gd_free(gd);
+            tsrelu_student_free(s);
+            tsrelu_teacher_free(t);
+        }
+    printf("noalloc: %d passed, %d failed\n", passed, failed);
+    return failed != 0;
+}
