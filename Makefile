@@ -25,7 +25,7 @@ CHECK_CFLAGS ?= $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
 CHECK_LIBS   ?= $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
 
 WARN    := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes
-CFLAGS  ?= -O2 -g
+CFLAGS  ?= -O3 -g
 # No FMA contraction: results must not depend on what the compiler fuses.
 BASEFLAGS := -std=c11 -ffp-contract=off $(WARN)
 LIB_CFLAGS := $(BASEFLAGS) -fPIC -fvisibility=hidden -Iinclude $(BLAS_CFLAGS)
@@ -46,7 +46,7 @@ TEST_SRCS := $(wildcard tests/check_*.c)
 EXAMPLE_SRCS := $(wildcard examples/*.c)
 EXAMPLES := $(EXAMPLE_SRCS:examples/%.c=build/examples/%)
 
-.PHONY: all check demo bench install uninstall clean deps-check deps-demo \
+.PHONY: all check demo bench install uninstall clean deps-check deps-demo deps-bench \
         test-c test-examples
 
 all: $(SHLIB) lib/$(SONAME) lib/libtsrelu.so $(STLIB) pkgconfig/libtsrelu.pc
@@ -97,6 +97,9 @@ deps-check:
 deps-demo:
 	@sh scripts/deps.sh demo
 
+deps-bench:
+	@sh scripts/deps.sh bench
+
 test-c: build/run_checks build/test_noalloc
 	TSRELU_TEST_DATA=tests/reference ./build/run_checks
 	OPENBLAS_NUM_THREADS=1 ./build/test_noalloc
@@ -116,6 +119,15 @@ demo: deps-demo
 	$(MAKE) all build/examples/paper_demo
 	./build/examples/paper_demo --out demo-output
 	$(PYTHON) examples/plot_demo.py demo-output
+
+# ---------------------------------------------------------------- bench
+build/bench_%: bench/bench_%.c $(SHLIB) lib/libtsrelu.so | build
+	$(CC) $(CFLAGS) $(LDFLAGS) $(BASEFLAGS) -Iinclude $(BLAS_CFLAGS) -o $@ $< -Llib -ltsrelu \
+	  -Wl,-rpath,'$$ORIGIN/../lib' $(BLAS_LIBS) -lm
+
+bench: deps-bench
+	$(MAKE) all build/bench_step build/bench_batch
+	$(PYTHON) bench/run_bench.py
 
 # ---------------------------------------------------------------- install
 install: all

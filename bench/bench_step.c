@@ -1,11 +1,12 @@
 /* bench_step — microseconds per GD step of libtsrelu, or of the dense BLAS
  * products alone (the floor), at one size.
  *
- *   bench_step M K D [--warm N] [--steps N] [--repeats R] [--blas-floor]
- *              [--dump FILE]
+ *   bench_step M K D [--warm N] [--steps N] [--repeats R] [--eta E]
+ *              [--blas-floor] [--dump FILE]
  *
  * Teacher: tsrelu_teacher_create_orthogonal(K, D, 1, seed 1); student:
- * tsrelu_student_create_gaussian(M, D, 1e-3, seed 2); eta = 0.1. After
+ * tsrelu_student_create_gaussian(M, D, 1e-3, seed 2); eta = 0.1 unless
+ * --eta (GD is stable for eta below about 4/M). After
  * --warm steps (default 10000: timing in the late phase, where the exact
  * angle path is busiest) it times R repeats of N steps and prints
  * "median_us_per_step <value>" and the min and max. --dump writes the
@@ -63,6 +64,7 @@ int main(int argc, char **argv)
     }
     size_t m = strtoul(argv[1], NULL, 10), k = strtoul(argv[2], NULL, 10), d = strtoul(argv[3], NULL, 10);
     long warm = 10000, steps = 2000, repeats = 7;
+    double eta = 0.1;
     int floor_only = 0;
     const char *dump_path = NULL;
     for (int i = 4; i < argc; i++) {
@@ -72,6 +74,8 @@ int main(int argc, char **argv)
             steps = atol(argv[++i]);
         else if (!strcmp(argv[i], "--repeats") && i + 1 < argc)
             repeats = atol(argv[++i]);
+        else if (!strcmp(argv[i], "--eta") && i + 1 < argc)
+            eta = strtod(argv[++i], NULL);
         else if (!strcmp(argv[i], "--blas-floor"))
             floor_only = 1;
         else if (!strcmp(argv[i], "--dump") && i + 1 < argc)
@@ -116,7 +120,7 @@ int main(int argc, char **argv)
         tsrelu_student *s;
         tsrelu_gd *gd;
         if (tsrelu_teacher_create_orthogonal(k, d, 1.0, 1, &t) || tsrelu_student_create_gaussian(m, d, 1e-3, 2, &s) ||
-            tsrelu_gd_create(t, s, 0.1, &gd) || tsrelu_gd_run(gd, (uint64_t)warm) != TSRELU_OK) {
+            tsrelu_gd_create(t, s, eta, &gd) || tsrelu_gd_run(gd, (uint64_t)warm) != TSRELU_OK) {
             fprintf(stderr, "bench_step: %s\n", tsrelu_last_error());
             return 1;
         }

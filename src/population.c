@@ -84,8 +84,9 @@ static void normalise_rows(size_t m, size_t d, const double *W, tsrelu__ws *ws)
 static void gram_cosines(const tsrelu_teacher *t, tsrelu__ws *ws)
 {
     size_t m = ws->m, k = ws->k, d = ws->d, n = m + k;
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)m, (int)m, (int)d, 1.0,
-                ws->unit_w, (int)d, ws->unit_w, (int)d, 0.0, ws->gram, (int)n);
+    /* the pair pass reads only l > i of the student block: half of it */
+    cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, (int)m, (int)d, 1.0, ws->unit_w, (int)d,
+                0.0, ws->gram, (int)n);
     cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)m, (int)k, (int)d, 1.0,
                 ws->unit_w, (int)d, t->unit, (int)d, 0.0, ws->gram + m, (int)n);
 }
