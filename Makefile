@@ -7,6 +7,7 @@ VERSION_PATCH := $(shell sed -n 's/^\#define TSRELU_VERSION_PATCH \([0-9]*\).*/\
 VERSION := $(VERSION_MAJOR).$(VERSION_MINOR).$(VERSION_PATCH)
 
 PREFIX  ?= /usr/local
+PYTHONDIR ?= $(PREFIX)/lib/python3/dist-packages
 LIBDIR  ?= $(PREFIX)/lib
 INCDIR  ?= $(PREFIX)/include
 PCDIR   ?= $(LIBDIR)/pkgconfig
@@ -47,7 +48,8 @@ EXAMPLE_SRCS := $(wildcard examples/*.c)
 EXAMPLES := $(EXAMPLE_SRCS:examples/%.c=build/examples/%)
 
 .PHONY: all check demo bench install uninstall clean deps-check deps-demo deps-bench \
-        test-c test-examples
+        check-steps test-c test-examples test-bindings abi-check test-abi-break test-install \
+        install-python uninstall-python
 
 all: $(SHLIB) lib/$(SONAME) lib/libtsrelu.so $(STLIB) pkgconfig/libtsrelu.pc
 
@@ -108,12 +110,36 @@ test-examples: $(EXAMPLES)
 	@for e in $(EXAMPLES); do echo "== $$e --quick"; $$e --quick > /dev/null || exit 1; done
 	$(PYTHON) examples/plot_demo.py build/demo-quick
 
+# Every test; the last line adds up the counts every runner printed.
 check: deps-check
+	@mkdir -p build
+	@{ $(MAKE) check-steps; echo $$? > build/check.rc; } 2>&1 | tee build/check.log
+	@sh tests/summary.sh build/check.log "$$(cat build/check.rc)"
+
+check-steps:
 	$(MAKE) all
 	$(MAKE) test-c
 	$(MAKE) test-examples
 	sh tests/test_symbols.sh
 	sh tests/test_kill_resume.sh
+	$(MAKE) test-bindings abi-check test-abi-break test-install
+
+# Python package tests (with examples/quickstart.py) and the Julia ccall check
+test-bindings: all
+	sh tests/test_python.sh
+	$(PYTHON) tests/test_julia_ccall.py
+
+# The ABI against the committed baseline (abi/): docs/abi.md
+abi-check: all
+	sh scripts/abi-check.sh
+
+# abi-check must fail on deliberately broken builds
+test-abi-break: all
+	sh tests/test_abi_break.sh
+
+# install into a temporary prefix; build with pkg-config; import the package
+test-install:
+	sh tests/test_install.sh
 
 demo: deps-demo
 	$(MAKE) all build/examples/paper_demo
@@ -138,6 +164,13 @@ install: all
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libtsrelu.so
 	install -m 644 $(STLIB) $(DESTDIR)$(LIBDIR)/
 	$(PC_SED) > $(DESTDIR)$(PCDIR)/libtsrelu.pc
+
+install-python:
+	install -d $(DESTDIR)$(PYTHONDIR)/tsrelu
+	install -m 644 bindings/python/tsrelu/*.py $(DESTDIR)$(PYTHONDIR)/tsrelu/
+
+uninstall-python:
+	rm -rf $(DESTDIR)$(PYTHONDIR)/tsrelu
 
 uninstall:
 	rm -f $(DESTDIR)$(INCDIR)/tsrelu.h $(DESTDIR)$(LIBDIR)/$(notdir $(SHLIB)) \

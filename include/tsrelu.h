@@ -21,8 +21,9 @@
  *    a non-error outcome (TSRELU_STOPPED, TSRELU_CONVERGED), negative = error.
  *    On error, tsrelu_last_error() gives a detailed message for this thread.
  *  - Inputs are copied; handles never alias caller memory.
- *  - Output buffers come with their length in doubles, which must equal the
- *    documented size exactly (TSRELU_ELENGTH otherwise).
+ *  - Output buffers come with their length in elements (doubles, or ints
+ *    for group arrays), which must equal the documented size exactly
+ *    (TSRELU_ELENGTH otherwise).
  *  - _free(NULL) is a no-op. Handles may be freed in any order.
  *  - Functions taking const handles are safe to call concurrently.
  *  - The library never prints, aborts or exits.
@@ -356,6 +357,10 @@ TSRELU_API double tsrelu_gd_eta(const tsrelu_gd *gd);
  *  Default off (the paper's setting: a fixed). */
 TSRELU_API TSRELU_NODISCARD tsrelu_status tsrelu_gd_set_train_output(tsrelu_gd *gd, int on);
 
+/*! tsrelu_gd_train_output() : @return 1 if the output weights are trained,
+ *  0 if not or if gd is NULL. */
+TSRELU_API int tsrelu_gd_train_output(const tsrelu_gd *gd);
+
 /*! tsrelu_gd_set_tolerances() :
  *  tsrelu_gd_run() returns TSRELU_CONVERGED at the first iterate with
  *  L <= loss_tol or |grad|_2 <= grad_tol (|grad| over W, and a when trained).
@@ -363,6 +368,11 @@ TSRELU_API TSRELU_NODISCARD tsrelu_status tsrelu_gd_set_train_output(tsrelu_gd *
  *  @return : TSRELU_OK; TSRELU_EINVAL (negative or NaN tolerance). */
 TSRELU_API TSRELU_NODISCARD tsrelu_status
 tsrelu_gd_set_tolerances(tsrelu_gd *gd, double loss_tol, double grad_tol);
+
+/*! tsrelu_gd_tolerances() : the current loss_tol and grad_tol (either
+ *  pointer may be NULL). @return TSRELU_OK; TSRELU_EINVAL (gd NULL). */
+TSRELU_API TSRELU_NODISCARD tsrelu_status
+tsrelu_gd_tolerances(const tsrelu_gd *gd, double *loss_tol, double *grad_tol);
 
 /*! tsrelu_gd_set_observer() :
  *  Install (fn non-NULL) or remove (fn NULL) the observer. schedule is
@@ -406,7 +416,8 @@ TSRELU_API int tsrelu_gd_stop_value(const tsrelu_gd *gd);
 
 /*! tsrelu_gd_student() : @return a read-only view of the current iterate,
  *  owned by gd and valid while gd lives (copy it to keep it); NULL if gd is
- *  NULL. */
+ *  NULL. tsrelu_student_free() on it does nothing; setters on it return
+ *  TSRELU_EINVAL. */
 TSRELU_API const tsrelu_student *tsrelu_gd_student(const tsrelu_gd *gd);
 
 /*! tsrelu_gd_teacher() : @return a read-only view of gd's teacher copy. */
@@ -439,9 +450,11 @@ tsrelu_gd_gradient_norm(const tsrelu_gd *gd, double *norm);
  * eps_deficit = 0.05 (see docs/theory.md for why).
  * ---------------------------------------------------------------------- */
 
-/*! tsrelu_gd_set_phase_thresholds() : eps_align in (0, pi), eps_deficit > 0,
- *  both finite; resets t1 and t2 (they are recomputed from the next
- *  evaluated iterate on). */
+/*! tsrelu_gd_set_phase_thresholds() : eps_align in (0, pi), eps_deficit > 0;
+ *  resets t1 and t2 and re-tests the current iterate with the new
+ *  thresholds (later iterates as they are evaluated).
+ *  @return : TSRELU_OK; TSRELU_EINVAL (NULL, out of range);
+ *            TSRELU_ENONFINITE (NaN or Inf). */
 TSRELU_API TSRELU_NODISCARD tsrelu_status
 tsrelu_gd_set_phase_thresholds(tsrelu_gd *gd, double eps_align, double eps_deficit);
 
@@ -574,11 +587,13 @@ TSRELU_API TSRELU_NODISCARD tsrelu_status tsrelu_batch_set_threads(tsrelu_batch 
 TSRELU_API TSRELU_NODISCARD tsrelu_status tsrelu_batch_run(tsrelu_batch *b);
 
 /*! tsrelu_batch_summary() :
- *  The summary of run i after tsrelu_batch_run(): TSRELU_SUMMARY_LEN doubles
- *  laid out as the TSRELU_SUMMARY_* indices (len must equal
- *  TSRELU_SUMMARY_LEN). Every field but the wall time is deterministic.
+ *  The summary of run i after tsrelu_batch_run(), laid out as the
+ *  TSRELU_SUMMARY_* indices: the first len fields, 1 <= len <=
+ *  TSRELU_SUMMARY_LEN (new fields are only ever appended, so a caller built
+ *  against an older header keeps working). Every field but the wall time is
+ *  deterministic.
  *  @return : TSRELU_OK; TSRELU_EINVAL (NULL, i out of range, not run yet);
- *            TSRELU_ELENGTH. */
+ *            TSRELU_ELENGTH (len 0 or above TSRELU_SUMMARY_LEN). */
 TSRELU_API TSRELU_NODISCARD tsrelu_status
 tsrelu_batch_summary(const tsrelu_batch *b, size_t i, double *out, size_t len);
 

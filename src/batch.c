@@ -239,9 +239,9 @@ TSRELU_API tsrelu_status tsrelu_batch_summary(const tsrelu_batch *b, size_t i, d
         return tsrelu__fail(TSRELU_EINVAL, "tsrelu_batch_summary: run %zu of %zu does not exist", i, b->n);
     if (!b->ran)
         return tsrelu__fail(TSRELU_EINVAL, "tsrelu_batch_summary: the batch has not run yet");
-    tsrelu_status st = tsrelu__check_len(len, TSRELU_SUMMARY_LEN, "tsrelu_batch_summary: out");
-    if (st != TSRELU_OK)
-        return st;
-    memcpy(out, b->runs[i].summary, sizeof b->runs[i].summary);
+    if (len == 0 || len > TSRELU_SUMMARY_LEN)
+        return tsrelu__fail(TSRELU_ELENGTH, "tsrelu_batch_summary: out: length %zu given, 1 to %d allowed",
+                            len, TSRELU_SUMMARY_LEN);
+    memcpy(out, b->runs[i].summary, len * sizeof(double));
     return TSRELU_OK;
 }

@@ -117,6 +117,21 @@ TSRELU_API tsrelu_status tsrelu_gd_set_train_output(tsrelu_gd *gd, int on)
     return TSRELU_OK;
 }
 
+TSRELU_API int tsrelu_gd_train_output(const tsrelu_gd *gd)
+{
+    return gd ? gd->train_a : 0;
+}
+
+TSRELU_API tsrelu_status tsrelu_gd_tolerances(const tsrelu_gd *gd, double *loss_tol, double *grad_tol)
+{
+    NEED_GD("tsrelu_gd_tolerances");
+    if (loss_tol)
+        *loss_tol = gd->tol_loss;
+    if (grad_tol)
+        *grad_tol = gd->tol_grad;
+    return TSRELU_OK;
+}
+
 TSRELU_API tsrelu_status tsrelu_gd_set_tolerances(tsrelu_gd *gd, double loss_tol, double grad_tol)
 {
     NEED_GD("tsrelu_gd_set_tolerances");

@@ -159,7 +159,12 @@ START_TEST(limits)
     ck_assert_int_eq(tsrelu_batch_run(NULL), TSRELU_EINVAL);
     ck_assert_int_eq(tsrelu_batch_run(b), TSRELU_OK);
     ck_assert_int_eq(tsrelu_batch_summary(b, 1, sm, TSRELU_SUMMARY_LEN), TSRELU_EINVAL);
-    ck_assert_int_eq(tsrelu_batch_summary(b, 0, sm, TSRELU_SUMMARY_LEN - 1), TSRELU_ELENGTH);
+    ck_assert_int_eq(tsrelu_batch_summary(b, 0, sm, TSRELU_SUMMARY_LEN + 1), TSRELU_ELENGTH);
+    ck_assert_int_eq(tsrelu_batch_summary(b, 0, sm, 0), TSRELU_ELENGTH);
+    double first[2] = {-7, -7}, all[TSRELU_SUMMARY_LEN];
+    ck_assert_int_eq(tsrelu_batch_summary(b, 0, first, 1), TSRELU_OK); /* older callers: a prefix */
+    ck_assert_int_eq(tsrelu_batch_summary(b, 0, all, TSRELU_SUMMARY_LEN), TSRELU_OK);
+    ck_assert(first[0] == all[0] && first[1] == -7);
     ck_assert_int_eq(tsrelu_batch_summary(b, 0, NULL, TSRELU_SUMMARY_LEN), TSRELU_EINVAL);
     ck_assert_int_eq(tsrelu_batch_summary(NULL, 0, sm, TSRELU_SUMMARY_LEN), TSRELU_EINVAL);
     ck_assert_uint_eq(tsrelu_batch_size(NULL), 0);

@@ -1,0 +1,881 @@
+"""
+    TsRelu
+
+Julia binding of libtsrelu (exact population gradient descent for two-layer
+ReLU teacher-student networks), a thin mirror of the C API in
+`include/tsrelu.h` through `ccall`.
+
+Memory layout: the C library stores the m x d student weights row-major
+(W[i*d + c]); a column-major `d x m` Julia matrix has exactly that memory, so
+here **column i of W is student neuron w_i** (and column j of V is teacher
+neuron v_j). Teacher indices are 1-based in Julia (`0` = no teacher) and
+0-based in C (`-1`).
+
+The library is `ENV["TSRELU_LIBRARY"]` when the module is loaded, else
+`libtsrelu.so.1` from the system loader (`LD_LIBRARY_PATH`, ld.so.cache).
+"""
+module TsRelu
+
+export Teacher, Student, GD, TsReluError,
+       loss, loss_accurate, gradient, angles, nearest_teacher, components, deficit, balance,
+       rate_fit, weights, output_weights, set_weights!, set_output_weights!, width, dim,
+       run!, step!, set_observer!, set_step!, set_eta!, eta, set_train_output!, train_output,
+       set_tolerances!, tolerances, iteration, stop_value, student, teacher, gradient_norm,
+       phase, phase_times, groups, group_switches, set_phase_thresholds!,
+       save, load, set_step_state!,
+       Batch, add!, state, set_threads!, SUMMARY_FIELDS
+
+const libtsrelu = get(ENV, "TSRELU_LIBRARY", "libtsrelu.so.1")
+
+# The C API this wrapper mirrors: libtsrelu 1.x with x >= 0 (node TSRELU_1.0).
+const API_MAJOR = 1
+const API_MINOR = 0
+
+# Status codes (tsrelu.h; append-only).
+const TSRELU_OK = Cint(0)
+const TSRELU_STOPPED = Cint(1)
+const TSRELU_CONVERGED = Cint(2)
+const TSRELU_EINVAL = Cint(-1)
+const TSRELU_ENOMEM = Cint(-2)
+const TSRELU_EDIM = Cint(-3)
+const TSRELU_ENONFINITE = Cint(-4)
+const TSRELU_EDIVERGED = Cint(-5)
+const TSRELU_ELENGTH = Cint(-6)
+const TSRELU_EIO = Cint(-7)
+const TSRELU_EFORMAT = Cint(-8)
+const TSRELU_SCHEDULE_LINEAR = Cint(1)
+const TSRELU_SCHEDULE_LOG = Cint(2)
+
+# Stop value returned by a callback whose Julia function threw; the
+# exception is re-thrown by run!/step! after the C call returns.
+const CALLBACK_RAISED = typemin(Cint)
+
+# ------------------------------------------------------------------ status
+
+"""
+    TsReluError(status, name, message)
+
+A libtsrelu failure: `name` is `tsrelu_status_name(status)` (e.g.
+"TSRELU_EINVAL"), `message` the library's `tsrelu_last_error()`.
+"""
+struct TsReluError <: Exception
+    status::Cint
+    name::String
+    message::String
+end
+
+Base.showerror(io::IO, e::TsReluError) = print(io, e.name, ": ", e.message)
+
+status_name(s::Integer) =
+    unsafe_string(ccall((:tsrelu_status_name, libtsrelu), Cstring, (Cint,), s))
+status_string(s::Integer) =
+    unsafe_string(ccall((:tsrelu_status_string, libtsrelu), Cstring, (Cint,), s))
+last_error() = unsafe_string(ccall((:tsrelu_last_error, libtsrelu), Cstring, ()))
+version_number() = Int(ccall((:tsrelu_version_number, libtsrelu), Cuint, ()))
+version_string() = unsafe_string(ccall((:tsrelu_version_string, libtsrelu), Cstring, ()))
+
+TsReluError(status::Integer, message::AbstractString) =
+    TsReluError(Cint(status), status_name(status), String(message))
+
+# Throw on a negative status with this thread's detailed message.
+function check(st::Cint)
+    st < 0 && throw(TsReluError(st, status_name(st), last_error()))
+    return st
+end
+
+function __init__()
+    v = version_number()
+    major, minor = div(v, 10000), div(v, 100) % 100
+    if major != API_MAJOR || minor < API_MINOR
+        error("TsRelu: $(libtsrelu) is libtsrelu $(version_string()) (version number $v), " *
+              "but this wrapper needs libtsrelu $(API_MAJOR).x with x >= $(API_MINOR); " *
+              "set ENV[\"TSRELU_LIBRARY\"] to a compatible libtsrelu.so.$(API_MAJOR)")
+    end
+    OBSERVER_C[] = @cfunction(_observer_trampoline, Cint, (Ptr{Cvoid}, Ptr{Cvoid}))
+    STEP_C[] = @cfunction(_step_trampoline, Cint,
+                          (Ptr{Cvoid}, Ptr{Cdouble}, Ptr{Cdouble}, Ptr{Cdouble}, Ptr{Cdouble},
+                           Ptr{Cvoid}))
+    return nothing
+end
+
+# ------------------------------------------------------------------ handles
+
+"""
+    Teacher(V::AbstractMatrix, b=nothing)
+    Teacher(:orthogonal, k, d; norm=1.0, seed=0)
+
+The fixed target network. `V` is d x k (column j = v_j); `b` the k output
+weights (default all 1). The C handle holds its own copy and is freed by a
+finalizer or `close`.
+"""
+mutable struct Teacher
+    ptr::Ptr{Cvoid}
+    function Teacher(p::Ptr{Cvoid})
+        t = new(p)
+        finalizer(close, t)
+        return t
+    end
+end
+
+"""
+    Student(W::AbstractMatrix, a=nothing)
+    Student(:gaussian, m, d; sigma, seed=0)
+
+The trained network. `W` is d x m (column i = w_i); `a` the m output
+weights (default all 1).
+"""
+mutable struct Student
+    ptr::Ptr{Cvoid}
+    function Student(p::Ptr{Cvoid})
+        s = new(p)
+        finalizer(close, s)
+        return s
+    end
+end
+
+function Base.close(t::Teacher)
+    if t.ptr != C_NULL
+        ccall((:tsrelu_teacher_free, libtsrelu), Cvoid, (Ptr{Cvoid},), t.ptr)
+        t.ptr = C_NULL
+    end
+    return nothing
+end
+
+function Base.close(s::Student)
+    if s.ptr != C_NULL
+        ccall((:tsrelu_student_free, libtsrelu), Cvoid, (Ptr{Cvoid},), s.ptr)
+        s.ptr = C_NULL
+    end
+    return nothing
+end
+
+function handle(x)
+    x.ptr == C_NULL && throw(TsReluError(TSRELU_EINVAL, "this $(typeof(x)) is closed"))
+    return x.ptr
+end
+
+function _vector_or_null(x, n::Integer, what::AbstractString)
+    x === nothing && return nothing
+    v = Vector{Float64}(x)
+    length(v) == n ||
+        throw(TsReluError(TSRELU_ELENGTH, "$what has $(length(v)) entries, $n required"))
+    return v
+end
+
+_cptr(v::Nothing) = Ptr{Cdouble}(C_NULL)
+_cptr(v::Vector{Float64}) = v
+
+function Teacher(V::AbstractMatrix{<:Real}, b=nothing)
+    Vc = Matrix{Float64}(V)
+    d, k = size(Vc)
+    bc = _vector_or_null(b, k, "Teacher: b")
+    out = Ref{Ptr{Cvoid}}(C_NULL)
+    GC.@preserve Vc bc begin
+        check(ccall((:tsrelu_teacher_create, libtsrelu), Cint,
+                    (Csize_t, Csize_t, Ptr{Cdouble}, Ptr{Cdouble}, Ref{Ptr{Cvoid}}),
+                    k, d, Vc, _cptr(bc), out))
+    end
+    return Teacher(out[])
+end
+
+function Teacher(kind::Symbol, k::Integer, d::Integer; norm::Real=1.0, seed::Integer=0)
+    kind === :orthogonal || throw(ArgumentError("Teacher: unknown kind $kind (use :orthogonal)"))
+    (k >= 0 && d >= 0) || throw(TsReluError(TSRELU_EINVAL, "Teacher: k=$k and d=$d must be >= 0"))
+    out = Ref{Ptr{Cvoid}}(C_NULL)
+    check(ccall((:tsrelu_teacher_create_orthogonal, libtsrelu), Cint,
+                (Csize_t, Csize_t, Cdouble, UInt64, Ref{Ptr{Cvoid}}),
+                k, d, norm, UInt64(seed), out))
+    return Teacher(out[])
+end
+
+function Student(W::AbstractMatrix{<:Real}, a=nothing)
+    Wc = Matrix{Float64}(W)
+    d, m = size(Wc)
+    ac = _vector_or_null(a, m, "Student: a")
+    out = Ref{Ptr{Cvoid}}(C_NULL)
+    GC.@preserve Wc ac begin
+        check(ccall((:tsrelu_student_create, libtsrelu), Cint,
+                    (Csize_t, Csize_t, Ptr{Cdouble}, Ptr{Cdouble}, Ref{Ptr{Cvoid}}),
+                    m, d, Wc, _cptr(ac), out))
+    end
+    return Student(out[])
+end
+
+function Student(kind::Symbol, m::Integer, d::Integer; sigma::Real, seed::Integer=0)
+    kind === :gaussian || throw(ArgumentError("Student: unknown kind $kind (use :gaussian)"))
+    (m >= 0 && d >= 0) || throw(TsReluError(TSRELU_EINVAL, "Student: m=$m and d=$d must be >= 0"))
+    out = Ref{Ptr{Cvoid}}(C_NULL)
+    check(ccall((:tsrelu_student_create_gaussian, libtsrelu), Cint,
+                (Csize_t, Csize_t, Cdouble, UInt64, Ref{Ptr{Cvoid}}),
+                m, d, sigma, UInt64(seed), out))
+    return Student(out[])
+end
+
+"""    copy(s::Student) : an independent deep copy (tsrelu_student_copy)."""
+function Base.copy(s::Student)
+    out = Ref{Ptr{Cvoid}}(C_NULL)
+    GC.@preserve s check(ccall((:tsrelu_student_copy, libtsrelu), Cint,
+                               (Ptr{Cvoid}, Ref{Ptr{Cvoid}}), handle(s), out))
+    return Student(out[])
+end
+
+# Raw accessors on C pointers, shared with the GD state's views.
+_twidth(p::Ptr{Cvoid}) = Int(ccall((:tsrelu_teacher_width, libtsrelu), Csize_t, (Ptr{Cvoid},), p))
+_tdim(p::Ptr{Cvoid}) = Int(ccall((:tsrelu_teacher_dim, libtsrelu), Csize_t, (Ptr{Cvoid},), p))
+_swidth(p::Ptr{Cvoid}) = Int(ccall((:tsrelu_student_width, libtsrelu), Csize_t, (Ptr{Cvoid},), p))
+_sdim(p::Ptr{Cvoid}) = Int(ccall((:tsrelu_student_dim, libtsrelu), Csize_t, (Ptr{Cvoid},), p))
+
+function _tweights(p::Ptr{Cvoid})
+    V = Matrix{Float64}(undef, _tdim(p), _twidth(p))
+    check(ccall((:tsrelu_teacher_weights, libtsrelu), Cint,
+                (Ptr{Cvoid}, Ptr{Cdouble}, Csize_t), p, V, length(V)))
+    return V
+end
+
+function _toutput(p::Ptr{Cvoid})
+    b = Vector{Float64}(undef, _twidth(p))
+    check(ccall((:tsrelu_teacher_output_weights, libtsrelu), Cint,
+                (Ptr{Cvoid}, Ptr{Cdouble}, Csize_t), p, b, length(b)))
+    return b
+end
+
+function _sweights(p::Ptr{Cvoid})
+    W = Matrix{Float64}(undef, _sdim(p), _swidth(p))
+    check(ccall((:tsrelu_student_weights, libtsrelu), Cint,
+                (Ptr{Cvoid}, Ptr{Cdouble}, Csize_t), p, W, length(W)))
+    return W
+end
+
+function _soutput(p::Ptr{Cvoid})
+    a = Vector{Float64}(undef, _swidth(p))
+    check(ccall((:tsrelu_student_output_weights, libtsrelu), Cint,
+                (Ptr{Cvoid}, Ptr{Cdouble}, Csize_t), p, a, length(a)))
+    return a
+end
+
+"""    width(t::Teacher) = k, width(s::Student) = m"""
+width(t::Teacher) = GC.@preserve t _twidth(handle(t))
+width(s::Student) = GC.@preserve s _swidth(handle(s))
+"""    dim(x) : the input dimension d."""
+dim(t::Teacher) = GC.@preserve t _tdim(handle(t))
+dim(s::Student) = GC.@preserve s _sdim(handle(s))
+"""    weights(x) : a copy of V (d x k) or W (d x m)."""
+weights(t::Teacher) = GC.@preserve t _tweights(handle(t))
+weights(s::Student) = GC.@preserve s _sweights(handle(s))
+"""    output_weights(x) : a copy of b (k) or a (m)."""
+output_weights(t::Teacher) = GC.@preserve t _toutput(handle(t))
+output_weights(s::Student) = GC.@preserve s _soutput(handle(s))
+
+"""    set_weights!(s, W) : replace W (d x m, finite); unchanged on error."""
+function set_weights!(s::Student, W::AbstractArray{<:Real})
+    Wc = Array{Float64}(W)
+    GC.@preserve s Wc check(ccall((:tsrelu_student_set_weights, libtsrelu), Cint,
+                                  (Ptr{Cvoid}, Ptr{Cdouble}, Csize_t), handle(s), Wc, length(Wc)))
+    return s
+end
+
+"""    set_output_weights!(s, a) : replace a (m entries, finite)."""
+function set_output_weights!(s::Student, a::AbstractVector{<:Real})
+    ac = Vector{Float64}(a)
+    GC.@preserve s ac check(ccall((:tsrelu_student_set_output_weights, libtsrelu), Cint,
+                                  (Ptr{Cvoid}, Ptr{Cdouble}, Csize_t), handle(s), ac, length(ac)))
+    return s
+end
+
+Base.show(io::IO, t::Teacher) =
+    t.ptr == C_NULL ? print(io, "TsRelu.Teacher(closed)") :
+    print(io, "TsRelu.Teacher(k=", width(t), ", d=", dim(t), ")")
+Base.show(io::IO, s::Student) =
+    s.ptr == C_NULL ? print(io, "TsRelu.Student(closed)") :
+    print(io, "TsRelu.Student(m=", width(s), ", d=", dim(s), ")")
+
+# ------------------------------------------------------------------ loss, gradient
+
+function _loss(sp::Ptr{Cvoid}, tp::Ptr{Cvoid}, accurate::Bool)
+    L = Ref{Cdouble}(NaN)
+    if accurate
+        check(ccall((:tsrelu_loss_accurate, libtsrelu), Cint,
+                    (Ptr{Cvoid}, Ptr{Cvoid}, Ref{Cdouble}), sp, tp, L))
+    else
+        check(ccall((:tsrelu_loss, libtsrelu), Cint,
+                    (Ptr{Cvoid}, Ptr{Cvoid}, Ref{Cdouble}), sp, tp, L))
+    end
+    return L[]
+end
+
+function _gradient(sp::Ptr{Cvoid}, tp::Ptr{Cvoid}, output::Bool)
+    m, d = _swidth(sp), _sdim(sp)
+    gW = Matrix{Float64}(undef, d, m)
+    ga = output ? Vector{Float64}(undef, m) : nothing
+    GC.@preserve ga check(ccall((:tsrelu_gradient, libtsrelu), Cint,
+                                (Ptr{Cvoid}, Ptr{Cvoid}, Ptr{Cdouble}, Csize_t, Ptr{Cdouble}, Csize_t),
+                                sp, tp, gW, length(gW), _cptr(ga), output ? m : 0))
+    return output ? (gW, ga) : gW
+end
+
+"""    loss(s, t) : L = 1/2 E[(f(x) - f*(x))^2] in double precision."""
+loss(s::Student, t::Teacher) = GC.@preserve s t _loss(handle(s), handle(t), false)
+"""    loss_accurate(s, t) : the loss in quadruple precision (tiny excess risk)."""
+loss_accurate(s::Student, t::Teacher) = GC.@preserve s t _loss(handle(s), handle(t), true)
+"""    gradient(s, t; output=false) : dL/dW (d x m), or (dL/dW, dL/da)."""
+gradient(s::Student, t::Teacher; output::Bool=false) =
+    GC.@preserve s t _gradient(handle(s), handle(t), output)
+
+# ------------------------------------------------------------------ metrics
+# Teacher indices: 1-based here, 0 = none (C: 0-based, -1 = none).
+
+_tau_c(tau::Nothing) = (Ptr{Cint}(C_NULL), 0)
+_tau_c(tau::AbstractVector{<:Integer}) = (Cint[Cint(x) - Cint(1) for x in tau], length(tau))
+_cptr(v::Ptr{Cint}) = v
+_cptr(v::Vector{Cint}) = v
+
+function _angles(sp::Ptr{Cvoid}, tp::Ptr{Cvoid})
+    th = Matrix{Float64}(undef, _twidth(tp), _swidth(sp))  # th[j, i] = angle(w_i, v_j)
+    check(ccall((:tsrelu_angles, libtsrelu), Cint,
+                (Ptr{Cvoid}, Ptr{Cvoid}, Ptr{Cdouble}, Csize_t), sp, tp, th, length(th)))
+    return th
+end
+
+function _nearest(sp::Ptr{Cvoid}, tp::Ptr{Cvoid})
+    tau = Vector{Cint}(undef, _swidth(sp))
+    check(ccall((:tsrelu_nearest_teacher, libtsrelu), Cint,
+                (Ptr{Cvoid}, Ptr{Cvoid}, Ptr{Cint}, Csize_t), sp, tp, tau, length(tau)))
+    return Int.(tau) .+ 1
+end
+
+function _components(sp::Ptr{Cvoid}, tp::Ptr{Cvoid}, tau)
+    m = _swidth(sp)
+    tc, n = _tau_c(tau)
+    radial, tangential = Vector{Float64}(undef, m), Vector{Float64}(undef, m)
+    GC.@preserve tc check(ccall((:tsrelu_components, libtsrelu), Cint,
+                                (Ptr{Cvoid}, Ptr{Cvoid}, Ptr{Cint}, Csize_t, Ptr{Cdouble}, Ptr{Cdouble}, Csize_t),
+                                sp, tp, _cptr(tc), n, radial, tangential, m))
+    return (radial=radial, tangential=tangential)
+end
+
+function _deficit(sp::Ptr{Cvoid}, tp::Ptr{Cvoid}, tau)
+    k = _twidth(tp)
+    tc, n = _tau_c(tau)
+    H = Vector{Float64}(undef, k)
+    GC.@preserve tc check(ccall((:tsrelu_deficit, libtsrelu), Cint,
+                                (Ptr{Cvoid}, Ptr{Cvoid}, Ptr{Cint}, Csize_t, Ptr{Cdouble}, Csize_t),
+                                sp, tp, _cptr(tc), n, H, k))
+    return H
+end
+
+function _balance(sp::Ptr{Cvoid}, tp::Ptr{Cvoid}, tau)
+    k = _twidth(tp)
+    tc, n = _tau_c(tau)
+    size_ = Vector{Cint}(undef, k)
+    rmin, rmax, excess = Vector{Float64}(undef, k), Vector{Float64}(undef, k), Vector{Float64}(undef, k)
+    GC.@preserve tc check(ccall((:tsrelu_balance, libtsrelu), Cint,
+                                (Ptr{Cvoid}, Ptr{Cvoid}, Ptr{Cint}, Csize_t, Ptr{Cint}, Ptr{Cdouble},
+                                 Ptr{Cdouble}, Ptr{Cdouble}, Csize_t),
+                                sp, tp, _cptr(tc), n, size_, rmin, rmax, excess, k))
+    return (size=Int.(size_), ratio_min=rmin, ratio_max=rmax, excess=excess)
+end
+
+"""    angles(s, t) : k x m matrix, [j, i] = angle between w_i and v_j (radians)."""
+angles(s::Student, t::Teacher) = GC.@preserve s t _angles(handle(s), handle(t))
+"""    nearest_teacher(s, t) : the closest teacher of each student (1-based; 0 for a zero student)."""
+nearest_teacher(s::Student, t::Teacher) = GC.@preserve s t _nearest(handle(s), handle(t))
+"""    components(s, t; tau=nothing) : (radial, tangential) per student."""
+components(s::Student, t::Teacher; tau=nothing) =
+    GC.@preserve s t _components(handle(s), handle(t), tau)
+"""    deficit(s, t; tau=nothing) : projection deficit H_l per teacher."""
+deficit(s::Student, t::Teacher; tau=nothing) = GC.@preserve s t _deficit(handle(s), handle(t), tau)
+"""    balance(s, t; tau=nothing) : (size, ratio_min, ratio_max, excess) per teacher."""
+balance(s::Student, t::Teacher; tau=nothing) = GC.@preserve s t _balance(handle(s), handle(t), tau)
+
+"""
+    rate_fit(t, L; t_lo=0.0, t_hi=Inf) -> (slope, intercept)
+
+Least-squares fit of log L = slope * log t + intercept over the usable points.
+"""
+function rate_fit(t::AbstractVector{<:Real}, L::AbstractVector{<:Real}; t_lo::Real=0.0, t_hi::Real=Inf)
+    tc, Lc = Vector{Float64}(t), Vector{Float64}(L)
+    length(tc) == length(Lc) ||
+        throw(TsReluError(TSRELU_ELENGTH, "rate_fit: t has $(length(tc)) entries but L has $(length(Lc))"))
+    slope, intercept = Ref{Cdouble}(NaN), Ref{Cdouble}(NaN)
+    check(ccall((:tsrelu_rate_fit, libtsrelu), Cint,
+                (Ptr{Cdouble}, Ptr{Cdouble}, Csize_t, Cdouble, Cdouble, Ref{Cdouble}, Ref{Cdouble}),
+                tc, Lc, length(tc), t_lo, t_hi, slope, intercept))
+    return (slope[], intercept[])
+end
+
+# ------------------------------------------------------------------ gradient descent
+
+"""
+    GD(t::Teacher, s::Student, eta; train_output=false)
+
+Gradient descent on teacher `t` from student `s` (both copied by the C state:
+they may be closed or collected at once). Callbacks: see `run!`,
+`set_observer!`, `set_step!`.
+"""
+mutable struct GD
+    ptr::Ptr{Cvoid}
+    m::Int
+    d::Int
+    k::Int
+    observer::Any     # f(gd) while installed, else nothing
+    schedule::Tuple{Cint,UInt64}
+    step_rule::Any    # f(gd, W, gW, a, ga) while installed, else nothing
+    pending::Any      # exception thrown by a callback, re-thrown after the C call
+    pending_bt::Any   # its backtrace (catch_backtrace()), kept for debugging
+    step_state::Union{Vector{Float64},Nothing}  # kept alive while declared
+    depth::Int        # > 0 while a callback of this GD runs
+    owner::Any        # the Batch owning this state, or nothing (then we own it)
+    function GD(p::Ptr{Cvoid}, m::Integer, d::Integer, k::Integer; owner=nothing)
+        gd = new(p, m, d, k, nothing, (Cint(0), UInt64(0)), nothing, nothing, nothing,
+                 nothing, 0, owner)
+        owner === nothing && finalizer(close, gd)
+        return gd
+    end
+end
+
+function handle(gd::GD)
+    gd.owner !== nothing && gd.owner.ptr == C_NULL &&
+        throw(TsReluError(TSRELU_EINVAL, "this GD belongs to a closed Batch"))
+    gd.ptr == C_NULL && throw(TsReluError(TSRELU_EINVAL, "this GD is closed"))
+    return gd.ptr
+end
+
+function GD(t::Teacher, s::Student, eta::Real; train_output::Bool=false)
+    out = Ref{Ptr{Cvoid}}(C_NULL)
+    GC.@preserve t s check(ccall((:tsrelu_gd_create, libtsrelu), Cint,
+                                 (Ptr{Cvoid}, Ptr{Cvoid}, Cdouble, Ref{Ptr{Cvoid}}),
+                                 handle(t), handle(s), eta, out))
+    gd = GD(out[], width(s), dim(s), width(t))
+    train_output && set_train_output!(gd, true)
+    return gd
+end
+
+# ---- checkpoints
+
+"""    save(gd, path) : write a checkpoint atomically (callbacks are not saved)."""
+function save(gd::GD, path::AbstractString)
+    GC.@preserve gd check(ccall((:tsrelu_gd_save, libtsrelu), Cint, (Ptr{Cvoid}, Cstring),
+                                handle(gd), path))
+    return gd
+end
+
+"""
+    load(GD, path) -> GD
+
+A new GD state from a checkpoint; running it continues bit for bit. Install
+callbacks again, and declare the step state again to restore it.
+"""
+function load(::Type{GD}, path::AbstractString)
+    out = Ref{Ptr{Cvoid}}(C_NULL)
+    check(ccall((:tsrelu_gd_load, libtsrelu), Cint, (Cstring, Ref{Ptr{Cvoid}}), path, out))
+    p = out[]
+    sp = ccall((:tsrelu_gd_student, libtsrelu), Ptr{Cvoid}, (Ptr{Cvoid},), p)
+    tp = ccall((:tsrelu_gd_teacher, libtsrelu), Ptr{Cvoid}, (Ptr{Cvoid},), p)
+    return GD(p, _swidth(sp), _sdim(sp), _twidth(tp))
+end
+
+"""
+    set_step_state!(gd, state::Vector{Float64})   set_step_state!(gd, nothing)
+
+Declare `state` (updated in place by the step rule, e.g. a momentum buffer)
+as saved by `save`; on a loaded GD its saved contents are copied into it.
+The GD keeps a reference to `state` while it is declared.
+"""
+function set_step_state!(gd::GD, state::Union{Vector{Float64},Nothing})
+    n = state === nothing ? 0 : length(state)
+    p = state === nothing ? Ptr{Cdouble}(C_NULL) : pointer(state)
+    GC.@preserve gd state check(ccall((:tsrelu_gd_set_step_state, libtsrelu), Cint,
+                                      (Ptr{Cvoid}, Ptr{Cdouble}, Csize_t), handle(gd), p, n))
+    gd.step_state = state
+    return state
+end
+
+function Base.close(gd::GD)
+    gd.depth > 0 && throw(TsReluError(TSRELU_EINVAL, "close(::GD) inside a callback of the same GD"))
+    if gd.ptr != C_NULL
+        # a Batch's state is freed with the batch; ours we free
+        gd.owner === nothing && ccall((:tsrelu_gd_free, libtsrelu), Cvoid, (Ptr{Cvoid},), gd.ptr)
+        gd.ptr = C_NULL
+    end
+    gd.observer = nothing
+    gd.step_rule = nothing
+    return nothing
+end
+
+function _mutable(gd::GD, what::AbstractString)
+    gd.depth > 0 && throw(TsReluError(TSRELU_EINVAL, "$what is not allowed inside a callback of the same GD"))
+    return handle(gd)
+end
+
+Base.show(io::IO, gd::GD) =
+    gd.ptr == C_NULL ? print(io, "TsRelu.GD(closed)") :
+    print(io, "TsRelu.GD(m=", gd.m, ", k=", gd.k, ", d=", gd.d, ", iteration=", iteration(gd), ")")
+
+# Views owned by the C state (valid while gd lives).
+_gd_student(gd::GD) = ccall((:tsrelu_gd_student, libtsrelu), Ptr{Cvoid}, (Ptr{Cvoid},), handle(gd))
+_gd_teacher(gd::GD) = ccall((:tsrelu_gd_teacher, libtsrelu), Ptr{Cvoid}, (Ptr{Cvoid},), handle(gd))
+
+"""    eta(gd), set_eta!(gd, eta) : the step size."""
+eta(gd::GD) = GC.@preserve gd ccall((:tsrelu_gd_eta, libtsrelu), Cdouble, (Ptr{Cvoid},), handle(gd))
+function set_eta!(gd::GD, eta::Real)
+    GC.@preserve gd check(ccall((:tsrelu_gd_set_eta, libtsrelu), Cint, (Ptr{Cvoid}, Cdouble),
+                                handle(gd), eta))
+    return gd
+end
+
+"""    set_train_output!(gd, on) : also train the output weights a."""
+function set_train_output!(gd::GD, on::Bool)
+    GC.@preserve gd check(ccall((:tsrelu_gd_set_train_output, libtsrelu), Cint, (Ptr{Cvoid}, Cint),
+                                handle(gd), on ? 1 : 0))
+    return gd
+end
+
+"""    train_output(gd) : whether the output weights a are trained (restored by load)."""
+train_output(gd::GD) = GC.@preserve gd ccall((:tsrelu_gd_train_output, libtsrelu), Cint,
+                                             (Ptr{Cvoid},), handle(gd)) != 0
+
+"""    tolerances(gd) : (loss_tol, grad_tol) as set with set_tolerances!."""
+function tolerances(gd::GD)
+    lt, gt = Ref{Cdouble}(0), Ref{Cdouble}(0)
+    GC.@preserve gd check(ccall((:tsrelu_gd_tolerances, libtsrelu), Cint,
+                                (Ptr{Cvoid}, Ref{Cdouble}, Ref{Cdouble}), handle(gd), lt, gt))
+    return (lt[], gt[])
+end
+
+"""    set_tolerances!(gd; loss_tol=0, grad_tol=0) : run! returns :converged when met."""
+function set_tolerances!(gd::GD; loss_tol::Real=0.0, grad_tol::Real=0.0)
+    GC.@preserve gd check(ccall((:tsrelu_gd_set_tolerances, libtsrelu), Cint,
+                                (Ptr{Cvoid}, Cdouble, Cdouble), handle(gd), loss_tol, grad_tol))
+    return gd
+end
+
+"""    iteration(gd) : iteration number of the current iterate."""
+iteration(gd::GD) =
+    Int(GC.@preserve gd ccall((:tsrelu_gd_iteration, libtsrelu), UInt64, (Ptr{Cvoid},), handle(gd)))
+"""    stop_value(gd) : the non-zero value of the callback that stopped the latest run."""
+stop_value(gd::GD) =
+    Int(GC.@preserve gd ccall((:tsrelu_gd_stop_value, libtsrelu), Cint, (Ptr{Cvoid},), handle(gd)))
+
+"""    student(gd) : an independent Student copy of the current iterate."""
+function student(gd::GD)
+    out = Ref{Ptr{Cvoid}}(C_NULL)
+    GC.@preserve gd check(ccall((:tsrelu_student_copy, libtsrelu), Cint,
+                                (Ptr{Cvoid}, Ref{Ptr{Cvoid}}), _gd_student(gd), out))
+    return Student(out[])
+end
+
+"""    teacher(gd) : an independent Teacher copy of the state's teacher."""
+teacher(gd::GD) = GC.@preserve gd Teacher(_tweights(_gd_teacher(gd)), _toutput(_gd_teacher(gd)))
+
+weights(gd::GD) = GC.@preserve gd _sweights(_gd_student(gd))
+output_weights(gd::GD) = GC.@preserve gd _soutput(_gd_student(gd))
+
+"""    loss(gd) : the loss at the current iterate (cached by runs)."""
+function loss(gd::GD)
+    L = Ref{Cdouble}(NaN)
+    GC.@preserve gd check(ccall((:tsrelu_gd_loss, libtsrelu), Cint, (Ptr{Cvoid}, Ref{Cdouble}),
+                                handle(gd), L))
+    return L[]
+end
+loss_accurate(gd::GD) = GC.@preserve gd _loss(_gd_student(gd), _gd_teacher(gd), true)
+gradient(gd::GD; output::Bool=false) = GC.@preserve gd _gradient(_gd_student(gd), _gd_teacher(gd), output)
+
+"""    gradient_norm(gd) : |grad L|_2 at the current iterate."""
+function gradient_norm(gd::GD)
+    g = Ref{Cdouble}(NaN)
+    GC.@preserve gd check(ccall((:tsrelu_gd_gradient_norm, libtsrelu), Cint,
+                                (Ptr{Cvoid}, Ref{Cdouble}), handle(gd), g))
+    return g[]
+end
+
+angles(gd::GD) = GC.@preserve gd _angles(_gd_student(gd), _gd_teacher(gd))
+nearest_teacher(gd::GD) = GC.@preserve gd _nearest(_gd_student(gd), _gd_teacher(gd))
+components(gd::GD; tau=nothing) = GC.@preserve gd _components(_gd_student(gd), _gd_teacher(gd), tau)
+deficit(gd::GD; tau=nothing) = GC.@preserve gd _deficit(_gd_student(gd), _gd_teacher(gd), tau)
+balance(gd::GD; tau=nothing) = GC.@preserve gd _balance(_gd_student(gd), _gd_teacher(gd), tau)
+
+# ---- phases
+
+"""    phase(gd) : 1, 2 or 3 at the latest evaluated iterate."""
+phase(gd::GD) = Int(GC.@preserve gd ccall((:tsrelu_gd_phase, libtsrelu), Cint, (Ptr{Cvoid},), handle(gd)))
+
+"""    phase_times(gd) : (t1, t2), `nothing` where not reached yet."""
+function phase_times(gd::GD)
+    t1, t2 = Ref{Int64}(-1), Ref{Int64}(-1)
+    GC.@preserve gd check(ccall((:tsrelu_gd_phase_times, libtsrelu), Cint,
+                                (Ptr{Cvoid}, Ref{Int64}, Ref{Int64}), handle(gd), t1, t2))
+    return (t1[] < 0 ? nothing : Int(t1[]), t2[] < 0 ? nothing : Int(t2[]))
+end
+
+"""    groups(gd; initial=false) : nearest teachers at iteration 0 or now (1-based, 0 = none)."""
+function groups(gd::GD; initial::Bool=false)
+    tau = Vector{Cint}(undef, gd.m)
+    GC.@preserve gd check(ccall((:tsrelu_gd_groups, libtsrelu), Cint,
+                                (Ptr{Cvoid}, Cint, Ptr{Cint}, Csize_t),
+                                handle(gd), initial ? 1 : 0, tau, length(tau)))
+    return Int.(tau) .+ 1
+end
+
+"""    group_switches(gd) : students whose nearest teacher changed since iteration 0."""
+group_switches(gd::GD) =
+    Int(GC.@preserve gd ccall((:tsrelu_gd_group_switches, libtsrelu), Csize_t, (Ptr{Cvoid},), handle(gd)))
+
+"""    set_phase_thresholds!(gd, eps_align, eps_deficit)"""
+function set_phase_thresholds!(gd::GD, eps_align::Real, eps_deficit::Real)
+    GC.@preserve gd check(ccall((:tsrelu_gd_set_phase_thresholds, libtsrelu), Cint,
+                                (Ptr{Cvoid}, Cdouble, Cdouble), handle(gd), eps_align, eps_deficit))
+    return gd
+end
+
+# ---- callbacks: non-closure @cfunction trampolines, the GD object as user data
+
+const OBSERVER_C = Ref{Ptr{Cvoid}}(C_NULL)
+const STEP_C = Ref{Ptr{Cvoid}}(C_NULL)
+
+_stop_value(x::Nothing) = Cint(0)
+_stop_value(x::Bool) = Cint(x)
+_stop_value(x::Integer) = Cint(x)    # InexactError outside the C int range: a stop
+_stop_value(x) = throw(ArgumentError("a callback returned $(repr(x)); return nothing or 0 to continue, a non-zero integer to stop"))
+
+function _observer_trampoline(gdp::Ptr{Cvoid}, ud::Ptr{Cvoid})::Cint
+    gd = unsafe_pointer_to_objref(ud)::GD
+    gd.depth += 1
+    try
+        return _stop_value(gd.observer(gd))
+    catch e
+        gd.pending = e
+        gd.pending_bt = catch_backtrace()
+        return CALLBACK_RAISED
+    finally
+        gd.depth -= 1
+    end
+end
+
+function _step_trampoline(gdp::Ptr{Cvoid}, W::Ptr{Cdouble}, gW::Ptr{Cdouble}, a::Ptr{Cdouble},
+                          ga::Ptr{Cdouble}, ud::Ptr{Cvoid})::Cint
+    gd = unsafe_pointer_to_objref(ud)::GD
+    gd.depth += 1
+    try
+        # d x m column-major views of the m x d row-major C buffers; valid during the call only
+        Wv = unsafe_wrap(Array, W, (gd.d, gd.m))
+        gWv = unsafe_wrap(Array, gW, (gd.d, gd.m))   # read-only by contract: do not modify
+        av = a == C_NULL ? nothing : unsafe_wrap(Array, a, gd.m)
+        gav = ga == C_NULL ? nothing : unsafe_wrap(Array, ga, gd.m)
+        return _stop_value(gd.step_rule(gd, Wv, gWv, av, gav))
+    catch e
+        gd.pending = e
+        gd.pending_bt = catch_backtrace()
+        return CALLBACK_RAISED
+    finally
+        gd.depth -= 1
+    end
+end
+
+function _schedule(every, per_decade)
+    every !== nothing && per_decade !== nothing &&
+        throw(TsReluError(TSRELU_EINVAL, "give every= or per_decade=, not both"))
+    every !== nothing && return (TSRELU_SCHEDULE_LINEAR, UInt64(every))
+    return (TSRELU_SCHEDULE_LOG, UInt64(per_decade === nothing ? 10 : per_decade))
+end
+
+"""
+    set_observer!(gd, f; every=nothing, per_decade=nothing)
+    set_observer!(gd, nothing)
+
+Install `f(gd)` for later runs: called at iterations 0, N, 2N, ... (`every=N`)
+or 0 and ceil(10^(j/P)) (`per_decade=P`, the default with P = 10), and at the
+final iterate. Return `nothing`/0 to continue, a non-zero integer to stop.
+"""
+function set_observer!(gd::GD, f; every=nothing, per_decade=nothing)
+    h = _mutable(gd, "set_observer!")
+    if f === nothing
+        GC.@preserve gd check(ccall((:tsrelu_gd_set_observer, libtsrelu), Cint,
+                                    (Ptr{Cvoid}, Ptr{Cvoid}, Ptr{Cvoid}, Cint, UInt64),
+                                    h, C_NULL, C_NULL, 0, 0))
+        gd.observer = nothing
+        return gd
+    end
+    kind, param = _schedule(every, per_decade)
+    GC.@preserve gd check(ccall((:tsrelu_gd_set_observer, libtsrelu), Cint,
+                                (Ptr{Cvoid}, Ptr{Cvoid}, Ptr{Cvoid}, Cint, UInt64),
+                                h, OBSERVER_C[], pointer_from_objref(gd), kind, param))
+    gd.observer = f
+    gd.schedule = (kind, param)
+    return gd
+end
+
+"""
+    set_step!(gd, f)   set_step!(gd, nothing)
+
+Replace W <- W - eta gW by `f(gd, W, gW, a, ga)`, which updates the d x m view
+`W` (and `a` when the output weights are trained, else `nothing`) in place.
+Return `nothing`/0 to accept, non-zero to refuse (the run stops).
+"""
+function set_step!(gd::GD, f)
+    h = _mutable(gd, "set_step!")
+    fp = f === nothing ? C_NULL : STEP_C[]
+    ud = f === nothing ? C_NULL : pointer_from_objref(gd)
+    GC.@preserve gd check(ccall((:tsrelu_gd_set_step, libtsrelu), Cint,
+                                (Ptr{Cvoid}, Ptr{Cvoid}, Ptr{Cvoid}), h, fp, ud))
+    gd.step_rule = f
+    return gd
+end
+
+const _STATUS_SYMBOL = Dict(TSRELU_OK => :ok, TSRELU_STOPPED => :stopped, TSRELU_CONVERGED => :converged)
+
+function _finish(gd::GD, st::Cint)
+    e = gd.pending
+    if e !== nothing
+        gd.pending = nothing
+        throw(e)   # the callback's own exception; its backtrace is in gd.pending_bt
+    end
+    check(st)
+    return get(_STATUS_SYMBOL, st, Symbol(status_name(st)))
+end
+
+"""    step!(gd) : one update; :ok or :stopped (the step rule refused)."""
+function step!(gd::GD)
+    h = _mutable(gd, "step!")
+    gd.pending = nothing
+    st = GC.@preserve gd ccall((:tsrelu_gd_step, libtsrelu), Cint, (Ptr{Cvoid},), h)
+    return _finish(gd, st)
+end
+
+"""
+    run!(gd, steps; observer=nothing, every=nothing, per_decade=nothing)
+
+Up to `steps` updates; returns :ok, :converged or :stopped, throws
+TsReluError on failure and re-throws an exception from a callback. An
+`observer` given here is installed for this run only.
+"""
+function run!(gd::GD, steps::Integer; observer=nothing, every=nothing, per_decade=nothing)
+    h = _mutable(gd, "run!")
+    steps >= 0 || throw(TsReluError(TSRELU_EINVAL, "run!: steps=$steps must be >= 0"))
+    previous, previous_schedule = gd.observer, gd.schedule
+    observer !== nothing && set_observer!(gd, observer; every=every, per_decade=per_decade)
+    gd.pending = nothing
+    local st::Cint
+    try
+        st = GC.@preserve gd ccall((:tsrelu_gd_run, libtsrelu), Cint, (Ptr{Cvoid}, UInt64),
+                                   h, UInt64(steps))
+    finally
+        if observer !== nothing
+            if previous === nothing
+                set_observer!(gd, nothing)
+            elseif previous_schedule[1] == TSRELU_SCHEDULE_LINEAR
+                set_observer!(gd, previous; every=previous_schedule[2])
+            else
+                set_observer!(gd, previous; per_decade=previous_schedule[2])
+            end
+        end
+    end
+    return _finish(gd, st)
+end
+
+# ------------------------------------------------------------------ batches
+
+# Fields of the per-run summary, in the order of the TSRELU_SUMMARY_* indices.
+const SUMMARY_FIELDS = (:status, :iteration, :loss, :grad_norm, :t1, :t2, :phase, :switches,
+                        :slope, :ratio_min, :ratio_max, :seconds)
+
+"""
+    Batch(; threads=nothing)
+
+Independent GD runs executed by `run!(b)` on a thread pool, each
+bit-identical to running its state alone. Runs are numbered 1, 2, ... here
+(0, 1, ... in C). Julia callbacks installed on `state(b, i)` are called
+from the batch's worker threads: that needs Julia >= 1.9 (foreign threads).
+"""
+mutable struct Batch
+    ptr::Ptr{Cvoid}
+    states::Dict{Int,GD}
+    function Batch(p::Ptr{Cvoid})
+        b = new(p, Dict{Int,GD}())
+        finalizer(close, b)
+        return b
+    end
+end
+
+function Batch(; threads=nothing)
+    out = Ref{Ptr{Cvoid}}(C_NULL)
+    check(ccall((:tsrelu_batch_create, libtsrelu), Cint, (Ref{Ptr{Cvoid}},), out))
+    b = Batch(out[])
+    threads === nothing || set_threads!(b, threads)
+    return b
+end
+
+function Base.close(b::Batch)
+    if b.ptr != C_NULL
+        ccall((:tsrelu_batch_free, libtsrelu), Cvoid, (Ptr{Cvoid},), b.ptr)
+        b.ptr = C_NULL
+    end
+    for gd in values(b.states)
+        gd.ptr = C_NULL
+    end
+    return nothing
+end
+
+"""    set_threads!(b, n) : n >= 1 threads, or 0 for all online CPUs."""
+function set_threads!(b::Batch, n::Integer)
+    GC.@preserve b check(ccall((:tsrelu_batch_set_threads, libtsrelu), Cint, (Ptr{Cvoid}, Cuint),
+                               handle(b), n))
+    return b
+end
+
+"""    add!(b, t, s, eta, steps) -> index (1-based) of the new run."""
+function add!(b::Batch, t::Teacher, s::Student, eta::Real, steps::Integer)
+    index = Ref{Csize_t}(0)
+    GC.@preserve b t s check(ccall((:tsrelu_batch_add, libtsrelu), Cint,
+                                   (Ptr{Cvoid}, Ptr{Cvoid}, Ptr{Cvoid}, Cdouble, UInt64, Ref{Csize_t}),
+                                   handle(b), handle(t), handle(s), eta, UInt64(steps), index))
+    return Int(index[]) + 1
+end
+
+Base.length(b::Batch) =
+    Int(GC.@preserve b ccall((:tsrelu_batch_size, libtsrelu), Csize_t, (Ptr{Cvoid},), handle(b)))
+
+"""    state(b, i) : the GD state of run i (owned by the batch; the same object each time)."""
+function state(b::Batch, i::Integer)
+    haskey(b.states, i) && return b.states[i]
+    p = GC.@preserve b ccall((:tsrelu_batch_state, libtsrelu), Ptr{Cvoid}, (Ptr{Cvoid}, Csize_t),
+                             handle(b), i - 1)
+    p == C_NULL && throw(TsReluError(TSRELU_EINVAL, "state: run $i of $(length(b)) does not exist"))
+    sp = ccall((:tsrelu_gd_student, libtsrelu), Ptr{Cvoid}, (Ptr{Cvoid},), p)
+    tp = ccall((:tsrelu_gd_teacher, libtsrelu), Ptr{Cvoid}, (Ptr{Cvoid},), p)
+    gd = GD(p, _swidth(sp), _sdim(sp), _twidth(tp); owner=b)
+    b.states[i] = gd
+    return gd
+end
+
+"""
+    run!(b::Batch) -> :ok, :converged or :stopped
+
+Run every run once; throws TsReluError on an error and re-throws an
+exception from a callback (first by run index) after all runs finished.
+"""
+function run!(b::Batch)
+    for gd in values(b.states)
+        gd.pending = nothing
+    end
+    st = GC.@preserve b ccall((:tsrelu_batch_run, libtsrelu), Cint, (Ptr{Cvoid},), handle(b))
+    for i in sort!(collect(keys(b.states)))
+        e = b.states[i].pending
+        if e !== nothing
+            foreach(gd -> gd.pending = nothing, values(b.states))
+            throw(e)
+        end
+    end
+    check(st)
+    return get(_STATUS_SYMBOL, st, Symbol(status_name(st)))
+end
+
+"""    summary(b::Batch, i) : NamedTuple of SUMMARY_FIELDS for run i after run!(b)."""
+function Base.summary(b::Batch, i::Integer)
+    n = Int(ccall((:tsrelu_summary_len, libtsrelu), Csize_t, ()))
+    raw = Vector{Float64}(undef, n)
+    GC.@preserve b check(ccall((:tsrelu_batch_summary, libtsrelu), Cint,
+                               (Ptr{Cvoid}, Csize_t, Ptr{Cdouble}, Csize_t), handle(b), i - 1, raw, n))
+    return NamedTuple{SUMMARY_FIELDS}(Tuple(raw[1:length(SUMMARY_FIELDS)]))
+end
+
+end # module

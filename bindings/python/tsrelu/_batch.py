@@ -1,0 +1,150 @@
+"""Batches: many independent GD runs on a pool of threads (tsrelu_batch_*)."""
+import collections
+import operator
+from ctypes import byref, c_size_t
+
+import numpy as np
+
+from ._gd import GD
+from ._lib import Error, Status, UINT64_MAX, call, fail, last_error, lib, status_string
+from ._network import Student, Teacher, _Handle, new_handle, ptr
+
+# Field names of the per-run summary, in the order of the TSRELU_SUMMARY_*
+# indices of tsrelu.h.
+SUMMARY_FIELDS = ("status", "iteration", "loss", "grad_norm", "t1", "t2", "phase", "switches",
+                  "slope", "ratio_min", "ratio_max", "seconds")
+Summary = collections.namedtuple("Summary", SUMMARY_FIELDS)
+_INT_FIELDS = {"status", "iteration", "phase", "switches"}
+
+
+class Batch(_Handle):
+    """Independent GD runs executed by run() on `threads` threads (None: all
+    online CPUs), each bit-identical to running its state alone.
+
+        b = Batch()
+        i = b.add(teacher, student, eta=0.1, steps=10**5)
+        b.state(i).set_tolerances(loss_tol=1e-20)     # configure before run()
+        b.run()
+        b.summary(i).slope
+
+    Callbacks installed on b.state(i) are called from worker threads (each
+    run on one thread); an exception in one stops that run and is re-raised
+    by run() after every run has finished.
+    """
+
+    _free = "tsrelu_batch_free"
+    _kind = "Batch"
+
+    def __init__(self, threads=None):
+        self._states = {}
+        self._running = False
+        self._adopt(new_handle("tsrelu_batch_create"))
+        if threads is not None:
+            self.set_threads(threads)
+
+    def _mutable(self, fn):
+        h = self._h()
+        if self._running:
+            fail(Status.EINVAL, "Batch.%s is not allowed while the batch runs" % fn)
+        return h
+
+    def close(self):
+        if getattr(self, "_running", False):
+            fail(Status.EINVAL, "Batch.close is not allowed while the batch runs")
+        for gd in getattr(self, "_states", {}).values():
+            gd._ptr = None  # the states die with the batch
+        super().close()
+
+    def set_threads(self, threads):
+        """threads >= 1, or 0 for all online CPUs."""
+        threads = operator.index(threads)
+        if not 0 <= threads <= 2 ** 32 - 1:
+            fail(Status.EINVAL, "Batch.set_threads: threads=%d out of range" % threads)
+        call("tsrelu_batch_set_threads", self._mutable("set_threads"), threads)
+
+    def add(self, teacher, student, eta, steps):
+        """Add a run of `steps` GD steps (teacher and student are copied);
+        returns its index 0, 1, ..."""
+        if not isinstance(teacher, Teacher) or not isinstance(student, Student):
+            raise TypeError("Batch.add(teacher, student, eta, steps): got %s, %s"
+                            % (type(teacher).__name__, type(student).__name__))
+        steps = operator.index(steps)
+        if not 0 <= steps <= UINT64_MAX:
+            fail(Status.EINVAL, "Batch.add: steps=%d must be in [0, 2^64)" % steps)
+        index = c_size_t()
+        call("tsrelu_batch_add", self._mutable("add"), teacher._h(), student._h(), float(eta),
+             steps, byref(index))
+        return index.value
+
+    def __len__(self):
+        return int(lib.tsrelu_batch_size(self._h()))
+
+    def state(self, i):
+        """The GD state of run i (owned by the batch: valid until the batch is
+        closed; the same Python object on every call)."""
+        i = operator.index(i)
+        gd = self._states.get(i)
+        if gd is None:
+            p = lib.tsrelu_batch_state(self._h(), i) if i >= 0 else None
+            if not p:
+                fail(Status.EINVAL, "Batch.state: run %d of %d does not exist" % (i, len(self)))
+            gd = GD._borrow(p, self)
+            self._states[i] = gd
+        return gd
+
+    def run(self):
+        """Run every run once. Returns Status.OK when all ended with OK or
+        CONVERGED, else the status of the first run (by index) that did not
+        (Status.STOPPED for a callback's stop); raises tsrelu.Error for an
+        error (EDIVERGED, ...) and re-raises an exception from a callback."""
+        h = self._mutable("run")
+        for gd in self._states.values():
+            gd._pending = None
+        self._running = True
+        try:
+            st = lib.tsrelu_batch_run(h)
+        finally:
+            self._running = False
+        for i in sorted(self._states):
+            pending, self._states[i]._pending = self._states[i]._pending, None
+            if pending is not None:
+                raise pending
+        if st < 0:
+            raise Error(st, last_error() or status_string(st))
+        try:
+            return Status(st)
+        except ValueError:
+            return st
+
+    def summaries(self):
+        """All summaries as an (n x len) float array, columns as SUMMARY_FIELDS."""
+        n, width = len(self), int(lib.tsrelu_summary_len())
+        out = np.empty((n, width))
+        for i in range(n):
+            call("tsrelu_batch_summary", self._h(), i, ptr(out[i]), width)
+        return out
+
+    def summary(self, i):
+        """The summary of run i after run(): a Summary namedtuple (status,
+        iteration, phase, switches as ints; t1/t2 None if not reached)."""
+        width = int(lib.tsrelu_summary_len())
+        raw = np.empty(width)
+        call("tsrelu_batch_summary", self._h(), operator.index(i), ptr(raw), width)
+        vals = {}
+        for name, x in zip(SUMMARY_FIELDS, raw.tolist()):
+            if name in _INT_FIELDS:
+                x = int(x)
+            elif name in ("t1", "t2"):
+                x = None if x < 0 else int(x)
+            vals[name] = x
+        if vals.get("status") is not None:
+            try:
+                vals["status"] = Status(vals["status"])
+            except ValueError:
+                pass
+        return Summary(**vals)
+
+    def __repr__(self):
+        if self.closed:
+            return "<tsrelu.Batch (closed)>"
+        return "<tsrelu.Batch runs=%d>" % len(self)

@@ -1,0 +1,468 @@
+"""The gradient-descent state and its Python callbacks."""
+import operator
+import os
+import weakref
+from ctypes import byref, c_double, c_int64, c_void_p, cast
+
+import numpy as np
+
+from . import _metrics
+from ._lib import (CALLBACK_RAISED, INT_MAX, INT_MIN, OBSERVER_FN, SCHEDULE_LINEAR, SCHEDULE_LOG,
+                   STEP_FN, UINT64_MAX, Error, Status, call, fail, last_error, lib,
+                   status_string)
+from ._network import (Student, Teacher, _Handle, gradient_raw, loss_raw, new_handle, ptr,
+                       student_a, student_shape, student_W, teacher_b, teacher_V)
+
+
+def _stop_value(rv, what):
+    """A callback's return value as the C int it hands back: None/False -> 0
+    (continue), True -> 1, an int in the C int range -> itself."""
+    if rv is None or rv is False:
+        return 0
+    if rv is True:
+        return 1
+    try:
+        v = operator.index(rv)
+    except TypeError:
+        raise TypeError("%s returned %r: return None or 0 to continue, a non-zero int to stop"
+                        % (what, rv)) from None
+    if not INT_MIN <= v <= INT_MAX:
+        raise ValueError("%s returned %d, outside the C int range" % (what, v))
+    return v
+
+
+def _schedule(every, per_decade, fn):
+    if every is not None and per_decade is not None:
+        fail(Status.EINVAL, "%s: give every= or per_decade=, not both" % fn)
+    if every is not None:
+        kind, param = SCHEDULE_LINEAR, operator.index(every)
+    else:
+        kind, param = SCHEDULE_LOG, operator.index(10 if per_decade is None else per_decade)
+    if not 0 <= param <= UINT64_MAX:
+        fail(Status.EINVAL, "%s: schedule parameter %d must be >= 1" % (fn, param))
+    return kind, param
+
+
+def _view(p, shape, writable):
+    """A numpy array over C memory (no copy); None for a NULL pointer."""
+    if not p:
+        return None
+    n = 1
+    for s in shape:
+        n *= s
+    buf = (c_double * n).from_address(cast(p, c_void_p).value)
+    a = np.frombuffer(buf, dtype=np.float64).reshape(shape)
+    if not writable:
+        a.flags.writeable = False
+    return a
+
+
+def _observer_trampoline(gd_ref, fn):
+    def tramp(_gd, _user_data):
+        gd = gd_ref()
+        if gd is None:  # cannot happen while a run holds the GD
+            return 1
+        gd._depth += 1
+        try:
+            return _stop_value(fn(gd), "the observer")
+        except BaseException as e:  # re-raised by run()
+            gd._pending = e
+            return CALLBACK_RAISED
+        finally:
+            gd._depth -= 1
+    return OBSERVER_FN(tramp)
+
+
+def _step_trampoline(gd_ref, fn, m, d):
+    def tramp(_gd, W, gW, a, ga, _user_data):
+        gd = gd_ref()
+        if gd is None:
+            return 1
+        gd._depth += 1
+        try:
+            return _stop_value(fn(gd, _view(W, (m, d), True), _view(gW, (m, d), False),
+                                  _view(a, (m,), True), _view(ga, (m,), False)),
+                               "the step rule")
+        except BaseException as e:
+            gd._pending = e
+            return CALLBACK_RAISED
+        finally:
+            gd._depth -= 1
+    return STEP_FN(tramp)
+
+
+class GD(_Handle):
+    """Gradient descent on teacher `teacher` from student `student` with step
+    size `eta`. Both are copied: they may be closed or collected at once.
+
+    run(steps, observer=f, every=N | per_decade=P) calls f(gd) at the
+    scheduled and at the final iterate; f returns None/0 to continue or a
+    non-zero int to stop (run() then returns Status.STOPPED and stop_value
+    has the int). If f raises, the run stops and run() re-raises.
+    A step rule (step_rule = g) replaces W <- W - eta gW: g(gd, W, gW, a, ga)
+    updates the numpy views W (m x d) and a (m,; None unless train_output) in
+    place; gW and ga are read-only. The views are valid during the call only.
+    """
+
+    _free = "tsrelu_gd_free"
+    _kind = "GD"
+
+    def __init__(self, teacher, student, eta, *, train_output=False, loss_tol=0.0,
+                 grad_tol=0.0):
+        if not isinstance(teacher, Teacher):
+            raise TypeError("GD: teacher must be a tsrelu.Teacher, got %s" % type(teacher).__name__)
+        if not isinstance(student, Student):
+            raise TypeError("GD: student must be a tsrelu.Student, got %s" % type(student).__name__)
+        self._setup(new_handle("tsrelu_gd_create", teacher._h(), student._h(), float(eta)))
+        if train_output:
+            self.train_output = True
+        if loss_tol or grad_tol:
+            self.set_tolerances(loss_tol, grad_tol)
+
+    def _setup(self, p):
+        self._depth = 0          # > 0 while one of our callbacks runs
+        self._pending = None     # exception raised by a callback
+        self._observer = None    # (callable, kind, param, CFUNCTYPE object) while installed
+        self._step_rule = None   # (callable, CFUNCTYPE object) while installed
+        self._step_state = None  # the numpy array declared as step state
+        self._adopt(p)
+        self._m, self._d = student_shape(lib.tsrelu_gd_student(p))
+        self._k = int(lib.tsrelu_teacher_width(lib.tsrelu_gd_teacher(p)))
+
+    @classmethod
+    def _borrow(cls, p, owner):
+        """A GD wrapper of a state owned by `owner` (a Batch): never freed
+        here, unusable once the owner is closed."""
+        self = cls.__new__(cls)
+        self._owner = owner
+        self._ptr = p
+        self._finalizer = None
+        self._depth = 0
+        self._pending = None
+        self._observer = None
+        self._step_rule = None
+        self._step_state = None
+        self._m, self._d = student_shape(lib.tsrelu_gd_student(p))
+        self._k = int(lib.tsrelu_teacher_width(lib.tsrelu_gd_teacher(p)))
+        return self
+
+    def _h(self):
+        owner = getattr(self, "_owner", None)
+        if owner is not None and owner.closed:
+            fail(Status.EINVAL, "this GD belongs to a closed Batch")
+        return super()._h()
+
+    # ---- checkpoints
+
+    def save(self, path):
+        """Write a checkpoint to `path` atomically (tsrelu_gd_save). Callbacks
+        are not saved; the declared step state is. Allowed inside an observer."""
+        call("tsrelu_gd_save", self._h(), os.fsencode(path))
+
+    @classmethod
+    def load(cls, path, *, train_output=None):
+        """A new GD state from a checkpoint; running it continues bit for bit.
+        Install observers and step rules again; declare the step state again
+        with set_step_state() to restore it."""
+        self = cls.__new__(cls)
+        self._setup(new_handle("tsrelu_gd_load", os.fsencode(path)))
+        if train_output is not None:
+            self.train_output = train_output
+        return self
+
+    @property
+    def step_state(self):
+        """The numpy array declared with set_step_state(), or None."""
+        return self._step_state
+
+    def set_step_state(self, state):
+        """Declare `state` (a writable, C-contiguous float64 numpy array that
+        the step rule updates, e.g. a momentum buffer) as saved by save(). On
+        a loaded GD holding a step state, its saved contents are copied into
+        `state` (which must then have that length). None clears it. The GD
+        keeps a reference to the array while it is declared."""
+        h = self._h()
+        if state is None:
+            call("tsrelu_gd_set_step_state", h, None, 0)
+            self._step_state = None
+            return None
+        if not (isinstance(state, np.ndarray) and state.dtype == np.float64
+                and state.flags.c_contiguous and state.flags.writeable):
+            raise TypeError("GD.set_step_state: need a writable C-contiguous float64 numpy array "
+                            "(the library reads and writes it in place)")
+        call("tsrelu_gd_set_step_state", h, ptr(state), state.size)
+        self._step_state = state
+        return state
+
+    # ---- guard against re-entering the C state from its own callbacks
+
+    def _mutable(self, fn):
+        h = self._h()
+        if self._depth:
+            fail(Status.EINVAL, "GD.%s is not allowed inside a callback of the same GD" % fn)
+        return h
+
+    def close(self):
+        """Free the C state now (a Batch's state is only detached)."""
+        if getattr(self, "_depth", 0):
+            fail(Status.EINVAL, "GD.close is not allowed inside a callback of the same GD")
+        if getattr(self, "_owner", None) is not None:
+            self._ptr = None
+        else:
+            super().close()
+        self._observer = None
+        self._step_rule = None
+
+    # ---- views of the current iterate (owned by the C state)
+
+    def _s(self):
+        return lib.tsrelu_gd_student(self._h())
+
+    def _t(self):
+        return lib.tsrelu_gd_teacher(self._h())
+
+    # ---- sizes and parameters
+
+    @property
+    def m(self):
+        return self._m
+
+    @property
+    def d(self):
+        return self._d
+
+    @property
+    def k(self):
+        return self._k
+
+    @property
+    def eta(self):
+        """Step size (assignable: > 0 and finite)."""
+        return float(lib.tsrelu_gd_eta(self._h()))
+
+    @eta.setter
+    def eta(self, value):
+        call("tsrelu_gd_set_eta", self._h(), float(value))
+
+    @property
+    def train_output(self):
+        """Whether the output weights a are trained too (default False;
+        restored by load())."""
+        return bool(lib.tsrelu_gd_train_output(self._h()))
+
+    @train_output.setter
+    def train_output(self, on):
+        call("tsrelu_gd_set_train_output", self._h(), 1 if on else 0)
+
+    def set_tolerances(self, loss_tol=0.0, grad_tol=0.0):
+        """run() returns Status.CONVERGED once L <= loss_tol or |grad| <=
+        grad_tol; 0 disables a test."""
+        call("tsrelu_gd_set_tolerances", self._h(), float(loss_tol), float(grad_tol))
+
+    @property
+    def tolerances(self):
+        """(loss_tol, grad_tol) as set with set_tolerances()."""
+        lt, gt = c_double(), c_double()
+        call("tsrelu_gd_tolerances", self._h(), byref(lt), byref(gt))
+        return lt.value, gt.value
+
+    # ---- state
+
+    @property
+    def iteration(self):
+        """Iteration number of the current iterate (0 at creation)."""
+        return int(lib.tsrelu_gd_iteration(self._h()))
+
+    @property
+    def stop_value(self):
+        """The non-zero value of the callback that stopped the latest run."""
+        return int(lib.tsrelu_gd_stop_value(self._h()))
+
+    @property
+    def student(self):
+        """An independent Student copy of the current iterate."""
+        return Student._from_ptr(new_handle("tsrelu_student_copy", self._s()))
+
+    @property
+    def teacher(self):
+        """An independent Teacher copy of the GD state's teacher."""
+        t = self._t()
+        return Teacher(teacher_V(t), teacher_b(t))
+
+    @property
+    def W(self):
+        """A copy of the current weights (m x d)."""
+        return student_W(self._s())
+
+    @property
+    def a(self):
+        """A copy of the current output weights (m,)."""
+        return student_a(self._s())
+
+    def loss(self):
+        """Loss at the current iterate (double precision, cached by runs)."""
+        L = c_double()
+        call("tsrelu_gd_loss", self._h(), byref(L))
+        return L.value
+
+    def loss_accurate(self):
+        """Loss at the current iterate in quadruple precision."""
+        return loss_raw(self._s(), self._t(), accurate=True)
+
+    def gradient(self, output=False):
+        """dL/dW at the current iterate; with output=True (dL/dW, dL/da)."""
+        return gradient_raw(self._s(), self._t(), bool(output))
+
+    def gradient_norm(self):
+        """|grad L|_2 at the current iterate (over a too when trained)."""
+        g = c_double()
+        call("tsrelu_gd_gradient_norm", self._h(), byref(g))
+        return g.value
+
+    # ---- metrics of the current iterate (no copies)
+
+    def angles(self):
+        return _metrics.angles_raw(self._s(), self._t())
+
+    def nearest_teacher(self):
+        return _metrics.nearest_raw(self._s(), self._t())
+
+    def components(self, tau=None):
+        return _metrics.components_raw(self._s(), self._t(), tau)
+
+    def deficit(self, tau=None):
+        return _metrics.deficit_raw(self._s(), self._t(), tau)
+
+    def balance(self, tau=None):
+        return _metrics.balance_raw(self._s(), self._t(), tau)
+
+    # ---- phases
+
+    @property
+    def phase(self):
+        """1, 2 or 3 at the latest evaluated iterate."""
+        return int(lib.tsrelu_gd_phase(self._h()))
+
+    @property
+    def phase_times(self):
+        """(t1, t2): ends of alignment and of tangential growth, None if not
+        reached yet."""
+        t1, t2 = c_int64(), c_int64()
+        call("tsrelu_gd_phase_times", self._h(), byref(t1), byref(t2))
+        return (None if t1.value < 0 else t1.value, None if t2.value < 0 else t2.value)
+
+    def groups(self, initial=False):
+        """Nearest-teacher assignment at iteration 0 (initial=True) or at the
+        latest evaluated iterate; int array of length m, -1 for zero students."""
+        tau = np.empty(self._m, dtype=np.intc)
+        call("tsrelu_gd_groups", self._h(), 1 if initial else 0, ptr(tau), tau.size)
+        return tau
+
+    @property
+    def group_switches(self):
+        """Students whose nearest teacher differs from the one at iteration 0."""
+        return int(lib.tsrelu_gd_group_switches(self._h()))
+
+    def set_phase_thresholds(self, eps_align, eps_deficit):
+        """Thresholds of the phase tracker; resets t1 and t2."""
+        call("tsrelu_gd_set_phase_thresholds", self._h(), float(eps_align), float(eps_deficit))
+
+    # ---- callbacks
+
+    @property
+    def observer(self):
+        """The installed observer callable, or None."""
+        return self._observer[0] if self._observer else None
+
+    def set_observer(self, fn, *, every=None, per_decade=None):
+        """Install fn(gd) for every later run (None removes it). Schedule:
+        every=N (iterations 0, N, 2N, ...) or per_decade=P (0 and
+        ceil(10^(j/P))); default per_decade=10. The final iterate of each run
+        is observed as well."""
+        h = self._mutable("set_observer")
+        if fn is None:
+            call("tsrelu_gd_set_observer", h, OBSERVER_FN(), None, 0, 0)  # NULL: remove
+            self._observer = None
+            return
+        if not callable(fn):
+            raise TypeError("GD.set_observer: %r is not callable" % (fn,))
+        kind, param = _schedule(every, per_decade, "GD.set_observer")
+        c_fn = _observer_trampoline(weakref.ref(self), fn)
+        call("tsrelu_gd_set_observer", h, c_fn, None, kind, param)
+        self._observer = (fn, kind, param, c_fn)  # keeps c_fn alive while installed
+
+    @property
+    def step_rule(self):
+        """The custom update fn(gd, W, gW, a, ga), or None for plain GD.
+        Assign a callable to install it, None to remove it."""
+        return self._step_rule[0] if self._step_rule else None
+
+    @step_rule.setter
+    def step_rule(self, fn):
+        h = self._mutable("step_rule")
+        if fn is None:
+            call("tsrelu_gd_set_step", h, STEP_FN(), None)  # NULL: remove
+            self._step_rule = None
+            return
+        if not callable(fn):
+            raise TypeError("GD.step_rule: %r is not callable" % (fn,))
+        c_fn = _step_trampoline(weakref.ref(self), fn, self._m, self._d)
+        call("tsrelu_gd_set_step", h, c_fn, None)
+        self._step_rule = (fn, c_fn)
+
+    def _finish(self, st):
+        """Status of a step/run; re-raise what a callback raised."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            raise pending
+        if st < 0:
+            raise Error(st, last_error() or status_string(st))
+        try:
+            return Status(st)
+        except ValueError:
+            return st
+
+    def step(self):
+        """One update (no observer, no tolerance test). Returns Status.OK, or
+        Status.STOPPED if the step rule refused (state unchanged)."""
+        h = self._mutable("step")
+        self._pending = None
+        return self._finish(lib.tsrelu_gd_step(h))
+
+    def run(self, steps, observer=None, *, every=None, per_decade=None):
+        """Up to `steps` updates. With `observer`, fn(gd) is installed for this
+        run only (schedule as in set_observer) and the previous observer is
+        restored afterwards. Returns Status.OK (all steps done),
+        Status.CONVERGED or Status.STOPPED; raises tsrelu.Error on failure
+        (EDIVERGED: the state keeps the last finite iterate) and re-raises an
+        exception from a callback."""
+        h = self._mutable("run")
+        steps = operator.index(steps)
+        if not 0 <= steps <= UINT64_MAX:
+            fail(Status.EINVAL, "GD.run: steps=%d must be in [0, 2^64)" % steps)
+        if observer is None:
+            if every is not None or per_decade is not None:
+                fail(Status.EINVAL, "GD.run: a schedule was given without an observer")
+            self._pending = None
+            return self._finish(lib.tsrelu_gd_run(h, steps))
+        previous = self._observer
+        self.set_observer(observer, every=every, per_decade=per_decade)
+        try:
+            self._pending = None
+            st = lib.tsrelu_gd_run(h, steps)
+        finally:
+            if previous is None:
+                self.set_observer(None)
+            else:
+                fn, kind, param, _ = previous
+                if kind == SCHEDULE_LINEAR:
+                    self.set_observer(fn, every=param)
+                else:
+                    self.set_observer(fn, per_decade=param)
+        return self._finish(st)
+
+    def __repr__(self):
+        if self.closed:
+            return "<tsrelu.GD (closed)>"
+        return "<tsrelu.GD m=%d k=%d d=%d eta=%g iteration=%d>" % (
+            self._m, self._k, self._d, self.eta, self.iteration)

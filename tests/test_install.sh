@@ -1,0 +1,182 @@
+#!/bin/sh
+# Installation: `make install PREFIX=...` into a temporary prefix, a C program
+# built with nothing but `pkg-config --cflags --libs libtsrelu` (shared and
+# static), the Python package imported against the installed library (by
+# TSRELU_LIBRARY, next to the package, through pkg-config and through the
+# system loader), DESTDIR staging and `make uninstall`.
+#   sh tests/test_install.sh           (from the repository root)
+# Last line: "test_install: N passed, M failed"; exit status 0 iff M = 0.
+set -u
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+PY=${PYTHON:-/usr/bin/python3}
+CC=${CC:-cc}
+MAKE=${MAKE:-make}
+export PYTHONDONTWRITEBYTECODE=1
+unset TSRELU_LIBRARY
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+prefix=$tmp/prefix
+pass=0
+fail=0
+ok() { pass=$((pass + 1)); echo "ok   $1"; }
+bad() { fail=$((fail + 1)); echo "FAIL $1"; }
+check() { # check "what" command...
+  what=$1
+  shift
+  if "$@" > "$tmp/out" 2>&1; then ok "$what"; else bad "$what"; sed 's/^/     /' "$tmp/out"; fi
+}
+finish() {
+  echo "test_install: $pass passed, $fail failed"
+  [ $fail = 0 ]
+  exit $?
+}
+
+# ---------------------------------------------------------------- C side
+if ! $MAKE -s install PREFIX="$prefix" > "$tmp/install.out" 2>&1; then
+  cat "$tmp/install.out"
+  bad "make install PREFIX=$prefix"
+  finish
+fi
+ok "make install PREFIX=$prefix"
+version=$(sed -n 's/^#define TSRELU_VERSION_STRING "\(.*\)"/\1/p' include/tsrelu.h)
+major=${version%%.*}
+for f in include/tsrelu.h lib/libtsrelu.so.$version lib/libtsrelu.so.$major lib/libtsrelu.so \
+         lib/libtsrelu.a lib/pkgconfig/libtsrelu.pc; do
+  [ -e "$prefix/$f" ] || { bad "installed file $f missing"; finish; }
+done
+ok "installed header, libtsrelu.so.$version and its links, libtsrelu.a, libtsrelu.pc"
+
+export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
+flags=$(pkg-config --cflags --libs libtsrelu 2>"$tmp/pc.err")
+case "$flags" in
+  *"-I$prefix/include"*"-L$prefix/lib"*"-ltsrelu"*) ok "pkg-config --cflags --libs libtsrelu: $flags" ;;
+  *) bad "pkg-config --cflags --libs libtsrelu gave '$flags' (want -I$prefix/include -L$prefix/lib -ltsrelu)"
+     cat "$tmp/pc.err" ;;
+esac
+[ "$(pkg-config --modversion libtsrelu)" = "$version" ] && ok "pkg-config --modversion = $version" ||
+  bad "pkg-config --modversion is '$(pkg-config --modversion libtsrelu)', want $version"
+
+cat > "$tmp/hello.c" <<'C'
+#include <tsrelu.h>
+#include <stdio.h>
+#include <string.h>
+int main(void)
+{
+    tsrelu_teacher *t;
+    tsrelu_student *s;
+    tsrelu_gd *gd;
+    double L0, L1;
+    if (tsrelu_version_number() != TSRELU_VERSION_NUMBER ||
+        strcmp(tsrelu_version_string(), TSRELU_VERSION_STRING) != 0) {
+        fprintf(stderr, "header %s but library %s\n", TSRELU_VERSION_STRING, tsrelu_version_string());
+        return 1;
+    }
+    if (tsrelu_teacher_create_orthogonal(2, 6, 1.0, 1, &t) != TSRELU_OK ||
+        tsrelu_student_create_gaussian(4, 6, 0.1, 2, &s) != TSRELU_OK ||
+        tsrelu_gd_create(t, s, 0.1, &gd) != TSRELU_OK || tsrelu_gd_loss(gd, &L0) != TSRELU_OK ||
+        tsrelu_gd_run(gd, 500) != TSRELU_OK || tsrelu_gd_loss(gd, &L1) != TSRELU_OK) {
+        fprintf(stderr, "failed: %s\n", tsrelu_last_error());
+        return 1;
+    }
+    printf("libtsrelu %s: loss %.3g -> %.3g\n", tsrelu_version_string(), L0, L1);
+    tsrelu_gd_free(gd);
+    tsrelu_student_free(s);
+    tsrelu_teacher_free(t);
+    return L1 < L0 ? 0 : 1;
+}
+C
+# shared: only pkg-config's flags; the loader finds the prefix via LD_LIBRARY_PATH
+check "C program built with pkg-config --cflags --libs (shared)" \
+  $CC -std=c11 -o "$tmp/hello" "$tmp/hello.c" $flags -lm
+check "it runs against the installed libtsrelu.so.$major" \
+  env LD_LIBRARY_PATH="$prefix/lib" "$tmp/hello"
+if env LD_LIBRARY_PATH="$prefix/lib" ldd "$tmp/hello" | grep -q "libtsrelu.so.$major => $prefix/lib/"; then
+  ok "ldd: libtsrelu.so.$major resolves to the prefix"
+else
+  bad "ldd: libtsrelu.so.$major does not resolve to $prefix/lib"; env LD_LIBRARY_PATH="$prefix/lib" ldd "$tmp/hello"
+fi
+# static: the archive plus pkg-config --static (Requires.private, Libs.private)
+static_libs=$(pkg-config --static --libs libtsrelu | sed 's/-ltsrelu//')
+check "C program linked with libtsrelu.a and pkg-config --static --libs" \
+  $CC -std=c11 -o "$tmp/hello_static" "$tmp/hello.c" $(pkg-config --cflags libtsrelu) \
+      "$prefix/lib/libtsrelu.a" $static_libs -lm
+if ldd "$tmp/hello_static" 2>/dev/null | grep -q libtsrelu; then
+  bad "the static build still needs libtsrelu.so"
+else
+  check "the static build runs without libtsrelu.so" "$tmp/hello_static"
+fi
+if [ -f examples/quickstart.c ]; then
+  check "examples/quickstart.c built with pkg-config only" \
+    $CC -std=c11 -o "$tmp/quickstart" examples/quickstart.c $flags -lm
+  check "examples/quickstart --quick runs" env LD_LIBRARY_PATH="$prefix/lib" "$tmp/quickstart" --quick
+fi
+
+# ---------------------------------------------------------------- Python side
+pydir=$prefix/lib/python3/dist-packages
+if $MAKE -n install-python PREFIX="$prefix" > /dev/null 2>&1; then
+  check "make install-python PREFIX=$prefix" $MAKE -s install-python PREFIX="$prefix"
+else  # what the proposed install-python target does
+  mkdir -p "$pydir/tsrelu" && cp bindings/python/tsrelu/*.py "$pydir/tsrelu/"
+  ok "copied bindings/python/tsrelu into $pydir (no install-python target yet)"
+fi
+[ -f "$pydir/tsrelu/__init__.py" ] && ok "tsrelu package installed in $pydir" || bad "no $pydir/tsrelu/__init__.py"
+
+probe='
+import sys, tsrelu
+t = tsrelu.Teacher.orthogonal(2, 6, 1.0, seed=1)
+s = tsrelu.Student.gaussian(4, 6, 0.1, seed=2)
+gd = tsrelu.GD(t, s, 0.1)
+assert gd.run(500) == tsrelu.OK and gd.loss() < s.loss(t)
+assert tsrelu.__file__.startswith(sys.argv[1]), tsrelu.__file__
+print(tsrelu.library_path)
+print(tsrelu.library_where)
+'
+# py_import "what" EXPECTED-WHERE env-assignments...: import from outside the tree
+py_import() {
+  what=$1 where=$2 pkgroot=$3
+  shift 3
+  if (cd "$tmp" && env "$@" PYTHONPATH="$pkgroot" "$PY" -c "$probe" "$pkgroot") > "$tmp/py.out" 2>&1 &&
+     head -1 "$tmp/py.out" | grep -q "^$prefix/lib/libtsrelu.so" &&
+     sed -n 2p "$tmp/py.out" | grep -q "$where"; then
+    ok "python: $what -> $(head -1 "$tmp/py.out") ($where)"
+  else
+    bad "python: $what"
+    sed 's/^/     /' "$tmp/py.out"
+  fi
+}
+empty=$tmp/empty-pc
+mkdir -p "$empty" "$tmp/elsewhere"
+cp -r "$pydir/tsrelu" "$tmp/elsewhere/"
+py_import "TSRELU_LIBRARY=$prefix/lib/libtsrelu.so.$major" "TSRELU_LIBRARY" "$pydir" \
+  TSRELU_LIBRARY="$prefix/lib/libtsrelu.so.$major"
+py_import "package in the prefix, no variables" "install prefix" "$pydir" \
+  PKG_CONFIG_LIBDIR="$empty" PKG_CONFIG_PATH=
+py_import "package elsewhere, found by pkg-config" "pkg-config" "$tmp/elsewhere" \
+  PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
+py_import "package elsewhere, LD_LIBRARY_PATH=$prefix/lib" "system loader" "$tmp/elsewhere" \
+  PKG_CONFIG_LIBDIR="$empty" PKG_CONFIG_PATH= LD_LIBRARY_PATH="$prefix/lib"
+
+# ---------------------------------------------------------------- staging, uninstall
+stage=$tmp/stage
+if $MAKE -s install PREFIX=/opt/tsrelu-test DESTDIR="$stage" > "$tmp/stage.out" 2>&1 &&
+   [ -f "$stage/opt/tsrelu-test/include/tsrelu.h" ] &&
+   [ -e "$stage/opt/tsrelu-test/lib/libtsrelu.so.$major" ] &&
+   grep -q '^prefix=/opt/tsrelu-test$' "$stage/opt/tsrelu-test/lib/pkgconfig/libtsrelu.pc" &&
+   ! grep -rq "$stage" "$stage/opt/tsrelu-test/lib/pkgconfig/libtsrelu.pc"; then
+  ok "make install DESTDIR=... stages under DESTDIR with prefix=/opt/tsrelu-test in the .pc"
+else
+  bad "make install PREFIX=/opt/tsrelu-test DESTDIR=$stage"
+  cat "$tmp/stage.out"
+fi
+$MAKE -s uninstall PREFIX="$prefix" > /dev/null 2>&1
+left=$(cd "$prefix" && find . \( -type f -o -type l \) ! -path './lib/python3/*' | sort)
+[ -z "$left" ] && ok "make uninstall PREFIX=... removes every installed C file" ||
+  bad "make uninstall left: $left"
+if $MAKE -n uninstall-python PREFIX="$prefix" > /dev/null 2>&1; then
+  $MAKE -s uninstall-python PREFIX="$prefix" > /dev/null 2>&1
+  [ ! -e "$pydir/tsrelu" ] && ok "make uninstall-python removes the package" ||
+    bad "make uninstall-python left $pydir/tsrelu"
+fi
+
+finish

@@ -1,0 +1,34 @@
+#!/bin/sh
+# The Python binding: its pytest suite (bindings/python/tests) and the
+# quickstart example, against the library of this tree (or TSRELU_LIBRARY).
+#   sh tests/test_python.sh          (from anywhere; needs make all first)
+# Last line: "test_python: N passed, M failed"; exit status 0 iff M = 0.
+set -u
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-/usr/bin/python3}
+export PYTHONDONTWRITEBYTECODE=1
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+"$PY" -m pytest bindings/python/tests -q -p no:cacheprovider > "$tmp/pytest.out" 2>&1
+rc=$?
+cat "$tmp/pytest.out"
+summary=$(grep -E '^(=+ )?[0-9]+ (passed|failed|error)|(passed|failed|error|skipped)[ ,]' "$tmp/pytest.out" | tail -1)
+count() { echo "$summary" | grep -oE "[0-9]+ $1" | grep -oE '[0-9]+' || echo 0; }
+passed=$(count passed)
+failed=$(( $(count failed) + $(count error) ))
+skipped=$(count skipped)
+if [ $rc != 0 ] && [ $failed = 0 ]; then failed=1; echo "pytest exited with $rc"; fi
+
+echo "== examples/quickstart.py --quick"
+if "$PY" examples/quickstart.py --quick > "$tmp/quick.out" 2>&1; then
+  tail -3 "$tmp/quick.out"
+  passed=$((passed + 1))
+else
+  cat "$tmp/quick.out"
+  echo "FAIL examples/quickstart.py --quick"
+  failed=$((failed + 1))
+fi
+[ "$skipped" != 0 ] && echo "($skipped skipped)"
+echo "test_python: $passed passed, $failed failed"
+[ $failed = 0 ]
