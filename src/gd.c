@@ -205,6 +205,9 @@ TSRELU_API tsrelu_status tsrelu_gd_set_step(tsrelu_gd *gd, tsrelu_step_fn fn, vo
 
 /* ---------------- evaluation and update ---------------- */
 
+/* The default update tests its own output, so the gradient itself is tested
+ * only where someone else reads it: by a step rule (at evaluation) or an
+ * observer (see gradient_finite). */
 static tsrelu_status evaluate(tsrelu_gd *gd, int need_loss)
 {
     if (gd->evaluated && (gd->have_loss || !need_loss))
@@ -212,7 +215,7 @@ static tsrelu_status evaluate(tsrelu_gd *gd, int need_loss)
     size_t m = gd->view.m;
     tsrelu_status st = tsrelu__evaluate(gd->teacher, m, gd->view.W, gd->view.a, &gd->ws,
                                         need_loss ? &gd->loss : NULL, gd->gW,
-                                        gd->train_a ? gd->ga : NULL);
+                                        gd->train_a ? gd->ga : NULL, gd->step_fn != NULL);
     if (st != TSRELU_OK)
         return tsrelu__fail(TSRELU_EDIVERGED, "iteration %llu: %s",
                             (unsigned long long)gd->iter, tsrelu_last_error());
@@ -231,22 +234,23 @@ static double cached_grad_norm(const tsrelu_gd *gd)
     return gn == 0.0 ? gw : hypot(gw, gn);
 }
 
+/* out = x - eta g; 1 if every entry is finite (tested in the same pass:
+ * y * 0 is NaN exactly when y is not). */
 static int update_default(const double *x, const double *g, double eta, double *out, size_t n)
 {
-    int finite = 1;
-    for (size_t i = 0; i < n; i++) {
+    double bad0 = 0.0, bad1 = 0.0;
+    size_t i = 0;
+    for (; i + 2 <= n; i += 2) {
         out[i] = x[i] - eta * g[i];
-        finite &= isfinite(out[i]) != 0;
+        out[i + 1] = x[i + 1] - eta * g[i + 1];
+        bad0 += out[i] * 0.0;
+        bad1 += out[i + 1] * 0.0;
     }
-    return finite;
-}
-
-static int all_finite(const double *x, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (!isfinite(x[i]))
-            return 0;
-    return 1;
+    if (i < n) {
+        out[i] = x[i] - eta * g[i];
+        bad0 += out[i] * 0.0;
+    }
+    return bad0 + bad1 == 0.0;
 }
 
 /* Compute the next iterate into the spare buffers; commit only if finite and
@@ -268,7 +272,7 @@ static tsrelu_status advance(tsrelu_gd *gd)
             gd->stop_value = rv;
             return TSRELU_STOPPED;
         }
-        finite = all_finite(Wn, md) && (!an || all_finite(an, m));
+        finite = tsrelu__all_finite(Wn, md) && (!an || tsrelu__all_finite(an, m));
     } else {
         finite = update_default(gd->view.W, gd->gW, gd->eta, Wn, md);
         if (an)
@@ -316,6 +320,10 @@ TSRELU_API tsrelu_status tsrelu_gd_run(tsrelu_gd *gd, uint64_t max_steps)
         if (gd->obs && (sched || last) && !(gd->observed_any && gd->last_observed == gd->iter)) {
             if ((st = evaluate(gd, 1)) != TSRELU_OK)
                 return st;
+            if (!tsrelu__all_finite(gd->gW, gd->view.m * gd->view.d) ||
+                (gd->train_a && !tsrelu__all_finite(gd->ga, gd->view.m)))
+                return tsrelu__fail(TSRELU_EDIVERGED, "iteration %llu: the gradient is not finite",
+                                    (unsigned long long)gd->iter);
             gd->observed_any = 1;
             gd->last_observed = gd->iter;
             int rv = gd->obs(gd, gd->obs_ud);

@@ -39,6 +39,8 @@ tsrelu_status tsrelu__fail(tsrelu_status s, const char *fmt, ...)
 /* ---- checks (status.c) ---- */
 /* a*b into *out, TSRELU_ENOMEM if it overflows size_t. */
 tsrelu_status tsrelu__mul_size(size_t a, size_t b, const char *what, size_t *out);
+/* 1 if no entry is NaN or Inf. */
+int tsrelu__all_finite(const double *x, size_t n);
 /* TSRELU_ENONFINITE naming `what` and the first bad index, else TSRELU_OK. */
 tsrelu_status tsrelu__check_finite(const double *x, size_t n, const char *what);
 tsrelu_status tsrelu__check_len(size_t got, size_t want, const char *what);
@@ -95,10 +97,11 @@ void tsrelu__ws_free(tsrelu__ws *ws);
 
 /* Loss (if loss != NULL), dL/dW (if gW != NULL, m*d) and dL/da (if ga !=
  * NULL, m) at (W, a) for teacher t. No allocation. Returns TSRELU_OK or
- * TSRELU_ENONFINITE when a result is not finite. */
+ * TSRELU_ENONFINITE when the loss is not finite, or (if check) when a
+ * gradient entry is not (a GD step tests its update instead). */
 tsrelu_status tsrelu__evaluate(const tsrelu_teacher *t, size_t m, const double *W,
                                const double *a, tsrelu__ws *ws, double *loss,
-                               double *gW, double *ga);
+                               double *gW, double *ga, int check);
 
 /* ---- phases.c: the GD state's phase tracker ---- */
 typedef struct {

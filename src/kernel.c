@@ -13,9 +13,7 @@ extern tsrelu_quad cosq(tsrelu_quad);
 
 double tsrelu__norm(const double *x, size_t d)
 {
-    double ss = 0.0;
-    for (size_t c = 0; c < d; c++)
-        ss += x[c] * x[c];
+    double ss = tsrelu__sumsq(x, d);
     /* Fast path unless the squares may have overflowed or underflowed. */
     if (ss < 1e290 && ss > 1e-290)
         return sqrt(ss);

@@ -25,6 +25,44 @@
  * relative at x = 0.1 needs 8 terms). */
 #define TSRELU_ATAN_SERIES_MAX 0.1
 
+/* sum_i (p_i + sign q_i)^2 with four partial sums: independent chains that
+ * pipeline (and pair into SIMD lanes) instead of one serial dependency.
+ * The order is fixed, so results are still deterministic. */
+static inline double tsrelu__sumsq_combo(const double *p, const double *q, double sign, size_t d)
+{
+    double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+    size_t i = 0;
+    for (; i + 4 <= d; i += 4) {
+        double x0 = p[i] + sign * q[i], x1 = p[i + 1] + sign * q[i + 1];
+        double x2 = p[i + 2] + sign * q[i + 2], x3 = p[i + 3] + sign * q[i + 3];
+        s0 += x0 * x0;
+        s1 += x1 * x1;
+        s2 += x2 * x2;
+        s3 += x3 * x3;
+    }
+    for (; i < d; i++) {
+        double x = p[i] + sign * q[i];
+        s0 += x * x;
+    }
+    return (s0 + s1) + (s2 + s3);
+}
+
+/* sum_i x_i^2, with the same four partial sums. */
+static inline double tsrelu__sumsq(const double *x, size_t d)
+{
+    double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+    size_t i = 0;
+    for (; i + 4 <= d; i += 4) {
+        s0 += x[i] * x[i];
+        s1 += x[i + 1] * x[i + 1];
+        s2 += x[i + 2] * x[i + 2];
+        s3 += x[i + 3] * x[i + 3];
+    }
+    for (; i < d; i++)
+        s0 += x[i] * x[i];
+    return (s0 + s1) + (s2 + s3);
+}
+
 /* kappa(theta) = sum_{n>=1} (-1)^(n+1) 2n/(2n+1)! theta^(2n+1). Ten terms
  * reach double precision for theta <= 1 (the 11th is below 3e-21 theta^3). */
 static inline double tsrelu__kappa_series(double theta)
@@ -95,18 +133,7 @@ static inline double tsrelu__angle_unit_inline(const double *p, const double *q,
         *cos_out = c;
         return acos(c);
     }
-    double small = 0.0;
-    if (c > 0.0) {
-        for (size_t i = 0; i < d; i++) {
-            double x = p[i] - q[i];
-            small += x * x;
-        }
-    } else {
-        for (size_t i = 0; i < d; i++) {
-            double x = p[i] + q[i];
-            small += x * x;
-        }
-    }
+    double small = tsrelu__sumsq_combo(p, q, c > 0.0 ? -1.0 : 1.0, d);
     double large = 4.0 - small;
     double dm = c > 0.0 ? small : large, dp = c > 0.0 ? large : small;
     double a = sqrt(dm), b = sqrt(dp);

@@ -82,8 +82,25 @@ tsrelu_status tsrelu__mul_size(size_t a, size_t b, const char *what, size_t *out
     return TSRELU_OK;
 }
 
+int tsrelu__all_finite(const double *x, size_t n)
+{
+    /* x * 0 is NaN exactly when x is Inf or NaN; two independent sums let
+     * the compiler pair them into one SIMD register */
+    double a0 = 0.0, a1 = 0.0;
+    size_t i = 0;
+    for (; i + 2 <= n; i += 2) {
+        a0 += x[i] * 0.0;
+        a1 += x[i + 1] * 0.0;
+    }
+    if (i < n)
+        a0 += x[i] * 0.0;
+    return a0 + a1 == 0.0;
+}
+
 tsrelu_status tsrelu__check_finite(const double *x, size_t n, const char *what)
 {
+    if (tsrelu__all_finite(x, n))
+        return TSRELU_OK;
     for (size_t i = 0; i < n; i++)
         if (!isfinite(x[i]))
             return tsrelu__fail(TSRELU_ENONFINITE, "%s[%zu] is %g (not finite)",
