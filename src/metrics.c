@@ -93,13 +93,19 @@ tsrelu_status tsrelu__groups(const char *fn, const tsrelu_student *s, const tsre
     return TSRELU_OK;
 }
 
-/* Shared prologue of the group metrics: handles, groups into a fresh array. */
+/* Shared prologue of the group metrics: handles, the output length (m per
+ * student or k per teacher), and the groups in a fresh array. */
 static tsrelu_status group_setup(const char *fn, const tsrelu_student *s, const tsrelu_teacher *t,
-                                 const int *tau, size_t tau_len, int **groups)
+                                 const int *tau, size_t tau_len, size_t len, int per_teacher,
+                                 int **groups)
 {
     tsrelu_status st = check_handles(fn, s, t);
     if (st != TSRELU_OK)
         return st;
+    size_t want = per_teacher ? t->k : s->m;
+    if (len != want)
+        return tsrelu__fail(TSRELU_ELENGTH, "%s: output length %zu given, %zu (%s) required", fn, len,
+                            want, per_teacher ? "k" : "m");
     *groups = malloc((s->m ? s->m : 1) * sizeof(int));
     if (!*groups)
         return tsrelu__fail(TSRELU_ENOMEM, "%s: out of memory", fn);
@@ -131,13 +137,8 @@ TSRELU_API tsrelu_status tsrelu_components(const tsrelu_student *s, const tsrelu
     const char *fn = "tsrelu_components";
     if (!radial || !tangential)
         return tsrelu__fail(TSRELU_EINVAL, "%s: %s is NULL", fn, radial ? "tangential" : "radial");
-    if (s && t) {
-        tsrelu_status st = tsrelu__check_len(len, s->m, "tsrelu_components: radial/tangential");
-        if (st != TSRELU_OK)
-            return st;
-    }
     int *g;
-    tsrelu_status st = group_setup(fn, s, t, tau, tau_len, &g);
+    tsrelu_status st = group_setup(fn, s, t, tau, tau_len, len, 0, &g);
     if (st != TSRELU_OK)
         return st;
     for (size_t i = 0; i < s->m; i++)
@@ -152,13 +153,8 @@ TSRELU_API tsrelu_status tsrelu_deficit(const tsrelu_student *s, const tsrelu_te
     const char *fn = "tsrelu_deficit";
     if (!H)
         return tsrelu__fail(TSRELU_EINVAL, "%s: H is NULL", fn);
-    if (t) {
-        tsrelu_status st = tsrelu__check_len(len, t->k, "tsrelu_deficit: H");
-        if (st != TSRELU_OK)
-            return st;
-    }
     int *g;
-    tsrelu_status st = group_setup(fn, s, t, tau, tau_len, &g);
+    tsrelu_status st = group_setup(fn, s, t, tau, tau_len, len, 1, &g);
     if (st != TSRELU_OK)
         return st;
     for (size_t l = 0; l < t->k; l++)
@@ -181,13 +177,8 @@ TSRELU_API tsrelu_status tsrelu_balance(const tsrelu_student *s, const tsrelu_te
     const char *fn = "tsrelu_balance";
     if (!size || !ratio_min || !ratio_max || !excess)
         return tsrelu__fail(TSRELU_EINVAL, "%s: an output buffer is NULL", fn);
-    if (t) {
-        tsrelu_status st = tsrelu__check_len(len, t->k, "tsrelu_balance: outputs");
-        if (st != TSRELU_OK)
-            return st;
-    }
     int *g;
-    tsrelu_status st = group_setup(fn, s, t, tau, tau_len, &g);
+    tsrelu_status st = group_setup(fn, s, t, tau, tau_len, len, 1, &g);
     if (st != TSRELU_OK)
         return st;
     size_t k = t->k;
