@@ -92,18 +92,31 @@ void tsrelu__pair_grad(const double *u, const double *v, size_t d, double *grad)
 
 /* ---------------- quadruple precision ---------------- */
 
+/* (-1)^(n+1) 2n/(2n+1)! for n = 1..13, folded at compile time (the
+ * factorials are exact in quad precision, 27! < 2^113). */
+static const tsrelu_quad KAPPA_Q[13] = {
+        (tsrelu_quad)2 / (__extension__ 6.0Q),
+        -(tsrelu_quad)4 / (__extension__ 120.0Q),
+        (tsrelu_quad)6 / (__extension__ 5040.0Q),
+        -(tsrelu_quad)8 / (__extension__ 362880.0Q),
+        (tsrelu_quad)10 / (__extension__ 39916800.0Q),
+        -(tsrelu_quad)12 / (__extension__ 6227020800.0Q),
+        (tsrelu_quad)14 / (__extension__ 1307674368000.0Q),
+        -(tsrelu_quad)16 / (__extension__ 355687428096000.0Q),
+        (tsrelu_quad)18 / (__extension__ 121645100408832000.0Q),
+        -(tsrelu_quad)20 / (__extension__ 51090942171709440000.0Q),
+        (tsrelu_quad)22 / (__extension__ 25852016738884976640000.0Q),
+        -(tsrelu_quad)24 / (__extension__ 15511210043330985984000000.0Q),
+        (tsrelu_quad)26 / (__extension__ 10888869450418352160768000000.0Q),
+};
+
 tsrelu_quad tsrelu__kappa_q(tsrelu_quad theta)
 {
     if (theta < (tsrelu_quad)0.25) {
-        /* 2n/(2n+1)! for n = 1..13; the 14th term is below 1e-40 theta^3. */
-        tsrelu_quad t2 = theta * theta, p = 0, fact = 6; /* (2n+1)! */
-        tsrelu_quad terms[13];
-        for (int n = 1; n <= 13; n++) {
-            terms[n - 1] = (tsrelu_quad)(2 * n) / fact;
-            fact *= (tsrelu_quad)((2 * n + 2) * (2 * n + 3));
-        }
-        for (int n = 13; n >= 1; n--)
-            p = p * t2 + ((n & 1) ? terms[n - 1] : -terms[n - 1]);
+        /* the 14th term is below 1e-40 theta^3 */
+        tsrelu_quad t2 = theta * theta, p = KAPPA_Q[12];
+        for (int n = 11; n >= 0; n--)
+            p = p * t2 + KAPPA_Q[n];
         return p * t2 * theta;
     }
     return sinq(theta) - theta * cosq(theta);
