@@ -49,7 +49,7 @@ EXAMPLES := $(EXAMPLE_SRCS:examples/%.c=build/examples/%)
 
 .PHONY: all check demo bench install uninstall clean deps-check deps-demo deps-bench \
         check-steps test-c test-examples test-bindings abi-check test-abi-break test-install \
-        install-python uninstall-python
+        install-python uninstall-python sweep test-sweep
 
 all: $(SHLIB) lib/$(SONAME) lib/libtsrelu.so $(STLIB) pkgconfig/libtsrelu.pc
 
@@ -122,6 +122,7 @@ check-steps:
 	$(MAKE) test-examples
 	sh tests/test_symbols.sh
 	sh tests/test_kill_resume.sh
+	$(MAKE) test-sweep
 	$(MAKE) test-bindings abi-check test-abi-break test-install
 
 # Python package tests (with examples/quickstart.py) and the Julia ccall check
@@ -154,6 +155,30 @@ build/bench_%: bench/bench_%.c $(SHLIB) lib/libtsrelu.so | build
 bench: deps-bench
 	$(MAKE) all build/bench_step build/bench_batch
 	$(PYTHON) bench/run_bench.py
+
+# ---------------------------------------------------------------- sweep tool
+# tools/sweep -> build/tsrelu-sweep (threads, shards, merge) and, where mpicc
+# exists, build/tsrelu-sweep-mpi (the same program on MPI). docs/sweeps.md.
+# The library itself never links MPI.
+MPICC ?= mpicc
+SWEEP_SRCS := $(filter-out tools/sweep/sweep_mpi.c,$(wildcard tools/sweep/*.c))
+SWEEP_HDRS := $(wildcard tools/sweep/*.h)
+
+build/tsrelu-sweep: $(SWEEP_SRCS) $(SWEEP_HDRS) $(SHLIB) lib/libtsrelu.so | build
+	$(CC) $(CFLAGS) $(LDFLAGS) $(BASEFLAGS) -Iinclude -o $@ $(SWEEP_SRCS) -Llib -ltsrelu \
+	  -Wl,-rpath,'$$ORIGIN/../lib' -lm -pthread
+
+build/tsrelu-sweep-mpi: $(SWEEP_SRCS) tools/sweep/sweep_mpi.c $(SWEEP_HDRS) $(SHLIB) lib/libtsrelu.so | build
+	$(MPICC) $(CFLAGS) $(LDFLAGS) $(BASEFLAGS) -DTSRELU_SWEEP_MPI -Iinclude -o $@ $(SWEEP_SRCS) \
+	  tools/sweep/sweep_mpi.c -Llib -ltsrelu -Wl,-rpath,'$$ORIGIN/../lib' -lm -pthread
+
+sweep: build/tsrelu-sweep $(if $(shell command -v $(MPICC) 2>/dev/null),build/tsrelu-sweep-mpi)
+
+# Without mpicc the MPI binary is missing and tests/test_sweep.sh fails its MPI checks.
+test-sweep: build/tsrelu-sweep
+	@$(MAKE) --no-print-directory build/tsrelu-sweep-mpi || \
+	  echo "test-sweep: build/tsrelu-sweep-mpi not built (mpicc: package libopenmpi-dev)"
+	sh tests/test_sweep.sh
 
 # ---------------------------------------------------------------- install
 install: all

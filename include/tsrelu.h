@@ -580,10 +580,11 @@ TSRELU_API TSRELU_NODISCARD tsrelu_status tsrelu_batch_set_threads(tsrelu_batch 
  *  summary's slope; the runs are split there into consecutive
  *  tsrelu_gd_run() calls, which changes nothing in the trajectory (an
  *  observer sees the split points as final iterates).
+ *  If threads cannot be started, the calling thread does every run.
  *  @return : TSRELU_OK when every run ended with TSRELU_OK or
  *            TSRELU_CONVERGED; else the status of the first run (by index)
  *            that did not (each run's own status is in its summary);
- *            TSRELU_EINVAL (NULL, already run); TSRELU_ENOMEM (threads). */
+ *            TSRELU_EINVAL (NULL, already run). */
 TSRELU_API TSRELU_NODISCARD tsrelu_status tsrelu_batch_run(tsrelu_batch *b);
 
 /*! tsrelu_batch_summary() :

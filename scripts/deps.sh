@@ -5,7 +5,7 @@
 set -eu
 what=${1:-check}
 build="gcc make pkg-config libopenblas-dev"
-check="$build check python3 python3-numpy python3-matplotlib python3-pytest abigail-tools"
+check="$build check python3 python3-numpy python3-matplotlib python3-pytest abigail-tools libopenmpi-dev openmpi-bin"
 demo="$build python3 python3-matplotlib"
 optional=""
 case "$what" in

@@ -1,0 +1,135 @@
+#!/bin/sh
+# tsrelu-sweep (tools/sweep, docs/sweeps.md):
+#  - one grid run with threads, under `mpirun -np 2`, and as shards 0/2 + 1/2
+#    merged gives the same CSV, row for row (the wall-time column aside);
+#  - a sweep killed with SIGKILL mid-way, restarted with a partial last line
+#    planted in its output, ends with the CSV of an uninterrupted sweep;
+#  - resuming under MPI, gaps in a merge, a foreign grid, a second writer and
+#    bad grids are handled.
+# MPI is required: without mpirun or build/tsrelu-sweep-mpi the MPI checks fail.
+set -u
+cd "$(dirname "$0")/.."
+SWEEP=${TSRELU_SWEEP:-build/tsrelu-sweep}
+SWEEP_MPI=${TSRELU_SWEEP_MPI:-build/tsrelu-sweep-mpi}
+MPIRUN=${MPIRUN:-mpirun}
+tmp=$(mktemp -d)
+bgpid=
+trap '[ -z "$bgpid" ] || kill -9 "$bgpid" 2>/dev/null; rm -rf "$tmp"' EXIT
+pass=0
+fail=0
+ok() { pass=$((pass + 1)); echo "  ok   $1"; }
+bad() { fail=$((fail + 1)); echo "  FAIL $1"; }
+check() { name=$1; shift; if "$@"; then ok "$name"; else bad "$name"; fi; }
+finish() { echo "sweep: $pass passed, $fail failed"; [ "$fail" = 0 ]; exit $?; }
+# every column but the last (wall_seconds), the one that is not deterministic
+strip() { sed 's/,[^,]*$//' "$1"; }
+same() { strip "$1" > "$tmp/same.1" && strip "$2" > "$tmp/same.2" && cmp -s "$tmp/same.1" "$tmp/same.2"; }
+rows() { if [ -f "$1" ]; then echo $(($(wc -l < "$1") - 1)); else echo 0; fi; }
+# Open MPI as root in CI containers, shared memory without ptrace-based copies
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+mpi() { "$MPIRUN" --allow-run-as-root --oversubscribe -np 2 --mca btl self,vader \
+          --mca btl_vader_single_copy_mechanism none "$@"; }
+
+[ -x "$SWEEP" ] || { bad "$SWEEP is not built"; finish; }
+
+# ------------------------------------------------------------ small grid, 8 runs
+G="--m 4,6 --k 2,3 --d 8 --seed 1,2 --steps 2000"
+"$SWEEP" $G --threads 2 --out "$tmp/threads.csv" 2> "$tmp/err" || cat "$tmp/err"
+check "threaded sweep: 8 rows, all TSRELU_OK, in run order" \
+  test "$(rows "$tmp/threads.csv")" = 8 -a "$(grep -c ',TSRELU_OK,' "$tmp/threads.csv")" = 8 \
+       -a "$(cut -d, -f1 "$tmp/threads.csv" | tail -n +2 | tr '\n' ' ')" = "0 1 2 3 4 5 6 7 "
+head -1 "$tmp/threads.csv" > "$tmp/hdr"
+check "header: 26 columns, wall_seconds last" \
+  test "$(tr ',' '\n' < "$tmp/hdr" | wc -l)" = 26 -a "$(tr ',' '\n' < "$tmp/hdr" | tail -1)" = wall_seconds
+"$SWEEP" $G --threads 1 --out "$tmp/one.csv" 2> /dev/null
+check "1 thread and 2 threads give the same rows" same "$tmp/threads.csv" "$tmp/one.csv"
+
+cat > "$tmp/grid.txt" <<'GRID'
+# the same grid as the flags
+m = 4:6:2
+k = 2:3      # a range
+d = 8
+seeds = 1, 2
+steps = 2e3
+GRID
+"$SWEEP" $G --list > "$tmp/list.flags" 2> /dev/null
+"$SWEEP" --grid "$tmp/grid.txt" --list > "$tmp/list.file" 2> /dev/null
+check "grid file and flags expand to the same 8 runs" \
+  test "$(wc -l < "$tmp/list.file")" = 9 -a -n "$(cmp "$tmp/list.flags" "$tmp/list.file" && echo same)"
+
+# ------------------------------------------------------------ MPI
+if ! command -v "$MPIRUN" > /dev/null 2>&1; then
+  bad "mpirun not found (install openmpi-bin: sh scripts/deps.sh check)"
+elif [ ! -x "$SWEEP_MPI" ]; then
+  bad "$SWEEP_MPI is not built (needs mpicc: libopenmpi-dev)"
+else
+  mpi "$SWEEP_MPI" $G --threads 1 --out "$tmp/mpi.csv" > "$tmp/mpi.log" 2>&1 || cat "$tmp/mpi.log"
+  check "mpirun -np 2 gives the threaded rows" same "$tmp/threads.csv" "$tmp/mpi.csv"
+  # resume under MPI: 3 rows recorded, then a partial row cut by a kill
+  head -4 "$tmp/threads.csv" > "$tmp/mpires.csv"
+  printf '5,orthogonal,1,3,4,8,1e-06,0.1' >> "$tmp/mpires.csv"
+  mpi "$SWEEP_MPI" $G --threads 1 --out "$tmp/mpires.csv" > "$tmp/mpires.log" 2>&1 || cat "$tmp/mpires.log"
+  check "mpirun resumes a partial output (5 runs done, 3 kept)" \
+    test -n "$(same "$tmp/threads.csv" "$tmp/mpires.csv" && grep '(5 now, 3 before)' "$tmp/mpires.log")"
+  mpi "$SWEEP_MPI" --grid "$tmp/grid.txt" --threads 1 --out "$tmp/mpigrid.csv" > "$tmp/mpigrid.log" 2>&1 ||
+    cat "$tmp/mpigrid.log"
+  check "mpirun with a grid file read by rank 0" same "$tmp/threads.csv" "$tmp/mpigrid.csv"
+fi
+
+# ------------------------------------------------------------ shards + merge
+"$SWEEP" $G --shard 0/2 --threads 1 --out "$tmp/shard0.csv" 2> /dev/null
+"$SWEEP" $G --shard 1/2 --threads 1 --out "$tmp/shard1.csv" 2> /dev/null
+cut -d, -f1 "$tmp/shard0.csv" "$tmp/shard1.csv" | grep -v run | sort -n | tr '\n' ' ' > "$tmp/union"
+check "shards 0/2 and 1/2 split the 8 runs 4 + 4, without overlap" \
+  test "$(rows "$tmp/shard0.csv") $(rows "$tmp/shard1.csv") $(cat "$tmp/union")" = "4 4 0 1 2 3 4 5 6 7 "
+"$SWEEP" --merge "$tmp/merged.csv" "$tmp/shard1.csv" "$tmp/shard0.csv" 2> /dev/null
+check "shards 0/2 + 1/2 merged give the threaded rows" same "$tmp/threads.csv" "$tmp/merged.csv"
+"$SWEEP" --merge "$tmp/merged2.csv" "$tmp/shard0.csv" $G 2> /dev/null
+check "merge refuses a missing shard (given the grid) and writes nothing" \
+  test $? != 0 -a ! -e "$tmp/merged2.csv"
+"$SWEEP" --merge "$tmp/merged3.csv" "$tmp/shard1.csv" 2> /dev/null
+check "merge refuses gaps (no grid given)" test $? != 0 -a ! -e "$tmp/merged3.csv"
+"$SWEEP" --merge "$tmp/merged4.csv" "$tmp/shard0.csv" "$tmp/shard1.csv" "$tmp/threads.csv" 2> /dev/null
+check "merge accepts runs recorded twice with equal results" same "$tmp/threads.csv" "$tmp/merged4.csv"
+
+# ------------------------------------------------------------ refusals
+cp "$tmp/threads.csv" "$tmp/foreign.csv"
+"$SWEEP" $G --seed 1,3 --out "$tmp/foreign.csv" 2> "$tmp/err"
+check "an output written for another grid is refused and left alone" \
+  test $? = 1 -a -n "$(cmp "$tmp/threads.csv" "$tmp/foreign.csv" && grep 'does not match the grid' "$tmp/err")"
+echo "not,a,sweep" > "$tmp/notours.csv"
+"$SWEEP" $G --out "$tmp/notours.csv" 2> /dev/null
+check "a CSV that is not a sweep's is not overwritten" test $? = 1 -a "$(cat "$tmp/notours.csv")" = "not,a,sweep"
+"$SWEEP" --m 4 --k 9 --d 8 --out "$tmp/bad.csv" 2> /dev/null
+check "k > d is a usage error" test $? = 2 -a ! -e "$tmp/bad.csv"
+printf 'm = 4\nk = 2\nwidth = 3\n' > "$tmp/bad.txt"
+"$SWEEP" --grid "$tmp/bad.txt" --list > /dev/null 2> "$tmp/err"
+check "an unknown axis in a grid file names file and line" test $? = 2 -a -n "$(grep 'bad.txt:3' "$tmp/err")"
+
+# ------------------------------------------------------------ kill -9 and resume
+R="--m 8,16 --k 2 --seed 1:12 --steps 60000"
+"$SWEEP" $R --threads 2 --out "$tmp/ref.csv" 2> /dev/null
+"$SWEEP" $R --threads 1 --chunk 1 --out "$tmp/killed.csv" 2> /dev/null &
+bgpid=$!
+i=0
+while [ "$(rows "$tmp/killed.csv")" -lt 3 ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done
+"$SWEEP" $R --out "$tmp/killed.csv" > /dev/null 2> "$tmp/err"
+check "a second sweep on a locked output is refused" test $? = 1 -a -n "$(grep -i 'another' "$tmp/err")"
+kill -9 "$bgpid" 2> /dev/null
+wait "$bgpid" 2> /dev/null
+bgpid=
+before=$(rows "$tmp/killed.csv")
+check "the killed sweep left only whole rows ($before of 24)" \
+  test "$before" -ge 3 -a "$before" -lt 24 -a -z "$(tail -n +2 "$tmp/killed.csv" | awk -F, 'NF != 26')" \
+       -a "$(tail -c 1 "$tmp/killed.csv" | od -An -c | tr -d ' ')" = '\n'
+printf '23,orthogonal,1,2,16,16,1e-06,0.1,0.05,0.05,60000,12,TSRELU_OK,600' >> "$tmp/killed.csv"
+"$SWEEP" $R --threads 2 --out "$tmp/killed.csv" 2> "$tmp/resume.log"
+check "restart skips the $before recorded runs and ignores the partial line" \
+  test -n "$(grep "($((24 - before)) now, $before before)" "$tmp/resume.log" && grep 'partial last line' "$tmp/resume.log")"
+check "resumed CSV = uninterrupted CSV" same "$tmp/ref.csv" "$tmp/killed.csv"
+cp "$tmp/ref.csv" "$tmp/ref.copy"
+"$SWEEP" $R --out "$tmp/ref.csv" 2> "$tmp/again.log"
+check "a complete output is left as it is" \
+  test -n "$(cmp "$tmp/ref.csv" "$tmp/ref.copy" && grep '(0 now, 24 before)' "$tmp/again.log")"
+
+finish

@@ -1,0 +1,154 @@
+/* One chunk of the sweep = one tsrelu batch (see runner.h). The summary
+ * fields come from tsrelu_batch_summary(); the group sizes are read from the
+ * final state with tsrelu_balance() and from the initial grouping with
+ * tsrelu_gd_groups(). */
+#include "runner.h"
+
+#include "table.h"
+
+#include <tsrelu.h>
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+/* Group sizes as "5/4/5/6". */
+static int sizes(strbuf *sb, const int *size, size_t k)
+{
+    for (size_t j = 0; j < k; j++)
+        if (sb_printf(sb, "%s%d", j ? "/" : "", size[j]) != 0)
+            return -1;
+    return 0;
+}
+
+static int add_run(tsrelu_batch *b, const sweep_config *c, char *err, size_t errlen)
+{
+    tsrelu_teacher *t = NULL;
+    tsrelu_student *s = NULL;
+    size_t i;
+    tsrelu_status st;
+    const char *what = "teacher";
+    if ((st = tsrelu_teacher_create_orthogonal(c->k, c->d, c->norm, c->seed, &t)) == TSRELU_OK &&
+        (what = "student", st = tsrelu_student_create_gaussian(c->m, c->d, c->sigma, c->seed, &s)) == TSRELU_OK &&
+        (what = "batch", st = tsrelu_batch_add(b, t, s, c->eta, c->steps, &i)) == TSRELU_OK)
+        (what = "phase thresholds",
+         st = tsrelu_gd_set_phase_thresholds(tsrelu_batch_state(b, i), c->eps_align, c->eps_deficit));
+    tsrelu_teacher_free(t);
+    tsrelu_student_free(s);
+    if (st != TSRELU_OK)
+        return fail(err, errlen, "run %zu: %s: %s (%s)", c->index, what, tsrelu_status_name(st),
+                    tsrelu_last_error());
+    return 0;
+}
+
+/* The row of run i of the batch (grid configuration c). */
+static int format_row(tsrelu_batch *b, size_t i, const sweep_config *c, strbuf *out, int *ok, char *err,
+                      size_t errlen)
+{
+    double s[TSRELU_SUMMARY_LEN];
+    size_t k = c->k, m = c->m;
+    int *size = malloc(k * sizeof *size), *init = calloc(k, sizeof *init), *tau = malloc(m * sizeof *tau);
+    double *mem = malloc(3 * k * sizeof *mem);
+    tsrelu_gd *gd = tsrelu_batch_state(b, i);
+    tsrelu_status st = TSRELU_ENOMEM;
+    int rc = -1;
+    if (!size || !init || !tau || !mem ||
+        (st = tsrelu_batch_summary(b, i, s, TSRELU_SUMMARY_LEN)) != TSRELU_OK ||
+        (st = tsrelu_balance(tsrelu_gd_student(gd), tsrelu_gd_teacher(gd), NULL, 0, size, mem, mem + k,
+                             mem + 2 * k, k)) != TSRELU_OK ||
+        (st = tsrelu_gd_groups(gd, 1, tau, m)) != TSRELU_OK) {
+        fail(err, errlen, "run %zu: summary: %s (%s)", c->index, tsrelu_status_name(st), tsrelu_last_error());
+        goto done;
+    }
+    for (size_t j = 0; j < m; j++)
+        if (tau[j] >= 0 && (size_t)tau[j] < k)
+            init[tau[j]]++;
+    tsrelu_status run_st = (tsrelu_status)s[TSRELU_SUMMARY_STATUS];
+    *ok = run_st == TSRELU_OK || run_st == TSRELU_CONVERGED;
+    char loss[32], gn[32], slope[32], rmin[32], rmax[32];
+    table_fmt_double(loss, sizeof loss, s[TSRELU_SUMMARY_LOSS]);
+    table_fmt_double(gn, sizeof gn, s[TSRELU_SUMMARY_GRAD_NORM]);
+    table_fmt_double(slope, sizeof slope, s[TSRELU_SUMMARY_SLOPE]);
+    table_fmt_double(rmin, sizeof rmin, s[TSRELU_SUMMARY_RATIO_MIN]);
+    table_fmt_double(rmax, sizeof rmax, s[TSRELU_SUMMARY_RATIO_MAX]);
+    if (table_prefix(out, c) != 0 ||
+        sb_printf(out, ",%s,%lld,%s,%s,%lld,%lld,%d,%lld,%s,%s,%s,", tsrelu_status_name(run_st),
+                  (long long)s[TSRELU_SUMMARY_ITERATION], loss, gn, (long long)s[TSRELU_SUMMARY_T1],
+                  (long long)s[TSRELU_SUMMARY_T2], (int)s[TSRELU_SUMMARY_PHASE],
+                  (long long)s[TSRELU_SUMMARY_SWITCHES], slope, rmin, rmax) != 0 ||
+        sizes(out, init, k) != 0 || sb_append(out, ",", 1) != 0 || sizes(out, size, k) != 0 ||
+        sb_printf(out, ",%.3f\n", s[TSRELU_SUMMARY_SECONDS]) != 0) {
+        fail(err, errlen, "out of memory");
+        goto done;
+    }
+    rc = 0;
+done:
+    free(size);
+    free(init);
+    free(tau);
+    free(mem);
+    return rc;
+}
+
+int runner_run(const sweep_grid *g, const size_t *idx, size_t n, unsigned threads, strbuf *out,
+               size_t *not_ok, char *err, size_t errlen)
+{
+    tsrelu_batch *b = NULL;
+    sweep_config *cfg = malloc(n * sizeof *cfg);
+    tsrelu_status st;
+    int rc = -1;
+    size_t bad = 0, start = out->len;
+    if (!cfg || (st = tsrelu_batch_create(&b)) != TSRELU_OK) {
+        fail(err, errlen, "out of memory");
+        goto done;
+    }
+    if ((st = tsrelu_batch_set_threads(b, threads)) != TSRELU_OK) {
+        fail(err, errlen, "threads: %s", tsrelu_last_error());
+        goto done;
+    }
+    for (size_t r = 0; r < n; r++) {
+        grid_config(g, idx[r], &cfg[r]);
+        if (add_run(b, &cfg[r], err, errlen) != 0)
+            goto done;
+    }
+    /* A run's own failure (say TSRELU_EDIVERGED) is a result, recorded in its
+     * row; only a failure of the batch itself loses the chunk. */
+    st = tsrelu_batch_run(b);
+    if (st == TSRELU_EINVAL || st == TSRELU_ENOMEM) {
+        fail(err, errlen, "batch: %s (%s)", tsrelu_status_name(st), tsrelu_last_error());
+        goto done;
+    }
+    for (size_t r = 0; r < n; r++) {
+        int ok;
+        if (format_row(b, r, &cfg[r], out, &ok, err, errlen) != 0)
+            goto done;
+        bad += !ok;
+    }
+    rc = 0;
+done:
+    if (rc != 0 && out->s) { /* no partial chunk */
+        out->len = start;
+        out->s[start] = '\0';
+    }
+    if (not_ok)
+        *not_ok = bad;
+    tsrelu_batch_free(b);
+    free(cfg);
+    return rc;
+}
