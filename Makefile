@@ -82,7 +82,7 @@ pkgconfig/libtsrelu.pc: pkgconfig/libtsrelu.pc.in include/tsrelu.h Makefile
 
 # ---------------------------------------------------------------- tests
 build/run_checks: tests/test_main.c tests/suites.h $(TEST_SRCS) $(STLIB)
-	$(CC) $(CFLAGS) $(LDFLAGS) $(BASEFLAGS) -Wno-missing-prototypes -Iinclude -Isrc $(CHECK_CFLAGS) \
+	$(CC) $(CFLAGS) $(LDFLAGS) $(BASEFLAGS) -Wno-missing-prototypes -Iinclude -Isrc $(CHECK_CFLAGS) $(BLAS_CFLAGS) \
 	  -o $@ tests/test_main.c $(TEST_SRCS) $(STLIB) $(CHECK_LIBS) $(LIB_LIBS)
 
 # No allocation inside a run; OpenBLAS allocates per call when it goes
