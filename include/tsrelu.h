@@ -166,7 +166,8 @@ tsrelu_student_create(size_t m, size_t d, const double *W, const double *a,
  *  seeded generator (xoshiro256** + polar Gaussian transform, no libm
  *  transcendental), bit-identical on every IEEE-754 platform for one seed.
  *  @return : TSRELU_OK; TSRELU_EINVAL (m or d zero, sigma < 0, NULL out),
- *            TSRELU_ENONFINITE (sigma NaN or Inf), TSRELU_ENOMEM. */
+ *            TSRELU_ENONFINITE (sigma NaN or Inf, or so large that a weight
+ *            overflows), TSRELU_ENOMEM. */
 TSRELU_API TSRELU_NODISCARD tsrelu_status
 tsrelu_student_create_gaussian(size_t m, size_t d, double sigma, uint64_t seed,
                                tsrelu_student **out);
@@ -310,6 +311,7 @@ typedef struct tsrelu_gd tsrelu_gd;
 /* Observer schedules. */
 #define TSRELU_SCHEDULE_LINEAR 1 /* every `param` steps (0, N, 2N, ...) */
 #define TSRELU_SCHEDULE_LOG    2 /* step 0 and ceil(10^(j/param)), j = 0,1,... */
+#define TSRELU_LOG_MAX_PER_DECADE 1000000 /* largest param of the log schedule */
 
 /*! tsrelu_observer_fn :
  *  Called by tsrelu_gd_run() at scheduled iterations with the state at that
@@ -377,10 +379,11 @@ tsrelu_gd_tolerances(const tsrelu_gd *gd, double *loss_tol, double *grad_tol);
 /*! tsrelu_gd_set_observer() :
  *  Install (fn non-NULL) or remove (fn NULL) the observer. schedule is
  *  TSRELU_SCHEDULE_LINEAR with param = N >= 1 (iterations 0, N, 2N, ...) or
- *  TSRELU_SCHEDULE_LOG with param = P >= 1 points per decade (iteration 0 and
- *  ceil(10^(j/P)) for j = 0, 1, ...). Iterations are absolute (counted since
+ *  TSRELU_SCHEDULE_LOG with 1 <= P <= TSRELU_LOG_MAX_PER_DECADE points per
+ *  decade (iteration 0 and ceil(10^(j/P)) for j = 0, 1, ...). Iterations are absolute (counted since
  *  creation). The final iterate of every run is observed as well.
- *  @return : TSRELU_OK; TSRELU_EINVAL (unknown schedule, param 0). */
+ *  @return : TSRELU_OK; TSRELU_EINVAL (unknown schedule, param 0, log param
+ *            above TSRELU_LOG_MAX_PER_DECADE). */
 TSRELU_API TSRELU_NODISCARD tsrelu_status
 tsrelu_gd_set_observer(tsrelu_gd *gd, tsrelu_observer_fn fn, void *user_data,
                        int schedule, uint64_t param);
@@ -433,8 +436,8 @@ TSRELU_API TSRELU_NODISCARD tsrelu_status tsrelu_gd_loss(const tsrelu_gd *gd, do
 /*! tsrelu_gd_gradient_norm() : |grad L|_2 at the current iterate (over W,
  *  and over a when the output weights are trained), from the cached
  *  gradient when the iterate has been evaluated, else computed on demand.
- *  @return : TSRELU_OK; TSRELU_EINVAL (NULL); on demand also TSRELU_ENOMEM,
- *            TSRELU_ENONFINITE. */
+ *  @return : TSRELU_OK; TSRELU_EINVAL (NULL); TSRELU_ENONFINITE (the
+ *            gradient overflows); on demand also TSRELU_ENOMEM. */
 TSRELU_API TSRELU_NODISCARD tsrelu_status
 tsrelu_gd_gradient_norm(const tsrelu_gd *gd, double *norm);
 

@@ -24,7 +24,7 @@ TSRELU_API void tsrelu_gd_free(tsrelu_gd *gd)
     free(gd);
 }
 
-static tsrelu_status evaluate(tsrelu_gd *gd, int need_loss);
+static tsrelu_status evaluate(tsrelu_gd *gd, int need_loss, int check);
 
 static tsrelu_status check_eta(const char *fn, double eta)
 {
@@ -80,7 +80,7 @@ TSRELU_API tsrelu_status tsrelu_gd_create(const tsrelu_teacher *t, const tsrelu_
     gd->view.a = gd->a_buf[0];
     gd->eta = eta;
     /* iteration 0 fixes the initial groups of the phase tracker */
-    if (evaluate(gd, 0) != TSRELU_OK) {
+    if (evaluate(gd, 0, 1) != TSRELU_OK) {
         tsrelu_gd_free(gd);
         return tsrelu__fail(TSRELU_ENONFINITE, "tsrelu_gd_create: %s", tsrelu_last_error());
     }
@@ -153,9 +153,19 @@ static uint64_t log_point(uint64_t j, uint64_t P)
     return x >= 1.8e19 ? UINT64_MAX : (uint64_t)x;
 }
 
-/* Advance the log schedule to its first point >= t. */
+/* Advance the log schedule to its first point >= t. Far behind (a run
+ * resumed late, a new observer), jump to j = P log10(t - 1) less a margin
+ * far above the rounding of that product (P <= TSRELU_LOG_MAX_PER_DECADE):
+ * every point skipped is below t. Then step j by one. */
 static void log_seek(tsrelu_gd *gd, uint64_t t)
 {
+    if (gd->log_next < t && t > 2) {
+        double j0 = floor((double)gd->param * log10((double)(t - 1))) - 2.0;
+        if (j0 > (double)gd->log_j) {
+            gd->log_j = (uint64_t)j0;
+            gd->log_next = log_point(gd->log_j, gd->param);
+        }
+    }
     while (gd->log_next < t && gd->log_next != UINT64_MAX)
         gd->log_next = log_point(++gd->log_j, gd->param);
 }
@@ -179,6 +189,11 @@ TSRELU_API tsrelu_status tsrelu_gd_set_observer(tsrelu_gd *gd, tsrelu_observer_f
             return tsrelu__fail(TSRELU_EINVAL, "tsrelu_gd_set_observer: unknown schedule %d", schedule);
         if (param == 0)
             return tsrelu__fail(TSRELU_EINVAL, "tsrelu_gd_set_observer: param must be >= 1");
+        if (schedule == TSRELU_SCHEDULE_LOG && param > TSRELU_LOG_MAX_PER_DECADE)
+            return tsrelu__fail(TSRELU_EINVAL,
+                                "tsrelu_gd_set_observer: %llu points per decade; at most %d (every "
+                                "iteration from 1 to 10^6 is then a point already)",
+                                (unsigned long long)param, TSRELU_LOG_MAX_PER_DECADE);
     }
     gd->obs = fn;
     gd->obs_ud = user_data;
@@ -206,16 +221,16 @@ TSRELU_API tsrelu_status tsrelu_gd_set_step(tsrelu_gd *gd, tsrelu_step_fn fn, vo
 /* ---------------- evaluation and update ---------------- */
 
 /* The default update tests its own output, so the gradient itself is tested
- * only where someone else reads it: by a step rule (at evaluation) or an
- * observer (see gradient_finite). */
-static tsrelu_status evaluate(tsrelu_gd *gd, int need_loss)
+ * (check) only where someone else reads it: at creation, before a step
+ * rule, before an observer, in the gradient-norm getter. */
+static tsrelu_status evaluate(tsrelu_gd *gd, int need_loss, int check)
 {
     if (gd->evaluated && (gd->have_loss || !need_loss))
         return TSRELU_OK;
     size_t m = gd->view.m;
     tsrelu_status st = tsrelu__evaluate(gd->teacher, m, gd->view.W, gd->view.a, &gd->ws,
                                         need_loss ? &gd->loss : NULL, gd->gW,
-                                        gd->train_a ? gd->ga : NULL, gd->step_fn != NULL);
+                                        gd->train_a ? gd->ga : NULL, check);
     if (st != TSRELU_OK)
         return tsrelu__fail(TSRELU_EDIVERGED, "iteration %llu: %s",
                             (unsigned long long)gd->iter, tsrelu_last_error());
@@ -223,6 +238,16 @@ static tsrelu_status evaluate(tsrelu_gd *gd, int need_loss)
     gd->evaluated = 1;
     gd->have_loss = need_loss;
     return TSRELU_OK;
+}
+
+/* TSRELU_EDIVERGED unless the cached gradient is finite. */
+static tsrelu_status gradient_finite(const tsrelu_gd *gd)
+{
+    if (tsrelu__all_finite(gd->gW, gd->view.m * gd->view.d) &&
+        (!gd->train_a || tsrelu__all_finite(gd->ga, gd->view.m)))
+        return TSRELU_OK;
+    return tsrelu__fail(TSRELU_EDIVERGED, "iteration %llu: the gradient is not finite",
+                        (unsigned long long)gd->iter);
 }
 
 /* |grad L| over W (and a when trained) from the cached gradient. */
@@ -257,13 +282,15 @@ static int update_default(const double *x, const double *g, double eta, double *
  * accepted. */
 static tsrelu_status advance(tsrelu_gd *gd)
 {
-    tsrelu_status st = evaluate(gd, 0);
+    tsrelu_status st = evaluate(gd, 0, 0);
     if (st != TSRELU_OK)
         return st;
     size_t m = gd->view.m, md = m * gd->view.d;
     int nx = 1 - gd->cur, finite;
     double *Wn = gd->W_buf[nx], *an = gd->train_a ? gd->a_buf[nx] : NULL;
     if (gd->step_fn) {
+        if ((st = gradient_finite(gd)) != TSRELU_OK)
+            return st;
         memcpy(Wn, gd->view.W, md * sizeof(double));
         if (an)
             memcpy(an, gd->view.a, m * sizeof(double));
@@ -313,17 +340,13 @@ TSRELU_API tsrelu_status tsrelu_gd_run(tsrelu_gd *gd, uint64_t max_steps)
     for (;;) {
         int sched = gd->obs && scheduled(gd, gd->iter);
         /* the loss is computed only where it is read */
-        tsrelu_status st = evaluate(gd, gd->tol_loss > 0.0 || sched || (gd->obs && gd->iter == end));
+        tsrelu_status st = evaluate(gd, gd->tol_loss > 0.0 || sched || (gd->obs && gd->iter == end), 0);
         if (st != TSRELU_OK)
             return st;
         int done = converged(gd), last = done || gd->iter == end;
         if (gd->obs && (sched || last) && !(gd->observed_any && gd->last_observed == gd->iter)) {
-            if ((st = evaluate(gd, 1)) != TSRELU_OK)
+            if ((st = evaluate(gd, 1, 0)) != TSRELU_OK || (st = gradient_finite(gd)) != TSRELU_OK)
                 return st;
-            if (!tsrelu__all_finite(gd->gW, gd->view.m * gd->view.d) ||
-                (gd->train_a && !tsrelu__all_finite(gd->ga, gd->view.m)))
-                return tsrelu__fail(TSRELU_EDIVERGED, "iteration %llu: the gradient is not finite",
-                                    (unsigned long long)gd->iter);
             gd->observed_any = 1;
             gd->last_observed = gd->iter;
             int rv = gd->obs(gd, gd->obs_ud);
@@ -381,7 +404,10 @@ TSRELU_API tsrelu_status tsrelu_gd_gradient_norm(const tsrelu_gd *gd, double *no
     if (!norm)
         return tsrelu__fail(TSRELU_EINVAL, "tsrelu_gd_gradient_norm: norm is NULL");
     if (gd->evaluated) {
-        *norm = cached_grad_norm(gd);
+        double n = cached_grad_norm(gd);
+        if (!isfinite(n))
+            return tsrelu__fail(TSRELU_ENONFINITE, "tsrelu_gd_gradient_norm: the gradient is not finite (%g)", n);
+        *norm = n;
         return TSRELU_OK;
     }
     size_t m = gd->view.m, md = m * gd->view.d;

@@ -298,6 +298,11 @@ TSRELU_API tsrelu_status tsrelu_student_create_gaussian(size_t m, size_t d, doub
     tsrelu__rng_seed(&rng, seed ^ STUDENT_STREAM);
     for (size_t i = 0; i < m * d; i++)
         s->W[i] = sigma * tsrelu__rng_normal(&rng);
+    if (!tsrelu__all_finite(s->W, m * d)) { /* sigma near DBL_MAX */
+        tsrelu_student_free(s);
+        return tsrelu__fail(TSRELU_ENONFINITE,
+                            "tsrelu_student_create_gaussian: sigma=%g makes the weights overflow", sigma);
+    }
     for (size_t i = 0; i < m; i++)
         s->a[i] = 1.0;
     *out = s;

@@ -1253,6 +1253,82 @@ START_TEST(test_bad_phase_thresholds)
 }
 END_TEST
 
+
+/* A log observer installed at iteration 50000 seeks its schedule by a jump,
+ * not point by point, and still observes exactly the right iterates. */
+START_TEST(test_log_schedule_jump)
+{
+    tsrelu_gd *gd = new_gd(0.05);
+    recorder *r = rec_new();
+    expect_list e = {0};
+    ck_assert_int_eq(tsrelu_gd_run(gd, 50000), TSRELU_OK);
+    ck_assert_int_eq(tsrelu_gd_set_observer(gd, record, r, TSRELU_SCHEDULE_LOG, 3), TSRELU_OK);
+    ck_assert_int_eq(tsrelu_gd_run(gd, 100000), TSRELU_OK);
+    expect_run(&e, 50000, 150000, log_sched, 3); /* 50000 is no point: not observed */
+    assert_observed(r, &e);
+    /* the largest allowed density is served quickly too */
+    ck_assert_int_eq(tsrelu_gd_set_observer(gd, record, r, TSRELU_SCHEDULE_LOG, TSRELU_LOG_MAX_PER_DECADE),
+                     TSRELU_OK);
+    r->n = 0;
+    ck_assert_int_eq(tsrelu_gd_run(gd, 3), TSRELU_OK);
+    ck_assert_uint_eq(r->n, 4); /* every iterate is a point at this density */
+    ck_assert_int_eq(tsrelu_gd_set_observer(gd, record, r, TSRELU_SCHEDULE_LOG,
+                                            (uint64_t)TSRELU_LOG_MAX_PER_DECADE + 1),
+                     TSRELU_EINVAL);
+    free(r);
+    tsrelu_gd_free(gd);
+}
+END_TEST
+
+static int calls;
+
+static int write_huge(const tsrelu_gd *gd, double *W, const double *gW, double *a, const double *ga,
+                      void *ud)
+{
+    (void)gd, (void)gW, (void)a, (void)ga, (void)ud;
+    for (size_t i = 0; i < MD; i++)
+        W[i] = i % 3 == 0 ? 1e308 : 0.0; /* finite, but its gradient overflows */
+    return 0;
+}
+
+static int count_calls(const tsrelu_gd *gd, double *W, const double *gW, double *a, const double *ga,
+                       void *ud)
+{
+    (void)gd, (void)W, (void)gW, (void)a, (void)ga, (void)ud;
+    calls++;
+    return 0;
+}
+
+/* A gradient that overflows reaches neither a step rule nor a caller of the
+ * gradient norm as a number. */
+START_TEST(test_overflowing_gradient_is_reported)
+{
+    tsrelu_gd *gd = new_gd(0.1);
+    double W[MD], n;
+    ck_assert_int_eq(tsrelu_gd_set_step(gd, write_huge, NULL), TSRELU_OK);
+    ck_assert_int_eq(tsrelu_gd_step(gd), TSRELU_OK);
+    get_W(gd, W);
+    ck_assert(all_finite(W, MD) && W[0] == 1e308);
+    calls = 0;
+    ck_assert_int_eq(tsrelu_gd_set_step(gd, count_calls, NULL), TSRELU_OK);
+    ck_assert_int_eq(tsrelu_gd_step(gd), TSRELU_EDIVERGED);
+    ck_assert_int_eq(calls, 0);
+    ck_assert_uint_eq(tsrelu_gd_iteration(gd), 1);
+    ck_assert_int_eq(tsrelu_gd_gradient_norm(gd, &n), TSRELU_ENONFINITE);
+    tsrelu_gd_free(gd);
+    /* a student whose initial gradient overflows is refused at creation */
+    tsrelu_teacher *t;
+    tsrelu_student *s;
+    const double V[3] = {1, 0, 0}, Wh[6] = {1e308, 0, 0, 1e308, 0, 0}, a[2] = {4, -4};
+    ck_assert_int_eq(tsrelu_teacher_create(1, 3, V, NULL, &t), TSRELU_OK);
+    ck_assert_int_eq(tsrelu_student_create(2, 3, Wh, a, &s), TSRELU_OK);
+    ck_assert_int_eq(tsrelu_gd_create(t, s, 0.1, &gd), TSRELU_ENONFINITE);
+    ck_assert_ptr_null(gd);
+    tsrelu_student_free(s);
+    tsrelu_teacher_free(t);
+}
+END_TEST
+
 Suite *gd_suite(void)
 {
     Suite *s = suite_create("gd");
@@ -1263,6 +1339,8 @@ Suite *gd_suite(void)
     tcase_add_test(core, test_loss_decreases);
     tcase_add_test(core, test_linear_schedule);
     tcase_add_test(core, test_log_schedule);
+    tcase_add_test(core, test_log_schedule_jump);
+    tcase_add_test(core, test_overflowing_gradient_is_reported);
     tcase_add_test(core, test_observer_reinstalled_midway);
     tcase_add_test(core, test_step_callback_reproduces_default);
     tcase_add_test(core, test_train_output);

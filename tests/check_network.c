@@ -3,6 +3,8 @@
  * validation of every argument. */
 #include "suites.h"
 
+#include <float.h>
+
 #include "tsrelu.h"
 
 #include <math.h>
@@ -593,6 +595,19 @@ START_TEST(test_setters_nonfinite_leave_unchanged)
 }
 END_TEST
 
+
+START_TEST(test_gaussian_sigma_overflow)
+{
+    tsrelu_student *s = (tsrelu_student *)1;
+    ck_assert_int_eq(tsrelu_student_create_gaussian(2, 3, DBL_MAX, 7, &s), TSRELU_ENONFINITE);
+    ck_assert_ptr_null(s);
+    ck_assert_ptr_nonnull(strstr(tsrelu_last_error(), "overflow"));
+    /* a large sigma whose draws stay finite is accepted */
+    ck_assert_int_eq(tsrelu_student_create_gaussian(2, 3, 1e300, 7, &s), TSRELU_OK);
+    tsrelu_student_free(s);
+}
+END_TEST
+
 Suite *network_suite(void)
 {
     Suite *s = suite_create("network");
@@ -617,6 +632,7 @@ Suite *network_suite(void)
     TCase *tc_limits = tcase_create("limits");
     tcase_add_checked_fixture(tc_limits, setup, teardown);
     tcase_add_test(tc_limits, test_null_arguments);
+    tcase_add_test(tc_limits, test_gaussian_sigma_overflow);
     tcase_add_test(tc_limits, test_zero_sizes);
     tcase_add_test(tc_limits, test_orthogonal_bad_arguments);
     tcase_add_test(tc_limits, test_nonfinite_scalars);
