@@ -32,10 +32,10 @@ BASEFLAGS := -std=c11 -ffp-contract=off $(WARN)
 LIB_CFLAGS := $(BASEFLAGS) -fPIC -fvisibility=hidden -Iinclude $(BLAS_CFLAGS)
 LIB_LIBS := $(BLAS_LIBS) -lquadmath -lm -pthread
 
-ifeq ($(SANITIZE),1)
-  CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
-  LDFLAGS += -fsanitize=address,undefined
-endif
+# `make check SANITIZE=1` runs scripts/sanitize.sh: an ASan+UBSan build of
+# the library, every Check suite, the examples and the thread test in its own
+# directory (build/sanitize), so instrumented objects never reach build/ or
+# lib/ (Python and Julia cannot dlopen an instrumented lib/libtsrelu.so).
 
 SRCS := $(wildcard src/*.c)
 OBJS := $(SRCS:src/%.c=build/%.o)
@@ -49,7 +49,7 @@ EXAMPLES := $(EXAMPLE_SRCS:examples/%.c=build/examples/%)
 
 .PHONY: all check demo bench install uninstall clean deps-check deps-demo deps-bench \
         check-steps test-c test-examples test-bindings abi-check test-abi-break test-install \
-        install-python uninstall-python sweep test-sweep
+        install-python uninstall-python sanitize valgrind tsan fuzz sweep test-sweep
 
 all: $(SHLIB) lib/$(SONAME) lib/libtsrelu.so $(STLIB) pkgconfig/libtsrelu.pc
 
@@ -112,9 +112,23 @@ test-examples: $(EXAMPLES)
 
 # Every test; the last line adds up the counts every runner printed.
 check: deps-check
+ifeq ($(SANITIZE),1)
+	sh scripts/sanitize.sh
+else
 	@mkdir -p build
 	@{ $(MAKE) check-steps; echo $$? > build/check.rc; } 2>&1 | tee build/check.log
 	@sh tests/summary.sh build/check.log "$$(cat build/check.rc)"
+endif
+
+# Hostile input and faults (docs/fuzzing.md); each builds in its own build/ subdirectory.
+sanitize:
+	sh scripts/sanitize.sh
+valgrind:
+	sh scripts/valgrind.sh
+tsan:
+	sh scripts/tsan.sh
+fuzz:
+	sh scripts/fuzz.sh $(FUZZ_SECONDS)
 
 check-steps:
 	$(MAKE) all

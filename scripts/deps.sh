@@ -1,6 +1,6 @@
 #!/bin/sh
 # Install the Debian packages libtsrelu needs for a purpose, idempotently.
-#   sh scripts/deps.sh build|check|demo|bench|all
+#   sh scripts/deps.sh build|check|demo|bench|hostile|all
 # As root it runs apt-get; otherwise it prints the one command to run.
 set -eu
 what=${1:-check}
@@ -13,8 +13,9 @@ case "$what" in
   check) pkgs=$check ;;
   demo)  pkgs=$demo ;;
   bench) pkgs=$check; optional="python3-torch" ;; # torch peers are skipped without it
-  all)   pkgs="$check python3-mpmath" ;;
-  *) echo "usage: sh scripts/deps.sh build|check|demo|bench|all" >&2; exit 2 ;;
+  hostile) pkgs="$check clang libclang-rt-dev valgrind" ;; # sanitizers, fuzzing, memcheck
+  all)   pkgs="$check clang libclang-rt-dev valgrind python3-mpmath" ;;
+  *) echo "usage: sh scripts/deps.sh build|check|demo|bench|hostile|all" >&2; exit 2 ;;
 esac
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 missing=""

@@ -60,7 +60,7 @@ TSRELU_API tsrelu_status tsrelu_loss_accurate(const tsrelu_student *s, const tsr
     tsrelu_status st = tsrelu__mul_size(n, d, "tsrelu_loss_accurate: (m+k)*d", &nd);
     if (st != TSRELU_OK)
         return st;
-    if (nd > SIZE_MAX / sizeof(tsrelu_quad) - n)
+    if (n > SIZE_MAX / sizeof(tsrelu_quad) || nd > SIZE_MAX / sizeof(tsrelu_quad) - n)
         return tsrelu__fail(TSRELU_ENOMEM, "tsrelu_loss_accurate: workspace overflows size_t");
     tsrelu_quad *unit = malloc((nd + n) * sizeof(tsrelu_quad));
     if (!unit)

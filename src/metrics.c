@@ -33,7 +33,9 @@ TSRELU_API tsrelu_status tsrelu_angles(const tsrelu_student *s, const tsrelu_tea
         return st;
     if (!theta)
         return tsrelu__fail(TSRELU_EINVAL, "tsrelu_angles: theta is NULL");
-    if ((st = tsrelu__check_len(len, s->m * t->k, "tsrelu_angles: theta")) != TSRELU_OK)
+    size_t mk;
+    if ((st = tsrelu__mul_size(s->m, t->k, "tsrelu_angles: m*k", &mk)) != TSRELU_OK ||
+        (st = tsrelu__check_len(len, mk, "tsrelu_angles: theta")) != TSRELU_OK)
         return st;
     for (size_t i = 0; i < s->m; i++)
         for (size_t j = 0; j < t->k; j++)

@@ -57,6 +57,8 @@ static tsrelu_status teacher_finish(tsrelu_teacher *t)
         double n = tsrelu__norm(t->V + j * d, d);
         if (n == 0.0)
             return tsrelu__fail(TSRELU_EINVAL, "teacher neuron %zu is zero", j);
+        if (!isfinite(n))
+            return tsrelu__fail(TSRELU_ENONFINITE, "teacher neuron %zu: its norm overflows", j);
         t->norm[j] = n;
         for (size_t c = 0; c < d; c++)
             t->unit[j * d + c] = t->V[j * d + c] / n;
@@ -219,6 +221,19 @@ TSRELU_API tsrelu_status tsrelu_teacher_output_weights(const tsrelu_teacher *t, 
 
 /* ---------------- student ---------------- */
 
+/* Finite entries, and rows whose norm is finite (entries near DBL_MAX can
+ * have an overflowing norm, which would make every angle meaningless). */
+static tsrelu_status check_student_rows(const double *W, size_t m, size_t d, const char *what)
+{
+    tsrelu_status st = tsrelu__check_finite(W, m * d, what);
+    if (st != TSRELU_OK)
+        return st;
+    for (size_t i = 0; i < m; i++)
+        if (!isfinite(tsrelu__norm(W + i * d, d)))
+            return tsrelu__fail(TSRELU_ENONFINITE, "%s: the norm of row %zu overflows", what, i);
+    return TSRELU_OK;
+}
+
 tsrelu_status tsrelu__student_alloc(size_t m, size_t d, tsrelu_student **out)
 {
     size_t md;
@@ -266,7 +281,7 @@ TSRELU_API tsrelu_status tsrelu_student_create(size_t m, size_t d, const double 
     tsrelu_status st = tsrelu__student_alloc(m, d, &s);
     if (st != TSRELU_OK)
         return st;
-    if ((st = tsrelu__check_finite(W, m * d, "student W")) != TSRELU_OK ||
+    if ((st = check_student_rows(W, m, d, "student W")) != TSRELU_OK ||
         (a && (st = tsrelu__check_finite(a, m, "student a")) != TSRELU_OK)) {
         tsrelu_student_free(s);
         return st;
@@ -348,7 +363,7 @@ TSRELU_API tsrelu_status tsrelu_student_set_weights(tsrelu_student *s, const dou
         return tsrelu__fail(TSRELU_EINVAL, "tsrelu_student_set_weights: the student is a read-only view of a GD state");
     tsrelu_status st = tsrelu__check_len(len, s->m * s->d, "tsrelu_student_set_weights: W");
     if (st == TSRELU_OK)
-        st = tsrelu__check_finite(W, len, "tsrelu_student_set_weights: W");
+        st = check_student_rows(W, s->m, s->d, "tsrelu_student_set_weights: W");
     if (st != TSRELU_OK)
         return st;
     memcpy(s->W, W, len * sizeof(double));

@@ -15,6 +15,12 @@
 #define RUNS 12
 #define STEPS 3000
 
+/* TSRELU_TEST_QUICK (valgrind): 3 runs instead of RUNS */
+static unsigned nruns(void)
+{
+    return getenv("TSRELU_TEST_QUICK") ? 3 : RUNS;
+}
+
 static void make_run(unsigned seed, tsrelu_teacher **t, tsrelu_student **s)
 {
     ck_assert_int_eq(tsrelu_teacher_create_orthogonal(K, D, 1.0, 100 + seed % 3, t), TSRELU_OK);
@@ -25,7 +31,7 @@ static tsrelu_batch *make_batch(unsigned threads)
 {
     tsrelu_batch *b;
     ck_assert_int_eq(tsrelu_batch_create(&b), TSRELU_OK);
-    for (unsigned r = 0; r < RUNS; r++) {
+    for (unsigned r = 0; r < nruns(); r++) {
         tsrelu_teacher *t;
         tsrelu_student *s;
         size_t idx;
@@ -42,10 +48,10 @@ static tsrelu_batch *make_batch(unsigned threads)
 START_TEST(threads_match_single_runs)
 {
     tsrelu_batch *b2 = make_batch(2), *b1 = make_batch(1);
-    ck_assert_uint_eq(tsrelu_batch_size(b2), RUNS);
+    ck_assert_uint_eq(tsrelu_batch_size(b2), nruns());
     ck_assert_int_eq(tsrelu_batch_run(b2), TSRELU_OK);
     ck_assert_int_eq(tsrelu_batch_run(b1), TSRELU_OK);
-    for (unsigned r = 0; r < RUNS; r++) {
+    for (unsigned r = 0; r < nruns(); r++) {
         /* the same run alone, in one tsrelu_gd_run call */
         tsrelu_teacher *t;
         tsrelu_student *s;
@@ -89,6 +95,9 @@ END_TEST
 
 START_TEST(late_slope_is_minus_three)
 {
+    /* 200000 steps: too slow under valgrind (TSRELU_TEST_QUICK) */
+    if (getenv("TSRELU_TEST_QUICK"))
+        return;
     /* one teacher, three students: the paper's (and Xu & Du's) T^-3 */
     tsrelu_batch *b;
     tsrelu_teacher *t;

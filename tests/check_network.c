@@ -608,6 +608,29 @@ START_TEST(test_gaussian_sigma_overflow)
 }
 END_TEST
 
+
+START_TEST(test_row_norm_overflow)
+{
+    /* finite entries whose row norm overflows: every angle would be wrong */
+    const double big[4] = {DBL_MAX, DBL_MAX, 1.0, 0.0};
+    tsrelu_teacher *t = (tsrelu_teacher *)1;
+    tsrelu_student *s = (tsrelu_student *)1;
+    ck_assert_int_eq(tsrelu_teacher_create(2, 2, big, NULL, &t), TSRELU_ENONFINITE);
+    ck_assert_ptr_null(t);
+    ck_assert_ptr_nonnull(strstr(tsrelu_last_error(), "neuron 0"));
+    ck_assert_int_eq(tsrelu_student_create(2, 2, big, NULL, &s), TSRELU_ENONFINITE);
+    ck_assert_ptr_null(s);
+    ck_assert_ptr_nonnull(strstr(tsrelu_last_error(), "row 0"));
+    const double ok[4] = {1.0, 0.0, 0.0, 1.0};
+    ck_assert_int_eq(tsrelu_student_create(2, 2, ok, NULL, &s), TSRELU_OK);
+    ck_assert_int_eq(tsrelu_student_set_weights(s, big, 4), TSRELU_ENONFINITE);
+    double W[4];
+    ck_assert_int_eq(tsrelu_student_weights(s, W, 4), TSRELU_OK);
+    ck_assert(memcmp(W, ok, sizeof W) == 0); /* unchanged */
+    tsrelu_student_free(s);
+}
+END_TEST
+
 Suite *network_suite(void)
 {
     Suite *s = suite_create("network");
@@ -633,6 +656,7 @@ Suite *network_suite(void)
     tcase_add_checked_fixture(tc_limits, setup, teardown);
     tcase_add_test(tc_limits, test_null_arguments);
     tcase_add_test(tc_limits, test_gaussian_sigma_overflow);
+    tcase_add_test(tc_limits, test_row_norm_overflow);
     tcase_add_test(tc_limits, test_zero_sizes);
     tcase_add_test(tc_limits, test_orthogonal_bad_arguments);
     tcase_add_test(tc_limits, test_nonfinite_scalars);

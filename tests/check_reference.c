@@ -489,6 +489,9 @@ static double max_angle(const double *W, size_t m, const double *V, size_t k, si
  * the teacher, and there the double loss agrees with the accurate one. */
 START_TEST(test_late_gd_reaches_alignment)
 {
+    /* millions of GD steps: too slow under valgrind (TSRELU_TEST_QUICK) */
+    if (getenv("TSRELU_TEST_QUICK"))
+        return;
     ref_set rs;
     int ok = ref_set_load("late_gd.txt", &rs);
     ck_assert_msg(ok, "reference data: %s", rs.err);

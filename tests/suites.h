@@ -12,5 +12,6 @@ Suite *reference_suite(void);  /* tests/check_reference.c */
 Suite *metrics_suite(void);    /* tests/check_metrics.c */
 Suite *checkpoint_suite(void); /* tests/check_checkpoint.c */
 Suite *batch_suite(void);      /* tests/check_batch.c */
+Suite *errors_suite(void);     /* tests/check_errors.c */
 
 #endif

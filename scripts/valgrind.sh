@@ -1,0 +1,99 @@
+#!/bin/sh
+# Valgrind memcheck run of the C test binaries, built without sanitizers:
+# every Check suite (in one process: CK_FORK=no, so valgrind sees the
+# tests), tests/thread_test.c, the fuzz seed corpus replayed by the
+# standalone build of tests/fuzz/fuzz_api.c, and the quickstart example.
+# Any invalid access, use of uninitialised memory or definite/indirect leak
+# is an error.
+#
+#   sh scripts/valgrind.sh             build into build/valgrind and run
+#   OUT=/tmp/vg sh scripts/valgrind.sh
+#
+# TSRELU_TEST_QUICK=1 is exported: test files shorten their Monte Carlo and
+# long-GD tests under it (about 40x slower under memcheck otherwise).
+# Last line on success: "valgrind: N passed, 0 failed".
+# shellcheck disable=SC2086,SC2012 # flag lists are split on purpose
+set -eu
+cd "$(dirname "$0")/.."
+OUT=${OUT:-build/valgrind}
+CC=${CC:-cc}
+PKG_CONFIG=${PKG_CONFIG:-pkg-config}
+command -v valgrind >/dev/null || { echo "valgrind: valgrind is not installed (apt-get install valgrind)"; exit 1; }
+
+blas_pc=""
+for p in openblas cblas blas; do
+  if $PKG_CONFIG --exists "$p" 2>/dev/null; then blas_pc=$p; break; fi
+done
+if [ -n "$blas_pc" ]; then
+  BLAS_CFLAGS=$($PKG_CONFIG --cflags "$blas_pc"); BLAS_LIBS=$($PKG_CONFIG --libs "$blas_pc")
+else
+  BLAS_CFLAGS=""; BLAS_LIBS="-lblas"
+fi
+CHECK_CFLAGS=$($PKG_CONFIG --cflags check); CHECK_LIBS=$($PKG_CONFIG --libs check)
+BASE="-std=c11 -ffp-contract=off -O1 -g -Wall -Wextra"
+LIBS="$BLAS_LIBS -lquadmath -lm -pthread"
+
+rm -rf "$OUT"
+mkdir -p "$OUT/obj" "$OUT/run/build"
+echo "valgrind: building into $OUT"
+for f in src/*.c; do
+  $CC $BASE -fvisibility=hidden -Iinclude $BLAS_CFLAGS -c "$f" -o "$OUT/obj/$(basename "$f" .c).o"
+done
+ar rcs "$OUT/libtsrelu.a" "$OUT"/obj/*.o
+$CC $BASE -Iinclude -Isrc $CHECK_CFLAGS -o "$OUT/run_checks" tests/test_main.c tests/check_*.c \
+  "$OUT/libtsrelu.a" $CHECK_LIBS $LIBS
+$CC $BASE -Iinclude -o "$OUT/thread_test" tests/thread_test.c "$OUT/libtsrelu.a" $LIBS
+$CC $BASE -DFUZZ_STANDALONE -Iinclude -o "$OUT/fuzz_replay" tests/fuzz/fuzz_api.c \
+  "$OUT/libtsrelu.a" $LIBS
+$CC $BASE -Iinclude -o "$OUT/quickstart" examples/quickstart.c "$OUT/libtsrelu.a" $LIBS
+
+export OPENBLAS_NUM_THREADS=1 TSRELU_TEST_QUICK=1 CK_FORK=no
+VG="valgrind -q --error-exitcode=99 --leak-check=full --show-leak-kinds=definite,indirect
+    --errors-for-leak-kinds=definite,indirect --num-callers=30"
+passed=0
+failed=0
+
+# run NAME LOG CMD...: one valgrind run; memcheck errors or a failed exit count.
+run() {
+  name=$1; log=$2; shift 2
+  if $VG "$@" >"$log" 2>&1; then rc=0; else rc=$?; fi
+  if [ "$rc" = 0 ]; then return 0; fi
+  failed=$((failed + 1))
+  if [ "$rc" = 99 ]; then echo "valgrind: memcheck errors in $name ($log):"
+  else echo "valgrind: $name exited $rc ($log):"; fi
+  grep -E -A14 '== (Invalid|Conditional|Use of|Syscall|Mismatched|[0-9,]+ .*bytes in)|:[EF]:|FAILED' "$log" | head -60
+  return 1
+}
+
+echo "valgrind: Check suites (CK_FORK=no TSRELU_TEST_QUICK=1)"
+log="$OUT/run_checks.log"
+# (no `env VAR=... prog`: valgrind would trace env, not the test binary)
+if TSRELU_TEST_DATA=tests/reference run run_checks "$log" "$OUT/run_checks"; then :; fi
+n=$(sed -n 's/^[0-9]*%: Checks: \([0-9]*\), Failures: \([0-9]*\), Errors: \([0-9]*\).*/\1 \2 \3/p' "$log" | tail -1)
+if [ -n "$n" ]; then
+  set -- $n
+  passed=$((passed + $1 - $2 - $3))
+  [ $(($2 + $3)) = 0 ] || echo "valgrind: $(($2 + $3)) Check tests failed"
+else
+  echo "valgrind: the Check runner did not finish ($log)"
+fi
+
+echo "valgrind: thread test"
+if run thread_test "$OUT/thread_test.log" "$OUT/thread_test"; then
+  passed=$((passed + $(sed -n 's/^thread_test: \([0-9]*\) passed.*/\1/p' "$OUT/thread_test.log")))
+fi
+
+echo "valgrind: fuzz seed corpus"
+if run fuzz_replay "$OUT/fuzz_replay.log" "$OUT/fuzz_replay" tests/fuzz/corpus/*; then
+  passed=$((passed + $(ls tests/fuzz/corpus | wc -l)))
+fi
+
+echo "valgrind: examples/quickstart --quick"
+if (cd "$OUT/run" && run quickstart ../quickstart.log ../quickstart --quick); then
+  passed=$((passed + 1))
+else
+  failed=$((failed + 1))
+fi
+
+echo "valgrind: $passed passed, $failed failed"
+[ "$failed" = 0 ]
