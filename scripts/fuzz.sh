@@ -30,15 +30,7 @@ OUT=${OUT:-build/fuzz}
 CC=${FUZZ_CC:-clang}
 PKG_CONFIG=${PKG_CONFIG:-pkg-config}
 
-blas_pc=""
-for p in openblas cblas blas; do
-  if $PKG_CONFIG --exists "$p" 2>/dev/null; then blas_pc=$p; break; fi
-done
-if [ -n "$blas_pc" ]; then
-  BLAS_CFLAGS=$($PKG_CONFIG --cflags "$blas_pc"); BLAS_LIBS=$($PKG_CONFIG --libs "$blas_pc")
-else
-  BLAS_CFLAGS=""; BLAS_LIBS="-lblas"
-fi
+. scripts/blas-flags.sh
 
 mkdir -p "$OUT/corpus" "$OUT/artifacts" "$OUT/logs"
 echo "fuzz: building $OUT/fuzz_api with $CC -fsanitize=fuzzer,address,undefined $defs"

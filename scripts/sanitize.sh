@@ -18,16 +18,7 @@ OUT=${OUT:-build/sanitize}
 CC=${CC:-cc}
 PKG_CONFIG=${PKG_CONFIG:-pkg-config}
 
-blas_pc=""
-for p in openblas cblas blas; do
-  if $PKG_CONFIG --exists "$p" 2>/dev/null; then blas_pc=$p; break; fi
-done
-if [ -n "$blas_pc" ]; then
-  BLAS_CFLAGS=$($PKG_CONFIG --cflags "$blas_pc"); BLAS_LIBS=$($PKG_CONFIG --libs "$blas_pc")
-else
-  BLAS_CFLAGS=""; BLAS_LIBS="-lblas"
-fi
-CHECK_CFLAGS=$($PKG_CONFIG --cflags check); CHECK_LIBS=$($PKG_CONFIG --libs check)
+. scripts/blas-flags.sh
 
 SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all"
 WARN="-Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes"

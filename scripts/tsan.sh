@@ -17,15 +17,7 @@ CC=${TSAN_CC:-clang}
 RUNS=${TSAN_RUNS:-3}
 PKG_CONFIG=${PKG_CONFIG:-pkg-config}
 
-blas_pc=""
-for p in openblas cblas blas; do
-  if $PKG_CONFIG --exists "$p" 2>/dev/null; then blas_pc=$p; break; fi
-done
-if [ -n "$blas_pc" ]; then
-  BLAS_CFLAGS=$($PKG_CONFIG --cflags "$blas_pc"); BLAS_LIBS=$($PKG_CONFIG --libs "$blas_pc")
-else
-  BLAS_CFLAGS=""; BLAS_LIBS="-lblas"
-fi
+. scripts/blas-flags.sh
 
 mkdir -p "$OUT"
 echo "tsan: building $OUT/thread_test with $CC -fsanitize=thread"

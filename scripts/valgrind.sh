@@ -20,16 +20,7 @@ CC=${CC:-cc}
 PKG_CONFIG=${PKG_CONFIG:-pkg-config}
 command -v valgrind >/dev/null || { echo "valgrind: valgrind is not installed (apt-get install valgrind)"; exit 1; }
 
-blas_pc=""
-for p in openblas cblas blas; do
-  if $PKG_CONFIG --exists "$p" 2>/dev/null; then blas_pc=$p; break; fi
-done
-if [ -n "$blas_pc" ]; then
-  BLAS_CFLAGS=$($PKG_CONFIG --cflags "$blas_pc"); BLAS_LIBS=$($PKG_CONFIG --libs "$blas_pc")
-else
-  BLAS_CFLAGS=""; BLAS_LIBS="-lblas"
-fi
-CHECK_CFLAGS=$($PKG_CONFIG --cflags check); CHECK_LIBS=$($PKG_CONFIG --libs check)
+. scripts/blas-flags.sh
 BASE="-std=c11 -ffp-contract=off -O1 -g -Wall -Wextra"
 LIBS="$BLAS_LIBS -lquadmath -lm -pthread"
 
