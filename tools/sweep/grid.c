@@ -1,11 +1,11 @@
 /* Grid axes: the grid file, defaults, validation, and the mixed-radix
  * expansion of a run index (see grid.h); value lists are parsed by values.c. */
 #include "grid.h"
+#include "say.h"
 
 #include "values.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,21 +28,6 @@ static const struct {
     [AX_STEPS] = {"steps", VALUES_INT, "100000"},
     [AX_SEED] = {"seed", VALUES_INT, "1"},
 };
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 3, 4)))
-#endif
-    ;
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return -1;
-}
 
 int grid_axis_id(const char *name)
 {
@@ -77,7 +62,7 @@ int grid_parse_text(sweep_grid *g, const char *text, const char *source, char *e
         char line[4096];
         size_t n = (size_t)(stop - p);
         if (n >= sizeof line)
-            return fail(err, errlen, "%s:%zu: line too long", source, lineno);
+            return say_err(err, errlen, "%s:%zu: line too long", source, lineno);
         memcpy(line, p, n);
         line[n] = '\0';
         p = nl ? nl + 1 : end;
@@ -85,18 +70,18 @@ int grid_parse_text(sweep_grid *g, const char *text, const char *source, char *e
         if (values_blank(line, n))
             continue;
         if (!eq || values_token(line, (size_t)(eq - line), name, sizeof name) != 0)
-            return fail(err, errlen, "%s:%zu: expected 'axis = values'", source, lineno);
+            return say_err(err, errlen, "%s:%zu: expected 'axis = values'", source, lineno);
         int id = grid_axis_id(name);
         if (id < 0)
-            return fail(err, errlen, "%s:%zu: unknown axis '%s' (axes: teacher k m d sigma eta eps_align "
+            return say_err(err, errlen, "%s:%zu: unknown axis '%s' (axes: teacher k m d sigma eta eps_align "
                         "eps_deficit steps seed)", source, lineno, name);
         if (seen[id]++)
-            return fail(err, errlen, "%s:%zu: axis %s given twice", source, lineno, name);
+            return say_err(err, errlen, "%s:%zu: axis %s given twice", source, lineno, name);
         char *val = eq + 1, *cr = strchr(val, '\r');
         if (cr)
             *cr = '\0';
         if (grid_set(g, id, val, msg, sizeof msg) != 0)
-            return fail(err, errlen, "%s:%zu: %s", source, lineno, msg);
+            return say_err(err, errlen, "%s:%zu: %s", source, lineno, msg);
     }
     return 0;
 }
@@ -123,26 +108,26 @@ static int check_values(const sweep_grid *g, char *err, size_t errlen)
     for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
         const grid_axis *a = &g->ax[sizes[s]];
         if (axis_min(a) == 0)
-            return fail(err, errlen, "axis %s: values must be >= 1", axis_info[sizes[s]].name);
+            return say_err(err, errlen, "axis %s: values must be >= 1", axis_info[sizes[s]].name);
         if (sizes[s] != AX_STEPS && axis_max(a) > (uint64_t)(SIZE_MAX / 8))
-            return fail(err, errlen, "axis %s: %llu is too large", axis_info[sizes[s]].name,
+            return say_err(err, errlen, "axis %s: %llu is too large", axis_info[sizes[s]].name,
                         (unsigned long long)axis_max(a));
     }
     for (size_t i = 0; i < g->ax[AX_SIGMA].n; i++)
         if (!(g->ax[AX_SIGMA].v[i] >= 0))
-            return fail(err, errlen, "axis sigma: %g must be >= 0", g->ax[AX_SIGMA].v[i]);
+            return say_err(err, errlen, "axis sigma: %g must be >= 0", g->ax[AX_SIGMA].v[i]);
     for (size_t i = 0; i < g->ax[AX_ETA].n; i++)
         if (!(g->ax[AX_ETA].v[i] > 0))
-            return fail(err, errlen, "axis eta: %g must be > 0", g->ax[AX_ETA].v[i]);
+            return say_err(err, errlen, "axis eta: %g must be > 0", g->ax[AX_ETA].v[i]);
     for (size_t i = 0; i < g->ax[AX_EPS_ALIGN].n; i++)
         if (!(g->ax[AX_EPS_ALIGN].v[i] > 0 && g->ax[AX_EPS_ALIGN].v[i] < PI))
-            return fail(err, errlen, "axis eps_align: %g must be in (0, pi)", g->ax[AX_EPS_ALIGN].v[i]);
+            return say_err(err, errlen, "axis eps_align: %g must be in (0, pi)", g->ax[AX_EPS_ALIGN].v[i]);
     for (size_t i = 0; i < g->ax[AX_EPS_DEFICIT].n; i++)
         if (!(g->ax[AX_EPS_DEFICIT].v[i] > 0))
-            return fail(err, errlen, "axis eps_deficit: %g must be > 0", g->ax[AX_EPS_DEFICIT].v[i]);
+            return say_err(err, errlen, "axis eps_deficit: %g must be > 0", g->ax[AX_EPS_DEFICIT].v[i]);
     /* every teacher construction is orthogonal: k orthonormal directions need k <= d */
     if (axis_max(&g->ax[AX_K]) > axis_min(&g->ax[AX_D]))
-        return fail(err, errlen, "k = %llu with d = %llu: orthogonal teachers need k <= d in every "
+        return say_err(err, errlen, "k = %llu with d = %llu: orthogonal teachers need k <= d in every "
                     "combination of the grid", (unsigned long long)axis_max(&g->ax[AX_K]),
                     (unsigned long long)axis_min(&g->ax[AX_D]));
     return 0;
@@ -154,7 +139,7 @@ int grid_finish(sweep_grid *g, char *err, size_t errlen)
         if (g->ax[id].set && g->ax[id].n > 0)
             continue;
         if (!axis_info[id].dflt)
-            return fail(err, errlen, "the grid needs axis %s (flag --%s or a line '%s = ...' in the grid file)",
+            return say_err(err, errlen, "the grid needs axis %s (flag --%s or a line '%s = ...' in the grid file)",
                         axis_info[id].name, axis_info[id].name, axis_info[id].name);
         if (grid_set(g, id, axis_info[id].dflt, err, errlen) != 0)
             return -1;
@@ -164,7 +149,7 @@ int grid_finish(sweep_grid *g, char *err, size_t errlen)
     size_t total = 1;
     for (int id = 0; id < AX_COUNT; id++) {
         if (g->ax[id].n > SIZE_MAX / total)
-            return fail(err, errlen, "the grid has too many runs");
+            return say_err(err, errlen, "the grid has too many runs");
         total *= g->ax[id].n;
     }
     g->total = total;

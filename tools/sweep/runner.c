@@ -3,30 +3,15 @@
  * final state with tsrelu_balance() and from the initial grouping with
  * tsrelu_gd_groups(). */
 #include "runner.h"
+#include "say.h"
 
 #include "table.h"
 
 #include <tsrelu.h>
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 3, 4)))
-#endif
-    ;
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return -1;
-}
 
 /* Group sizes as "5/4/5/6". */
 static int sizes(strbuf *sb, const int *size, size_t k)
@@ -52,7 +37,7 @@ static int add_run(tsrelu_batch *b, const sweep_config *c, char *err, size_t err
     tsrelu_teacher_free(t);
     tsrelu_student_free(s);
     if (st != TSRELU_OK)
-        return fail(err, errlen, "run %zu: %s: %s (%s)", c->index, what, tsrelu_status_name(st),
+        return say_err(err, errlen, "run %zu: %s: %s (%s)", c->index, what, tsrelu_status_name(st),
                     tsrelu_last_error());
     return 0;
 }
@@ -73,7 +58,7 @@ static int format_row(tsrelu_batch *b, size_t i, const sweep_config *c, strbuf *
         (st = tsrelu_balance(tsrelu_gd_student(gd), tsrelu_gd_teacher(gd), NULL, 0, size, mem, mem + k,
                              mem + 2 * k, k)) != TSRELU_OK ||
         (st = tsrelu_gd_groups(gd, 1, tau, m)) != TSRELU_OK) {
-        fail(err, errlen, "run %zu: summary: %s (%s)", c->index, tsrelu_status_name(st), tsrelu_last_error());
+        say_err(err, errlen, "run %zu: summary: %s (%s)", c->index, tsrelu_status_name(st), tsrelu_last_error());
         goto done;
     }
     for (size_t j = 0; j < m; j++)
@@ -94,7 +79,7 @@ static int format_row(tsrelu_batch *b, size_t i, const sweep_config *c, strbuf *
                   (long long)s[TSRELU_SUMMARY_SWITCHES], slope, rmin, rmax) != 0 ||
         sizes(out, init, k) != 0 || sb_append(out, ",", 1) != 0 || sizes(out, size, k) != 0 ||
         sb_printf(out, ",%.3f\n", s[TSRELU_SUMMARY_SECONDS]) != 0) {
-        fail(err, errlen, "out of memory");
+        say_err(err, errlen, "out of memory");
         goto done;
     }
     rc = 0;
@@ -115,11 +100,11 @@ int runner_run(const sweep_grid *g, const size_t *idx, size_t n, unsigned thread
     int rc = -1;
     size_t bad = 0, start = out->len;
     if (!cfg || (st = tsrelu_batch_create(&b)) != TSRELU_OK) {
-        fail(err, errlen, "out of memory");
+        say_err(err, errlen, "out of memory");
         goto done;
     }
     if ((st = tsrelu_batch_set_threads(b, threads)) != TSRELU_OK) {
-        fail(err, errlen, "threads: %s", tsrelu_last_error());
+        say_err(err, errlen, "threads: %s", tsrelu_last_error());
         goto done;
     }
     for (size_t r = 0; r < n; r++) {
@@ -131,7 +116,7 @@ int runner_run(const sweep_grid *g, const size_t *idx, size_t n, unsigned thread
      * row; only a failure of the batch itself loses the chunk. */
     st = tsrelu_batch_run(b);
     if (st == TSRELU_EINVAL || st == TSRELU_ENOMEM) {
-        fail(err, errlen, "batch: %s (%s)", tsrelu_status_name(st), tsrelu_last_error());
+        say_err(err, errlen, "batch: %s (%s)", tsrelu_status_name(st), tsrelu_last_error());
         goto done;
     }
     for (size_t r = 0; r < n; r++) {

@@ -27,3 +27,12 @@ void say(const char *fmt, ...)
     fputc('\n', stderr);
     va_end(ap);
 }
+
+int say_err(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    return -1;
+}

@@ -3,6 +3,8 @@
 #ifndef SWEEP_SAY_H
 #define SWEEP_SAY_H
 
+#include <stddef.h>
+
 /* Silence say() on this process (MPI ranks other than 0). */
 void say_quiet(int quiet);
 
@@ -12,6 +14,14 @@ int say_enabled(void);
 void say(const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 1, 2)))
+#endif
+    ;
+
+/* Format a message into err (errlen bytes) and return -1: the error
+ * convention of the grid, table, value and runner functions. */
+int say_err(char *err, size_t errlen, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
 #endif
     ;
 

@@ -2,11 +2,11 @@
  * table.h). */
 #define _POSIX_C_SOURCE 200809L
 #include "table.h"
+#include "say.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,21 +17,6 @@ const char table_header[] =
     "run,teacher,norm,k,m,d,sigma,eta,eps_align,eps_deficit,steps,seed,"
     "status,iterations,final_loss,grad_norm,t1,t2,phase,switches,late_slope,ratio_min,ratio_max,"
     "groups_init,groups,wall_seconds";
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 3, 4)))
-#endif
-    ;
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return -1;
-}
 
 void table_fmt_double(char *buf, size_t len, double x)
 {
@@ -90,11 +75,11 @@ int table_parse(table *t, const char *name, char *err, size_t errlen)
     t->valid = 0;
     if (!nl) { /* empty, or a header cut short by a kill */
         if (t->size > hlen || memcmp(d, table_header, t->size) != 0)
-            return fail(err, errlen, "%s: not a tsrelu-sweep CSV (unexpected first line)", name);
+            return say_err(err, errlen, "%s: not a tsrelu-sweep CSV (unexpected first line)", name);
         return 0;
     }
     if ((size_t)(nl - d) != hlen || memcmp(d, table_header, hlen) != 0)
-        return fail(err, errlen, "%s: not a tsrelu-sweep CSV of this version (the header differs)", name);
+        return say_err(err, errlen, "%s: not a tsrelu-sweep CSV of this version (the header differs)", name);
     t->valid = hlen + 1;
     size_t lineno = 1;
     for (const char *p = nl + 1; p < end; p = nl + 1) {
@@ -106,17 +91,17 @@ int table_parse(table *t, const char *name, char *err, size_t errlen)
         for (size_t i = 0; i < len; i++)
             commas += p[i] == ',';
         if (commas + 1 != TABLE_NCOLS)
-            return fail(err, errlen, "%s:%zu: %zu fields, %d expected", name, lineno, commas + 1, TABLE_NCOLS);
+            return say_err(err, errlen, "%s:%zu: %zu fields, %d expected", name, lineno, commas + 1, TABLE_NCOLS);
         size_t index = 0, i = 0;
         for (; i < len && p[i] >= '0' && p[i] <= '9'; i++) {
             if (index > (SIZE_MAX - 9) / 10)
-                return fail(err, errlen, "%s:%zu: run index out of range", name, lineno);
+                return say_err(err, errlen, "%s:%zu: run index out of range", name, lineno);
             index = 10 * index + (size_t)(p[i] - '0');
         }
         if (i == 0 || p[i] != ',')
-            return fail(err, errlen, "%s:%zu: the first field is not a run index", name, lineno);
+            return say_err(err, errlen, "%s:%zu: the first field is not a run index", name, lineno);
         if (push_row(t, &cap, index, p, len) != 0)
-            return fail(err, errlen, "out of memory");
+            return say_err(err, errlen, "out of memory");
         t->valid = (size_t)(nl + 1 - d);
     }
     return 0;
@@ -129,17 +114,17 @@ int table_load(table *t, const char *path, char *err, size_t errlen)
     if (fd < 0) {
         if (errno == ENOENT)
             return 1;
-        return fail(err, errlen, "%s: %s", path, strerror(errno));
+        return say_err(err, errlen, "%s: %s", path, strerror(errno));
     }
     struct stat st;
     int rc = -1;
     if (fstat(fd, &st) != 0) {
-        fail(err, errlen, "%s: %s", path, strerror(errno));
+        say_err(err, errlen, "%s: %s", path, strerror(errno));
         goto done;
     }
     t->data = malloc((size_t)st.st_size + 1);
     if (!t->data) {
-        fail(err, errlen, "%s: out of memory", path);
+        say_err(err, errlen, "%s: out of memory", path);
         goto done;
     }
     size_t got = 0;
@@ -167,12 +152,12 @@ int table_check_grid(const table *t, const sweep_grid *g, const unsigned char *m
     for (size_t r = 0; r < t->n && rc == 0; r++) {
         const table_row *row = &t->row[r];
         if (row->index >= g->total) {
-            rc = fail(err, errlen, "%s: run %zu is recorded but the grid has %zu runs: the file was written "
+            rc = say_err(err, errlen, "%s: run %zu is recorded but the grid has %zu runs: the file was written "
                       "for another grid", name, row->index, g->total);
             break;
         }
         if (mine && !mine[row->index]) {
-            rc = fail(err, errlen, "%s: run %zu is recorded but does not belong to shard %s", name, row->index,
+            rc = say_err(err, errlen, "%s: run %zu is recorded but does not belong to shard %s", name, row->index,
                       shard);
             break;
         }
@@ -180,14 +165,14 @@ int table_check_grid(const table *t, const sweep_grid *g, const unsigned char *m
         grid_config(g, row->index, &c);
         sb_clear(&sb);
         if (table_prefix(&sb, &c) != 0) {
-            rc = fail(err, errlen, "out of memory");
+            rc = say_err(err, errlen, "out of memory");
             break;
         }
         if (row->len <= sb.len || memcmp(row->line, sb.s, sb.len) != 0 || row->line[sb.len] != ',') {
             size_t plen = 0;
             for (int commas = 0; plen < row->len && (row->line[plen] != ',' || ++commas < TABLE_PREFIX_COLS);)
                 plen++;
-            rc = fail(err, errlen, "%s: the row of run %zu does not match the grid\n  recorded: %.*s\n  grid:     %s\n"
+            rc = say_err(err, errlen, "%s: the row of run %zu does not match the grid\n  recorded: %.*s\n  grid:     %s\n"
                       "(rows written for another grid: give the same grid, or another output)", name,
                       row->index, (int)plen, row->line, sb.s);
         }
@@ -228,7 +213,7 @@ int table_sort(table *t, char *err, size_t errlen)
             continue;
         }
         if (stem(cur) != stem(prev) || memcmp(cur->line, prev->line, stem(cur)) != 0)
-            return fail(err, errlen, "run %zu is recorded twice with different results:\n  %.*s\n  %.*s",
+            return say_err(err, errlen, "run %zu is recorded twice with different results:\n  %.*s\n  %.*s",
                         cur->index, (int)prev->len, prev->line, (int)cur->len, cur->line);
     }
     t->n = out;
@@ -273,27 +258,27 @@ int table_write(const table *t, const char *path, char *err, size_t errlen)
     strbuf sb = {0}, tmp = {0};
     int rc = -1, fd = -1;
     if (sb_printf(&tmp, "%s.tmp.%ld", path, (long)getpid()) != 0 || sb_printf(&sb, "%s\n", table_header) != 0) {
-        fail(err, errlen, "out of memory");
+        say_err(err, errlen, "out of memory");
         goto done;
     }
     for (size_t i = 0; i < t->n; i++)
         if (sb_append(&sb, t->row[i].line, t->row[i].len) != 0 || sb_append(&sb, "\n", 1) != 0) {
-            fail(err, errlen, "out of memory");
+            say_err(err, errlen, "out of memory");
             goto done;
         }
     fd = open(tmp.s, O_WRONLY | O_CREAT | O_TRUNC, 0666);
     if (fd < 0 || write_all(fd, sb.s, sb.len) != 0 || fsync(fd) != 0) {
-        fail(err, errlen, "%s: %s", tmp.s, strerror(errno));
+        say_err(err, errlen, "%s: %s", tmp.s, strerror(errno));
         goto done;
     }
     if (close(fd) != 0) {
         fd = -1;
-        fail(err, errlen, "%s: %s", tmp.s, strerror(errno));
+        say_err(err, errlen, "%s: %s", tmp.s, strerror(errno));
         goto done;
     }
     fd = -1;
     if (rename(tmp.s, path) != 0) {
-        fail(err, errlen, "rename %s to %s: %s", tmp.s, path, strerror(errno));
+        say_err(err, errlen, "rename %s to %s: %s", tmp.s, path, strerror(errno));
         goto done;
     }
     sync_dir(path);
@@ -324,18 +309,18 @@ int table_out_open(table_out *o, const char *path, table *existing, char *err, s
     o->dropped = 0;
     o->fd = open(path, O_RDWR | O_CREAT | O_APPEND, 0666);
     if (o->fd < 0)
-        return fail(err, errlen, "%s: %s", path, strerror(errno));
+        return say_err(err, errlen, "%s: %s", path, strerror(errno));
     struct flock fl;
     memset(&fl, 0, sizeof fl);
     fl.l_type = F_WRLCK;
     fl.l_whence = SEEK_SET;
     if (fcntl(o->fd, F_SETLK, &fl) != 0) {
-        fail(err, errlen, "%s: %s (is another tsrelu-sweep writing it?)", path, strerror(errno));
+        say_err(err, errlen, "%s: %s (is another tsrelu-sweep writing it?)", path, strerror(errno));
         goto fail;
     }
     struct stat st;
     if (fstat(o->fd, &st) != 0 || !(existing->data = malloc((size_t)st.st_size + 1))) {
-        fail(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+        say_err(err, errlen, "%s: cannot read: %s", path, strerror(errno));
         goto fail;
     }
     size_t got = 0;
@@ -354,7 +339,7 @@ int table_out_open(table_out *o, const char *path, table *existing, char *err, s
     if (existing->valid < existing->size) {
         o->dropped = existing->size - existing->valid;
         if (ftruncate(o->fd, (off_t)existing->valid) != 0) {
-            fail(err, errlen, "%s: cannot cut the partial last line: %s", path, strerror(errno));
+            say_err(err, errlen, "%s: cannot cut the partial last line: %s", path, strerror(errno));
             goto fail;
         }
     }
@@ -376,7 +361,7 @@ fail:
 int table_out_append(table_out *o, const char *text, size_t len, char *err, size_t errlen)
 {
     if (write_all(o->fd, text, len) != 0 || fsync(o->fd) != 0)
-        return fail(err, errlen, "%s: cannot append: %s", o->path, strerror(errno));
+        return say_err(err, errlen, "%s: cannot append: %s", o->path, strerror(errno));
     return 0;
 }
 

@@ -3,31 +3,16 @@
  * IEEE arithmetic only (no libm), so that every machine of a cluster expands
  * a grid to bit-identical configurations. */
 #include "values.h"
+#include "say.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define MAX_AXIS_VALUES 1000000u
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 3, 4)))
-#endif
-    ;
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return -1;
-}
 
 /* ------------------------------------------------------------ numbers */
 
@@ -81,16 +66,16 @@ static int parse_uint(const char *s, size_t n, uint64_t *out)
 static int push(grid_axis *a, double v, uint64_t u, char *err, size_t errlen, const char *name)
 {
     if (a->n >= MAX_AXIS_VALUES)
-        return fail(err, errlen, "axis %s: more than %u values", name, MAX_AXIS_VALUES);
+        return say_err(err, errlen, "axis %s: more than %u values", name, MAX_AXIS_VALUES);
     if ((a->n & (a->n - 1)) == 0) { /* grow at powers of two */
         size_t cap = a->n ? 2 * a->n : 1;
         double *nv = realloc(a->v, cap * sizeof *nv);
         if (!nv)
-            return fail(err, errlen, "out of memory");
+            return say_err(err, errlen, "out of memory");
         a->v = nv;
         uint64_t *nu = realloc(a->u, cap * sizeof *nu);
         if (!nu)
-            return fail(err, errlen, "out of memory");
+            return say_err(err, errlen, "out of memory");
         a->u = nu;
     }
     a->v[a->n] = v;
@@ -106,7 +91,7 @@ static int item_int(grid_axis *a, const char *name, const char *s, size_t n, cha
     uint64_t lo, hi, step = 1;
     if (!colon) {
         if (parse_uint(s, n, &lo) != 0)
-            return fail(err, errlen, "axis %s: '%.*s' is not a non-negative integer", name, (int)n, s);
+            return say_err(err, errlen, "axis %s: '%.*s' is not a non-negative integer", name, (int)n, s);
         return push(a, 0, lo, err, errlen, name);
     }
     const char *rest = colon + 1, *end = s + n;
@@ -115,9 +100,9 @@ static int item_int(grid_axis *a, const char *name, const char *s, size_t n, cha
     if (parse_uint(s, (size_t)(colon - s), &lo) != 0 || parse_uint(rest, (size_t)(hi_end - rest), &hi) != 0 ||
         (c2 && star) || (c2 && parse_uint(c2 + 1, (size_t)(end - c2 - 1), &step) != 0) ||
         (star && parse_uint(star + 1, (size_t)(end - star - 1), &step) != 0))
-        return fail(err, errlen, "axis %s: bad range '%.*s' (A:B, A:B:STEP or A:B*FACTOR)", name, (int)n, s);
+        return say_err(err, errlen, "axis %s: bad range '%.*s' (A:B, A:B:STEP or A:B*FACTOR)", name, (int)n, s);
     if (lo > hi || step == 0 || (star && (step < 2 || lo == 0)))
-        return fail(err, errlen, "axis %s: empty or endless range '%.*s'", name, (int)n, s);
+        return say_err(err, errlen, "axis %s: empty or endless range '%.*s'", name, (int)n, s);
     for (uint64_t v = lo;;) {
         if (push(a, 0, v, err, errlen, name) != 0)
             return -1;
@@ -135,7 +120,7 @@ static int item_real(grid_axis *a, const char *name, const char *s, size_t n, ch
     double lo, hi, step;
     if (!colon) {
         if (parse_real(s, n, &lo) != 0)
-            return fail(err, errlen, "axis %s: '%.*s' is not a finite number", name, (int)n, s);
+            return say_err(err, errlen, "axis %s: '%.*s' is not a finite number", name, (int)n, s);
         return push(a, lo, 0, err, errlen, name);
     }
     const char *rest = colon + 1, *end = s + n;
@@ -143,13 +128,13 @@ static int item_real(grid_axis *a, const char *name, const char *s, size_t n, ch
     if ((c2 == NULL) == (star == NULL) || parse_real(s, (size_t)(colon - s), &lo) != 0 ||
         parse_real(rest, (size_t)((c2 ? c2 : star) - rest), &hi) != 0 ||
         parse_real((c2 ? c2 : star) + 1, (size_t)(end - (c2 ? c2 : star) - 1), &step) != 0)
-        return fail(err, errlen, "axis %s: bad range '%.*s' (A:B:STEP or A:B*FACTOR)", name, (int)n, s);
+        return say_err(err, errlen, "axis %s: bad range '%.*s' (A:B:STEP or A:B*FACTOR)", name, (int)n, s);
     if (lo > hi || (c2 && !(step > 0)) || (star && (!(step > 1) || !(lo > 0))))
-        return fail(err, errlen, "axis %s: empty or endless range '%.*s'", name, (int)n, s);
+        return say_err(err, errlen, "axis %s: empty or endless range '%.*s'", name, (int)n, s);
     if (c2) {
         double count = floor((hi - lo) / step + 1e-9) + 1;
         if (!(count <= MAX_AXIS_VALUES))
-            return fail(err, errlen, "axis %s: range '%.*s' has too many values", name, (int)n, s);
+            return say_err(err, errlen, "axis %s: range '%.*s' has too many values", name, (int)n, s);
         for (size_t i = 0; i < (size_t)count; i++)
             if (push(a, lo + (double)i * step, 0, err, errlen, name) != 0)
                 return -1;
@@ -169,14 +154,14 @@ static int item_teacher(grid_axis *a, const char *s, size_t n, char *err, size_t
 {
     char buf[128];
     if (values_token(s, n, buf, sizeof buf) != 0)
-        return fail(err, errlen, "axis teacher: empty value");
+        return say_err(err, errlen, "axis teacher: empty value");
     const char *colon = strchr(buf, ':');
     size_t kn = colon ? (size_t)(colon - buf) : strlen(buf);
     double norm = 1.0;
     if (kn != strlen("orthogonal") || strncmp(buf, "orthogonal", kn) != 0)
-        return fail(err, errlen, "axis teacher: unknown construction '%s' (known: orthogonal[:NORM])", buf);
+        return say_err(err, errlen, "axis teacher: unknown construction '%s' (known: orthogonal[:NORM])", buf);
     if (colon && (parse_real(colon + 1, strlen(colon + 1), &norm) != 0 || !(norm > 0)))
-        return fail(err, errlen, "axis teacher: the norm in '%s' must be a finite number > 0", buf);
+        return say_err(err, errlen, "axis teacher: the norm in '%s' must be a finite number > 0", buf);
     return push(a, norm, TEACHER_ORTHOGONAL, err, errlen, "teacher");
 }
 
@@ -201,18 +186,18 @@ static int check_distinct(const grid_axis *a, const char *name, int type, char *
     if (type == VALUES_INT) {
         uint64_t *u = malloc(a->n * sizeof *u);
         if (!u)
-            return fail(err, errlen, "out of memory");
+            return say_err(err, errlen, "out of memory");
         memcpy(u, a->u, a->n * sizeof *u);
         qsort(u, a->n, sizeof *u, cmp_u64);
         for (size_t i = 1; i < a->n && rc == 0; i++)
             if (u[i] == u[i - 1])
-                rc = fail(err, errlen, "axis %s: the value %llu appears twice", name, (unsigned long long)u[i]);
+                rc = say_err(err, errlen, "axis %s: the value %llu appears twice", name, (unsigned long long)u[i]);
         free(u);
         return rc;
     }
     double *pairs = malloc(2 * a->n * sizeof *pairs);
     if (!pairs)
-        return fail(err, errlen, "out of memory");
+        return say_err(err, errlen, "out of memory");
     for (size_t i = 0; i < a->n; i++) {
         pairs[2 * i] = a->v[i];
         pairs[2 * i + 1] = (double)a->u[i]; /* teacher kind; 0 on real axes */
@@ -220,7 +205,7 @@ static int check_distinct(const grid_axis *a, const char *name, int type, char *
     qsort(pairs, a->n, 2 * sizeof *pairs, cmp_pair);
     for (size_t i = 1; i < a->n && rc == 0; i++)
         if (pairs[2 * i] == pairs[2 * i - 2] && pairs[2 * i + 1] == pairs[2 * i - 1])
-            rc = fail(err, errlen, "axis %s: the value %.17g appears twice", name, pairs[2 * i]);
+            rc = say_err(err, errlen, "axis %s: the value %.17g appears twice", name, pairs[2 * i]);
     free(pairs);
     return rc;
 }
@@ -241,7 +226,7 @@ int values_parse(grid_axis *a, const char *name, int type, const char *spec, cha
         const char *comma = strchr(p, ','), *end = comma ? comma : p + strlen(p);
         size_t n = (size_t)(end - p);
         if (values_blank(p, n))
-            return fail(err, errlen, "axis %s: empty value in '%s'", name, spec);
+            return say_err(err, errlen, "axis %s: empty value in '%s'", name, spec);
         int rc = type == VALUES_TEACHER ? item_teacher(a, p, n, err, errlen)
                  : type == VALUES_INT   ? item_int(a, name, p, n, err, errlen)
                                         : item_real(a, name, p, n, err, errlen);
