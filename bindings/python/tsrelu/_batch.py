@@ -6,7 +6,7 @@ from ctypes import byref, c_size_t
 import numpy as np
 
 from ._gd import GD
-from ._lib import Error, Status, UINT64_MAX, call, fail, last_error, lib, status_string
+from ._lib import Status, UINT64_MAX, call, fail, lib, outcome
 from ._network import Student, Teacher, _Handle, new_handle, ptr
 
 # Field names of the per-run summary, in the order of the TSRELU_SUMMARY_*
@@ -109,12 +109,7 @@ class Batch(_Handle):
             pending, self._states[i]._pending = self._states[i]._pending, None
             if pending is not None:
                 raise pending
-        if st < 0:
-            raise Error(st, last_error() or status_string(st))
-        try:
-            return Status(st)
-        except ValueError:
-            return st
+        return outcome(st)
 
     def summaries(self):
         """All summaries as an (n x len) float array, columns as SUMMARY_FIELDS."""

@@ -8,8 +8,7 @@ import numpy as np
 
 from . import _metrics
 from ._lib import (CALLBACK_RAISED, INT_MAX, INT_MIN, OBSERVER_FN, SCHEDULE_LINEAR, SCHEDULE_LOG,
-                   STEP_FN, UINT64_MAX, Error, Status, call, fail, last_error, lib,
-                   status_string)
+                   STEP_FN, UINT64_MAX, Status, call, fail, lib, outcome)
 from ._network import (Student, Teacher, _Handle, gradient_raw, loss_raw, new_handle, ptr,
                        student_a, student_shape, student_W, teacher_b, teacher_V)
 
@@ -415,12 +414,7 @@ class GD(_Handle):
         pending, self._pending = self._pending, None
         if pending is not None:
             raise pending
-        if st < 0:
-            raise Error(st, last_error() or status_string(st))
-        try:
-            return Status(st)
-        except ValueError:
-            return st
+        return outcome(st)
 
     def step(self):
         """One update (no observer, no tolerance test). Returns Status.OK, or

@@ -304,6 +304,17 @@ def call(name, *args):
     return st
 
 
+def outcome(st):
+    """A run's status: Error raised if negative, else a Status (or the bare
+    int of a code this binding does not know yet)."""
+    if st < 0:
+        raise Error(st, last_error() or status_string(st))
+    try:
+        return Status(st)
+    except ValueError:
+        return st
+
+
 def fail(status, message):
     """Raise Error for an argument the binding rejects itself."""
     raise Error(status, message)
