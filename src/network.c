@@ -11,6 +11,21 @@
 #define TEACHER_STREAM 0x7465616368657221ULL /* "teacher!" */
 #define STUDENT_STREAM 0x73747564656e7421ULL /* "student!" */
 
+/* The four weight getters: NULL checks, exact length, copy. `owner` is the
+ * handle (only tested for NULL); messages read "fn: buf: ...". */
+static tsrelu_status copy_out(const char *fn, const void *owner, const char *owner_name,
+                              const char *buf_name, double *dst, const double *src, size_t len,
+                              size_t want)
+{
+    if (!owner || !dst)
+        return tsrelu__fail(TSRELU_EINVAL, "%s: %s is NULL", fn, owner ? buf_name : owner_name);
+    if (len != want)
+        return tsrelu__fail(TSRELU_ELENGTH, "%s: %s: length %zu given, %zu required", fn, buf_name,
+                            len, want);
+    memcpy(dst, src, len * sizeof(double));
+    return TSRELU_OK;
+}
+
 /* ---------------- teacher ---------------- */
 
 static void teacher_destroy(tsrelu_teacher *t)
@@ -199,24 +214,14 @@ TSRELU_API size_t tsrelu_teacher_dim(const tsrelu_teacher *t)
 
 TSRELU_API tsrelu_status tsrelu_teacher_weights(const tsrelu_teacher *t, double *V, size_t len)
 {
-    if (!t || !V)
-        return tsrelu__fail(TSRELU_EINVAL, "tsrelu_teacher_weights: %s is NULL", t ? "V" : "teacher");
-    tsrelu_status st = tsrelu__check_len(len, t->k * t->d, "tsrelu_teacher_weights: V");
-    if (st != TSRELU_OK)
-        return st;
-    memcpy(V, t->V, len * sizeof(double));
-    return TSRELU_OK;
+    return copy_out("tsrelu_teacher_weights", t, "teacher", "V", V, t ? t->V : NULL, len,
+                    t ? t->k * t->d : 0);
 }
 
 TSRELU_API tsrelu_status tsrelu_teacher_output_weights(const tsrelu_teacher *t, double *b, size_t len)
 {
-    if (!t || !b)
-        return tsrelu__fail(TSRELU_EINVAL, "tsrelu_teacher_output_weights: %s is NULL", t ? "b" : "teacher");
-    tsrelu_status st = tsrelu__check_len(len, t->k, "tsrelu_teacher_output_weights: b");
-    if (st != TSRELU_OK)
-        return st;
-    memcpy(b, t->b, len * sizeof(double));
-    return TSRELU_OK;
+    return copy_out("tsrelu_teacher_output_weights", t, "teacher", "b", b, t ? t->b : NULL, len,
+                    t ? t->k : 0);
 }
 
 /* ---------------- student ---------------- */
@@ -346,13 +351,8 @@ TSRELU_API size_t tsrelu_student_dim(const tsrelu_student *s)
 
 TSRELU_API tsrelu_status tsrelu_student_weights(const tsrelu_student *s, double *W, size_t len)
 {
-    if (!s || !W)
-        return tsrelu__fail(TSRELU_EINVAL, "tsrelu_student_weights: %s is NULL", s ? "W" : "student");
-    tsrelu_status st = tsrelu__check_len(len, s->m * s->d, "tsrelu_student_weights: W");
-    if (st != TSRELU_OK)
-        return st;
-    memcpy(W, s->W, len * sizeof(double));
-    return TSRELU_OK;
+    return copy_out("tsrelu_student_weights", s, "student", "W", W, s ? s->W : NULL, len,
+                    s ? s->m * s->d : 0);
 }
 
 TSRELU_API tsrelu_status tsrelu_student_set_weights(tsrelu_student *s, const double *W, size_t len)
@@ -372,13 +372,8 @@ TSRELU_API tsrelu_status tsrelu_student_set_weights(tsrelu_student *s, const dou
 
 TSRELU_API tsrelu_status tsrelu_student_output_weights(const tsrelu_student *s, double *a, size_t len)
 {
-    if (!s || !a)
-        return tsrelu__fail(TSRELU_EINVAL, "tsrelu_student_output_weights: %s is NULL", s ? "a" : "student");
-    tsrelu_status st = tsrelu__check_len(len, s->m, "tsrelu_student_output_weights: a");
-    if (st != TSRELU_OK)
-        return st;
-    memcpy(a, s->a, len * sizeof(double));
-    return TSRELU_OK;
+    return copy_out("tsrelu_student_output_weights", s, "student", "a", a, s ? s->a : NULL, len,
+                    s ? s->m : 0);
 }
 
 TSRELU_API tsrelu_status tsrelu_student_set_output_weights(tsrelu_student *s, const double *a, size_t len)
