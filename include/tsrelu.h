@@ -46,11 +46,11 @@ extern "C" {
  * ====================================================================== */
 
 #define TSRELU_VERSION_MAJOR 1
-#define TSRELU_VERSION_MINOR 0
+#define TSRELU_VERSION_MINOR 1
 #define TSRELU_VERSION_PATCH 0
 #define TSRELU_VERSION_NUMBER \
     (TSRELU_VERSION_MAJOR * 10000 + TSRELU_VERSION_MINOR * 100 + TSRELU_VERSION_PATCH)
-#define TSRELU_VERSION_STRING "1.0.0"
+#define TSRELU_VERSION_STRING "1.1.0"
 
 #if defined(__GNUC__) && __GNUC__ >= 4
 #  define TSRELU_API __attribute__((visibility("default")))
@@ -77,6 +77,8 @@ typedef int tsrelu_status;
 #define TSRELU_OK          0   /* success */
 #define TSRELU_STOPPED     1   /* a callback returned non-zero; run stopped */
 #define TSRELU_CONVERGED   2   /* a stopping tolerance was met */
+#define TSRELU_INTERRUPTED 3   /* tsrelu_gd_interrupt() or tsrelu_batch_interrupt()
+                                  stopped the run at the last completed step (1.1) */
 #define TSRELU_EINVAL     (-1) /* invalid argument: NULL, zero size, bad value */
 #define TSRELU_ENOMEM     (-2) /* out of memory, or a size overflows size_t */
 #define TSRELU_EDIM       (-3) /* teacher and student dimensions disagree */
@@ -86,6 +88,8 @@ typedef int tsrelu_status;
 #define TSRELU_EIO        (-7) /* a file could not be opened, written or renamed */
 #define TSRELU_EFORMAT    (-8) /* a checkpoint file is truncated, corrupted or of
                                   an unknown version */
+#define TSRELU_EBUSY      (-9) /* the GD state is in a run or step: a mutating call
+                                  from its own callback, or while its batch runs (1.1) */
 
 /*! tsrelu_status_string() :
  *  @return : static English text describing status `s` (never NULL). */
@@ -313,6 +317,16 @@ typedef struct tsrelu_gd tsrelu_gd;
 #define TSRELU_SCHEDULE_LOG    2 /* step 0 and ceil(10^(j/param)), j = 0,1,... */
 #define TSRELU_LOG_MAX_PER_DECADE 1000000 /* largest param of the log schedule */
 
+/* Re-entrancy (1.1). While tsrelu_gd_step() or tsrelu_gd_run() runs on a
+ * state (and while tsrelu_batch_run() runs a batch holding it), the state is
+ * busy. Its callbacks may call every read-only function on it (getters,
+ * metrics, losses, tsrelu_gd_save()), which see the committed iterate; every
+ * mutating call on it (step, run, the tsrelu_gd_set_* functions) returns
+ * TSRELU_EBUSY; tsrelu_gd_free() is deferred to the end of the run. Views
+ * returned by getters (tsrelu_gd_student(), tsrelu_gd_teacher(),
+ * tsrelu_batch_state()) are never freed by the _free functions. One state
+ * must not be used from two threads at once, except tsrelu_gd_interrupt(). */
+
 /*! tsrelu_observer_fn :
  *  Called by tsrelu_gd_run() at scheduled iterations with the state at that
  *  iterate (read it through the tsrelu_gd_* getters), and at the final
@@ -345,7 +359,11 @@ TSRELU_API TSRELU_NODISCARD tsrelu_status
 tsrelu_gd_create(const tsrelu_teacher *t, const tsrelu_student *s0, double eta,
                  tsrelu_gd **out);
 
-/*! tsrelu_gd_free() : release a GD state; NULL is a no-op. */
+/*! tsrelu_gd_free() : release a GD state; NULL is a no-op, and so is a
+ *  state owned by a batch (tsrelu_batch_state()). Called from the state's
+ *  own callback, the free is deferred: the run stops once the callback
+ *  returns (TSRELU_STOPPED), frees the state and returns; do not touch gd
+ *  after that. */
 TSRELU_API void tsrelu_gd_free(tsrelu_gd *gd);
 
 /*! tsrelu_gd_set_eta() : change the step size (eta > 0, finite). */
@@ -396,7 +414,8 @@ tsrelu_gd_set_step(tsrelu_gd *gd, tsrelu_step_fn fn, void *user_data);
  *  One update from the current iterate (no observer, no tolerance test).
  *  @return : TSRELU_OK; TSRELU_STOPPED (step callback refused: state
  *            unchanged); TSRELU_EDIVERGED (the update was not finite: state
- *            unchanged); TSRELU_EINVAL (NULL). */
+ *            unchanged); TSRELU_EINVAL (NULL); TSRELU_EBUSY (called on a
+ *            busy state, e.g. from its own callback). */
 TSRELU_API TSRELU_NODISCARD tsrelu_status tsrelu_gd_step(tsrelu_gd *gd);
 
 /*! tsrelu_gd_run() :
@@ -405,9 +424,25 @@ TSRELU_API TSRELU_NODISCARD tsrelu_status tsrelu_gd_step(tsrelu_gd *gd);
  *  scheduled or final, and the tolerances are tested.
  *  @return : TSRELU_OK (max_steps done); TSRELU_CONVERGED; TSRELU_STOPPED
  *            (a callback returned non-zero: see tsrelu_gd_stop_value());
+ *            TSRELU_INTERRUPTED (tsrelu_gd_interrupt()); TSRELU_EBUSY
+ *            (called on a busy state, e.g. from its own callback);
  *            TSRELU_EDIVERGED (the state holds the last finite iterate and
  *            its iteration number); TSRELU_EINVAL (NULL). */
 TSRELU_API TSRELU_NODISCARD tsrelu_status tsrelu_gd_run(tsrelu_gd *gd, uint64_t max_steps);
+
+/*! tsrelu_gd_interrupt() :
+ *  Ask the run in progress on gd to stop: tsrelu_gd_run() tests the request
+ *  before every step and then returns TSRELU_INTERRUPTED, with the state at
+ *  its last completed step (valid: it can continue, be saved or freed).
+ *  Thread-safe and async-signal-safe (a lock-free atomic store), so it may
+ *  be called from another thread or from a signal handler. Each run clears
+ *  the request when it starts: a request made while no run is in progress
+ *  has no effect on later runs (a caller racing with the start of a run
+ *  repeats the request until the run has returned). tsrelu_gd_step() (one
+ *  step) is not interruptible. (1.1)
+ *  @return : TSRELU_OK; TSRELU_EINVAL (gd NULL; no message is recorded, to
+ *            stay async-signal-safe). */
+TSRELU_API tsrelu_status tsrelu_gd_interrupt(tsrelu_gd *gd);
 
 /*! tsrelu_gd_iteration() : @return the iteration number of the current
  *  iterate (0 at creation), or 0 if gd is NULL. */
@@ -589,6 +624,16 @@ TSRELU_API TSRELU_NODISCARD tsrelu_status tsrelu_batch_set_threads(tsrelu_batch 
  *            that did not (each run's own status is in its summary);
  *            TSRELU_EINVAL (NULL, already run). */
 TSRELU_API TSRELU_NODISCARD tsrelu_status tsrelu_batch_run(tsrelu_batch *b);
+
+/*! tsrelu_batch_interrupt() :
+ *  Ask a running tsrelu_batch_run() to stop: runs in progress stop at their
+ *  next step, runs not yet started are not started; each gets the status
+ *  TSRELU_INTERRUPTED in its summary, and tsrelu_batch_run() returns
+ *  TSRELU_INTERRUPTED (unless a run failed with an error). Thread-safe and
+ *  async-signal-safe; the request is cleared when tsrelu_batch_run() starts.
+ *  (1.1)
+ *  @return : TSRELU_OK; TSRELU_EINVAL (b NULL, no message recorded). */
+TSRELU_API tsrelu_status tsrelu_batch_interrupt(tsrelu_batch *b);
 
 /*! tsrelu_batch_summary() :
  *  The summary of run i after tsrelu_batch_run(), laid out as the

@@ -29,6 +29,7 @@ struct tsrelu_batch {
     unsigned threads;
     int ran;
     atomic_size_t next;
+    atomic_int cancel;        /* tsrelu_batch_interrupt() */
 };
 
 TSRELU_API tsrelu_status tsrelu_batch_create(tsrelu_batch **out)
@@ -39,6 +40,7 @@ TSRELU_API tsrelu_status tsrelu_batch_create(tsrelu_batch **out)
     if (!*out)
         return tsrelu__fail(TSRELU_ENOMEM, "tsrelu_batch_create: out of memory");
     atomic_init(&(*out)->next, 0);
+    atomic_init(&(*out)->cancel, 0);
     return TSRELU_OK;
 }
 
@@ -47,7 +49,7 @@ TSRELU_API void tsrelu_batch_free(tsrelu_batch *b)
     if (!b)
         return;
     for (size_t i = 0; i < b->n; i++)
-        tsrelu_gd_free(b->runs[i].gd);
+        tsrelu__gd_destroy(b->runs[i].gd);
     free(b->runs);
     free(b);
 }
@@ -72,6 +74,7 @@ TSRELU_API tsrelu_status tsrelu_batch_add(tsrelu_batch *b, const tsrelu_teacher 
     tsrelu_status st = tsrelu_gd_create(t, s0, eta, &gd);
     if (st != TSRELU_OK)
         return st;
+    tsrelu__gd_set_batch_owned(gd);
     batch_run *r = &b->runs[b->n];
     memset(r, 0, sizeof *r);
     r->gd = gd;
@@ -131,15 +134,16 @@ static size_t sample_points(uint64_t start, uint64_t end, uint64_t *pts)
 
 static void balance_range(const tsrelu_gd *gd, double *lo, double *hi)
 {
-    const tsrelu_teacher *t = gd->teacher;
-    size_t k = t->k;
+    const tsrelu_teacher *t = tsrelu_gd_teacher(gd);
+    size_t k = tsrelu_teacher_width(t);
     *lo = *hi = NAN;
     int *size = malloc(k * sizeof(int));
     double *mem = malloc(3 * k * sizeof(double));
     if (size && mem &&
-        tsrelu_balance(&gd->view, t, NULL, 0, size, mem, mem + k, mem + 2 * k, k) == TSRELU_OK) {
+        tsrelu_balance(tsrelu_gd_student(gd), t, NULL, 0, size, mem, mem + k, mem + 2 * k, k) == TSRELU_OK) {
         for (size_t l = 0; l < k; l++) {
-            if (size[l] == 0)
+            /* empty groups and undefined ratios (NaN) do not count */
+            if (size[l] == 0 || isnan(mem[l]) || isnan(mem[k + l]))
                 continue;
             if (isnan(*lo) || mem[l] < *lo)
                 *lo = mem[l];
@@ -151,39 +155,43 @@ static void balance_range(const tsrelu_gd *gd, double *lo, double *hi)
     free(mem);
 }
 
-static void run_one(batch_run *r)
+static void run_one(batch_run *r, atomic_int *cancel)
 {
     double t0 = seconds();
     tsrelu_gd *gd = r->gd;
-    uint64_t start = gd->iter, end = start + r->steps < start ? UINT64_MAX : start + r->steps;
+    const tsrelu_student *s = tsrelu_gd_student(gd);
+    const tsrelu_teacher *t = tsrelu_gd_teacher(gd);
+    uint64_t start = tsrelu_gd_iteration(gd), end = start + r->steps < start ? UINT64_MAX : start + r->steps;
     uint64_t pts[MAX_SAMPLES];
     double ts[MAX_SAMPLES], Ls[MAX_SAMPLES];
     size_t np = sample_points(start, end, pts), ns = 0;
-    tsrelu_status st = TSRELU_OK;
+    tsrelu_status st = atomic_load(cancel) ? TSRELU_INTERRUPTED : TSRELU_OK;
     for (size_t p = 0; p < np && st == TSRELU_OK; p++) {
-        st = tsrelu_gd_run(gd, pts[p] - gd->iter);
-        if ((st == TSRELU_OK || st == TSRELU_CONVERGED) &&
-            tsrelu_loss_accurate(&gd->view, gd->teacher, &Ls[ns]) == TSRELU_OK)
-            ts[ns++] = (double)gd->iter;
+        st = tsrelu__gd_run_held(gd, pts[p] - tsrelu_gd_iteration(gd), cancel);
+        if ((st == TSRELU_OK || st == TSRELU_CONVERGED) && tsrelu_loss_accurate(s, t, &Ls[ns]) == TSRELU_OK)
+            ts[ns++] = (double)tsrelu_gd_iteration(gd);
     }
-    double *s = r->summary, slope = NAN, gn = NAN, L = NAN;
+    double *sm = r->summary, slope = NAN, gn = NAN, L = NAN;
+    int64_t t1 = -1, t2 = -1;
     if (tsrelu_rate_fit(ts, Ls, ns, 0.0, INFINITY, &slope, NULL) != TSRELU_OK)
         slope = NAN;
     if (tsrelu_gd_gradient_norm(gd, &gn) != TSRELU_OK)
         gn = NAN;
-    if (tsrelu_loss_accurate(&gd->view, gd->teacher, &L) != TSRELU_OK)
+    if (tsrelu_loss_accurate(s, t, &L) != TSRELU_OK)
         L = NAN;
-    s[TSRELU_SUMMARY_STATUS] = (double)st;
-    s[TSRELU_SUMMARY_ITERATION] = (double)gd->iter;
-    s[TSRELU_SUMMARY_LOSS] = L;
-    s[TSRELU_SUMMARY_GRAD_NORM] = gn;
-    s[TSRELU_SUMMARY_T1] = (double)gd->ph.t1;
-    s[TSRELU_SUMMARY_T2] = (double)gd->ph.t2;
-    s[TSRELU_SUMMARY_PHASE] = (double)gd->ph.phase;
-    s[TSRELU_SUMMARY_SWITCHES] = (double)gd->ph.switches;
-    s[TSRELU_SUMMARY_SLOPE] = slope;
-    balance_range(gd, &s[TSRELU_SUMMARY_RATIO_MIN], &s[TSRELU_SUMMARY_RATIO_MAX]);
-    s[TSRELU_SUMMARY_SECONDS] = seconds() - t0;
+    if (tsrelu_gd_phase_times(gd, &t1, &t2) != TSRELU_OK)
+        t1 = t2 = -1;
+    sm[TSRELU_SUMMARY_STATUS] = (double)st;
+    sm[TSRELU_SUMMARY_ITERATION] = (double)tsrelu_gd_iteration(gd);
+    sm[TSRELU_SUMMARY_LOSS] = L;
+    sm[TSRELU_SUMMARY_GRAD_NORM] = gn;
+    sm[TSRELU_SUMMARY_T1] = (double)t1;
+    sm[TSRELU_SUMMARY_T2] = (double)t2;
+    sm[TSRELU_SUMMARY_PHASE] = (double)tsrelu_gd_phase(gd);
+    sm[TSRELU_SUMMARY_SWITCHES] = (double)tsrelu_gd_group_switches(gd);
+    sm[TSRELU_SUMMARY_SLOPE] = slope;
+    balance_range(gd, &sm[TSRELU_SUMMARY_RATIO_MIN], &sm[TSRELU_SUMMARY_RATIO_MAX]);
+    sm[TSRELU_SUMMARY_SECONDS] = seconds() - t0;
 }
 
 static void *worker(void *arg)
@@ -193,7 +201,7 @@ static void *worker(void *arg)
         size_t i = atomic_fetch_add(&b->next, 1);
         if (i >= b->n)
             return NULL;
-        run_one(&b->runs[i]);
+        run_one(&b->runs[i], &b->cancel);
     }
 }
 
@@ -210,8 +218,19 @@ TSRELU_API tsrelu_status tsrelu_batch_run(tsrelu_batch *b)
     }
     if (nt > b->n)
         nt = b->n ? (unsigned)b->n : 1;
+    /* hold every state for the whole batch: a step from another thread, or
+     * a state's callback stepping another state of the batch, gets EBUSY */
+    for (size_t i = 0; i < b->n; i++) {
+        tsrelu_status st = tsrelu__gd_hold(b->runs[i].gd, "tsrelu_batch_run");
+        if (st != TSRELU_OK) {
+            while (i-- > 0)
+                tsrelu__gd_release(b->runs[i].gd);
+            return tsrelu__fail(st, "tsrelu_batch_run: run %zu: %s", i, tsrelu_last_error());
+        }
+    }
     b->ran = 1;
     atomic_store(&b->next, 0);
+    atomic_store(&b->cancel, 0);
     /* without memory for thread handles, or threads, the calling thread
      * does every run: slower, same results */
     pthread_t *tid = nt > 1 ? malloc((nt - 1) * sizeof *tid) : NULL;
@@ -225,11 +244,24 @@ TSRELU_API tsrelu_status tsrelu_batch_run(tsrelu_batch *b)
     for (unsigned i = 0; i < started; i++)
         pthread_join(tid[i], NULL);
     free(tid);
+    for (size_t i = 0; i < b->n; i++)
+        tsrelu__gd_release(b->runs[i].gd);
+    int interrupted = 0;
     for (size_t i = 0; i < b->n; i++) {
         tsrelu_status st = (tsrelu_status)b->runs[i].summary[TSRELU_SUMMARY_STATUS];
-        if (st != TSRELU_OK && st != TSRELU_CONVERGED)
+        if (st == TSRELU_INTERRUPTED)
+            interrupted = 1;
+        else if (st != TSRELU_OK && st != TSRELU_CONVERGED)
             return tsrelu__fail(st, "tsrelu_batch_run: run %zu ended with %s", i, tsrelu_status_name(st));
     }
+    return interrupted ? TSRELU_INTERRUPTED : TSRELU_OK;
+}
+
+TSRELU_API tsrelu_status tsrelu_batch_interrupt(tsrelu_batch *b)
+{
+    if (!b) /* async-signal-safe: no message */
+        return TSRELU_EINVAL;
+    atomic_store_explicit(&b->cancel, 1, memory_order_relaxed);
     return TSRELU_OK;
 }
 

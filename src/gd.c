@@ -1,17 +1,70 @@
 /* Gradient descent state: copies of the teacher and student, a workspace
  * allocated once, the update (default or user step rule), observer schedule,
- * stopping tests and divergence roll-back. A step never allocates. */
+ * stopping tests and divergence roll-back. A step never allocates.
+ *
+ * Re-entrancy: a run or step holds the state's guard; callbacks may read the
+ * state (getters, metrics, save) but every mutating call on it is refused
+ * with TSRELU_EBUSY, and tsrelu_gd_free() from a callback is deferred to the
+ * end of the run. tsrelu_gd_interrupt() sets a lock-free flag that the run
+ * tests before every step. */
 #include "internal.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-TSRELU_API void tsrelu_gd_free(tsrelu_gd *gd)
+#if ATOMIC_INT_LOCK_FREE != 2
+#error "tsrelu_gd_interrupt() needs a lock-free atomic int to be async-signal-safe"
+#endif
+
+enum { GUARD_BUSY = 1, GUARD_FREE_PENDING = 2 };
+
+struct tsrelu_gd {
+    tsrelu_teacher *teacher;  /* owned copy; a view for callers */
+    tsrelu_student view;      /* current iterate; W and a point into the buffers */
+    double *W_buf[2], *a_buf[2];
+    int cur;                  /* which buffer holds the current iterate */
+    double eta;
+    int train_a;
+    double tol_loss, tol_grad;
+
+    tsrelu_observer_fn obs;
+    void *obs_ud;
+    int schedule;
+    uint64_t param;
+    uint64_t log_j, log_next;     /* next point of the log schedule */
+    uint64_t last_observed;
+    int observed_any;
+    int resumed;              /* loaded: the next observer continues the saved record */
+
+    tsrelu_step_fn step_fn;
+    void *step_ud;
+    double *step_state;       /* caller-owned state of the step rule, saved in checkpoints */
+    size_t step_state_len;
+    double *loaded_state;     /* step state read from a checkpoint, until claimed */
+    size_t loaded_len;
+
+    uint64_t iter;
+    int stop_value;
+
+    tsrelu__ws ws;
+    double *gW, *ga;
+    double loss;
+    int evaluated;            /* gW (and ga when trained) belong to the current iterate */
+    int have_loss;            /* ... and so does loss (computed only when needed) */
+    tsrelu__phases ph;
+
+    atomic_int guard;         /* GUARD_* bits: a run or step is in progress */
+    atomic_int interrupt;     /* tsrelu_gd_interrupt() asked the run to stop */
+    atomic_int *cancel;       /* the same flag of the batch running this state */
+    int batch_owned;          /* tsrelu_gd_free() does nothing: the batch frees it */
+};
+
+void tsrelu__gd_destroy(tsrelu_gd *gd)
 {
     if (!gd)
         return;
-    tsrelu_teacher_free(gd->teacher);
+    tsrelu__teacher_destroy(gd->teacher);
     for (int b = 0; b < 2; b++) {
         free(gd->W_buf[b]);
         free(gd->a_buf[b]);
@@ -24,6 +77,58 @@ TSRELU_API void tsrelu_gd_free(tsrelu_gd *gd)
     free(gd);
 }
 
+TSRELU_API void tsrelu_gd_free(tsrelu_gd *gd)
+{
+    if (!gd || gd->batch_owned)
+        return;
+    /* inside the state's own run (a callback freeing it): the run frees it
+     * when it returns */
+    if (!(atomic_fetch_or(&gd->guard, GUARD_FREE_PENDING) & GUARD_BUSY))
+        tsrelu__gd_destroy(gd);
+}
+
+void tsrelu__gd_set_batch_owned(tsrelu_gd *gd)
+{
+    gd->batch_owned = 1;
+}
+
+tsrelu_status tsrelu__gd_hold(tsrelu_gd *gd, const char *fn)
+{
+    int idle = 0;
+    if (!atomic_compare_exchange_strong(&gd->guard, &idle, GUARD_BUSY))
+        return tsrelu__fail(TSRELU_EBUSY,
+                            "%s: the state is in a run or step (a call from its own callback, "
+                            "or while its batch runs)", fn);
+    atomic_store_explicit(&gd->interrupt, 0, memory_order_relaxed);
+    return TSRELU_OK;
+}
+
+/* Release the guard; a free requested meanwhile happens now. */
+void tsrelu__gd_release(tsrelu_gd *gd)
+{
+    if (atomic_exchange(&gd->guard, 0) & GUARD_FREE_PENDING)
+        tsrelu__gd_destroy(gd);
+}
+
+static int free_pending(tsrelu_gd *gd)
+{
+    return (atomic_load_explicit(&gd->guard, memory_order_relaxed) & GUARD_FREE_PENDING) != 0;
+}
+
+static int interrupted(tsrelu_gd *gd)
+{
+    return atomic_load_explicit(&gd->interrupt, memory_order_relaxed) ||
+           (gd->cancel && atomic_load_explicit(gd->cancel, memory_order_relaxed));
+}
+
+TSRELU_API tsrelu_status tsrelu_gd_interrupt(tsrelu_gd *gd)
+{
+    if (!gd) /* async-signal-safe: no message */
+        return TSRELU_EINVAL;
+    atomic_store_explicit(&gd->interrupt, 1, memory_order_relaxed);
+    return TSRELU_OK;
+}
+
 static tsrelu_status evaluate(tsrelu_gd *gd, int need_loss, int check);
 
 static tsrelu_status check_eta(const char *fn, double eta)
@@ -32,6 +137,45 @@ static tsrelu_status check_eta(const char *fn, double eta)
         return tsrelu__fail(TSRELU_ENONFINITE, "%s: eta is %g", fn, eta);
     if (!(eta > 0.0))
         return tsrelu__fail(TSRELU_EINVAL, "%s: eta=%g must be > 0", fn, eta);
+    return TSRELU_OK;
+}
+
+/* A state for teacher t (copied) and an m x d iterate, every buffer
+ * allocated, the iterate not yet set. */
+static tsrelu_status gd_alloc(const char *fn, const tsrelu_teacher *t, size_t m, size_t d,
+                              tsrelu_gd **out)
+{
+    if (m > INT32_MAX || t->k > INT32_MAX || d > INT32_MAX || m + t->k > INT32_MAX)
+        return tsrelu__fail(TSRELU_ENOMEM, "%s: sizes exceed the BLAS int range", fn);
+    tsrelu_gd *gd = calloc(1, sizeof *gd);
+    if (!gd)
+        return tsrelu__fail(TSRELU_ENOMEM, "%s: out of memory", fn);
+    atomic_init(&gd->guard, 0);
+    atomic_init(&gd->interrupt, 0);
+    size_t md = m * d; /* m*d checked when the student was made */
+    tsrelu_status st;
+    if ((st = tsrelu__teacher_clone(t, &gd->teacher)) != TSRELU_OK ||
+        (st = tsrelu__ws_alloc(&gd->ws, m, t->k, d)) != TSRELU_OK ||
+        (st = tsrelu__phases_alloc(&gd->ph, m, t->k)) != TSRELU_OK) {
+        tsrelu__gd_destroy(gd);
+        return st;
+    }
+    for (int b = 0; b < 2; b++) {
+        gd->W_buf[b] = malloc(md * sizeof(double));
+        gd->a_buf[b] = malloc(m * sizeof(double));
+    }
+    gd->gW = malloc(md * sizeof(double));
+    gd->ga = malloc(m * sizeof(double));
+    if (!gd->W_buf[0] || !gd->W_buf[1] || !gd->a_buf[0] || !gd->a_buf[1] || !gd->gW || !gd->ga) {
+        tsrelu__gd_destroy(gd);
+        return tsrelu__fail(TSRELU_ENOMEM, "%s: out of memory for m=%zu, d=%zu", fn, m, d);
+    }
+    gd->view.m = m;
+    gd->view.d = d;
+    gd->view.owns = 0;
+    gd->view.W = gd->W_buf[0];
+    gd->view.a = gd->a_buf[0];
+    *out = gd;
     return TSRELU_OK;
 }
 
@@ -46,42 +190,16 @@ TSRELU_API tsrelu_status tsrelu_gd_create(const tsrelu_teacher *t, const tsrelu_
     if (s0->d != t->d)
         return tsrelu__fail(TSRELU_EDIM, "tsrelu_gd_create: student d=%zu but teacher d=%zu",
                             s0->d, t->d);
-    if (s0->m > INT32_MAX || t->k > INT32_MAX || t->d > INT32_MAX || s0->m + t->k > INT32_MAX)
-        return tsrelu__fail(TSRELU_ENOMEM, "tsrelu_gd_create: sizes exceed the BLAS int range");
     tsrelu_status st = check_eta("tsrelu_gd_create", eta);
-    if (st != TSRELU_OK)
+    tsrelu_gd *gd = NULL;
+    if (st != TSRELU_OK || (st = gd_alloc("tsrelu_gd_create", t, s0->m, s0->d, &gd)) != TSRELU_OK)
         return st;
-    tsrelu_gd *gd = calloc(1, sizeof *gd);
-    if (!gd)
-        return tsrelu__fail(TSRELU_ENOMEM, "tsrelu_gd_create: out of memory");
-    size_t m = s0->m, d = s0->d, md = m * d; /* m*d checked when s0 was made */
-    if ((st = tsrelu__teacher_clone(t, &gd->teacher)) != TSRELU_OK ||
-        (st = tsrelu__ws_alloc(&gd->ws, m, t->k, d)) != TSRELU_OK ||
-        (st = tsrelu__phases_alloc(&gd->ph, m, t->k)) != TSRELU_OK) {
-        tsrelu_gd_free(gd);
-        return st;
-    }
-    for (int b = 0; b < 2; b++) {
-        gd->W_buf[b] = malloc(md * sizeof(double));
-        gd->a_buf[b] = malloc(m * sizeof(double));
-    }
-    gd->gW = malloc(md * sizeof(double));
-    gd->ga = malloc(m * sizeof(double));
-    if (!gd->W_buf[0] || !gd->W_buf[1] || !gd->a_buf[0] || !gd->a_buf[1] || !gd->gW || !gd->ga) {
-        tsrelu_gd_free(gd);
-        return tsrelu__fail(TSRELU_ENOMEM, "tsrelu_gd_create: out of memory for m=%zu, d=%zu", m, d);
-    }
-    memcpy(gd->W_buf[0], s0->W, md * sizeof(double));
-    memcpy(gd->a_buf[0], s0->a, m * sizeof(double));
-    gd->view.m = m;
-    gd->view.d = d;
-    gd->view.owns = 0;
-    gd->view.W = gd->W_buf[0];
-    gd->view.a = gd->a_buf[0];
+    memcpy(gd->view.W, s0->W, s0->m * s0->d * sizeof(double));
+    memcpy(gd->view.a, s0->a, s0->m * sizeof(double));
     gd->eta = eta;
     /* iteration 0 fixes the initial groups of the phase tracker */
     if (evaluate(gd, 0, 1) != TSRELU_OK) {
-        tsrelu_gd_free(gd);
+        tsrelu__gd_destroy(gd);
         return tsrelu__fail(TSRELU_ENONFINITE, "tsrelu_gd_create: %s", tsrelu_last_error());
     }
     *out = gd;
@@ -94,9 +212,19 @@ TSRELU_API tsrelu_status tsrelu_gd_create(const tsrelu_teacher *t, const tsrelu_
             return tsrelu__fail(TSRELU_EINVAL, "%s: gd is NULL", fn);      \
     } while (0)
 
+/* A mutating call: refused while a run or step holds the state. */
+#define NEED_IDLE_GD(fn)                                                   \
+    do {                                                                   \
+        NEED_GD(fn);                                                       \
+        if (atomic_load(&gd->guard) & GUARD_BUSY)                          \
+            return tsrelu__fail(TSRELU_EBUSY,                              \
+                                "%s: the state is in a run or step (a call from its own " \
+                                "callback, or while its batch runs)", fn); \
+    } while (0)
+
 TSRELU_API tsrelu_status tsrelu_gd_set_eta(tsrelu_gd *gd, double eta)
 {
-    NEED_GD("tsrelu_gd_set_eta");
+    NEED_IDLE_GD("tsrelu_gd_set_eta");
     tsrelu_status st = check_eta("tsrelu_gd_set_eta", eta);
     if (st == TSRELU_OK)
         gd->eta = eta;
@@ -110,7 +238,7 @@ TSRELU_API double tsrelu_gd_eta(const tsrelu_gd *gd)
 
 TSRELU_API tsrelu_status tsrelu_gd_set_train_output(tsrelu_gd *gd, int on)
 {
-    NEED_GD("tsrelu_gd_set_train_output");
+    NEED_IDLE_GD("tsrelu_gd_set_train_output");
     if ((on != 0) != gd->train_a)
         gd->evaluated = 0; /* ga and the gradient norm depend on it */
     gd->train_a = on != 0;
@@ -134,7 +262,7 @@ TSRELU_API tsrelu_status tsrelu_gd_tolerances(const tsrelu_gd *gd, double *loss_
 
 TSRELU_API tsrelu_status tsrelu_gd_set_tolerances(tsrelu_gd *gd, double loss_tol, double grad_tol)
 {
-    NEED_GD("tsrelu_gd_set_tolerances");
+    NEED_IDLE_GD("tsrelu_gd_set_tolerances");
     if (!(loss_tol >= 0.0) || !(grad_tol >= 0.0))
         return tsrelu__fail(TSRELU_EINVAL, "tsrelu_gd_set_tolerances: loss_tol=%g and grad_tol=%g must be >= 0",
                             loss_tol, grad_tol);
@@ -183,7 +311,7 @@ static int scheduled(tsrelu_gd *gd, uint64_t t)
 TSRELU_API tsrelu_status tsrelu_gd_set_observer(tsrelu_gd *gd, tsrelu_observer_fn fn,
                                                 void *user_data, int schedule, uint64_t param)
 {
-    NEED_GD("tsrelu_gd_set_observer");
+    NEED_IDLE_GD("tsrelu_gd_set_observer");
     if (fn) {
         if (schedule != TSRELU_SCHEDULE_LINEAR && schedule != TSRELU_SCHEDULE_LOG)
             return tsrelu__fail(TSRELU_EINVAL, "tsrelu_gd_set_observer: unknown schedule %d", schedule);
@@ -212,7 +340,7 @@ TSRELU_API tsrelu_status tsrelu_gd_set_observer(tsrelu_gd *gd, tsrelu_observer_f
 
 TSRELU_API tsrelu_status tsrelu_gd_set_step(tsrelu_gd *gd, tsrelu_step_fn fn, void *user_data)
 {
-    NEED_GD("tsrelu_gd_set_step");
+    NEED_IDLE_GD("tsrelu_gd_set_step");
     gd->step_fn = fn;
     gd->step_ud = user_data;
     return TSRELU_OK;
@@ -295,7 +423,7 @@ static tsrelu_status advance(tsrelu_gd *gd)
         if (an)
             memcpy(an, gd->view.a, m * sizeof(double));
         int rv = gd->step_fn(gd, Wn, gd->gW, an, an ? gd->ga : NULL, gd->step_ud);
-        if (rv != 0) {
+        if (rv != 0 || free_pending(gd)) {
             gd->stop_value = rv;
             return TSRELU_STOPPED;
         }
@@ -322,8 +450,13 @@ static tsrelu_status advance(tsrelu_gd *gd)
 TSRELU_API tsrelu_status tsrelu_gd_step(tsrelu_gd *gd)
 {
     NEED_GD("tsrelu_gd_step");
+    tsrelu_status st = tsrelu__gd_hold(gd, "tsrelu_gd_step");
+    if (st != TSRELU_OK)
+        return st;
     gd->stop_value = 0;
-    return advance(gd);
+    st = advance(gd);
+    tsrelu__gd_release(gd);
+    return st;
 }
 
 static int converged(const tsrelu_gd *gd)
@@ -332,12 +465,14 @@ static int converged(const tsrelu_gd *gd)
            (gd->tol_grad > 0.0 && cached_grad_norm(gd) <= gd->tol_grad);
 }
 
-TSRELU_API tsrelu_status tsrelu_gd_run(tsrelu_gd *gd, uint64_t max_steps)
+tsrelu_status tsrelu__gd_run_held(tsrelu_gd *gd, uint64_t max_steps, atomic_int *cancel)
 {
-    NEED_GD("tsrelu_gd_run");
     gd->stop_value = 0;
+    gd->cancel = cancel;
     uint64_t end = gd->iter + max_steps < gd->iter ? UINT64_MAX : gd->iter + max_steps;
     for (;;) {
+        if (interrupted(gd))
+            return TSRELU_INTERRUPTED;
         int sched = gd->obs && scheduled(gd, gd->iter);
         /* the loss is computed only where it is read */
         tsrelu_status st = evaluate(gd, gd->tol_loss > 0.0 || sched || (gd->obs && gd->iter == end), 0);
@@ -350,7 +485,7 @@ TSRELU_API tsrelu_status tsrelu_gd_run(tsrelu_gd *gd, uint64_t max_steps)
             gd->observed_any = 1;
             gd->last_observed = gd->iter;
             int rv = gd->obs(gd, gd->obs_ud);
-            if (rv != 0) {
+            if (rv != 0 || free_pending(gd)) {
                 gd->stop_value = rv;
                 return TSRELU_STOPPED;
             }
@@ -362,6 +497,17 @@ TSRELU_API tsrelu_status tsrelu_gd_run(tsrelu_gd *gd, uint64_t max_steps)
         if ((st = advance(gd)) != TSRELU_OK)
             return st;
     }
+}
+
+TSRELU_API tsrelu_status tsrelu_gd_run(tsrelu_gd *gd, uint64_t max_steps)
+{
+    NEED_GD("tsrelu_gd_run");
+    tsrelu_status st = tsrelu__gd_hold(gd, "tsrelu_gd_run");
+    if (st != TSRELU_OK)
+        return st;
+    st = tsrelu__gd_run_held(gd, max_steps, NULL);
+    tsrelu__gd_release(gd);
+    return st;
 }
 
 /* ---------------- getters ---------------- */
@@ -429,7 +575,7 @@ TSRELU_API tsrelu_status tsrelu_gd_gradient_norm(const tsrelu_gd *gd, double *no
 TSRELU_API tsrelu_status tsrelu_gd_set_phase_thresholds(tsrelu_gd *gd, double eps_align,
                                                         double eps_deficit)
 {
-    NEED_GD("tsrelu_gd_set_phase_thresholds");
+    NEED_IDLE_GD("tsrelu_gd_set_phase_thresholds");
     if (!isfinite(eps_align) || !isfinite(eps_deficit))
         return tsrelu__fail(TSRELU_ENONFINITE, "tsrelu_gd_set_phase_thresholds: eps_align=%g, eps_deficit=%g",
                             eps_align, eps_deficit);
@@ -476,4 +622,152 @@ TSRELU_API tsrelu_status tsrelu_gd_groups(const tsrelu_gd *gd, int initial, int 
 TSRELU_API size_t tsrelu_gd_group_switches(const tsrelu_gd *gd)
 {
     return gd ? gd->ph.switches : 0;
+}
+
+/* ---------------- checkpoint hooks ---------------- */
+
+TSRELU_API tsrelu_status tsrelu_gd_set_step_state(tsrelu_gd *gd, double *state, size_t len)
+{
+    NEED_IDLE_GD("tsrelu_gd_set_step_state");
+    if (!state && len > 0)
+        return tsrelu__fail(TSRELU_EINVAL, "tsrelu_gd_set_step_state: state is NULL but len=%zu", len);
+    if (gd->loaded_state && state) {
+        if (len != gd->loaded_len)
+            return tsrelu__fail(TSRELU_ELENGTH,
+                                "tsrelu_gd_set_step_state: the checkpoint holds a step state of length %zu, %zu given",
+                                gd->loaded_len, len);
+        memcpy(state, gd->loaded_state, len * sizeof(double));
+        free(gd->loaded_state);
+        gd->loaded_state = NULL;
+        gd->loaded_len = 0;
+    }
+    gd->step_state = state;
+    gd->step_state_len = state ? len : 0;
+    return TSRELU_OK;
+}
+
+void tsrelu__gd_export(const tsrelu_gd *gd, tsrelu__gd_image *im)
+{
+    const tsrelu_teacher *t = gd->teacher;
+    const tsrelu__phases *ph = &gd->ph;
+    memset(im, 0, sizeof *im);
+    im->m = gd->view.m;
+    im->k = t->k;
+    im->d = t->d;
+    im->V = t->V;
+    im->b = t->b;
+    im->W = gd->view.W;
+    im->a = gd->view.a;
+    im->eta = gd->eta;
+    im->tol_loss = gd->tol_loss;
+    im->tol_grad = gd->tol_grad;
+    im->train_a = gd->train_a;
+    im->iter = gd->iter;
+    im->schedule = gd->schedule;
+    im->param = gd->param;
+    im->observed_any = gd->observed_any;
+    im->last_observed = gd->last_observed;
+    im->eps_align = ph->eps_align;
+    im->eps_deficit = ph->eps_deficit;
+    im->t1 = ph->t1;
+    im->t2 = ph->t2;
+    im->phase = ph->phase;
+    im->have_tau0 = ph->have_tau0;
+    im->switches = ph->switches;
+    im->tau0 = ph->tau0;
+    im->tau = ph->tau;
+    /* a state loaded but not yet claimed is still the step rule's state */
+    im->step_state = gd->step_state ? gd->step_state : gd->loaded_state;
+    im->step_len = gd->step_state ? gd->step_state_len : gd->loaded_len;
+}
+
+/* The invariants every state made through the API keeps (what the setters
+ * and the commit-on-success step guarantee), and nothing more: a state that
+ * saved must load, whatever its gradient or loss. */
+static const char *image_invalid(const tsrelu__gd_image *im)
+{
+    if (!(isfinite(im->eta) && im->eta > 0.0))
+        return "invalid settings (eta)";
+    if (!(im->tol_loss >= 0.0) || !(im->tol_grad >= 0.0)) /* +inf is a valid tolerance */
+        return "invalid settings (tolerances)";
+    if (im->train_a != 0 && im->train_a != 1)
+        return "invalid settings (output training flag)";
+    if (!(im->schedule == 0 && im->param == 0) &&
+        !(im->schedule == TSRELU_SCHEDULE_LINEAR && im->param >= 1) &&
+        !(im->schedule == TSRELU_SCHEDULE_LOG && im->param >= 1 && im->param <= TSRELU_LOG_MAX_PER_DECADE))
+        return "invalid settings (observer schedule)";
+    if ((im->observed_any != 0 && im->observed_any != 1) || (im->observed_any && im->last_observed > im->iter))
+        return "invalid settings (observer record)";
+    if (!(im->eps_align > 0.0 && im->eps_align < TSRELU_PI) ||
+        !(isfinite(im->eps_deficit) && im->eps_deficit > 0.0))
+        return "invalid settings (phase thresholds)";
+    if (im->t1 < -1 || im->t2 < -1 || (im->t2 >= 0 && im->t1 < 0) ||
+        (im->t1 >= 0 && (uint64_t)im->t1 > im->iter) || (im->t2 >= 0 && (uint64_t)im->t2 > im->iter) ||
+        im->phase != (im->t2 >= 0 ? 3 : im->t1 >= 0 ? 2 : 1))
+        return "invalid settings (phase times)";
+    if ((im->have_tau0 != 0 && im->have_tau0 != 1) || im->switches > im->m)
+        return "invalid settings (phase tracker)";
+    for (size_t i = 0; i < im->m; i++)
+        if (im->tau0[i] < -1 || im->tau0[i] >= (int64_t)im->k || im->tau[i] < -1 ||
+            im->tau[i] >= (int64_t)im->k)
+            return "an invalid group index";
+    if (!tsrelu__all_finite(im->W, im->m * im->d) || !tsrelu__all_finite(im->a, im->m))
+        return "invalid weights (a student weight is not finite)";
+    if (im->step_len > 0 && !im->step_state)
+        return "an invalid step state";
+    return NULL;
+}
+
+tsrelu_status tsrelu__gd_restore(const tsrelu__gd_image *im, const char *what, tsrelu_gd **out)
+{
+    *out = NULL;
+    const char *bad = image_invalid(im);
+    if (bad)
+        return tsrelu__fail(TSRELU_EFORMAT, "%s holds %s", what, bad);
+    tsrelu_teacher *t = NULL;
+    tsrelu_gd *gd = NULL;
+    tsrelu_status st = tsrelu_teacher_create(im->k, im->d, im->V, im->b, &t);
+    if (st != TSRELU_OK)
+        return st == TSRELU_ENOMEM ? st
+                                   : tsrelu__fail(TSRELU_EFORMAT, "%s holds invalid weights (teacher): %s",
+                                                  what, tsrelu_last_error());
+    st = gd_alloc(what, t, im->m, im->d, &gd);
+    tsrelu_teacher_free(t);
+    if (st != TSRELU_OK)
+        return st;
+    if (im->step_len > 0 && !(gd->loaded_state = malloc(im->step_len * sizeof(double)))) {
+        tsrelu__gd_destroy(gd);
+        return tsrelu__fail(TSRELU_ENOMEM, "%s: out of memory for the step state", what);
+    }
+    memcpy(gd->view.W, im->W, im->m * im->d * sizeof(double));
+    memcpy(gd->view.a, im->a, im->m * sizeof(double));
+    if (im->step_len > 0)
+        memcpy(gd->loaded_state, im->step_state, im->step_len * sizeof(double));
+    gd->loaded_len = im->step_len;
+    gd->eta = im->eta;
+    gd->tol_loss = im->tol_loss;
+    gd->tol_grad = im->tol_grad;
+    gd->train_a = im->train_a;
+    gd->iter = im->iter;
+    gd->schedule = im->schedule;
+    gd->param = im->param;
+    gd->log_j = 0;
+    gd->log_next = 1; /* the schedule seeks its next point from iter on */
+    gd->observed_any = im->observed_any;
+    gd->last_observed = im->last_observed;
+    gd->resumed = 1;
+    tsrelu__phases *ph = &gd->ph;
+    ph->eps_align = im->eps_align;
+    ph->eps_deficit = im->eps_deficit;
+    ph->t1 = im->t1;
+    ph->t2 = im->t2;
+    ph->phase = im->phase;
+    ph->have_tau0 = im->have_tau0;
+    ph->switches = im->switches;
+    memcpy(ph->tau0, im->tau0, im->m * sizeof(int));
+    memcpy(ph->tau, im->tau, im->m * sizeof(int));
+    /* not evaluated: the next run evaluates the iterate exactly as the saved
+     * state would have (evaluation is a pure function of the iterate) */
+    *out = gd;
+    return TSRELU_OK;
 }

@@ -5,6 +5,7 @@
 #include "tsrelu.h"
 
 #include <stdint.h>
+#include <stdatomic.h>
 #include <stddef.h>
 
 #include "kernel.h"
@@ -19,6 +20,7 @@ struct tsrelu_teacher {
     double *norm;     /* k, |v_j| */
     double *unit;     /* k*d, v_j / |v_j| */
     double kappa_tt;  /* (1/2pi) sum_{j<j'} b_j b_j' |v_j||v_j'| kappa(theta_jj') */
+    int owns;         /* 0 for the copy inside a GD state (a view for callers) */
 };
 
 struct tsrelu_student {
@@ -122,42 +124,46 @@ void tsrelu__phases_reset(tsrelu__phases *ph);
 void tsrelu__phases_update(tsrelu__phases *ph, const tsrelu_teacher *t, size_t m,
                            const double *a, const tsrelu__ws *ws, uint64_t iter);
 
-/* ---- gd.c: the GD state (checkpoint.c serialises it) ---- */
-struct tsrelu_gd {
-    tsrelu_teacher *teacher;
-    tsrelu_student view;      /* current iterate; W and a point into the buffers */
-    double *W_buf[2], *a_buf[2];
-    int cur;                  /* which buffer holds the current iterate */
-    double eta;
+/* ---- gd.c: the GD state (struct private to gd.c) ---- */
+/* Everything a checkpoint holds, as a flat description: tsrelu__gd_export()
+ * fills it with pointers into a live state, tsrelu__gd_restore() builds a
+ * state from it without re-validating it as a creation would (a state that
+ * could be saved must load). */
+typedef struct {
+    size_t m, k, d;
+    const double *V, *b;          /* teacher, k*d and k */
+    const double *W, *a;          /* current iterate, m*d and m */
+    double eta, tol_loss, tol_grad;
     int train_a;
-    double tol_loss, tol_grad;
-
-    tsrelu_observer_fn obs;
-    void *obs_ud;
-    int schedule;
-    uint64_t param;
-    uint64_t log_j, log_next;     /* next point of the log schedule */
-    uint64_t last_observed;
-    int observed_any;
-    int resumed;              /* loaded: the next observer continues the saved record */
-
-    tsrelu_step_fn step_fn;
-    void *step_ud;
-    double *step_state;       /* caller-owned state of the step rule, saved in checkpoints */
-    size_t step_state_len;
-    double *loaded_state;     /* step state read from a checkpoint, until claimed */
-    size_t loaded_len;
-
     uint64_t iter;
-    int stop_value;
+    int schedule;                 /* 0 when no observer is installed */
+    uint64_t param;
+    int observed_any;
+    uint64_t last_observed;
+    double eps_align, eps_deficit;
+    int64_t t1, t2;
+    int phase, have_tau0;
+    size_t switches;
+    const int *tau0, *tau;        /* m each */
+    const double *step_state;     /* the declared (or loaded, unclaimed) step state */
+    size_t step_len;
+} tsrelu__gd_image;
 
-    tsrelu__ws ws;
-    double *gW, *ga;
-    double loss;
-    int evaluated;            /* gW (and ga when trained) belong to the current iterate */
-    int have_loss;            /* ... and so does loss (computed only when needed) */
-    tsrelu__phases ph;
-};
+void tsrelu__gd_export(const tsrelu_gd *gd, tsrelu__gd_image *im);
+/* TSRELU_ENOMEM, or TSRELU_EFORMAT naming `what` when the image breaks an
+ * invariant that every state the API produces keeps. */
+tsrelu_status tsrelu__gd_restore(const tsrelu__gd_image *im, const char *what, tsrelu_gd **out);
+
+/* For batch.c: run a state whose guard the batch already holds
+ * (tsrelu__gd_hold), and release it; `cancel` (may be NULL) is a flag that
+ * interrupts the run as tsrelu_gd_interrupt() does. */
+tsrelu_status tsrelu__gd_hold(tsrelu_gd *gd, const char *fn);
+void tsrelu__gd_release(tsrelu_gd *gd);
+tsrelu_status tsrelu__gd_run_held(tsrelu_gd *gd, uint64_t max_steps, atomic_int *cancel);
+/* Mark a state as owned by a batch: tsrelu_gd_free() on it does nothing;
+ * tsrelu__gd_destroy() frees it. */
+void tsrelu__gd_set_batch_owned(tsrelu_gd *gd);
+void tsrelu__gd_destroy(tsrelu_gd *gd);
 
 /* ---- metrics.c ---- */
 /* Validate tau (or fill it with the nearest assignment when NULL) into
@@ -167,6 +173,9 @@ tsrelu_status tsrelu__groups(const char *fn, const tsrelu_student *s, const tsre
 
 /* ---- network.c ---- */
 tsrelu_status tsrelu__student_alloc(size_t m, size_t d, tsrelu_student **out);
+/* A copy owned by a GD state: tsrelu_teacher_free() on it does nothing;
+ * tsrelu__teacher_destroy() frees it. */
 tsrelu_status tsrelu__teacher_clone(const tsrelu_teacher *t, tsrelu_teacher **out);
+void tsrelu__teacher_destroy(tsrelu_teacher *t);
 
 #endif

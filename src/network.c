@@ -52,6 +52,7 @@ static tsrelu_status teacher_alloc(size_t k, size_t d, tsrelu_teacher **out)
         return tsrelu__fail(TSRELU_ENOMEM, "teacher: out of memory");
     t->k = k;
     t->d = d;
+    t->owns = 1;
     t->V = malloc(kd * sizeof(double));
     t->unit = malloc(kd * sizeof(double));
     t->b = malloc(k * sizeof(double));
@@ -193,11 +194,18 @@ tsrelu_status tsrelu__teacher_clone(const tsrelu_teacher *t, tsrelu_teacher **ou
     memcpy(c->b, t->b, t->k * sizeof(double));
     memcpy(c->norm, t->norm, t->k * sizeof(double));
     c->kappa_tt = t->kappa_tt;
+    c->owns = 0;
     *out = c;
     return TSRELU_OK;
 }
 
 TSRELU_API void tsrelu_teacher_free(tsrelu_teacher *t)
+{
+    if (t && t->owns) /* the copy inside a GD state is freed with it */
+        teacher_destroy(t);
+}
+
+void tsrelu__teacher_destroy(tsrelu_teacher *t)
 {
     teacher_destroy(t);
 }

@@ -25,6 +25,7 @@ TSRELU_API const char *tsrelu_status_string(tsrelu_status s)
     case TSRELU_OK:         return "success";
     case TSRELU_STOPPED:    return "stopped by a callback";
     case TSRELU_CONVERGED:  return "converged: a stopping tolerance was met";
+    case TSRELU_INTERRUPTED: return "interrupted: the run stopped at its last completed step";
     case TSRELU_EINVAL:     return "invalid argument";
     case TSRELU_ENOMEM:     return "out of memory or size overflow";
     case TSRELU_EDIM:       return "dimension mismatch between teacher and student";
@@ -33,6 +34,7 @@ TSRELU_API const char *tsrelu_status_string(tsrelu_status s)
     case TSRELU_ELENGTH:    return "buffer length does not match the required size";
     case TSRELU_EIO:        return "file input/output error";
     case TSRELU_EFORMAT:    return "not a valid checkpoint file (truncated, corrupted or unknown version)";
+    case TSRELU_EBUSY:      return "the GD state is in a run or step (mutating call from its own callback or while its batch runs)";
     default:                return "unknown status";
     }
 }
@@ -43,6 +45,7 @@ TSRELU_API const char *tsrelu_status_name(tsrelu_status s)
     case TSRELU_OK:         return "TSRELU_OK";
     case TSRELU_STOPPED:    return "TSRELU_STOPPED";
     case TSRELU_CONVERGED:  return "TSRELU_CONVERGED";
+    case TSRELU_INTERRUPTED: return "TSRELU_INTERRUPTED";
     case TSRELU_EINVAL:     return "TSRELU_EINVAL";
     case TSRELU_ENOMEM:     return "TSRELU_ENOMEM";
     case TSRELU_EDIM:       return "TSRELU_EDIM";
@@ -51,6 +54,7 @@ TSRELU_API const char *tsrelu_status_name(tsrelu_status s)
     case TSRELU_ELENGTH:    return "TSRELU_ELENGTH";
     case TSRELU_EIO:        return "TSRELU_EIO";
     case TSRELU_EFORMAT:    return "TSRELU_EFORMAT";
+    case TSRELU_EBUSY:      return "TSRELU_EBUSY";
     default:                return "TSRELU_UNKNOWN";
     }
 }

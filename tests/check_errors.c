@@ -949,7 +949,7 @@ END_TEST
 /* rows ST-1 and ST-2: text, never NULL, for unknown codes */
 START_TEST(test_status_text)
 {
-    static const tsrelu_status unknown[] = {3, 100, -9, -100, INT32_MIN, INT32_MAX};
+    static const tsrelu_status unknown[] = {4, 100, -10, -100, INT32_MIN, INT32_MAX};
     for (size_t i = 0; i < sizeof unknown / sizeof unknown[0]; i++) {
         ck_assert_str_eq(tsrelu_status_string(unknown[i]), "unknown status");
         ck_assert_str_eq(tsrelu_status_name(unknown[i]), "TSRELU_UNKNOWN");

@@ -20,6 +20,7 @@ static const struct {
     STATUS_ENTRY(TSRELU_OK),
     STATUS_ENTRY(TSRELU_STOPPED),
     STATUS_ENTRY(TSRELU_CONVERGED),
+    STATUS_ENTRY(TSRELU_INTERRUPTED),
     STATUS_ENTRY(TSRELU_EINVAL),
     STATUS_ENTRY(TSRELU_ENOMEM),
     STATUS_ENTRY(TSRELU_EDIM),
@@ -28,6 +29,7 @@ static const struct {
     STATUS_ENTRY(TSRELU_ELENGTH),
     STATUS_ENTRY(TSRELU_EIO),
     STATUS_ENTRY(TSRELU_EFORMAT),
+    STATUS_ENTRY(TSRELU_EBUSY),
 };
 #define N_STATUS (sizeof all_status / sizeof all_status[0])
 
@@ -44,7 +46,8 @@ START_TEST(test_status_values)
     ck_assert_int_eq(TSRELU_OK, 0);
     ck_assert_int_gt(TSRELU_STOPPED, 0);
     ck_assert_int_gt(TSRELU_CONVERGED, 0);
-    for (size_t i = 3; i < N_STATUS; i++)
+    ck_assert_int_gt(TSRELU_INTERRUPTED, 0);
+    for (size_t i = 4; i < N_STATUS; i++)
         ck_assert_msg(all_status[i].code < 0, "%s = %d should be negative",
                       all_status[i].name, all_status[i].code);
     for (size_t i = 0; i < N_STATUS; i++)
