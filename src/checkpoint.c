@@ -433,8 +433,32 @@ static tsrelu_status check_layout(int fd, uint64_t size, const char *path, size_
     return TSRELU_OK;
 }
 
-/* Stream the payload into the image's arrays (one block holding as many
- * bytes as the file), hashing as it goes; the checksum decides at the end. */
+/* Hash the payload in a stream (nothing allocated but the reader): a file
+ * whose sizes agree with its length but whose contents are not a saved
+ * state costs a read, never an allocation of its size. */
+static tsrelu_status verify_checksum(int fd, uint64_t payload, uint64_t sum, const char *path)
+{
+    reader *r = malloc(sizeof *r);
+    if (!r)
+        return tsrelu__fail(TSRELU_ENOMEM, "tsrelu_gd_load: out of memory for %s", path);
+    tsrelu_status st = TSRELU_OK;
+    uint64_t h = FNV_OFFSET, at = HEADER_BYTES, left = payload;
+    while (left > 0 && st == TSRELU_OK) {
+        size_t n = left < sizeof r->buf ? (size_t)left : sizeof r->buf;
+        if ((st = read_exact(fd, r->buf, n, (off_t)at, path)) == TSRELU_OK) {
+            h = fnv1a64(h, r->buf, n);
+            at += n;
+            left -= n;
+        }
+    }
+    free(r);
+    if (st == TSRELU_OK && h != sum)
+        st = tsrelu__fail(TSRELU_EFORMAT, "tsrelu_gd_load: %s is corrupted (checksum mismatch)", path);
+    return st;
+}
+
+/* Stream the verified payload into the image's arrays (one block holding
+ * no more bytes than the file), hashing again in case the file changed. */
 static tsrelu_status read_payload(int fd, const size_t dims[4], uint64_t sum, const char *path,
                                   tsrelu__gd_image *im, void **block)
 {
@@ -527,6 +551,7 @@ TSRELU_API tsrelu_status tsrelu_gd_load(const char *path, tsrelu_gd **out)
     if (st != TSRELU_OK)
         return st;
     if ((st = check_layout(fd, size, path, dims, &sum)) == TSRELU_OK &&
+        (st = verify_checksum(fd, size - HEADER_BYTES, sum, path)) == TSRELU_OK &&
         (st = read_payload(fd, dims, sum, path, &im, &block)) == TSRELU_OK) {
         size_t n = strlen(path);
         char *what = malloc(n + sizeof "tsrelu_gd_load: ");

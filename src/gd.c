@@ -471,8 +471,6 @@ tsrelu_status tsrelu__gd_run_held(tsrelu_gd *gd, uint64_t max_steps, atomic_int 
     gd->cancel = cancel;
     uint64_t end = gd->iter + max_steps < gd->iter ? UINT64_MAX : gd->iter + max_steps;
     for (;;) {
-        if (interrupted(gd))
-            return TSRELU_INTERRUPTED;
         int sched = gd->obs && scheduled(gd, gd->iter);
         /* the loss is computed only where it is read */
         tsrelu_status st = evaluate(gd, gd->tol_loss > 0.0 || sched || (gd->obs && gd->iter == end), 0);
@@ -494,6 +492,8 @@ tsrelu_status tsrelu__gd_run_held(tsrelu_gd *gd, uint64_t max_steps, atomic_int 
             return TSRELU_CONVERGED;
         if (last)
             return TSRELU_OK;
+        if (interrupted(gd))
+            return TSRELU_INTERRUPTED;
         if ((st = advance(gd)) != TSRELU_OK)
             return st;
     }
