@@ -70,14 +70,12 @@ static tsrelu_status teacher_finish(tsrelu_teacher *t)
 {
     size_t k = t->k, d = t->d;
     for (size_t j = 0; j < k; j++) {
-        double n = tsrelu__norm(t->V + j * d, d);
+        double n = tsrelu__unit(t->V + j * d, d, t->unit + j * d);
         if (n == 0.0)
             return tsrelu__fail(TSRELU_EINVAL, "teacher neuron %zu is zero", j);
         if (!isfinite(n))
             return tsrelu__fail(TSRELU_ENONFINITE, "teacher neuron %zu: its norm overflows", j);
         t->norm[j] = n;
-        for (size_t c = 0; c < d; c++)
-            t->unit[j * d + c] = t->V[j * d + c] / n;
     }
     double sum = 0.0;
     for (size_t j = 0; j < k; j++)
