@@ -195,7 +195,8 @@ TSRELU_API tsrelu_status tsrelu_balance(const tsrelu_student *s, const tsrelu_te
         if (g[i] >= 0)
             size[g[i]]++;
     for (size_t i = 0; i < s->m; i++) {
-        if (g[i] < 0)
+        /* b_l = 0: the balanced split b_l v_l / m_l is 0, no ratio exists */
+        if (g[i] < 0 || t->b[g[i]] == 0.0)
             continue;
         size_t l = (size_t)g[i];
         /* ratio = a_i |w_i| / (b_l |v_l| / m_l), from the rescaled norms:
@@ -211,7 +212,7 @@ TSRELU_API tsrelu_status tsrelu_balance(const tsrelu_student *s, const tsrelu_te
         excess[l] += r * r / (double)size[l];
     }
     for (size_t l = 0; l < k; l++) {
-        if (size[l] == 0)
+        if (size[l] == 0 || t->b[l] == 0.0)
             ratio_min[l] = ratio_max[l] = excess[l] = NAN;
         else
             excess[l] -= 1.0;

@@ -235,6 +235,42 @@ START_TEST(balance_at_min_norm_split)
 }
 END_TEST
 
+START_TEST(balance_zero_output_weight)
+{
+    /* b_0 = 0 (allowed by tsrelu_teacher_create): the balanced split
+     * b_0 v_0 / m_0 is the zero vector, so group 0 has no ratio: NaN ratios
+     * and excess, while size[0] counts its students (one with a = 0) and
+     * group 1 is unaffected. */
+    const double V[6] = {1, 0, 0, 0, 2, 0}, b[2] = {0.0, 0.5};
+    const double W[9] = {1, 0.1, 0, 2, -0.3, 0, 0.1, 1, 0}, a[3] = {1, 0, 2};
+    tsrelu_teacher *t;
+    tsrelu_student *s;
+    ck_assert_int_eq(tsrelu_teacher_create(2, 3, V, b, &t), TSRELU_OK);
+    ck_assert_int_eq(tsrelu_student_create(3, 3, W, a, &s), TSRELU_OK);
+    int size[2];
+    double lo[2], hi[2], ex[2];
+    ck_assert_int_eq(tsrelu_balance(s, t, NULL, 0, size, lo, hi, ex, 2), TSRELU_OK);
+    ck_assert_int_eq(size[0], 2);
+    ck_assert_int_eq(size[1], 1);
+    ck_assert_msg(isnan(lo[0]) && isnan(hi[0]) && isnan(ex[0]),
+                  "b_0 = 0: ratios %g, %g and excess %g, want NaN", lo[0], hi[0], ex[0]);
+    /* group 1 = {w2}: ratio 1 * 2 * |w2| / (0.5 * 2), excess ratio^2 - 1 */
+    double r = 2.0 * sqrt(1.01);
+    ck_assert_double_eq_tol(lo[1], r, 1e-15);
+    ck_assert_double_eq_tol(hi[1], r, 1e-15);
+    ck_assert_double_eq_tol(ex[1], r * r - 1.0, 1e-14);
+    /* the same with an explicit assignment that puts w2 in group 0 too */
+    const int tau[3] = {0, 0, 0};
+    ck_assert_int_eq(tsrelu_balance(s, t, tau, 3, size, lo, hi, ex, 2), TSRELU_OK);
+    ck_assert_int_eq(size[0], 3);
+    ck_assert_int_eq(size[1], 0);
+    for (int l = 0; l < 2; l++)
+        ck_assert_msg(isnan(lo[l]) && isnan(hi[l]) && isnan(ex[l]), "group %d: want NaN", l);
+    tsrelu_student_free(s);
+    tsrelu_teacher_free(t);
+}
+END_TEST
+
 START_TEST(rate_fit_power_law)
 {
     double t[60], L[60], slope, icpt;
@@ -439,6 +475,7 @@ Suite *metrics_suite(void)
     tcase_add_test(core, balance_by_hand);
     tcase_add_test(core, balance_at_min_norm_split);
     tcase_add_test(core, metrics_at_tiny_and_huge_scales);
+    tcase_add_test(core, balance_zero_output_weight);
     tcase_add_test(core, rate_fit_power_law);
     tcase_add_test(core, rate_fit_exponential_is_steep);
     tcase_add_test(core, tracker_matches_metrics);
