@@ -903,6 +903,32 @@ START_TEST(test_tiny_and_subnormal_rows)
 }
 END_TEST
 
+START_TEST(test_huge_row_gradient)
+{
+    /* A student of norm 1.5 2^1022, whose 1/|w| is subnormal, next to rows of
+     * norm ~2^1020: L overflows, dL/dW (of order T < 2^1024) must not, and
+     * must be as accurate as elsewhere against the quad textbook sums. */
+    config c;
+    random_config(&c, 2, 1, 3, 1300, 0);
+    set_norm(c.W, c.d, 1.5 * 0x1p1022);
+    set_norm(c.W + c.d, c.d, 0x1p1020);
+    set_norm(c.V, c.d, 0x1p1020);
+    tsrelu_student *s = make_student(c.m, c.d, c.W, c.a);
+    tsrelu_teacher *t = make_teacher(c.k, c.d, c.V, c.b);
+    double gW[MAXN * MAXD], qW[MAXN * MAXD], qa[MAXN], T = 0.0;
+    ck_assert_int_eq(tsrelu_gradient(s, t, gW, c.m * c.d, NULL, 0), TSRELU_OK);
+    gradient_quad(&c, qW, qa);
+    for (size_t i = 0; i < c.m; i++)
+        T += norm_quad(c.W + i * c.d, c.d);
+    T += norm_quad(c.V, c.d);
+    for (size_t p = 0; p < c.m * c.d; p++)
+        ck_assert_msg(fabs(gW[p] - qW[p]) <= 1e-14 * T, "gW[%zu] = %.17g, quad textbook %.17g",
+                      p, gW[p], qW[p]);
+    tsrelu_student_free(s);
+    tsrelu_teacher_free(t);
+}
+END_TEST
+
 START_TEST(test_extreme_scales)
 {
     /* L(sW, sV) = s^2 L(W, V), dL/dW scales like s, dL/da like s^2; no
@@ -1077,6 +1103,7 @@ Suite *population_suite(void)
     tcase_add_test(tc_core, test_tiny_excess_risk);
     tcase_add_test(tc_core, test_extreme_scales);
     tcase_add_test(tc_core, test_tiny_and_subnormal_rows);
+    tcase_add_test(tc_core, test_huge_row_gradient);
     tcase_add_test(tc_core, test_deterministic);
     suite_add_tcase(s, tc_core);
 
