@@ -288,7 +288,11 @@ tsrelu_deficit(const tsrelu_student *s, const tsrelu_teacher *t, const int *tau,
  *  the balanced split; >= 0 whenever the group's radial parts sum to
  *  b_l |v_l|). For a = b = 1 these are m_l |w_i| / |v_l| and
  *  sum |w_i|^2 / (|v_l|^2 / m_l) - 1. An empty group gets size 0 and NaN
- *  ratios and excess. Every buffer has length len = k.
+ *  ratios and excess. So does the group of a teacher with b_l = 0, whose
+ *  balanced split b_l v_l / m_l is the zero vector (no ratio is defined);
+ *  its size[l] still counts its students. Ratios are formed from rescaled
+ *  norms, so they are accurate for tiny and subnormal rows too. Every
+ *  buffer has length len = k.
  *  @return : as tsrelu_components(). */
 TSRELU_API TSRELU_NODISCARD tsrelu_status
 tsrelu_balance(const tsrelu_student *s, const tsrelu_teacher *t, const int *tau,

@@ -25,6 +25,40 @@
  * relative at x = 0.1 needs 8 terms). */
 #define TSRELU_ATAN_SERIES_MAX 0.1
 
+/* Norms in [TSRELU_NORM_FAST_MIN, TSRELU_NORM_FAST_MAX] are normal numbers
+ * with a normal reciprocal, so x / |x| and x * (1 / |x|) are unit vectors to
+ * an ulp. Below, a subnormal |x| keeps only the bits above 2^-1074 (all but
+ * one at |x| = 2^-1074 sqrt 2) and 1 / |x| overflows below 2^-1024; above,
+ * 1 / |x| is subnormal. There the direction is taken after an exact
+ * power-of-two rescaling of x (tsrelu__direction). */
+#define TSRELU_NORM_FAST_MIN 0x1p-1022
+#define TSRELU_NORM_FAST_MAX 0x1p+1022
+
+static inline int tsrelu__norm_fast(double n)
+{
+    return n >= TSRELU_NORM_FAST_MIN && n <= TSRELU_NORM_FAST_MAX;
+}
+
+/* The direction of a vector x: x / |x| = (x 2^-e) / scaled, with e = 0 and
+ * scaled = norm when norm is in the fast range (or 0 or not finite), else
+ * e = ilogb(norm) and scaled = |x 2^-e| in [1/2, 4) computed from the
+ * exactly rescaled entries. norm is tsrelu__norm(x). */
+typedef struct {
+    double norm, scaled;
+    int e;
+} tsrelu__dir;
+
+tsrelu__dir tsrelu__direction(const double *x, size_t d);
+
+/* Component x_c / |x| of the direction r of x. */
+static inline double tsrelu__dir_comp(const tsrelu__dir *r, double x_c)
+{
+    return (r->e != 0 ? ldexp(x_c, -r->e) : x_c) / r->scaled;
+}
+
+/* u = x / |x| (0 for x = 0) for any finite x; returns |x| (tsrelu__norm). */
+double tsrelu__unit(const double *x, size_t d, double *u);
+
 /* sum_i (p_i + sign q_i)^2 with four partial sums: independent chains that
  * pipeline (and pair into SIMD lanes) instead of one serial dependency.
  * The order is fixed, so results are still deterministic. */

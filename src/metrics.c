@@ -126,10 +126,11 @@ static void radial_tangential(const tsrelu_student *s, const tsrelu_teacher *t, 
         *rad = *tan_ = 0.0;
         return;
     }
-    double nw = tsrelu__norm(s->W + i * s->d, s->d);
+    /* |w_i| = scaled 2^e: one rounding when the result is subnormal */
+    tsrelu__dir dw = tsrelu__direction(s->W + i * s->d, s->d);
     double th = tsrelu__angle(s->W + i * s->d, t->V + (size_t)l * t->d, s->d);
-    *rad = nw * cos(th);
-    *tan_ = nw * sin(th);
+    *rad = ldexp(dw.scaled * cos(th), dw.e);
+    *tan_ = ldexp(dw.scaled * sin(th), dw.e);
 }
 
 TSRELU_API tsrelu_status tsrelu_components(const tsrelu_student *s, const tsrelu_teacher *t,
@@ -194,12 +195,16 @@ TSRELU_API tsrelu_status tsrelu_balance(const tsrelu_student *s, const tsrelu_te
         if (g[i] >= 0)
             size[g[i]]++;
     for (size_t i = 0; i < s->m; i++) {
-        if (g[i] < 0)
+        /* b_l = 0: the balanced split b_l v_l / m_l is 0, no ratio exists */
+        if (g[i] < 0 || t->b[g[i]] == 0.0)
             continue;
         size_t l = (size_t)g[i];
-        /* ratio = a_i |w_i| / (b_l |v_l| / m_l) */
-        double r = (double)size[l] * (s->a[i] * tsrelu__norm(s->W + i * s->d, s->d)) /
-                   (t->b[l] * t->norm[l]);
+        /* ratio = a_i |w_i| / (b_l |v_l| / m_l), from the rescaled norms:
+         * a subnormal norm has lost the digits the ratio needs */
+        tsrelu__dir dw = tsrelu__direction(s->W + i * s->d, s->d);
+        tsrelu__dir dv = tsrelu__direction(t->V + l * t->d, t->d);
+        double r = ldexp((double)size[l] * (s->a[i] * dw.scaled) / (t->b[l] * dv.scaled),
+                         dw.e - dv.e);
         if (r < ratio_min[l])
             ratio_min[l] = r;
         if (r > ratio_max[l])
@@ -207,7 +212,7 @@ TSRELU_API tsrelu_status tsrelu_balance(const tsrelu_student *s, const tsrelu_te
         excess[l] += r * r / (double)size[l];
     }
     for (size_t l = 0; l < k; l++) {
-        if (size[l] == 0)
+        if (size[l] == 0 || t->b[l] == 0.0)
             ratio_min[l] = ratio_max[l] = excess[l] = NAN;
         else
             excess[l] -= 1.0;

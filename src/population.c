@@ -71,8 +71,8 @@ static void normalise_rows(size_t m, size_t d, const double *W, tsrelu__ws *ws)
         double n = tsrelu__norm(W + i * d, d);
         ws->norm_w[i] = n;
         double *u = ws->unit_w + i * d;
-        if (n == 0.0) {
-            memset(u, 0, d * sizeof(double));
+        if (!tsrelu__norm_fast(n)) { /* zero, subnormal or above 2^1022: rescale first */
+            tsrelu__unit(W + i * d, d, u);
             continue;
         }
         double inv = 1.0 / n; /* a multiply vectorises; costs at most 1 ulp */
@@ -159,6 +159,17 @@ static inline double pair_pass(const tsrelu_teacher *t, const double *a, tsrelu_
     return ksum;
 }
 
+/* gW_i += s_i w^_i for the non-zero rows whose norm is outside the fast
+ * range (the others have it in P's diagonal). */
+static void add_radial_outside_fast_range(const tsrelu__ws *ws, double *gW)
+{
+    size_t m = ws->m, d = ws->d;
+    for (size_t i = 0; i < m; i++)
+        if (ws->norm_w[i] > 0.0 && !tsrelu__norm_fast(ws->norm_w[i]))
+            for (size_t c = 0; c < d; c++)
+                gW[i * d + c] += ws->radial[i] * ws->unit_w[i * d + c];
+}
+
 tsrelu_status tsrelu__evaluate(const tsrelu_teacher *t, size_t m, const double *W,
                                const double *a, tsrelu__ws *ws, double *loss,
                                double *gW, double *ga, int check)
@@ -183,9 +194,11 @@ tsrelu_status tsrelu__evaluate(const tsrelu_teacher *t, size_t m, const double *
     }
     if (gW) {
         /* the radial term s_i w^_i = (s_i / |w_i|) w_i joins P's diagonal, so
-         * the product adds it (in parallel, when the BLAS is threaded) */
+         * the product adds it (in parallel, when the BLAS is threaded);
+         * outside the fast range s_i / |w_i| overflows or |w_i| has lost
+         * bits, so the term is added along the unit row after the product */
         for (size_t i = 0; i < m; i++)
-            if (ws->norm_w[i] > 0.0)
+            if (tsrelu__norm_fast(ws->norm_w[i]))
                 ws->coef[i * m + i] += ws->radial[i] / ws->norm_w[i];
         /* P is stored transposed: OpenBLAS 0.3.21's NoTrans x NoTrans small
          * kernel mallocs on every call, and a step must not allocate */
@@ -193,6 +206,7 @@ tsrelu_status tsrelu__evaluate(const tsrelu_teacher *t, size_t m, const double *
                     ws->coef, (int)m, W, (int)d, 0.0, gW, (int)d);
         cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)m, (int)d, (int)k, 1.0,
                     ws->coef + m * m, (int)m, t->V, (int)d, 1.0, gW, (int)d);
+        add_radial_outside_fast_range(ws, gW);
         if (check && !tsrelu__all_finite(gW, m * d))
             return tsrelu__fail(TSRELU_ENONFINITE, "gradient dL/dW is not finite");
     }

@@ -112,6 +112,81 @@ START_TEST(deficit_by_hand)
 }
 END_TEST
 
+/* Every metric of the fixture, for comparison across scales. */
+typedef struct {
+    double th[8], rad[4], tg[4], H[2], lo[2], hi[2], ex[2];
+    int tau[4], size[2];
+} fixture_metrics;
+
+static void all_metrics(const tsrelu_student *s, const tsrelu_teacher *t, fixture_metrics *f)
+{
+    ck_assert_int_eq(tsrelu_angles(s, t, f->th, 8), TSRELU_OK);
+    ck_assert_int_eq(tsrelu_nearest_teacher(s, t, f->tau, 4), TSRELU_OK);
+    ck_assert_int_eq(tsrelu_components(s, t, NULL, 0, f->rad, f->tg, 4), TSRELU_OK);
+    ck_assert_int_eq(tsrelu_deficit(s, t, NULL, 0, f->H, 2), TSRELU_OK);
+    ck_assert_int_eq(tsrelu_balance(s, t, NULL, 0, f->size, f->lo, f->hi, f->ex, 2), TSRELU_OK);
+}
+
+/* x (a scale-free metric) equals want to 2 ulps, or both are NaN. */
+static void same_value(double x, double want, const char *what, int e, int i)
+{
+    ck_assert_msg((isnan(x) && isnan(want)) || fabs(x - want) <= 4.5e-16 * fabs(want),
+                  "scale 2^%d: %s[%d] = %.17g, want %.17g", e, what, i, x, want);
+}
+
+/* x (in units of the weights) equals want 2^e up to the rounding of a
+ * result that is subnormal at that scale (2^-1074 per operation). */
+static void same_scaled(double x, double want, int e, const char *what, int i)
+{
+    double w = ldexp(want, e);
+    ck_assert_msg(fabs(x - w) <= 4.5e-16 * fabs(w) + 4 * 0x1p-1074,
+                  "scale 2^%d: %s[%d] = %.17g, want %.17g", e, what, i, x, w);
+}
+
+START_TEST(metrics_at_tiny_and_huge_scales)
+{
+    /* The fixture times 2^e (exact: its entries are small integers): the
+     * angles, groups and balance are scale-free and must not change, also
+     * where the norms are subnormal (|w0| = sqrt2 2^-1074 rounds to
+     * 2^-1074) or have a subnormal reciprocal (|w1| = 5 2^1020); components
+     * and deficits scale with 2^e. */
+    const double V[6] = {1, 0, 0, 0, 2, 0}, b[2] = {1, 0.5};
+    const double W[12] = {1, 1, 0, 0, 3, 4, 0, 0, 0, -1, 0, 0}, a[4] = {1, 2, 1, 0.5};
+    fixture_metrics ref, got;
+    all_metrics(S, T, &ref);
+    static const int scales[] = {-1074, -1071, -1060, -1000, 1000, 1020};
+    for (size_t q = 0; q < sizeof scales / sizeof scales[0]; q++) {
+        int e = scales[q];
+        double Vs[6], Ws[12];
+        for (int i = 0; i < 6; i++)
+            Vs[i] = ldexp(V[i], e);
+        for (int i = 0; i < 12; i++)
+            Ws[i] = ldexp(W[i], e);
+        tsrelu_teacher *t;
+        tsrelu_student *s;
+        ck_assert_int_eq(tsrelu_teacher_create(2, 3, Vs, b, &t), TSRELU_OK);
+        ck_assert_int_eq(tsrelu_student_create(4, 3, Ws, a, &s), TSRELU_OK);
+        all_metrics(s, t, &got);
+        for (int i = 0; i < 8; i++)
+            same_value(got.th[i], ref.th[i], "theta", e, i);
+        for (int i = 0; i < 4; i++) {
+            ck_assert_int_eq(got.tau[i], ref.tau[i]);
+            same_scaled(got.rad[i], ref.rad[i], e, "radial", i);
+            same_scaled(got.tg[i], ref.tg[i], e, "tangential", i);
+        }
+        for (int l = 0; l < 2; l++) {
+            ck_assert_int_eq(got.size[l], ref.size[l]);
+            same_scaled(got.H[l], ref.H[l], e, "deficit", l);
+            same_value(got.lo[l], ref.lo[l], "ratio_min", e, l);
+            same_value(got.hi[l], ref.hi[l], "ratio_max", e, l);
+            same_value(got.ex[l], ref.ex[l], "excess", e, l);
+        }
+        tsrelu_student_free(s);
+        tsrelu_teacher_free(t);
+    }
+}
+END_TEST
+
 START_TEST(balance_by_hand)
 {
     int size[2];
@@ -155,6 +230,42 @@ START_TEST(balance_at_min_norm_split)
     /* the loss is then exactly the missing teacher's: 1/2 E relu(v1.x)^2 = |v1|^2/4 */
     ck_assert_int_eq(tsrelu_loss_accurate(s, t, &L), TSRELU_OK);
     ck_assert_double_eq_tol(L, 0.25, 1e-15);
+    tsrelu_student_free(s);
+    tsrelu_teacher_free(t);
+}
+END_TEST
+
+START_TEST(balance_zero_output_weight)
+{
+    /* b_0 = 0 (allowed by tsrelu_teacher_create): the balanced split
+     * b_0 v_0 / m_0 is the zero vector, so group 0 has no ratio: NaN ratios
+     * and excess, while size[0] counts its students (one with a = 0) and
+     * group 1 is unaffected. */
+    const double V[6] = {1, 0, 0, 0, 2, 0}, b[2] = {0.0, 0.5};
+    const double W[9] = {1, 0.1, 0, 2, -0.3, 0, 0.1, 1, 0}, a[3] = {1, 0, 2};
+    tsrelu_teacher *t;
+    tsrelu_student *s;
+    ck_assert_int_eq(tsrelu_teacher_create(2, 3, V, b, &t), TSRELU_OK);
+    ck_assert_int_eq(tsrelu_student_create(3, 3, W, a, &s), TSRELU_OK);
+    int size[2];
+    double lo[2], hi[2], ex[2];
+    ck_assert_int_eq(tsrelu_balance(s, t, NULL, 0, size, lo, hi, ex, 2), TSRELU_OK);
+    ck_assert_int_eq(size[0], 2);
+    ck_assert_int_eq(size[1], 1);
+    ck_assert_msg(isnan(lo[0]) && isnan(hi[0]) && isnan(ex[0]),
+                  "b_0 = 0: ratios %g, %g and excess %g, want NaN", lo[0], hi[0], ex[0]);
+    /* group 1 = {w2}: ratio 1 * 2 * |w2| / (0.5 * 2), excess ratio^2 - 1 */
+    double r = 2.0 * sqrt(1.01);
+    ck_assert_double_eq_tol(lo[1], r, 1e-15);
+    ck_assert_double_eq_tol(hi[1], r, 1e-15);
+    ck_assert_double_eq_tol(ex[1], r * r - 1.0, 1e-14);
+    /* the same with an explicit assignment that puts w2 in group 0 too */
+    const int tau[3] = {0, 0, 0};
+    ck_assert_int_eq(tsrelu_balance(s, t, tau, 3, size, lo, hi, ex, 2), TSRELU_OK);
+    ck_assert_int_eq(size[0], 3);
+    ck_assert_int_eq(size[1], 0);
+    for (int l = 0; l < 2; l++)
+        ck_assert_msg(isnan(lo[l]) && isnan(hi[l]) && isnan(ex[l]), "group %d: want NaN", l);
     tsrelu_student_free(s);
     tsrelu_teacher_free(t);
 }
@@ -363,6 +474,8 @@ Suite *metrics_suite(void)
     tcase_add_test(core, deficit_by_hand);
     tcase_add_test(core, balance_by_hand);
     tcase_add_test(core, balance_at_min_norm_split);
+    tcase_add_test(core, metrics_at_tiny_and_huge_scales);
+    tcase_add_test(core, balance_zero_output_weight);
     tcase_add_test(core, rate_fit_power_law);
     tcase_add_test(core, rate_fit_exponential_is_steep);
     tcase_add_test(core, tracker_matches_metrics);
