@@ -171,7 +171,8 @@ tsrelu_student_create(size_t m, size_t d, const double *W, const double *a,
  *  transcendental), bit-identical on every IEEE-754 platform for one seed.
  *  @return : TSRELU_OK; TSRELU_EINVAL (m or d zero, sigma < 0, NULL out),
  *            TSRELU_ENONFINITE (sigma NaN or Inf, or so large that a weight
- *            overflows), TSRELU_ENOMEM. */
+ *            or the norm of a row overflows, as tsrelu_student_create()
+ *            refuses), TSRELU_ENOMEM. */
 TSRELU_API TSRELU_NODISCARD tsrelu_status
 tsrelu_student_create_gaussian(size_t m, size_t d, double sigma, uint64_t seed,
                                tsrelu_student **out);
@@ -583,8 +584,8 @@ typedef struct tsrelu_batch tsrelu_batch;
 #define TSRELU_SUMMARY_PHASE      6  /* 1, 2 or 3 */
 #define TSRELU_SUMMARY_SWITCHES   7  /* students that changed teacher */
 #define TSRELU_SUMMARY_SLOPE      8  /* slope of log L on log t, last decade */
-#define TSRELU_SUMMARY_RATIO_MIN  9  /* min over groups of tsrelu_balance ratios */
-#define TSRELU_SUMMARY_RATIO_MAX 10  /* max over groups of tsrelu_balance ratios */
+#define TSRELU_SUMMARY_RATIO_MIN  9  /* min of tsrelu_balance ratios over groups with defined ratios */
+#define TSRELU_SUMMARY_RATIO_MAX 10  /* max of them (NaN if no group has one) */
 #define TSRELU_SUMMARY_SECONDS   11  /* wall time of the run (not deterministic) */
 #define TSRELU_SUMMARY_LEN       12
 

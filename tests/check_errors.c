@@ -352,6 +352,8 @@ START_TEST(test_student_create_gaussian)
         "student: out of memory");
     ROW("SG-7", TSRELU_ENONFINITE, tsrelu_student_create_gaussian(2, 3, DBL_MAX, 1, &s),
         "tsrelu_student_create_gaussian: sigma=1.79769e+308 makes the weights overflow");
+    ROW("SG-8", TSRELU_ENONFINITE, tsrelu_student_create_gaussian(4, 400, 2e307, 3, &s),
+        "tsrelu_student_create_gaussian: sigma=2e+307: the norm of row 0 overflows");
     ck_assert_ptr_null(s);
 }
 END_TEST
