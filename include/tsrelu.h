@@ -259,7 +259,10 @@ tsrelu_angles(const tsrelu_student *s, const tsrelu_teacher *t, double *theta, s
 
 /*! tsrelu_nearest_teacher() :
  *  tau[i] = argmin_j theta_ij (ties: lowest j), -1 for a zero student.
- *  len must be m. */
+ *  len must be m. The one nearest-teacher computation of the library: the
+ *  metrics' default groups and tsrelu_gd_groups() agree with it exactly.
+ *  @return : TSRELU_OK; TSRELU_EINVAL (NULL); TSRELU_EDIM; TSRELU_ELENGTH;
+ *            TSRELU_ENOMEM (workspace, or sizes beyond the BLAS int range). */
 TSRELU_API TSRELU_NODISCARD tsrelu_status
 tsrelu_nearest_teacher(const tsrelu_student *s, const tsrelu_teacher *t, int *tau, size_t len);
 

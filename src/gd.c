@@ -145,15 +145,15 @@ static tsrelu_status check_eta(const char *fn, double eta)
 static tsrelu_status gd_alloc(const char *fn, const tsrelu_teacher *t, size_t m, size_t d,
                               tsrelu_gd **out)
 {
-    if (m > INT32_MAX || t->k > INT32_MAX || d > INT32_MAX || m + t->k > INT32_MAX)
-        return tsrelu__fail(TSRELU_ENOMEM, "%s: sizes exceed the BLAS int range", fn);
+    tsrelu_status st = tsrelu__check_blas(fn, m, t->k, d);
+    if (st != TSRELU_OK)
+        return st;
     tsrelu_gd *gd = calloc(1, sizeof *gd);
     if (!gd)
         return tsrelu__fail(TSRELU_ENOMEM, "%s: out of memory", fn);
     atomic_init(&gd->guard, 0);
     atomic_init(&gd->interrupt, 0);
     size_t md = m * d; /* m*d checked when the student was made */
-    tsrelu_status st;
     if ((st = tsrelu__teacher_clone(t, &gd->teacher)) != TSRELU_OK ||
         (st = tsrelu__ws_alloc(&gd->ws, m, t->k, d)) != TSRELU_OK ||
         (st = tsrelu__phases_alloc(&gd->ph, m, t->k)) != TSRELU_OK) {
@@ -185,12 +185,9 @@ TSRELU_API tsrelu_status tsrelu_gd_create(const tsrelu_teacher *t, const tsrelu_
     if (!out)
         return tsrelu__fail(TSRELU_EINVAL, "tsrelu_gd_create: out is NULL");
     *out = NULL;
-    if (!t || !s0)
-        return tsrelu__fail(TSRELU_EINVAL, "tsrelu_gd_create: %s is NULL", t ? "student" : "teacher");
-    if (s0->d != t->d)
-        return tsrelu__fail(TSRELU_EDIM, "tsrelu_gd_create: student d=%zu but teacher d=%zu",
-                            s0->d, t->d);
-    tsrelu_status st = check_eta("tsrelu_gd_create", eta);
+    tsrelu_status st = tsrelu__check_pair("tsrelu_gd_create", s0, t);
+    if (st == TSRELU_OK)
+        st = check_eta("tsrelu_gd_create", eta);
     tsrelu_gd *gd = NULL;
     if (st != TSRELU_OK || (st = gd_alloc("tsrelu_gd_create", t, s0->m, s0->d, &gd)) != TSRELU_OK)
         return st;

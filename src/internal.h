@@ -46,6 +46,11 @@ int tsrelu__all_finite(const double *x, size_t n);
 /* TSRELU_ENONFINITE naming `what` and the first bad index, else TSRELU_OK. */
 tsrelu_status tsrelu__check_finite(const double *x, size_t n, const char *what);
 tsrelu_status tsrelu__check_len(size_t got, size_t want, const char *what);
+/* The one handle check of every function taking a student and a teacher:
+ * TSRELU_EINVAL (NULL), TSRELU_EDIM (d differs), messages prefixed with fn. */
+tsrelu_status tsrelu__check_pair(const char *fn, const tsrelu_student *s, const tsrelu_teacher *t);
+/* TSRELU_ENOMEM when m, k, d or m + k exceed the BLAS int range. */
+tsrelu_status tsrelu__check_blas(const char *fn, size_t m, size_t k, size_t d);
 
 /* ---- rng.c ---- */
 typedef struct { uint64_t s[4]; double spare; int has_spare; } tsrelu__rng;
@@ -105,11 +110,25 @@ tsrelu_status tsrelu__evaluate(const tsrelu_teacher *t, size_t m, const double *
                                const double *a, tsrelu__ws *ws, double *loss,
                                double *gW, double *ga, int check);
 
+/* The nearest teacher of every student of s into tau (m ints, -1 for a zero
+ * student): the rule and the computation of the pair pass, so that
+ * tsrelu_nearest_teacher, the metrics' groups and the GD state's tracker
+ * always agree. Allocates a workspace. */
+tsrelu_status tsrelu__nearest(const char *fn, const tsrelu_student *s, const tsrelu_teacher *t, int *tau);
+
+/* ---- metrics.c ---- */
+/* H_l = b_l |v_l| - sum over group l of a_i radial_i, with count[l] the
+ * group sizes (count may be NULL): the one deficit of the metrics and the
+ * phase tracker. */
+void tsrelu__deficits(const tsrelu_teacher *t, size_t m, const int *group, const double *a,
+                      const double *radial, double *H, size_t *count);
+
 /* ---- phases.c: the GD state's phase tracker ---- */
 typedef struct {
     double eps_align, eps_deficit;
     int *tau0, *tau;      /* m: groups at iteration 0 and at the latest */
     double *H;            /* k: projection deficits at the latest */
+    double *radial;       /* m: |w_i| cos theta to the nearest teacher, at the latest */
     size_t *count;        /* k: group sizes at the latest */
     int64_t t1, t2;
     int phase;

@@ -7,15 +7,6 @@
 #include <math.h>
 #include <stdlib.h>
 
-static tsrelu_status check_handles(const char *fn, const tsrelu_student *s, const tsrelu_teacher *t)
-{
-    if (!s || !t)
-        return tsrelu__fail(TSRELU_EINVAL, "%s: %s is NULL", fn, s ? "teacher" : "student");
-    if (s->d != t->d)
-        return tsrelu__fail(TSRELU_EDIM, "%s: student d=%zu but teacher d=%zu", fn, s->d, t->d);
-    return TSRELU_OK;
-}
-
 /* Angle of student i to teacher j (NaN for a zero student). */
 static double angle_ij(const tsrelu_student *s, const tsrelu_teacher *t, size_t i, size_t j)
 {
@@ -28,7 +19,7 @@ static double angle_ij(const tsrelu_student *s, const tsrelu_teacher *t, size_t 
 TSRELU_API tsrelu_status tsrelu_angles(const tsrelu_student *s, const tsrelu_teacher *t,
                                        double *theta, size_t len)
 {
-    tsrelu_status st = check_handles("tsrelu_angles", s, t);
+    tsrelu_status st = tsrelu__check_pair("tsrelu_angles", s, t);
     if (st != TSRELU_OK)
         return st;
     if (!theta)
@@ -43,45 +34,24 @@ TSRELU_API tsrelu_status tsrelu_angles(const tsrelu_student *s, const tsrelu_tea
     return TSRELU_OK;
 }
 
-static void nearest(const tsrelu_student *s, const tsrelu_teacher *t, int *tau)
-{
-    for (size_t i = 0; i < s->m; i++) {
-        int best = -1;
-        double bt = 0.0;
-        for (size_t j = 0; j < t->k; j++) {
-            double th = angle_ij(s, t, i, j);
-            if (isnan(th))
-                break;
-            if (best < 0 || th < bt) {
-                best = (int)j;
-                bt = th;
-            }
-        }
-        tau[i] = best;
-    }
-}
-
 TSRELU_API tsrelu_status tsrelu_nearest_teacher(const tsrelu_student *s, const tsrelu_teacher *t,
                                                 int *tau, size_t len)
 {
-    tsrelu_status st = check_handles("tsrelu_nearest_teacher", s, t);
+    tsrelu_status st = tsrelu__check_pair("tsrelu_nearest_teacher", s, t);
     if (st != TSRELU_OK)
         return st;
     if (!tau)
         return tsrelu__fail(TSRELU_EINVAL, "tsrelu_nearest_teacher: tau is NULL");
     if ((st = tsrelu__check_len(len, s->m, "tsrelu_nearest_teacher: tau")) != TSRELU_OK)
         return st;
-    nearest(s, t, tau);
-    return TSRELU_OK;
+    return tsrelu__nearest("tsrelu_nearest_teacher", s, t, tau);
 }
 
 tsrelu_status tsrelu__groups(const char *fn, const tsrelu_student *s, const tsrelu_teacher *t,
                              const int *tau, size_t tau_len, int *out)
 {
-    if (!tau) {
-        nearest(s, t, out);
-        return TSRELU_OK;
-    }
+    if (!tau)
+        return tsrelu__nearest(fn, s, t, out);
     if (tau_len != s->m)
         return tsrelu__fail(TSRELU_ELENGTH, "%s: tau has length %zu, %zu (m) required", fn,
                             tau_len, s->m);
@@ -101,7 +71,7 @@ static tsrelu_status group_setup(const char *fn, const tsrelu_student *s, const 
                                  const int *tau, size_t tau_len, size_t len, int per_teacher,
                                  int **groups)
 {
-    tsrelu_status st = check_handles(fn, s, t);
+    tsrelu_status st = tsrelu__check_pair(fn, s, t);
     if (st != TSRELU_OK)
         return st;
     size_t want = per_teacher ? t->k : s->m;
@@ -150,6 +120,22 @@ TSRELU_API tsrelu_status tsrelu_components(const tsrelu_student *s, const tsrelu
     return TSRELU_OK;
 }
 
+void tsrelu__deficits(const tsrelu_teacher *t, size_t m, const int *group, const double *a,
+                      const double *radial, double *H, size_t *count)
+{
+    for (size_t l = 0; l < t->k; l++) {
+        H[l] = t->b[l] * t->norm[l];
+        if (count)
+            count[l] = 0;
+    }
+    for (size_t i = 0; i < m; i++)
+        if (group[i] >= 0) {
+            H[group[i]] -= a[i] * radial[i];
+            if (count)
+                count[group[i]]++;
+        }
+}
+
 TSRELU_API tsrelu_status tsrelu_deficit(const tsrelu_student *s, const tsrelu_teacher *t,
                                         const int *tau, size_t tau_len, double *H, size_t len)
 {
@@ -160,14 +146,17 @@ TSRELU_API tsrelu_status tsrelu_deficit(const tsrelu_student *s, const tsrelu_te
     tsrelu_status st = group_setup(fn, s, t, tau, tau_len, len, 1, &g);
     if (st != TSRELU_OK)
         return st;
-    for (size_t l = 0; l < t->k; l++)
-        H[l] = t->b[l] * t->norm[l];
-    for (size_t i = 0; i < s->m; i++) {
-        double rad, tan_;
-        radial_tangential(s, t, i, g[i], &rad, &tan_);
-        if (g[i] >= 0)
-            H[g[i]] -= s->a[i] * rad;
+    double *rad = malloc((s->m ? s->m : 1) * sizeof(double));
+    if (!rad) {
+        free(g);
+        return tsrelu__fail(TSRELU_ENOMEM, "%s: out of memory", fn);
     }
+    for (size_t i = 0; i < s->m; i++) {
+        double tan_;
+        radial_tangential(s, t, i, g[i], &rad[i], &tan_);
+    }
+    tsrelu__deficits(t, s->m, g, s->a, rad, H, NULL);
+    free(rad);
     free(g);
     return TSRELU_OK;
 }

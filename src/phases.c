@@ -18,8 +18,9 @@ tsrelu_status tsrelu__phases_alloc(tsrelu__phases *ph, size_t m, size_t k)
     ph->tau0 = malloc(m * sizeof(int));
     ph->tau = malloc(m * sizeof(int));
     ph->H = malloc(k * sizeof(double));
+    ph->radial = malloc(m * sizeof(double));
     ph->count = malloc(k * sizeof(size_t));
-    if (!ph->tau0 || !ph->tau || !ph->H || !ph->count) {
+    if (!ph->tau0 || !ph->tau || !ph->H || !ph->radial || !ph->count) {
         tsrelu__phases_free(ph);
         return tsrelu__fail(TSRELU_ENOMEM, "phase tracker: out of memory");
     }
@@ -34,6 +35,7 @@ void tsrelu__phases_free(tsrelu__phases *ph)
     free(ph->tau0);
     free(ph->tau);
     free(ph->H);
+    free(ph->radial);
     free(ph->count);
     memset(ph, 0, sizeof *ph);
 }
@@ -59,22 +61,15 @@ static int aligned(const tsrelu__phases *ph, size_t m, const tsrelu__ws *ws)
     return any;
 }
 
-/* H_l = b_l |v_l| - sum_{i in S_l} a_i |w_i| cos theta_il; 1 if every
- * non-empty group is within eps_deficit of its teacher. */
+/* The deficits H_l (metrics.c's one definition) of the nearest groups; 1 if
+ * every non-empty group is within eps_deficit of its teacher. */
 static int grown(tsrelu__phases *ph, const tsrelu_teacher *t, size_t m, const double *a,
                  const tsrelu__ws *ws)
 {
-    size_t k = t->k;
-    for (size_t l = 0; l < k; l++) {
-        ph->H[l] = t->b[l] * t->norm[l];
-        ph->count[l] = 0;
-    }
     for (size_t i = 0; i < m; i++)
-        if (ws->near[i] >= 0) {
-            ph->H[ws->near[i]] -= a[i] * ws->norm_w[i] * ws->near_cos[i];
-            ph->count[ws->near[i]]++;
-        }
-    for (size_t l = 0; l < k; l++)
+        ph->radial[i] = ws->near[i] >= 0 ? ws->norm_w[i] * ws->near_cos[i] : 0.0;
+    tsrelu__deficits(t, m, ws->near, a, ph->radial, ph->H, ph->count);
+    for (size_t l = 0; l < t->k; l++)
         if (ph->count[l] > 0 && !(fabs(ph->H[l]) <= ph->eps_deficit * fabs(t->b[l]) * t->norm[l]))
             return 0;
     return 1;

@@ -105,6 +105,17 @@ static inline pair_angle angle_of(const double *p, const double *q, size_t d, do
     return r;
 }
 
+/* The nearest-teacher rule, in one place: the smallest angle of the pair
+ * pass, ties to the lower teacher index (teachers are visited in order). */
+static inline void note_nearest(tsrelu__ws *ws, size_t i, size_t j, const pair_angle *p)
+{
+    if (ws->near[i] < 0 || p->theta < ws->near_theta[i]) {
+        ws->near[i] = (int)j;
+        ws->near_theta[i] = p->theta;
+        ws->near_cos[i] = p->cs;
+    }
+}
+
 /* Fills coef, radial, the nearest teachers and, if want_kappa, kap; returns
  * the sum over pairs n < n' (not both teachers) of
  * c_n c_n' |u_n||u_n'| kappa(theta_nn'), or 0 without want_kappa (kappa is
@@ -147,11 +158,7 @@ static inline double pair_pass(const tsrelu_teacher *t, const double *a, tsrelu_
             ws->radial[i] += vj * p.sn;
             ws->kap[i] += vj * p.kappa;
             ksum += wi * vj * p.kappa;
-            if (ws->near[i] < 0 || p.theta < ws->near_theta[i]) {
-                ws->near[i] = (int)j;
-                ws->near_theta[i] = p.theta;
-                ws->near_cos[i] = p.cs;
-            }
+            note_nearest(ws, i, j, &p);
         }
     }
     for (size_t i = 0; i < m; i++)
@@ -223,23 +230,11 @@ tsrelu_status tsrelu__evaluate(const tsrelu_teacher *t, size_t m, const double *
 
 /* ---------------- public entry points ---------------- */
 
-static tsrelu_status check_pair(const char *fn, const tsrelu_student *s, const tsrelu_teacher *t)
-{
-    if (!s)
-        return tsrelu__fail(TSRELU_EINVAL, "%s: student is NULL", fn);
-    if (!t)
-        return tsrelu__fail(TSRELU_EINVAL, "%s: teacher is NULL", fn);
-    if (s->d != t->d)
-        return tsrelu__fail(TSRELU_EDIM, "%s: student d=%zu but teacher d=%zu", fn, s->d, t->d);
-    if (s->m > INT32_MAX || t->k > INT32_MAX || s->d > INT32_MAX || s->m + t->k > INT32_MAX)
-        return tsrelu__fail(TSRELU_ENOMEM, "%s: sizes m=%zu, k=%zu, d=%zu exceed the BLAS int range",
-                            fn, s->m, t->k, s->d);
-    return TSRELU_OK;
-}
-
 TSRELU_API tsrelu_status tsrelu_loss(const tsrelu_student *s, const tsrelu_teacher *t, double *loss)
 {
-    tsrelu_status st = check_pair("tsrelu_loss", s, t);
+    tsrelu_status st = tsrelu__check_pair("tsrelu_loss", s, t);
+    if (st == TSRELU_OK)
+        st = tsrelu__check_blas("tsrelu_loss", s->m, t->k, t->d);
     if (st != TSRELU_OK)
         return st;
     if (!loss)
@@ -255,7 +250,9 @@ TSRELU_API tsrelu_status tsrelu_loss(const tsrelu_student *s, const tsrelu_teach
 TSRELU_API tsrelu_status tsrelu_gradient(const tsrelu_student *s, const tsrelu_teacher *t,
                                          double *gW, size_t gW_len, double *ga, size_t ga_len)
 {
-    tsrelu_status st = check_pair("tsrelu_gradient", s, t);
+    tsrelu_status st = tsrelu__check_pair("tsrelu_gradient", s, t);
+    if (st == TSRELU_OK)
+        st = tsrelu__check_blas("tsrelu_gradient", s->m, t->k, t->d);
     if (st != TSRELU_OK)
         return st;
     if (!gW)
@@ -270,4 +267,29 @@ TSRELU_API tsrelu_status tsrelu_gradient(const tsrelu_student *s, const tsrelu_t
     st = tsrelu__evaluate(t, s->m, s->W, s->a, &ws, NULL, gW, ga, 1);
     tsrelu__ws_free(&ws);
     return st;
+}
+
+tsrelu_status tsrelu__nearest(const char *fn, const tsrelu_student *s, const tsrelu_teacher *t, int *tau)
+{
+    tsrelu__ws ws;
+    tsrelu_status st = tsrelu__check_blas(fn, s->m, t->k, t->d);
+    if (st != TSRELU_OK)
+        return st;
+    if ((st = tsrelu__ws_alloc(&ws, s->m, t->k, t->d)) != TSRELU_OK)
+        return tsrelu__fail(st, "%s: %s", fn, tsrelu_last_error());
+    size_t m = s->m, k = t->k, d = t->d, n = m + k;
+    normalise_rows(m, d, s->W, &ws);
+    gram_cosines(t, &ws); /* the same products, of the same shapes, as a GD step */
+    for (size_t i = 0; i < m; i++) {
+        ws.near[i] = -1;
+        if (ws.norm_w[i] == 0.0)
+            continue;
+        for (size_t j = 0; j < k; j++) {
+            pair_angle p = angle_of(ws.unit_w + i * d, t->unit + j * d, d, ws.gram[i * n + m + j], 0);
+            note_nearest(&ws, i, j, &p);
+        }
+    }
+    memcpy(tau, ws.near, m * sizeof(int));
+    tsrelu__ws_free(&ws);
+    return TSRELU_OK;
 }

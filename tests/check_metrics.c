@@ -4,6 +4,7 @@
 #include "suites.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -398,6 +399,97 @@ START_TEST(tracker_counts_a_switch)
 }
 END_TEST
 
+/* One nearest-teacher rule: tsrelu_nearest_teacher, the groups of the
+ * metrics (tau = NULL) and the GD state's tracker (tsrelu_gd_groups) agree
+ * exactly, on random students and on the adversarial ones: bisectors of two
+ * teachers perturbed by 1e-15, duplicate teachers, antiparallel and zero
+ * students, at scales from 1e-300 to 1e300. */
+static uint64_t mix(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+static double unif(uint64_t *s)
+{
+    return (double)(mix(s) >> 11) * 0x1p-53 * 2.0 - 1.0;
+}
+
+START_TEST(nearest_is_one_rule_everywhere)
+{
+    enum { KMAX = 4, MMAX = 8, DMAX = 6 };
+    static const double scales[] = {1.0, 1e-300, 1e300, 3e-7};
+    uint64_t seed = 2024;
+    int disagree = 0, bisectors = 0;
+    for (int trial = 0; trial < 4000; trial++) {
+        size_t k = 2 + mix(&seed) % (KMAX - 1), d = k + mix(&seed) % (DMAX - k + 1), m = 1 + mix(&seed) % MMAX;
+        double V[KMAX * DMAX], W[MMAX * DMAX];
+        for (size_t i = 0; i < k * d; i++)
+            V[i] = unif(&seed);
+        if (mix(&seed) % 4 == 0) /* duplicate teachers */
+            memcpy(V + d, V, d * sizeof(double));
+        if (mix(&seed) % 4 == 0) /* orthonormal axes */
+            for (size_t j = 0; j < k; j++)
+                for (size_t c = 0; c < d; c++)
+                    V[j * d + c] = c == j ? 1.0 : 0.0;
+        double sc = scales[mix(&seed) % 4];
+        for (size_t i = 0; i < m; i++) {
+            double *w = W + i * d;
+            size_t j1 = mix(&seed) % k, j2 = (j1 + 1 + mix(&seed) % (k - 1)) % k;
+            switch (mix(&seed) % 5) {
+            case 0: /* random */
+                for (size_t c = 0; c < d; c++)
+                    w[c] = unif(&seed);
+                break;
+            case 1: /* the bisector of two unit teachers, nudged by 1e-15 */
+            case 2: {
+                double n1 = 0, n2 = 0;
+                for (size_t c = 0; c < d; c++) {
+                    n1 += V[j1 * d + c] * V[j1 * d + c];
+                    n2 += V[j2 * d + c] * V[j2 * d + c];
+                }
+                for (size_t c = 0; c < d; c++)
+                    w[c] = V[j1 * d + c] / sqrt(n1) + V[j2 * d + c] / sqrt(n2) + 1e-15 * unif(&seed);
+                bisectors++;
+                break;
+            }
+            case 3: /* antiparallel to a teacher */
+                for (size_t c = 0; c < d; c++)
+                    w[c] = -V[j1 * d + c] * (1.0 + 1e-15 * unif(&seed));
+                break;
+            default: /* zero */
+                memset(w, 0, d * sizeof(double));
+            }
+            for (size_t c = 0; c < d; c++)
+                w[c] *= sc;
+        }
+        tsrelu_teacher *t;
+        tsrelu_student *st;
+        tsrelu_gd *gd;
+        ck_assert_int_eq(tsrelu_teacher_create(k, d, V, NULL, &t), TSRELU_OK);
+        ck_assert_int_eq(tsrelu_student_create(m, d, W, NULL, &st), TSRELU_OK);
+        ck_assert_int_eq(tsrelu_gd_create(t, st, 0.1, &gd), TSRELU_OK);
+        int g1[MMAX], g2[MMAX], g3[MMAX];
+        double H1[KMAX], H2[KMAX];
+        ck_assert_int_eq(tsrelu_gd_groups(gd, 0, g1, m), TSRELU_OK);
+        ck_assert_int_eq(tsrelu_nearest_teacher(st, t, g2, m), TSRELU_OK);
+        ck_assert_int_eq(tsrelu_gd_groups(gd, 1, g3, m), TSRELU_OK);
+        disagree += memcmp(g1, g2, m * sizeof(int)) != 0 || memcmp(g1, g3, m * sizeof(int)) != 0;
+        /* the metrics' own grouping is the same rule */
+        ck_assert_int_eq(tsrelu_deficit(st, t, NULL, 0, H1, k), TSRELU_OK);
+        ck_assert_int_eq(tsrelu_deficit(st, t, g2, m, H2, k), TSRELU_OK);
+        ck_assert_mem_eq(H1, H2, k * sizeof(double));
+        tsrelu_gd_free(gd);
+        tsrelu_student_free(st);
+        tsrelu_teacher_free(t);
+    }
+    ck_assert_int_gt(bisectors, 1000);
+    ck_assert_msg(disagree == 0, "%d of 4000 cases disagree", disagree);
+}
+END_TEST
+
 START_TEST(limits)
 {
     double buf[8], r[4], tg[4], H[2], lo[2], hi[2], ex[2], slope;
@@ -476,6 +568,7 @@ Suite *metrics_suite(void)
     tcase_add_test(core, balance_at_min_norm_split);
     tcase_add_test(core, metrics_at_tiny_and_huge_scales);
     tcase_add_test(core, balance_zero_output_weight);
+    tcase_add_test(core, nearest_is_one_rule_everywhere);
     tcase_add_test(core, rate_fit_power_law);
     tcase_add_test(core, rate_fit_exponential_is_steep);
     tcase_add_test(core, tracker_matches_metrics);
