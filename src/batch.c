@@ -120,12 +120,12 @@ static size_t sample_points(uint64_t start, uint64_t end, uint64_t *pts)
 {
     size_t n = 0;
     double lo = (double)end / 10.0;
-    for (int j = 0; n < MAX_SAMPLES - 1; j++) {
-        double x = ceil(pow(10.0, (double)j / SAMPLES_PER_DECADE));
-        if (x > (double)end)
+    for (uint64_t j = 0; n < MAX_SAMPLES - 1; j++) {
+        uint64_t x = tsrelu__log_point(j, SAMPLES_PER_DECADE);
+        if (x > end || x == UINT64_MAX) /* saturated: end itself is added below */
             break;
-        if (x >= lo && x > (double)start && (n == 0 || (uint64_t)x > pts[n - 1]))
-            pts[n++] = (uint64_t)x;
+        if ((double)x >= lo && x > start && (n == 0 || x > pts[n - 1]))
+            pts[n++] = x;
     }
     if (n == 0 || pts[n - 1] != end)
         pts[n++] = end;

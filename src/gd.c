@@ -272,7 +272,7 @@ TSRELU_API tsrelu_status tsrelu_gd_set_tolerances(tsrelu_gd *gd, double loss_tol
 
 /* ceil(10^(j/P)); pow is exact at integer exponents, the only place where
  * the ceiling could be ambiguous. */
-static uint64_t log_point(uint64_t j, uint64_t P)
+uint64_t tsrelu__log_point(uint64_t j, uint64_t P)
 {
     double x = ceil(pow(10.0, (double)j / (double)P));
     return x >= 1.8e19 ? UINT64_MAX : (uint64_t)x;
@@ -288,11 +288,11 @@ static void log_seek(tsrelu_gd *gd, uint64_t t)
         double j0 = floor((double)gd->param * log10((double)(t - 1))) - 2.0;
         if (j0 > (double)gd->log_j) {
             gd->log_j = (uint64_t)j0;
-            gd->log_next = log_point(gd->log_j, gd->param);
+            gd->log_next = tsrelu__log_point(gd->log_j, gd->param);
         }
     }
     while (gd->log_next < t && gd->log_next != UINT64_MAX)
-        gd->log_next = log_point(++gd->log_j, gd->param);
+        gd->log_next = tsrelu__log_point(++gd->log_j, gd->param);
 }
 
 static int scheduled(tsrelu_gd *gd, uint64_t t)

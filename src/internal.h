@@ -144,6 +144,11 @@ void tsrelu__phases_update(tsrelu__phases *ph, const tsrelu_teacher *t, size_t m
                            const double *a, const tsrelu__ws *ws, uint64_t iter);
 
 /* ---- gd.c: the GD state (struct private to gd.c) ---- */
+/* Point j of the log schedule with P points per decade, ceil(10^(j/P)),
+ * UINT64_MAX past the uint64 range: the one definition of the observer
+ * schedule and of the batch summaries' sample points. */
+uint64_t tsrelu__log_point(uint64_t j, uint64_t P);
+
 /* Everything a checkpoint holds, as a flat description: tsrelu__gd_export()
  * fills it with pointers into a live state, tsrelu__gd_restore() builds a
  * state from it without re-validating it as a creation would (a state that
