@@ -5,7 +5,9 @@
  * to the final rounding of its sums; angles use the exact 2 atan2 form for
  * every pair; the pair sum is compensated (Kahan) so that its error stays at
  * a few quad ulps of sum |terms| <= (sum_n |c_n||u_n|)^2. */
-#include "internal.h"
+#include "model.h"
+#include "kernel.h"
+#include "status.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -4,7 +4,8 @@
  * result. The summary samples the last decade of each run with the
  * quadruple-precision loss for the rate fit. */
 #define _POSIX_C_SOURCE 200809L
-#include "internal.h"
+#include "gd.h"
+#include "status.h"
 
 #include <math.h>
 #include <pthread.h>

@@ -4,7 +4,8 @@
  * against the real file size before anything is allocated. The state goes
  * through gd.c's export and restore hooks only. Format: docs/checkpoints.md. */
 #define _POSIX_C_SOURCE 200809L
-#include "internal.h"
+#include "gd.h"
+#include "status.h"
 
 #include <errno.h>
 #include <fcntl.h>

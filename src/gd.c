@@ -7,7 +7,11 @@
  * with TSRELU_EBUSY, and tsrelu_gd_free() from a callback is deferred to the
  * end of the run. tsrelu_gd_interrupt() sets a lock-free flag that the run
  * tests before every step. */
-#include "internal.h"
+#include "gd.h"
+#include "model.h"
+#include "phases.h"
+#include "kernel.h"
+#include "status.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -212,11 +216,9 @@ TSRELU_API tsrelu_status tsrelu_gd_create(const tsrelu_teacher *t, const tsrelu_
 /* A mutating call: refused while a run or step holds the state. */
 #define NEED_IDLE_GD(fn)                                                   \
     do {                                                                   \
-        NEED_GD(fn);                                                       \
-        if (atomic_load(&gd->guard) & GUARD_BUSY)                          \
-            return tsrelu__fail(TSRELU_EBUSY,                              \
-                                "%s: the state is in a run or step (a call from its own " \
-                                "callback, or while its batch runs)", fn); \
+        tsrelu_status idle_ = tsrelu__gd_idle(gd, fn);                     \
+        if (idle_ != TSRELU_OK)                                            \
+            return idle_;                                                  \
     } while (0)
 
 TSRELU_API tsrelu_status tsrelu_gd_set_eta(tsrelu_gd *gd, double eta)
@@ -567,58 +569,29 @@ TSRELU_API tsrelu_status tsrelu_gd_gradient_norm(const tsrelu_gd *gd, double *no
     return st;
 }
 
-/* ---------------- phases ---------------- */
+/* ---------------- hooks of the phase API (phases.c) ---------------- */
 
-TSRELU_API tsrelu_status tsrelu_gd_set_phase_thresholds(tsrelu_gd *gd, double eps_align,
-                                                        double eps_deficit)
+struct tsrelu__phases *tsrelu__gd_tracker(const tsrelu_gd *gd)
 {
-    NEED_IDLE_GD("tsrelu_gd_set_phase_thresholds");
-    if (!isfinite(eps_align) || !isfinite(eps_deficit))
-        return tsrelu__fail(TSRELU_ENONFINITE, "tsrelu_gd_set_phase_thresholds: eps_align=%g, eps_deficit=%g",
-                            eps_align, eps_deficit);
-    if (!(eps_align > 0.0 && eps_align < TSRELU_PI) || !(eps_deficit > 0.0))
-        return tsrelu__fail(TSRELU_EINVAL,
-                            "tsrelu_gd_set_phase_thresholds: need 0 < eps_align=%g < pi and eps_deficit=%g > 0",
-                            eps_align, eps_deficit);
-    gd->ph.eps_align = eps_align;
-    gd->ph.eps_deficit = eps_deficit;
-    tsrelu__phases_reset(&gd->ph);
+    return (struct tsrelu__phases *)&gd->ph;
+}
+
+tsrelu_status tsrelu__gd_idle(const tsrelu_gd *gd, const char *fn)
+{
+    if (!gd)
+        return tsrelu__fail(TSRELU_EINVAL, "%s: gd is NULL", fn);
+    if (atomic_load(&gd->guard) & GUARD_BUSY)
+        return tsrelu__fail(TSRELU_EBUSY,
+                            "%s: the state is in a run or step (a call from its own callback, or while "
+                            "its batch runs)", fn);
+    return TSRELU_OK;
+}
+
+void tsrelu__gd_retrack(tsrelu_gd *gd)
+{
     /* the workspace still describes the current iterate: test it now */
     if (gd->evaluated)
         tsrelu__phases_update(&gd->ph, gd->teacher, gd->view.m, gd->view.a, &gd->ws, gd->iter);
-    return TSRELU_OK;
-}
-
-TSRELU_API int tsrelu_gd_phase(const tsrelu_gd *gd)
-{
-    return gd ? gd->ph.phase : 0;
-}
-
-TSRELU_API tsrelu_status tsrelu_gd_phase_times(const tsrelu_gd *gd, int64_t *t1, int64_t *t2)
-{
-    NEED_GD("tsrelu_gd_phase_times");
-    if (t1)
-        *t1 = gd->ph.t1;
-    if (t2)
-        *t2 = gd->ph.t2;
-    return TSRELU_OK;
-}
-
-TSRELU_API tsrelu_status tsrelu_gd_groups(const tsrelu_gd *gd, int initial, int *tau, size_t len)
-{
-    NEED_GD("tsrelu_gd_groups");
-    if (!tau)
-        return tsrelu__fail(TSRELU_EINVAL, "tsrelu_gd_groups: tau is NULL");
-    tsrelu_status st = tsrelu__check_len(len, gd->view.m, "tsrelu_gd_groups: tau");
-    if (st != TSRELU_OK)
-        return st;
-    memcpy(tau, initial ? gd->ph.tau0 : gd->ph.tau, len * sizeof(int));
-    return TSRELU_OK;
-}
-
-TSRELU_API size_t tsrelu_gd_group_switches(const tsrelu_gd *gd)
-{
-    return gd ? gd->ph.switches : 0;
 }
 
 /* ---------------- checkpoint hooks ---------------- */

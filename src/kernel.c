@@ -1,7 +1,7 @@
 /* Pair kernel of the arc-cosine (degree 1) expectation: angles, kappa, g and
  * its gradient, in double and quadruple precision. Pure mathematics: this
  * file knows no handles. See docs/numerics.md for the error analysis. */
-#include "internal.h"
+#include "kernel.h"
 
 #include <math.h>
 

@@ -8,6 +8,9 @@
 #include <math.h>
 #include <stddef.h>
 
+/* Quadruple precision for the accurate loss (GCC/Clang on x86-64). */
+__extension__ typedef __float128 tsrelu_quad;
+
 #define TSRELU_PI 3.14159265358979323846
 #define TSRELU_INV_2PI 0.15915494309189533577
 
@@ -175,5 +178,28 @@ static inline double tsrelu__angle_unit_inline(const double *p, const double *q,
     *cos_out = 0.25 * (dp - dm);
     return tsrelu__half_angle(a, b);
 }
+
+/* ---- kernel.c: the callable versions ---- */
+/* Euclidean norm without spurious overflow or underflow. */
+double tsrelu__norm(const double *x, size_t d);
+/* kappa(theta) = sin(theta) - theta cos(theta), series near 0. */
+double tsrelu__kappa(double theta);
+/* Angle between unit vectors p and q given their computed cosine c:
+ * acos(c) when |c| is small enough for it to be accurate, else the exact
+ * 2 atan2(|p - q|, |p + q|). Also returns sin(theta) and cos(theta). */
+double tsrelu__angle_unit(const double *p, const double *q, size_t d, double c,
+                          double *sin_out, double *cos_out);
+/* Angle between arbitrary non-zero vectors (normalises internally). */
+double tsrelu__angle(const double *u, const double *v, size_t d);
+/* Pair kernel g(u, v) and its gradient in u (pure maths, for tests and
+ * metrics); g = 0 and grad = 0 when u or v is zero. */
+double tsrelu__pair_g(const double *u, const double *v, size_t d);
+void tsrelu__pair_grad(const double *u, const double *v, size_t d, double *grad);
+
+/* Quadruple-precision versions for the accurate loss. */
+tsrelu_quad tsrelu__kappa_q(tsrelu_quad theta);
+/* Angle between unit vectors (quad, d entries each). */
+tsrelu_quad tsrelu__angle_unit_q(const tsrelu_quad *p, const tsrelu_quad *q, size_t d);
+tsrelu_quad tsrelu__sqrt_q(tsrelu_quad x);
 
 #endif

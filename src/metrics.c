@@ -2,7 +2,9 @@
  * nearest-teacher grouping, radial and tangential components, projection
  * deficits, balance of the groups, and the power-law rate fit. Angles come
  * from kernel.c's exact form; nothing here re-derives the kernel. */
-#include "internal.h"
+#include "model.h"
+#include "kernel.h"
+#include "status.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -1,6 +1,9 @@
 /* Teacher and student handles: validated copies of the weights, and their
  * seeded initialisation (Gaussian students, orthogonal teachers). */
-#include "internal.h"
+#include "model.h"
+#include "kernel.h"
+#include "rng.h"
+#include "status.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -407,5 +410,24 @@ TSRELU_API tsrelu_status tsrelu_student_set_output_weights(tsrelu_student *s, co
     if (st != TSRELU_OK)
         return st;
     memcpy(s->a, a, len * sizeof(double));
+    return TSRELU_OK;
+}
+
+/* ---------------- handle checks ---------------- */
+
+tsrelu_status tsrelu__check_pair(const char *fn, const tsrelu_student *s, const tsrelu_teacher *t)
+{
+    if (!s || !t)
+        return tsrelu__fail(TSRELU_EINVAL, "%s: %s is NULL", fn, s ? "teacher" : "student");
+    if (s->d != t->d)
+        return tsrelu__fail(TSRELU_EDIM, "%s: student d=%zu but teacher d=%zu", fn, s->d, t->d);
+    return TSRELU_OK;
+}
+
+tsrelu_status tsrelu__check_blas(const char *fn, size_t m, size_t k, size_t d)
+{
+    if (m > INT32_MAX || k > INT32_MAX || d > INT32_MAX || m + k > INT32_MAX)
+        return tsrelu__fail(TSRELU_ENOMEM, "%s: sizes m=%zu, k=%zu, d=%zu exceed the BLAS int range",
+                            fn, m, k, d);
     return TSRELU_OK;
 }

@@ -9,7 +9,9 @@
  * The cosines come from one Gram product of unit rows (BLAS level 3); the
  * angles of nearly (anti-)parallel pairs are recomputed exactly by
  * tsrelu__angle_unit. Zero students have P and s rows of 0. */
-#include "internal.h"
+#include "model.h"
+#include "kernel.h"
+#include "status.h"
 
 #include <cblas.h>
 #include <math.h>

@@ -1,6 +1,6 @@
 /* Status strings, the thread-local detailed error message, argument checks
  * shared by every entry point, and the runtime version. */
-#include "internal.h"
+#include "status.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -117,22 +117,5 @@ tsrelu_status tsrelu__check_len(size_t got, size_t want, const char *what)
     if (got != want)
         return tsrelu__fail(TSRELU_ELENGTH, "%s: length %zu given, %zu required",
                             what, got, want);
-    return TSRELU_OK;
-}
-
-tsrelu_status tsrelu__check_pair(const char *fn, const tsrelu_student *s, const tsrelu_teacher *t)
-{
-    if (!s || !t)
-        return tsrelu__fail(TSRELU_EINVAL, "%s: %s is NULL", fn, s ? "teacher" : "student");
-    if (s->d != t->d)
-        return tsrelu__fail(TSRELU_EDIM, "%s: student d=%zu but teacher d=%zu", fn, s->d, t->d);
-    return TSRELU_OK;
-}
-
-tsrelu_status tsrelu__check_blas(const char *fn, size_t m, size_t k, size_t d)
-{
-    if (m > INT32_MAX || k > INT32_MAX || d > INT32_MAX || m + k > INT32_MAX)
-        return tsrelu__fail(TSRELU_ENOMEM, "%s: sizes m=%zu, k=%zu, d=%zu exceed the BLAS int range",
-                            fn, m, k, d);
     return TSRELU_OK;
 }

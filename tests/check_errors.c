@@ -16,7 +16,7 @@
  * src/internal.h whose weight pointers are never read before the check. */
 #include "suites.h"
 
-#include "internal.h" /* forged handles only: struct tsrelu_student/teacher */
+#include "model.h" /* forged handles only: struct tsrelu_student/teacher */
 #include "tsrelu.h"
 
 #include <float.h>
