@@ -460,6 +460,22 @@ TSRELU_API uint64_t tsrelu_gd_iteration(const tsrelu_gd *gd);
  *  callback that stopped the latest run, else 0. */
 TSRELU_API int tsrelu_gd_stop_value(const tsrelu_gd *gd);
 
+/* Why the latest tsrelu_gd_run() or tsrelu_gd_step() on a state returned
+ * (1.1); a call refused with TSRELU_EBUSY or TSRELU_EINVAL changes nothing. */
+#define TSRELU_STOP_NONE      0 /* no run or step has returned yet */
+#define TSRELU_STOP_STEPS     1 /* every step was taken (TSRELU_OK) */
+#define TSRELU_STOP_LOSS_TOL  2 /* L <= loss_tol (TSRELU_CONVERGED) */
+#define TSRELU_STOP_GRAD_TOL  3 /* |grad| <= grad_tol, L > loss_tol or off (TSRELU_CONVERGED) */
+#define TSRELU_STOP_OBSERVER  4 /* the observer returned non-zero (TSRELU_STOPPED) */
+#define TSRELU_STOP_STEP_RULE 5 /* the step rule returned non-zero (TSRELU_STOPPED) */
+#define TSRELU_STOP_INTERRUPT 6 /* tsrelu_gd_interrupt() (TSRELU_INTERRUPTED) */
+#define TSRELU_STOP_ERROR     7 /* an error status, e.g. TSRELU_EDIVERGED */
+
+/*! tsrelu_gd_stop_reason() : @return the TSRELU_STOP_* reason of the latest
+ *  run or step (which tolerance ended a converged run, which callback
+ *  stopped it), TSRELU_STOP_NONE if gd is NULL or has not run. (1.1) */
+TSRELU_API int tsrelu_gd_stop_reason(const tsrelu_gd *gd);
+
 /*! tsrelu_gd_student() : @return a read-only view of the current iterate,
  *  owned by gd and valid while gd lives (copy it to keep it); NULL if gd is
  *  NULL. tsrelu_student_free() on it does nothing; setters on it return

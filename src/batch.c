@@ -226,7 +226,7 @@ TSRELU_API tsrelu_status tsrelu_batch_run(tsrelu_batch *b)
         if (st != TSRELU_OK) {
             while (i-- > 0)
                 tsrelu__gd_release(b->runs[i].gd);
-            return tsrelu__fail(st, "tsrelu_batch_run: run %zu: %s", i, tsrelu_last_error());
+            return tsrelu__context(st, "tsrelu_batch_run: run %zu", i);
         }
     }
     b->ran = 1;

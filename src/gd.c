@@ -50,6 +50,7 @@ struct tsrelu_gd {
 
     uint64_t iter;
     int stop_value;
+    int stop_reason;          /* TSRELU_STOP_* of the latest run or step */
 
     tsrelu__ws ws;
     double *gW, *ga;
@@ -133,7 +134,17 @@ TSRELU_API tsrelu_status tsrelu_gd_interrupt(tsrelu_gd *gd)
     return TSRELU_OK;
 }
 
-static tsrelu_status evaluate(tsrelu_gd *gd, int need_loss, int check);
+/* What an evaluation of the current iterate is for. The default update tests
+ * its own output, so the gradient itself is tested only where someone else
+ * reads it: at creation, before a step rule or an observer, in the
+ * gradient-norm getter. */
+enum {
+    GRADIENT = 0,     /* the gradient (and the tracker) only */
+    WANT_LOSS = 1,    /* the loss as well */
+    AT_CREATION = 2,  /* test the gradient too; a non-finite one is an input error */
+};
+
+static tsrelu_status evaluate(tsrelu_gd *gd, unsigned what);
 
 static tsrelu_status check_eta(const char *fn, double eta)
 {
@@ -199,9 +210,9 @@ TSRELU_API tsrelu_status tsrelu_gd_create(const tsrelu_teacher *t, const tsrelu_
     memcpy(gd->view.a, s0->a, s0->m * sizeof(double));
     gd->eta = eta;
     /* iteration 0 fixes the initial groups of the phase tracker */
-    if (evaluate(gd, 0, 1) != TSRELU_OK) {
+    if ((st = evaluate(gd, AT_CREATION)) != TSRELU_OK) {
         tsrelu__gd_destroy(gd);
-        return tsrelu__fail(TSRELU_ENONFINITE, "tsrelu_gd_create: %s", tsrelu_last_error());
+        return tsrelu__context(st, "tsrelu_gd_create");
     }
     *out = gd;
     return TSRELU_OK;
@@ -347,21 +358,18 @@ TSRELU_API tsrelu_status tsrelu_gd_set_step(tsrelu_gd *gd, tsrelu_step_fn fn, vo
 
 /* ---------------- evaluation and update ---------------- */
 
-/* The default update tests its own output, so the gradient itself is tested
- * (check) only where someone else reads it: at creation, before a step
- * rule, before an observer, in the gradient-norm getter. */
-static tsrelu_status evaluate(tsrelu_gd *gd, int need_loss, int check)
+static tsrelu_status evaluate(tsrelu_gd *gd, unsigned what)
 {
+    int need_loss = (what & WANT_LOSS) != 0;
     if (gd->evaluated && (gd->have_loss || !need_loss))
         return TSRELU_OK;
-    size_t m = gd->view.m;
-    tsrelu_status st = tsrelu__evaluate(gd->teacher, m, gd->view.W, gd->view.a, &gd->ws,
-                                        need_loss ? &gd->loss : NULL, gd->gW,
-                                        gd->train_a ? gd->ga : NULL, check);
+    tsrelu__eval req = {need_loss ? &gd->loss : NULL, gd->gW, gd->train_a ? gd->ga : NULL,
+                        (what & AT_CREATION) ? TSRELU__CHECK_GRADIENT : 0u,
+                        (what & AT_CREATION) ? TSRELU_ENONFINITE : TSRELU_EDIVERGED};
+    tsrelu_status st = tsrelu__evaluate(&gd->ws, gd->teacher, gd->view.W, gd->view.a, &req);
     if (st != TSRELU_OK)
-        return tsrelu__fail(TSRELU_EDIVERGED, "iteration %llu: %s",
-                            (unsigned long long)gd->iter, tsrelu_last_error());
-    tsrelu__phases_update(&gd->ph, gd->teacher, m, gd->view.a, &gd->ws, gd->iter);
+        return tsrelu__context(st, "iteration %llu", (unsigned long long)gd->iter);
+    tsrelu__phases_update(&gd->ph, gd->teacher, gd->view.m, gd->view.a, &gd->ws, gd->iter);
     gd->evaluated = 1;
     gd->have_loss = need_loss;
     return TSRELU_OK;
@@ -409,7 +417,7 @@ static int update_default(const double *x, const double *g, double eta, double *
  * accepted. */
 static tsrelu_status advance(tsrelu_gd *gd)
 {
-    tsrelu_status st = evaluate(gd, 0, 0);
+    tsrelu_status st = evaluate(gd, GRADIENT);
     if (st != TSRELU_OK)
         return st;
     size_t m = gd->view.m, md = m * gd->view.d;
@@ -424,6 +432,7 @@ static tsrelu_status advance(tsrelu_gd *gd)
         int rv = gd->step_fn(gd, Wn, gd->gW, an, an ? gd->ga : NULL, gd->step_ud);
         if (rv != 0 || free_pending(gd)) {
             gd->stop_value = rv;
+            gd->stop_reason = TSRELU_STOP_STEP_RULE;
             return TSRELU_STOPPED;
         }
         finite = tsrelu__all_finite(Wn, md) && (!an || tsrelu__all_finite(an, m));
@@ -446,6 +455,30 @@ static tsrelu_status advance(tsrelu_gd *gd)
     return TSRELU_OK;
 }
 
+/* TSRELU_STOP_LOSS_TOL or TSRELU_STOP_GRAD_TOL when a tolerance is met (the
+ * loss is tested first), else 0. */
+static int converged(const tsrelu_gd *gd)
+{
+    if (gd->tol_loss > 0.0 && gd->loss <= gd->tol_loss)
+        return TSRELU_STOP_LOSS_TOL;
+    if (gd->tol_grad > 0.0 && cached_grad_norm(gd) <= gd->tol_grad)
+        return TSRELU_STOP_GRAD_TOL;
+    return 0;
+}
+
+/* The stop reason of a run or step that returned st; STOPPED and CONVERGED
+ * have recorded theirs where they happened. */
+static tsrelu_status finish(tsrelu_gd *gd, tsrelu_status st)
+{
+    if (st == TSRELU_OK)
+        gd->stop_reason = TSRELU_STOP_STEPS;
+    else if (st == TSRELU_INTERRUPTED)
+        gd->stop_reason = TSRELU_STOP_INTERRUPT;
+    else if (st < 0)
+        gd->stop_reason = TSRELU_STOP_ERROR;
+    return st;
+}
+
 TSRELU_API tsrelu_status tsrelu_gd_step(tsrelu_gd *gd)
 {
     NEED_GD("tsrelu_gd_step");
@@ -453,18 +486,12 @@ TSRELU_API tsrelu_status tsrelu_gd_step(tsrelu_gd *gd)
     if (st != TSRELU_OK)
         return st;
     gd->stop_value = 0;
-    st = advance(gd);
+    st = finish(gd, advance(gd));
     tsrelu__gd_release(gd);
     return st;
 }
 
-static int converged(const tsrelu_gd *gd)
-{
-    return (gd->tol_loss > 0.0 && gd->loss <= gd->tol_loss) ||
-           (gd->tol_grad > 0.0 && cached_grad_norm(gd) <= gd->tol_grad);
-}
-
-tsrelu_status tsrelu__gd_run_held(tsrelu_gd *gd, uint64_t max_steps, atomic_int *cancel)
+static tsrelu_status run_body(tsrelu_gd *gd, uint64_t max_steps, atomic_int *cancel)
 {
     gd->stop_value = 0;
     gd->cancel = cancel;
@@ -472,23 +499,27 @@ tsrelu_status tsrelu__gd_run_held(tsrelu_gd *gd, uint64_t max_steps, atomic_int 
     for (;;) {
         int sched = gd->obs && scheduled(gd, gd->iter);
         /* the loss is computed only where it is read */
-        tsrelu_status st = evaluate(gd, gd->tol_loss > 0.0 || sched || (gd->obs && gd->iter == end), 0);
+        int read_loss = gd->tol_loss > 0.0 || sched || (gd->obs && gd->iter == end);
+        tsrelu_status st = evaluate(gd, read_loss ? WANT_LOSS : GRADIENT);
         if (st != TSRELU_OK)
             return st;
         int done = converged(gd), last = done || gd->iter == end;
         if (gd->obs && (sched || last) && !(gd->observed_any && gd->last_observed == gd->iter)) {
-            if ((st = evaluate(gd, 1, 0)) != TSRELU_OK || (st = gradient_finite(gd)) != TSRELU_OK)
+            if ((st = evaluate(gd, WANT_LOSS)) != TSRELU_OK || (st = gradient_finite(gd)) != TSRELU_OK)
                 return st;
             gd->observed_any = 1;
             gd->last_observed = gd->iter;
             int rv = gd->obs(gd, gd->obs_ud);
             if (rv != 0 || free_pending(gd)) {
                 gd->stop_value = rv;
+                gd->stop_reason = TSRELU_STOP_OBSERVER;
                 return TSRELU_STOPPED;
             }
         }
-        if (done)
+        if (done) {
+            gd->stop_reason = done;
             return TSRELU_CONVERGED;
+        }
         if (last)
             return TSRELU_OK;
         if (interrupted(gd))
@@ -496,6 +527,11 @@ tsrelu_status tsrelu__gd_run_held(tsrelu_gd *gd, uint64_t max_steps, atomic_int 
         if ((st = advance(gd)) != TSRELU_OK)
             return st;
     }
+}
+
+tsrelu_status tsrelu__gd_run_held(tsrelu_gd *gd, uint64_t max_steps, atomic_int *cancel)
+{
+    return finish(gd, run_body(gd, max_steps, cancel));
 }
 
 TSRELU_API tsrelu_status tsrelu_gd_run(tsrelu_gd *gd, uint64_t max_steps)
@@ -519,6 +555,11 @@ TSRELU_API uint64_t tsrelu_gd_iteration(const tsrelu_gd *gd)
 TSRELU_API int tsrelu_gd_stop_value(const tsrelu_gd *gd)
 {
     return gd ? gd->stop_value : 0;
+}
+
+TSRELU_API int tsrelu_gd_stop_reason(const tsrelu_gd *gd)
+{
+    return gd ? gd->stop_reason : TSRELU_STOP_NONE;
 }
 
 TSRELU_API const tsrelu_student *tsrelu_gd_student(const tsrelu_gd *gd)
@@ -683,6 +724,13 @@ static const char *image_invalid(const tsrelu__gd_image *im)
             return "an invalid group index";
     if (!tsrelu__all_finite(im->W, im->m * im->d) || !tsrelu__all_finite(im->a, im->m))
         return "invalid weights (a student weight is not finite)";
+    if (!tsrelu__all_finite(im->V, im->k * im->d) || !tsrelu__all_finite(im->b, im->k))
+        return "invalid weights (a teacher weight is not finite)";
+    for (size_t j = 0; j < im->k; j++) {
+        double n = tsrelu__norm(im->V + j * im->d, im->d);
+        if (!(n > 0.0) || !isfinite(n))
+            return "invalid weights (a teacher row is zero or its norm overflows)";
+    }
     if (im->step_len > 0 && !im->step_state)
         return "an invalid step state";
     return NULL;
@@ -696,11 +744,10 @@ tsrelu_status tsrelu__gd_restore(const tsrelu__gd_image *im, const char *what, t
         return tsrelu__fail(TSRELU_EFORMAT, "%s holds %s", what, bad);
     tsrelu_teacher *t = NULL;
     tsrelu_gd *gd = NULL;
+    /* valid rows (checked above): only memory can fail here */
     tsrelu_status st = tsrelu_teacher_create(im->k, im->d, im->V, im->b, &t);
     if (st != TSRELU_OK)
-        return st == TSRELU_ENOMEM ? st
-                                   : tsrelu__fail(TSRELU_EFORMAT, "%s holds invalid weights (teacher): %s",
-                                                  what, tsrelu_last_error());
+        return tsrelu__context(st, "%s", what);
     st = gd_alloc(what, t, im->m, im->d, &gd);
     tsrelu_teacher_free(t);
     if (st != TSRELU_OK)

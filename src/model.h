@@ -58,13 +58,23 @@ typedef struct {
 tsrelu_status tsrelu__ws_alloc(tsrelu__ws *ws, size_t m, size_t k, size_t d);
 void tsrelu__ws_free(tsrelu__ws *ws);
 
-/* Loss (if loss != NULL), dL/dW (if gW != NULL, m*d) and dL/da (if ga !=
- * NULL, m) at (W, a) for teacher t. No allocation. Returns TSRELU_OK or
- * TSRELU_ENONFINITE when the loss is not finite, or (if check) when a
- * gradient entry is not (a GD step tests its update instead). */
-tsrelu_status tsrelu__evaluate(const tsrelu_teacher *t, size_t m, const double *W,
-                               const double *a, tsrelu__ws *ws, double *loss,
-                               double *gW, double *ga, int check);
+/* An evaluation request: the outputs wanted (NULL: not wanted) and the
+ * status of a non-finite result, which the evaluation sets once, where it
+ * finds it (callers only add context to the message). */
+#define TSRELU__CHECK_GRADIENT 1u /* fail on a non-finite gradient entry too (else the
+                                     loss only: a GD step tests its update instead) */
+typedef struct {
+    double *loss;            /* the loss */
+    double *gW;              /* dL/dW, m*d */
+    double *ga;              /* dL/da, m */
+    unsigned flags;          /* TSRELU__CHECK_GRADIENT */
+    tsrelu_status nonfinite; /* e.g. TSRELU_ENONFINITE, or TSRELU_EDIVERGED in a GD run */
+} tsrelu__eval;
+
+/* Evaluate at (W, a) (ws->m rows) for teacher t what `req` asks for. No
+ * allocation. TSRELU_OK, or req->nonfinite with a message. */
+tsrelu_status tsrelu__evaluate(tsrelu__ws *ws, const tsrelu_teacher *t, const double *W,
+                               const double *a, const tsrelu__eval *req);
 
 /* The nearest teacher of every student of s into tau (m ints, -1 for a zero
  * student): the rule and the computation of the pair pass, so that

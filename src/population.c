@@ -179,11 +179,12 @@ static void add_radial_outside_fast_range(const tsrelu__ws *ws, double *gW)
                 gW[i * d + c] += ws->radial[i] * ws->unit_w[i * d + c];
 }
 
-tsrelu_status tsrelu__evaluate(const tsrelu_teacher *t, size_t m, const double *W,
-                               const double *a, tsrelu__ws *ws, double *loss,
-                               double *gW, double *ga, int check)
+tsrelu_status tsrelu__evaluate(tsrelu__ws *ws, const tsrelu_teacher *t, const double *W,
+                               const double *a, const tsrelu__eval *req)
 {
-    size_t k = ws->k, d = ws->d;
+    size_t m = ws->m, k = ws->k, d = ws->d;
+    double *loss = req->loss, *gW = req->gW, *ga = req->ga;
+    int check = (req->flags & TSRELU__CHECK_GRADIENT) != 0;
     normalise_rows(m, d, W, ws);
     gram_cosines(t, ws);
     double ksum = (loss || ga) ? pair_pass(t, a, ws, 1) : pair_pass(t, a, ws, 0);
@@ -199,7 +200,7 @@ tsrelu_status tsrelu__evaluate(const tsrelu_teacher *t, size_t m, const double *
         double rn = tsrelu__norm(ws->resid, d);
         *loss = 0.25 * rn * rn + ksum * TSRELU_INV_2PI + t->kappa_tt;
         if (!isfinite(*loss))
-            return tsrelu__fail(TSRELU_ENONFINITE, "loss is not finite (%g)", *loss);
+            return tsrelu__fail(req->nonfinite, "loss is not finite (%g)", *loss);
     }
     if (gW) {
         /* the radial term s_i w^_i = (s_i / |w_i|) w_i joins P's diagonal, so
@@ -217,7 +218,7 @@ tsrelu_status tsrelu__evaluate(const tsrelu_teacher *t, size_t m, const double *
                     ws->coef + m * m, (int)m, t->V, (int)d, 1.0, gW, (int)d);
         add_radial_outside_fast_range(ws, gW);
         if (check && !tsrelu__all_finite(gW, m * d))
-            return tsrelu__fail(TSRELU_ENONFINITE, "gradient dL/dW is not finite");
+            return tsrelu__fail(req->nonfinite, "gradient dL/dW is not finite");
     }
     if (ga) {
         cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)m, (int)d, 0.5, W, (int)d, ws->resid,
@@ -225,7 +226,7 @@ tsrelu_status tsrelu__evaluate(const tsrelu_teacher *t, size_t m, const double *
         for (size_t i = 0; i < m; i++)
             ga[i] += ws->norm_w[i] * ws->kap[i] * TSRELU_INV_2PI;
         if (check && !tsrelu__all_finite(ga, m))
-            return tsrelu__fail(TSRELU_ENONFINITE, "gradient dL/da is not finite");
+            return tsrelu__fail(req->nonfinite, "gradient dL/da is not finite");
     }
     return TSRELU_OK;
 }
@@ -244,7 +245,8 @@ TSRELU_API tsrelu_status tsrelu_loss(const tsrelu_student *s, const tsrelu_teach
     tsrelu__ws ws;
     if ((st = tsrelu__ws_alloc(&ws, s->m, t->k, t->d)) != TSRELU_OK)
         return st;
-    st = tsrelu__evaluate(t, s->m, s->W, s->a, &ws, loss, NULL, NULL, 1);
+    tsrelu__eval req = {loss, NULL, NULL, TSRELU__CHECK_GRADIENT, TSRELU_ENONFINITE};
+    st = tsrelu__evaluate(&ws, t, s->W, s->a, &req);
     tsrelu__ws_free(&ws);
     return st;
 }
@@ -266,7 +268,8 @@ TSRELU_API tsrelu_status tsrelu_gradient(const tsrelu_student *s, const tsrelu_t
     tsrelu__ws ws;
     if ((st = tsrelu__ws_alloc(&ws, s->m, t->k, t->d)) != TSRELU_OK)
         return st;
-    st = tsrelu__evaluate(t, s->m, s->W, s->a, &ws, NULL, gW, ga, 1);
+    tsrelu__eval req = {NULL, gW, ga, TSRELU__CHECK_GRADIENT, TSRELU_ENONFINITE};
+    st = tsrelu__evaluate(&ws, t, s->W, s->a, &req);
     tsrelu__ws_free(&ws);
     return st;
 }
@@ -278,7 +281,7 @@ tsrelu_status tsrelu__nearest(const char *fn, const tsrelu_student *s, const tsr
     if (st != TSRELU_OK)
         return st;
     if ((st = tsrelu__ws_alloc(&ws, s->m, t->k, t->d)) != TSRELU_OK)
-        return tsrelu__fail(st, "%s: %s", fn, tsrelu_last_error());
+        return tsrelu__context(st, "%s", fn);
     size_t m = s->m, k = t->k, d = t->d, n = m + k;
     normalise_rows(m, d, s->W, &ws);
     gram_cosines(t, &ws); /* the same products, of the same shapes, as a GD step */

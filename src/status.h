@@ -14,6 +14,15 @@ tsrelu_status tsrelu__fail(tsrelu_status s, const char *fmt, ...)
 #endif
     ;
 
+/* Prefix the calling thread's message with "context: " and return `s`
+ * unchanged: how a caller adds context to a failure below it (the status is
+ * set once, where the failure happens). */
+tsrelu_status tsrelu__context(tsrelu_status s, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
 /* a*b into *out, TSRELU_ENOMEM if it overflows size_t. */
 tsrelu_status tsrelu__mul_size(size_t a, size_t b, const char *what, size_t *out);
 /* 1 if no entry is NaN or Inf. */

@@ -439,6 +439,56 @@ START_TEST(sigint_interrupts_a_child_run)
 }
 END_TEST
 
+static int stop_at_seven(const tsrelu_gd *gd, void *ud)
+{
+    (void)ud;
+    return tsrelu_gd_iteration(gd) == 7 ? 7 : 0;
+}
+
+static int refuse_step(const tsrelu_gd *gd, double *W, const double *gW, double *a, const double *ga, void *ud)
+{
+    (void)gd, (void)W, (void)gW, (void)a, (void)ga, (void)ud;
+    return 3;
+}
+
+START_TEST(stop_reason_names_the_cause)
+{
+    tsrelu_gd *gd = make(0.05);
+    ck_assert_int_eq(tsrelu_gd_stop_reason(gd), TSRELU_STOP_NONE);
+    ck_assert_int_eq(tsrelu_gd_stop_reason(NULL), TSRELU_STOP_NONE);
+    ck_assert_int_eq(tsrelu_gd_run(gd, 5), TSRELU_OK);
+    ck_assert_int_eq(tsrelu_gd_stop_reason(gd), TSRELU_STOP_STEPS);
+    ck_assert_int_eq(tsrelu_gd_set_tolerances(gd, 0.0, INFINITY), TSRELU_OK);
+    ck_assert_int_eq(tsrelu_gd_run(gd, 5), TSRELU_CONVERGED);
+    ck_assert_int_eq(tsrelu_gd_stop_reason(gd), TSRELU_STOP_GRAD_TOL);
+    ck_assert_int_eq(tsrelu_gd_set_tolerances(gd, INFINITY, INFINITY), TSRELU_OK);
+    ck_assert_int_eq(tsrelu_gd_run(gd, 5), TSRELU_CONVERGED);
+    ck_assert_int_eq(tsrelu_gd_stop_reason(gd), TSRELU_STOP_LOSS_TOL); /* the loss is tested first */
+    ck_assert_int_eq(tsrelu_gd_set_tolerances(gd, 0.0, 0.0), TSRELU_OK);
+    ck_assert_int_eq(tsrelu_gd_step(gd), TSRELU_OK);
+    ck_assert_int_eq(tsrelu_gd_stop_reason(gd), TSRELU_STOP_STEPS);
+    ck_assert_int_eq(tsrelu_gd_set_observer(gd, stop_at_seven, NULL, TSRELU_SCHEDULE_LINEAR, 1), TSRELU_OK);
+    ck_assert_int_eq(tsrelu_gd_run(gd, 50), TSRELU_STOPPED);
+    ck_assert_int_eq(tsrelu_gd_stop_reason(gd), TSRELU_STOP_OBSERVER);
+    ck_assert_int_eq(tsrelu_gd_stop_value(gd), 7);
+    ck_assert_int_eq(tsrelu_gd_set_observer(gd, self_interrupt, NULL, TSRELU_SCHEDULE_LINEAR, 10), TSRELU_OK);
+    ck_assert_int_eq(tsrelu_gd_run(gd, 50), TSRELU_INTERRUPTED);
+    ck_assert_int_eq(tsrelu_gd_stop_reason(gd), TSRELU_STOP_INTERRUPT);
+    ck_assert_int_eq(tsrelu_gd_set_observer(gd, NULL, NULL, 0, 0), TSRELU_OK);
+    ck_assert_int_eq(tsrelu_gd_set_step(gd, refuse_step, NULL), TSRELU_OK);
+    ck_assert_int_eq(tsrelu_gd_step(gd), TSRELU_STOPPED);
+    ck_assert_int_eq(tsrelu_gd_stop_reason(gd), TSRELU_STOP_STEP_RULE);
+    ck_assert_int_eq(tsrelu_gd_set_step(gd, NULL, NULL), TSRELU_OK);
+    ck_assert_int_eq(tsrelu_gd_set_eta(gd, 1e300), TSRELU_OK);
+    ck_assert_int_eq(tsrelu_gd_run(gd, 50), TSRELU_EDIVERGED);
+    ck_assert_int_eq(tsrelu_gd_stop_reason(gd), TSRELU_STOP_ERROR);
+    /* a refused call leaves the reason alone */
+    ck_assert_int_eq(tsrelu_gd_run(NULL, 1), TSRELU_EINVAL);
+    ck_assert_int_eq(tsrelu_gd_stop_reason(gd), TSRELU_STOP_ERROR);
+    tsrelu_gd_free(gd);
+}
+END_TEST
+
 Suite *reentry_suite(void)
 {
     Suite *s = suite_create("reentry");
@@ -454,6 +504,7 @@ Suite *reentry_suite(void)
     tcase_add_test(core, interrupt_stops_at_the_last_completed_step);
     tcase_add_test(core, interrupt_from_another_thread);
     tcase_add_test(core, sigint_interrupts_a_child_run);
+    tcase_add_test(core, stop_reason_names_the_cause);
     suite_add_tcase(s, core);
     return s;
 }
