@@ -188,6 +188,7 @@ check-steps:
 	$(MAKE) test-c
 	$(MAKE) test-examples
 	sh tests/test_symbols.sh
+	$(PYTHON) tests/test_docs.py
 	sh tests/test_kill_resume.sh
 	$(MAKE) test-sweep
 	$(MAKE) test-bindings abi-check test-abi-break test-install

@@ -142,11 +142,13 @@ TSRELU_API size_t tsrelu_teacher_width(const tsrelu_teacher *t);
 /*! tsrelu_teacher_dim() : @return d, or 0 if t is NULL. */
 TSRELU_API size_t tsrelu_teacher_dim(const tsrelu_teacher *t);
 
-/*! tsrelu_teacher_weights() : copy V into `V` (len must be k*d). */
+/*! tsrelu_teacher_weights() : copy V into `V` (len must be k*d).
+ *  @return : TSRELU_OK; TSRELU_EINVAL (NULL); TSRELU_ELENGTH. */
 TSRELU_API TSRELU_NODISCARD tsrelu_status
 tsrelu_teacher_weights(const tsrelu_teacher *t, double *V, size_t len);
 
-/*! tsrelu_teacher_output_weights() : copy b into `b` (len must be k). */
+/*! tsrelu_teacher_output_weights() : copy b into `b` (len must be k).
+ *  @return : TSRELU_OK; TSRELU_EINVAL (NULL); TSRELU_ELENGTH. */
 TSRELU_API TSRELU_NODISCARD tsrelu_status
 tsrelu_teacher_output_weights(const tsrelu_teacher *t, double *b, size_t len);
 
@@ -177,7 +179,8 @@ TSRELU_API TSRELU_NODISCARD tsrelu_status
 tsrelu_student_create_gaussian(size_t m, size_t d, double sigma, uint64_t seed,
                                tsrelu_student **out);
 
-/*! tsrelu_student_copy() : an independent deep copy of `s`. */
+/*! tsrelu_student_copy() : an independent deep copy of `s`.
+ *  @return : TSRELU_OK; TSRELU_EINVAL (NULL); TSRELU_ENOMEM. */
 TSRELU_API TSRELU_NODISCARD tsrelu_status
 tsrelu_student_copy(const tsrelu_student *s, tsrelu_student **out);
 
@@ -190,21 +193,28 @@ TSRELU_API size_t tsrelu_student_width(const tsrelu_student *s);
 /*! tsrelu_student_dim() : @return d, or 0 if s is NULL. */
 TSRELU_API size_t tsrelu_student_dim(const tsrelu_student *s);
 
-/*! tsrelu_student_weights() : copy W into `W` (len must be m*d). */
+/*! tsrelu_student_weights() : copy W into `W` (len must be m*d).
+ *  @return : TSRELU_OK; TSRELU_EINVAL (NULL); TSRELU_ELENGTH. */
 TSRELU_API TSRELU_NODISCARD tsrelu_status
 tsrelu_student_weights(const tsrelu_student *s, double *W, size_t len);
 
 /*! tsrelu_student_set_weights() : replace W from `W` (len must be m*d;
- *  finite values). On error the student is unchanged. */
+ *  finite values). On error the student is unchanged.
+ *  @return : TSRELU_OK; TSRELU_EINVAL (NULL, or a view of a GD state);
+ *            TSRELU_ELENGTH; TSRELU_ENONFINITE (a NaN or Inf entry, or a row
+ *            whose norm overflows). */
 TSRELU_API TSRELU_NODISCARD tsrelu_status
 tsrelu_student_set_weights(tsrelu_student *s, const double *W, size_t len);
 
-/*! tsrelu_student_output_weights() : copy a into `a` (len must be m). */
+/*! tsrelu_student_output_weights() : copy a into `a` (len must be m).
+ *  @return : TSRELU_OK; TSRELU_EINVAL (NULL); TSRELU_ELENGTH. */
 TSRELU_API TSRELU_NODISCARD tsrelu_status
 tsrelu_student_output_weights(const tsrelu_student *s, double *a, size_t len);
 
 /*! tsrelu_student_set_output_weights() : replace a (len must be m; finite).
- *  On error the student is unchanged. */
+ *  On error the student is unchanged.
+ *  @return : TSRELU_OK; TSRELU_EINVAL (NULL, or a view of a GD state);
+ *            TSRELU_ELENGTH; TSRELU_ENONFINITE. */
 TSRELU_API TSRELU_NODISCARD tsrelu_status
 tsrelu_student_set_output_weights(tsrelu_student *s, const double *a, size_t len);
 
@@ -228,7 +238,9 @@ tsrelu_loss(const tsrelu_student *s, const tsrelu_teacher *t, double *loss);
  *  compensated sums, so that it keeps about 8 significant digits down to
  *  L = 1e-24 * (sum_n |c_n||u_n|)^2. Several hundred times slower than
  *  tsrelu_loss(); meant for observation time, not every step.
- *  @return : as tsrelu_loss(). */
+ *  @return : TSRELU_OK; TSRELU_EINVAL (NULL); TSRELU_EDIM; TSRELU_ENOMEM
+ *            (allocation, or a size overflow); TSRELU_ENONFINITE (the loss
+ *            overflows). */
 TSRELU_API TSRELU_NODISCARD tsrelu_status
 tsrelu_loss_accurate(const tsrelu_student *s, const tsrelu_teacher *t, double *loss);
 
@@ -253,7 +265,9 @@ tsrelu_gradient(const tsrelu_student *s, const tsrelu_teacher *t,
 /*! tsrelu_angles() :
  *  theta[i*k + j] = angle between w_i and v_j in radians, in [0, pi], exact
  *  to a few ulps at every angle (2 atan2(|w^ - v^|, |w^ + v^|)). NaN for a
- *  zero student (the angle is undefined). len must be m*k. */
+ *  zero student (the angle is undefined). len must be m*k.
+ *  @return : TSRELU_OK; TSRELU_EINVAL (NULL); TSRELU_EDIM; TSRELU_ELENGTH
+ *            (len not m*k). */
 TSRELU_API TSRELU_NODISCARD tsrelu_status
 tsrelu_angles(const tsrelu_student *s, const tsrelu_teacher *t, double *theta, size_t len);
 
@@ -271,15 +285,17 @@ tsrelu_nearest_teacher(const tsrelu_student *s, const tsrelu_teacher *t, int *ta
  *  radial[i] = w_i . v_l / |v_l| (= |w_i| cos theta_il) and the tangential
  *  norm tangential[i] = |w_i - radial[i] v_l/|v_l|| (= |w_i| sin theta_il).
  *  Both 0 when tau[i] = -1. len (of radial and of tangential) must be m.
- *  @return : TSRELU_OK; TSRELU_EINVAL (NULL, tau[i] out of range), EDIM,
- *            ELENGTH, ENOMEM (a small scratch array). */
+ *  @return : TSRELU_OK; TSRELU_EINVAL (NULL, tau[i] out of range);
+ *            TSRELU_EDIM; TSRELU_ELENGTH; TSRELU_ENOMEM (a scratch array, or
+ *            sizes beyond the BLAS int range for the default groups). */
 TSRELU_API TSRELU_NODISCARD tsrelu_status
 tsrelu_components(const tsrelu_student *s, const tsrelu_teacher *t, const int *tau,
                   size_t tau_len, double *radial, double *tangential, size_t len);
 
 /*! tsrelu_deficit() :
  *  Projection deficit per teacher l: H[l] = b_l |v_l| - sum_{i: tau_i = l}
- *  a_i radial_i. Zero when the group has grown to its teacher. len must be k. */
+ *  a_i radial_i. Zero when the group has grown to its teacher. len must be k.
+ *  @return : as tsrelu_components(). */
 TSRELU_API TSRELU_NODISCARD tsrelu_status
 tsrelu_deficit(const tsrelu_student *s, const tsrelu_teacher *t, const int *tau,
                size_t tau_len, double *H, size_t len);
@@ -374,7 +390,10 @@ tsrelu_gd_create(const tsrelu_teacher *t, const tsrelu_student *s0, double eta,
  *  after that. */
 TSRELU_API void tsrelu_gd_free(tsrelu_gd *gd);
 
-/*! tsrelu_gd_set_eta() : change the step size (eta > 0, finite). */
+/*! tsrelu_gd_set_eta() : change the step size (eta > 0, finite).
+ *  @return : TSRELU_OK; TSRELU_EINVAL (gd NULL, eta <= 0);
+ *            TSRELU_ENONFINITE (eta NaN or Inf); TSRELU_EBUSY (from a callback
+ *            of gd, or while its batch runs). On error eta is unchanged. */
 TSRELU_API TSRELU_NODISCARD tsrelu_status tsrelu_gd_set_eta(tsrelu_gd *gd, double eta);
 
 /*! tsrelu_gd_eta() : @return the step size, or 0 if gd is NULL. */
@@ -382,7 +401,8 @@ TSRELU_API double tsrelu_gd_eta(const tsrelu_gd *gd);
 
 /*! tsrelu_gd_set_train_output() :
  *  on != 0: also train the output weights, a <- a - eta * dL/da.
- *  Default off (the paper's setting: a fixed). */
+ *  Default off (the paper's setting: a fixed).
+ *  @return : TSRELU_OK; TSRELU_EINVAL (gd NULL); TSRELU_EBUSY. */
 TSRELU_API TSRELU_NODISCARD tsrelu_status tsrelu_gd_set_train_output(tsrelu_gd *gd, int on);
 
 /*! tsrelu_gd_train_output() : @return 1 if the output weights are trained,
@@ -393,7 +413,9 @@ TSRELU_API int tsrelu_gd_train_output(const tsrelu_gd *gd);
  *  tsrelu_gd_run() returns TSRELU_CONVERGED at the first iterate with
  *  L <= loss_tol or |grad|_2 <= grad_tol (|grad| over W, and a when trained).
  *  A tolerance of 0 disables that test (the default for both).
- *  @return : TSRELU_OK; TSRELU_EINVAL (negative or NaN tolerance). */
+ *  +Inf is accepted (every iterate converged) and survives checkpoints.
+ *  @return : TSRELU_OK; TSRELU_EINVAL (gd NULL, negative or NaN tolerance);
+ *            TSRELU_EBUSY. */
 TSRELU_API TSRELU_NODISCARD tsrelu_status
 tsrelu_gd_set_tolerances(tsrelu_gd *gd, double loss_tol, double grad_tol);
 
@@ -409,12 +431,14 @@ tsrelu_gd_tolerances(const tsrelu_gd *gd, double *loss_tol, double *grad_tol);
  *  decade (iteration 0 and ceil(10^(j/P)) for j = 0, 1, ...). Iterations are absolute (counted since
  *  creation). The final iterate of every run is observed as well.
  *  @return : TSRELU_OK; TSRELU_EINVAL (unknown schedule, param 0, log param
- *            above TSRELU_LOG_MAX_PER_DECADE). */
+ *            above TSRELU_LOG_MAX_PER_DECADE); TSRELU_EBUSY (from a callback
+ *            of gd, or while its batch runs). */
 TSRELU_API TSRELU_NODISCARD tsrelu_status
 tsrelu_gd_set_observer(tsrelu_gd *gd, tsrelu_observer_fn fn, void *user_data,
                        int schedule, uint64_t param);
 
-/*! tsrelu_gd_set_step() : install (fn non-NULL) or remove a custom update. */
+/*! tsrelu_gd_set_step() : install (fn non-NULL) or remove a custom update.
+ *  @return : TSRELU_OK; TSRELU_EINVAL (gd NULL); TSRELU_EBUSY. */
 TSRELU_API TSRELU_NODISCARD tsrelu_status
 tsrelu_gd_set_step(tsrelu_gd *gd, tsrelu_step_fn fn, void *user_data);
 
@@ -516,7 +540,7 @@ tsrelu_gd_gradient_norm(const tsrelu_gd *gd, double *norm);
  *  resets t1 and t2 and re-tests the current iterate with the new
  *  thresholds (later iterates as they are evaluated).
  *  @return : TSRELU_OK; TSRELU_EINVAL (NULL, out of range);
- *            TSRELU_ENONFINITE (NaN or Inf). */
+ *            TSRELU_ENONFINITE (NaN or Inf); TSRELU_EBUSY. */
 TSRELU_API TSRELU_NODISCARD tsrelu_status
 tsrelu_gd_set_phase_thresholds(tsrelu_gd *gd, double eps_align, double eps_deficit);
 
@@ -525,13 +549,15 @@ tsrelu_gd_set_phase_thresholds(tsrelu_gd *gd, double eps_align, double eps_defic
 TSRELU_API int tsrelu_gd_phase(const tsrelu_gd *gd);
 
 /*! tsrelu_gd_phase_times() : t1 and t2 as defined above, -1 if not reached
- *  yet. Either pointer may be NULL. */
+ *  yet. Either pointer may be NULL.
+ *  @return : TSRELU_OK; TSRELU_EINVAL (gd NULL). */
 TSRELU_API TSRELU_NODISCARD tsrelu_status
 tsrelu_gd_phase_times(const tsrelu_gd *gd, int64_t *t1, int64_t *t2);
 
 /*! tsrelu_gd_groups() : the nearest-teacher assignment at iteration 0
  *  (initial != 0, the paper's tau_i) or at the latest evaluated iterate
- *  (initial == 0) into tau (len must be m; -1 for zero students). */
+ *  (initial == 0) into tau (len must be m; -1 for zero students).
+ *  @return : TSRELU_OK; TSRELU_EINVAL (NULL); TSRELU_ELENGTH. */
 TSRELU_API TSRELU_NODISCARD tsrelu_status
 tsrelu_gd_groups(const tsrelu_gd *gd, int initial, int *tau, size_t len);
 
@@ -557,7 +583,8 @@ TSRELU_API size_t tsrelu_gd_group_switches(const tsrelu_gd *gd);
  *  checkpoint holding a step state, that state is copied into `state` here
  *  (restoring it) and len must equal its length. NULL/0 clears.
  *  @return : TSRELU_OK; TSRELU_EINVAL (gd NULL, state NULL with len > 0);
- *            TSRELU_ELENGTH (len differs from the loaded state's length). */
+ *            TSRELU_ELENGTH (len differs from the loaded state's length);
+ *            TSRELU_EBUSY. */
 TSRELU_API TSRELU_NODISCARD tsrelu_status
 tsrelu_gd_set_step_state(tsrelu_gd *gd, double *state, size_t len);
 
@@ -608,7 +635,8 @@ typedef struct tsrelu_batch tsrelu_batch;
 #define TSRELU_SUMMARY_SECONDS   11  /* wall time of the run (not deterministic) */
 #define TSRELU_SUMMARY_LEN       12
 
-/*! tsrelu_batch_create() : an empty batch (threads: all online CPUs). */
+/*! tsrelu_batch_create() : an empty batch (threads: all online CPUs).
+ *  @return : TSRELU_OK; TSRELU_EINVAL (out NULL); TSRELU_ENOMEM. */
 TSRELU_API TSRELU_NODISCARD tsrelu_status tsrelu_batch_create(tsrelu_batch **out);
 
 /*! tsrelu_batch_free() : release a batch and its states; NULL is a no-op. */
@@ -633,7 +661,8 @@ TSRELU_API size_t tsrelu_batch_size(const tsrelu_batch *b);
  *  Owned by the batch. @return NULL if b is NULL or i out of range. */
 TSRELU_API tsrelu_gd *tsrelu_batch_state(tsrelu_batch *b, size_t i);
 
-/*! tsrelu_batch_set_threads() : threads >= 1, or 0 for all online CPUs. */
+/*! tsrelu_batch_set_threads() : threads >= 1, or 0 for all online CPUs.
+ *  @return : TSRELU_OK; TSRELU_EINVAL (b NULL). */
 TSRELU_API TSRELU_NODISCARD tsrelu_status tsrelu_batch_set_threads(tsrelu_batch *b, unsigned threads);
 
 /*! tsrelu_batch_run() :
@@ -646,7 +675,9 @@ TSRELU_API TSRELU_NODISCARD tsrelu_status tsrelu_batch_set_threads(tsrelu_batch 
  *  @return : TSRELU_OK when every run ended with TSRELU_OK or
  *            TSRELU_CONVERGED; else the status of the first run (by index)
  *            that did not (each run's own status is in its summary);
- *            TSRELU_EINVAL (NULL, already run). */
+ *            TSRELU_INTERRUPTED (tsrelu_batch_interrupt(), no run failed);
+ *            TSRELU_EINVAL (NULL, already run); TSRELU_EBUSY (one of its
+ *            states is in a run or step; nothing is run). */
 TSRELU_API TSRELU_NODISCARD tsrelu_status tsrelu_batch_run(tsrelu_batch *b);
 
 /*! tsrelu_batch_interrupt() :
