@@ -97,13 +97,18 @@ void tsrelu__gd_set_batch_owned(tsrelu_gd *gd)
     gd->batch_owned = 1;
 }
 
+static tsrelu_status busy(const char *fn)
+{
+    return tsrelu__fail(TSRELU_EBUSY,
+                        "%s: the state is in a run or step (a call from its own callback, or while "
+                        "its batch runs)", fn);
+}
+
 tsrelu_status tsrelu__gd_hold(tsrelu_gd *gd, const char *fn)
 {
     int idle = 0;
     if (!atomic_compare_exchange_strong(&gd->guard, &idle, GUARD_BUSY))
-        return tsrelu__fail(TSRELU_EBUSY,
-                            "%s: the state is in a run or step (a call from its own callback, "
-                            "or while its batch runs)", fn);
+        return busy(fn);
     atomic_store_explicit(&gd->interrupt, 0, memory_order_relaxed);
     return TSRELU_OK;
 }
@@ -622,9 +627,7 @@ tsrelu_status tsrelu__gd_idle(const tsrelu_gd *gd, const char *fn)
     if (!gd)
         return tsrelu__fail(TSRELU_EINVAL, "%s: gd is NULL", fn);
     if (atomic_load(&gd->guard) & GUARD_BUSY)
-        return tsrelu__fail(TSRELU_EBUSY,
-                            "%s: the state is in a run or step (a call from its own callback, or while "
-                            "its batch runs)", fn);
+        return busy(fn);
     return TSRELU_OK;
 }
 
