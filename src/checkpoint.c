@@ -458,29 +458,9 @@ static tsrelu_status verify_checksum(int fd, uint64_t payload, uint64_t sum, con
     return st;
 }
 
-/* Stream the verified payload into the image's arrays (one block holding
- * no more bytes than the file), hashing again in case the file changed. */
-static tsrelu_status read_payload(int fd, const size_t dims[4], uint64_t sum, const char *path,
-                                  tsrelu__gd_image *im, void **block)
+/* The sizes and settings, in serialise()'s order. */
+static void read_settings(reader *r, tsrelu__gd_image *im)
 {
-    size_t m = dims[0], k = dims[1], d = dims[2], sl = dims[3];
-    size_t doubles = k * d + k + m * d + m + sl; /* bounded by the file size */
-    double *x = malloc(doubles * sizeof(double) + 2 * m * sizeof(int) + 8);
-    reader *r = malloc(sizeof *r);
-    *block = x;
-    if (!x || !r) {
-        free(r);
-        return tsrelu__fail(TSRELU_ENOMEM, "tsrelu_gd_load: out of memory for %s", path);
-    }
-    memset(im, 0, sizeof *im);
-    r->fd = fd;
-    r->pos = r->len = 0;
-    r->hash = FNV_OFFSET;
-    r->failed = r->err = 0;
-    if (lseek(fd, HEADER_BYTES, SEEK_SET) < 0) {
-        free(r);
-        return tsrelu__fail(TSRELU_EIO, "tsrelu_gd_load: seeking in %s: %s", path, strerror(errno));
-    }
     im->m = (size_t)next_u64(r);
     im->k = (size_t)next_u64(r);
     im->d = (size_t)next_u64(r);
@@ -505,6 +485,32 @@ static tsrelu_status read_payload(int fd, const size_t dims[4], uint64_t sum, co
     im->observed_any = observed <= 1 ? (int)observed : 2;
     im->phase = phase <= 3 ? (int)phase : 0;
     im->have_tau0 = have_tau0 <= 1 ? (int)have_tau0 : 2;
+}
+
+/* Stream the verified payload into the image's arrays (one block holding
+ * no more bytes than the file), hashing again in case the file changed. */
+static tsrelu_status read_payload(int fd, const size_t dims[4], uint64_t sum, const char *path,
+                                  tsrelu__gd_image *im, void **block)
+{
+    size_t m = dims[0], k = dims[1], d = dims[2], sl = dims[3];
+    size_t doubles = k * d + k + m * d + m + sl; /* bounded by the file size */
+    double *x = malloc(doubles * sizeof(double) + 2 * m * sizeof(int) + 8);
+    reader *r = malloc(sizeof *r);
+    *block = x;
+    if (!x || !r) {
+        free(r);
+        return tsrelu__fail(TSRELU_ENOMEM, "tsrelu_gd_load: out of memory for %s", path);
+    }
+    memset(im, 0, sizeof *im);
+    r->fd = fd;
+    r->pos = r->len = 0;
+    r->hash = FNV_OFFSET;
+    r->failed = r->err = 0;
+    if (lseek(fd, HEADER_BYTES, SEEK_SET) < 0) {
+        free(r);
+        return tsrelu__fail(TSRELU_EIO, "tsrelu_gd_load: seeking in %s: %s", path, strerror(errno));
+    }
+    read_settings(r, im);
     double *V = x, *b = V + k * d, *W = b + k, *a = W + m * d, *state = a + m;
     int *tau0 = (int *)(state + sl), *tau = tau0 + m;
     int groups_ok = next_groups(r, tau0, m, k);
