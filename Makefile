@@ -189,6 +189,7 @@ check-steps:
 	$(MAKE) test-examples
 	sh tests/test_symbols.sh
 	$(PYTHON) tests/test_docs.py
+	$(PYTHON) tests/test_version.py
 	sh tests/test_kill_resume.sh
 	$(MAKE) test-sweep
 	$(MAKE) test-bindings abi-check test-abi-break test-install

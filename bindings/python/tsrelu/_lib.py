@@ -23,8 +23,8 @@ from pathlib import Path
 
 # The C API this binding was written for (include/tsrelu.h, TSRELU_1.0).
 API_MAJOR = 1
-API_MINOR = 0
-__version__ = "1.0.0"
+API_MINOR = 1
+__version__ = "1.1.0"
 
 SONAME = "libtsrelu.so.%d" % API_MAJOR
 
