@@ -87,7 +87,7 @@ def test_observer_exception_reraised(gd):
 def test_observer_bad_return_value_raises(gd):
     with pytest.raises(TypeError, match="observer returned"):
         gd.run(10, observer=lambda g: "stop", every=1)
-    with pytest.raises(ValueError, match="C int range"):
+    with pytest.raises(OverflowError, match="C int"):
         gd.run(10, observer=lambda g: 2 ** 40, every=1)
 
 

@@ -1,13 +1,13 @@
 """Batches: many independent GD runs on a pool of threads (tsrelu_batch_*)."""
 import collections
-import operator
 from ctypes import byref, c_size_t
 
 import numpy as np
 
+from ._args import c_integer, ptr, real
 from ._gd import GD
-from ._lib import Status, UINT64_MAX, call, fail, lib, outcome
-from ._network import Student, Teacher, _Handle, new_handle, ptr
+from ._lib import Status, call, fail, lib, outcome
+from ._network import Student, Teacher, _Handle, new_handle
 
 # Field names of the per-run summary, in the order of the TSRELU_SUMMARY_*
 # indices of tsrelu.h.
@@ -57,10 +57,8 @@ class Batch(_Handle):
 
     def set_threads(self, threads):
         """threads >= 1, or 0 for all online CPUs."""
-        threads = operator.index(threads)
-        if not 0 <= threads <= 2 ** 32 - 1:
-            fail(Status.EINVAL, "Batch.set_threads: threads=%d out of range" % threads)
-        call("tsrelu_batch_set_threads", self._mutable("set_threads"), threads)
+        call("tsrelu_batch_set_threads", self._mutable("set_threads"),
+             c_integer(threads, "unsigned", "threads", "Batch.set_threads"))
 
     def add(self, teacher, student, eta, steps):
         """Add a run of `steps` GD steps (teacher and student are copied);
@@ -68,12 +66,10 @@ class Batch(_Handle):
         if not isinstance(teacher, Teacher) or not isinstance(student, Student):
             raise TypeError("Batch.add(teacher, student, eta, steps): got %s, %s"
                             % (type(teacher).__name__, type(student).__name__))
-        steps = operator.index(steps)
-        if not 0 <= steps <= UINT64_MAX:
-            fail(Status.EINVAL, "Batch.add: steps=%d must be in [0, 2^64)" % steps)
+        fn = "Batch.add"
         index = c_size_t()
-        call("tsrelu_batch_add", self._mutable("add"), teacher._h(), student._h(), float(eta),
-             steps, byref(index))
+        call("tsrelu_batch_add", self._mutable("add"), teacher._h(), student._h(),
+             real(eta, "eta", fn), c_integer(steps, "uint64_t", "steps", fn), byref(index))
         return index.value
 
     def __len__(self):
@@ -82,10 +78,10 @@ class Batch(_Handle):
     def state(self, i):
         """The GD state of run i (owned by the batch: valid until the batch is
         closed; the same Python object on every call)."""
-        i = operator.index(i)
+        i = c_integer(i, "size_t", "i", "Batch.state")
         gd = self._states.get(i)
         if gd is None:
-            p = lib.tsrelu_batch_state(self._h(), i) if i >= 0 else None
+            p = lib.tsrelu_batch_state(self._h(), i)
             if not p:
                 fail(Status.EINVAL, "Batch.state: run %d of %d does not exist" % (i, len(self)))
             gd = GD._borrow(p, self)
@@ -124,7 +120,8 @@ class Batch(_Handle):
         iteration, phase, switches as ints; t1/t2 None if not reached)."""
         width = int(lib.tsrelu_summary_len())
         raw = np.empty(width)
-        call("tsrelu_batch_summary", self._h(), operator.index(i), ptr(raw), width)
+        call("tsrelu_batch_summary", self._h(), c_integer(i, "size_t", "i", "Batch.summary"),
+             ptr(raw), width)
         vals = {}
         for name, x in zip(SUMMARY_FIELDS, raw.tolist()):
             if name in _INT_FIELDS:

@@ -1,15 +1,14 @@
 """The gradient-descent state and its Python callbacks."""
-import operator
-import os
 import weakref
 from ctypes import byref, c_double, c_int64, c_void_p, cast
 
 import numpy as np
 
 from . import _metrics
-from ._lib import (CALLBACK_RAISED, INT_MAX, INT_MIN, OBSERVER_FN, SCHEDULE_LINEAR, SCHEDULE_LOG,
-                   STEP_FN, UINT64_MAX, Status, call, fail, lib, outcome)
-from ._network import (Student, Teacher, _Handle, gradient_raw, loss_raw, new_handle, ptr,
+from ._args import c_integer, path_arg, ptr, real
+from ._lib import (CALLBACK_RAISED, OBSERVER_FN, SCHEDULE_LINEAR, SCHEDULE_LOG, STEP_FN, Status,
+                   call, fail, lib, outcome)
+from ._network import (Student, Teacher, _Handle, gradient_raw, loss_raw, new_handle,
                        student_a, student_shape, student_W, teacher_b, teacher_V)
 
 
@@ -21,25 +20,19 @@ def _stop_value(rv, what):
     if rv is True:
         return 1
     try:
-        v = operator.index(rv)
+        return c_integer(rv, "int", "the return value", what)
     except TypeError:
         raise TypeError("%s returned %r: return None or 0 to continue, a non-zero int to stop"
                         % (what, rv)) from None
-    if not INT_MIN <= v <= INT_MAX:
-        raise ValueError("%s returned %d, outside the C int range" % (what, v))
-    return v
 
 
 def _schedule(every, per_decade, fn):
     if every is not None and per_decade is not None:
         fail(Status.EINVAL, "%s: give every= or per_decade=, not both" % fn)
     if every is not None:
-        kind, param = SCHEDULE_LINEAR, operator.index(every)
-    else:
-        kind, param = SCHEDULE_LOG, operator.index(10 if per_decade is None else per_decade)
-    if not 0 <= param <= UINT64_MAX:
-        fail(Status.EINVAL, "%s: schedule parameter %d must be >= 1" % (fn, param))
-    return kind, param
+        return SCHEDULE_LINEAR, c_integer(every, "uint64_t", "every", fn)
+    return SCHEDULE_LOG, c_integer(10 if per_decade is None else per_decade, "uint64_t",
+                                   "per_decade", fn)
 
 
 def _view(p, shape, writable):
@@ -112,7 +105,8 @@ class GD(_Handle):
             raise TypeError("GD: teacher must be a tsrelu.Teacher, got %s" % type(teacher).__name__)
         if not isinstance(student, Student):
             raise TypeError("GD: student must be a tsrelu.Student, got %s" % type(student).__name__)
-        self._setup(new_handle("tsrelu_gd_create", teacher._h(), student._h(), float(eta)))
+        self._setup(new_handle("tsrelu_gd_create", teacher._h(), student._h(),
+                               real(eta, "eta", "GD")))
         if train_output:
             self.train_output = True
         if loss_tol or grad_tol:
@@ -154,9 +148,10 @@ class GD(_Handle):
     # ---- checkpoints
 
     def save(self, path):
-        """Write a checkpoint to `path` atomically (tsrelu_gd_save). Callbacks
-        are not saved; the declared step state is. Allowed inside an observer."""
-        call("tsrelu_gd_save", self._h(), os.fsencode(path))
+        """Write a checkpoint to `path` (str, bytes or os.PathLike)
+        atomically (tsrelu_gd_save). Callbacks are not saved; the declared
+        step state is. Allowed inside an observer."""
+        call("tsrelu_gd_save", self._h(), path_arg(path, "GD.save"))
 
     @classmethod
     def load(cls, path, *, train_output=None):
@@ -164,7 +159,7 @@ class GD(_Handle):
         Install observers and step rules again; declare the step state again
         with set_step_state() to restore it."""
         self = cls.__new__(cls)
-        self._setup(new_handle("tsrelu_gd_load", os.fsencode(path)))
+        self._setup(new_handle("tsrelu_gd_load", path_arg(path, "GD.load")))
         if train_output is not None:
             self.train_output = train_output
         return self
@@ -185,10 +180,11 @@ class GD(_Handle):
             call("tsrelu_gd_set_step_state", h, None, 0)
             self._step_state = None
             return None
-        if not (isinstance(state, np.ndarray) and state.dtype == np.float64
+        if not (type(state) is np.ndarray and state.dtype == np.float64
                 and state.flags.c_contiguous and state.flags.writeable):
             raise TypeError("GD.set_step_state: need a writable C-contiguous float64 numpy array "
-                            "(the library reads and writes it in place)")
+                            "(not a subclass such as a masked array; the library reads and "
+                            "writes it in place)")
         call("tsrelu_gd_set_step_state", h, ptr(state), state.size)
         self._step_state = state
         return state
@@ -241,7 +237,7 @@ class GD(_Handle):
 
     @eta.setter
     def eta(self, value):
-        call("tsrelu_gd_set_eta", self._h(), float(value))
+        call("tsrelu_gd_set_eta", self._h(), real(value, "eta", "GD.eta"))
 
     @property
     def train_output(self):
@@ -256,7 +252,9 @@ class GD(_Handle):
     def set_tolerances(self, loss_tol=0.0, grad_tol=0.0):
         """run() returns Status.CONVERGED once L <= loss_tol or |grad| <=
         grad_tol; 0 disables a test."""
-        call("tsrelu_gd_set_tolerances", self._h(), float(loss_tol), float(grad_tol))
+        fn = "GD.set_tolerances"
+        call("tsrelu_gd_set_tolerances", self._h(), real(loss_tol, "loss_tol", fn),
+             real(grad_tol, "grad_tol", fn))
 
     @property
     def tolerances(self):
@@ -364,7 +362,9 @@ class GD(_Handle):
 
     def set_phase_thresholds(self, eps_align, eps_deficit):
         """Thresholds of the phase tracker; resets t1 and t2."""
-        call("tsrelu_gd_set_phase_thresholds", self._h(), float(eps_align), float(eps_deficit))
+        fn = "GD.set_phase_thresholds"
+        call("tsrelu_gd_set_phase_thresholds", self._h(), real(eps_align, "eps_align", fn),
+             real(eps_deficit, "eps_deficit", fn))
 
     # ---- callbacks
 
@@ -431,9 +431,7 @@ class GD(_Handle):
         (EDIVERGED: the state keeps the last finite iterate) and re-raises an
         exception from a callback."""
         h = self._mutable("run")
-        steps = operator.index(steps)
-        if not 0 <= steps <= UINT64_MAX:
-            fail(Status.EINVAL, "GD.run: steps=%d must be in [0, 2^64)" % steps)
+        steps = c_integer(steps, "uint64_t", "steps", "GD.run")
         if observer is None:
             if every is not None or per_decade is not None:
                 fail(Status.EINVAL, "GD.run: a schedule was given without an observer")

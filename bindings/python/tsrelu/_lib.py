@@ -51,9 +51,6 @@ SCHEDULE_LOG = 2
 # stops (TSRELU_STOPPED) and the exception is re-raised by GD.run/GD.step.
 CALLBACK_RAISED = -(2 ** 31)
 
-INT_MIN = -(2 ** 31)
-INT_MAX = 2 ** 31 - 1
-UINT64_MAX = 2 ** 64 - 1
 
 # Callback types, exactly as in tsrelu.h (user data last).
 OBSERVER_FN = CFUNCTYPE(c_int, c_void_p, c_void_p)
@@ -293,6 +290,19 @@ class Error(Exception):
 
     def __reduce__(self):
         return (type(self), (self.status, self.message))
+
+
+class OutOfRange(Error, OverflowError):
+    """An integer argument outside the range of the C type it goes to (a
+    size_t, uint64_t, unsigned or int), negative values included: an
+    OverflowError, as numpy raises for such conversions, and a tsrelu.Error
+    with status TSRELU_EINVAL, as the binding has always reported them."""
+
+    def __init__(self, message, status=Status.EINVAL):
+        super().__init__(status, message)
+
+    def __reduce__(self):
+        return (type(self), (self.message, self.status))
 
 
 def call(name, *args):
