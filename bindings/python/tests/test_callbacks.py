@@ -188,20 +188,27 @@ def test_step_rule_diverges(gd):
     assert gd.iteration == 0
 
 
-def test_no_reentry_from_callbacks(gd):
+def test_no_reentry_from_callbacks(gd, tmp_path):
     errors = []
+    reads = []
 
     def obs(g):
         for f in (lambda: g.run(1), g.step, lambda: g.set_observer(None), g.close,
-                  lambda: setattr(g, "step_rule", None)):
+                  lambda: setattr(g, "step_rule", None), lambda: setattr(g, "eta", 0.04),
+                  lambda: g.set_tolerances(1e-9), lambda: setattr(g, "train_output", True),
+                  lambda: g.set_step_state(None), lambda: g.set_phase_thresholds(0.1, 0.1)):
             try:
                 f()
             except tsrelu.Error as e:
                 errors.append(e.name)
-        g.eta = 0.04  # harmless setters are allowed
+        # reading is allowed
+        reads.append((g.iteration, g.eta, g.loss(), g.W.shape, g.phase))
+        g.save(tmp_path / "inside.ckpt")
     gd.run(3, observer=obs, every=1)
-    assert errors == ["TSRELU_EINVAL"] * 5 * 4
-    assert gd.eta == 0.04 and not gd.closed
+    assert errors == ["TSRELU_EBUSY"] * 10 * 4
+    assert [r[0] for r in reads] == [0, 1, 2, 3]
+    assert gd.eta == 0.05 and not gd.closed and gd.tolerances == (0.0, 0.0)
+    assert tsrelu.GD.load(tmp_path / "inside.ckpt").iteration == 3
 
 
 def test_callbacks_do_not_keep_gd_alive(problem):

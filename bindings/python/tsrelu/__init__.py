@@ -23,10 +23,11 @@ from ._batch import SUMMARY_FIELDS, Batch, Summary
 OK = Status.OK
 STOPPED = Status.STOPPED
 CONVERGED = Status.CONVERGED
+INTERRUPTED = Status.INTERRUPTED
 
 __all__ = [
     "Teacher", "Student", "GD", "Batch", "Summary", "SUMMARY_FIELDS", "Error", "OutOfRange",
-    "VersionError", "Status", "OK", "STOPPED", "CONVERGED",
+    "VersionError", "Status", "OK", "STOPPED", "CONVERGED", "INTERRUPTED",
     "loss", "loss_accurate", "gradient", "angles", "nearest_teacher", "components", "deficit",
     "balance", "rate_fit", "Balance", "Components", "version", "version_number", "status_name",
     "status_string", "last_error", "library_path", "library_where", "API_MAJOR", "API_MINOR",

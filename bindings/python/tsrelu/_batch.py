@@ -6,6 +6,7 @@ import numpy as np
 
 from ._args import c_integer, ptr, real
 from ._gd import GD
+from ._interrupt import call_interruptibly
 from ._lib import Status, call, fail, lib, outcome
 from ._network import Student, Teacher, _Handle, new_handle
 
@@ -29,7 +30,8 @@ class Batch(_Handle):
 
     Callbacks installed on b.state(i) are called from worker threads (each
     run on one thread); an exception in one stops that run and is re-raised
-    by run() after every run has finished.
+    by run() after every run has finished. Ctrl-C stops every run at its
+    next step and raises KeyboardInterrupt.
     """
 
     _free = "tsrelu_batch_free"
@@ -45,12 +47,12 @@ class Batch(_Handle):
     def _mutable(self, fn):
         h = self._h()
         if self._running:
-            fail(Status.EINVAL, "Batch.%s is not allowed while the batch runs" % fn)
+            fail(Status.EBUSY, "Batch.%s is not allowed while the batch runs" % fn)
         return h
 
     def close(self):
         if getattr(self, "_running", False):
-            fail(Status.EINVAL, "Batch.close is not allowed while the batch runs")
+            fail(Status.EBUSY, "Batch.close is not allowed while the batch runs")
         for gd in getattr(self, "_states", {}).values():
             gd._ptr = None  # the states die with the batch
         super().close()
@@ -88,24 +90,38 @@ class Batch(_Handle):
             self._states[i] = gd
         return gd
 
+    def interrupt(self):
+        """Ask a running run() to stop: runs in progress stop before their
+        next step, runs not started are not started; their summaries have
+        status Status.INTERRUPTED, and run() returns Status.INTERRUPTED
+        (unless a run failed). Callable from any thread, including the
+        callbacks of the batch's states; no effect when the batch is not
+        running."""
+        call("tsrelu_batch_interrupt", self._h())
+
     def run(self):
         """Run every run once. Returns Status.OK when all ended with OK or
-        CONVERGED, else the status of the first run (by index) that did not
-        (Status.STOPPED for a callback's stop); raises tsrelu.Error for an
-        error (EDIVERGED, ...) and re-raises an exception from a callback."""
+        CONVERGED, Status.INTERRUPTED after interrupt(), else the status of the
+        first run (by index) that did not (Status.STOPPED for a callback's
+        stop); raises tsrelu.Error for an error (EDIVERGED, ...) and re-raises
+        an exception from a callback. Ctrl-C stops every run at its next step
+        and raises KeyboardInterrupt; the states and summaries are valid."""
         h = self._mutable("run")
         for gd in self._states.values():
             gd._pending = None
         self._running = True
         try:
-            st = lib.tsrelu_batch_run(h)
+            st, message = call_interruptibly(lambda: lib.tsrelu_batch_run(h),
+                                             lambda: lib.tsrelu_batch_interrupt(h))
         finally:
             self._running = False
-        for i in sorted(self._states):
-            pending, self._states[i]._pending = self._states[i]._pending, None
-            if pending is not None:
-                raise pending
-        return outcome(st)
+            pending = [self._states[i]._pending for i in sorted(self._states)]
+            for gd in self._states.values():
+                gd._pending = None
+        for e in pending:
+            if e is not None:
+                raise e
+        return outcome(st, message)
 
     def summaries(self):
         """All summaries as an (n x len) float array, columns as SUMMARY_FIELDS."""

@@ -6,8 +6,9 @@ import numpy as np
 
 from . import _metrics
 from ._args import c_integer, path_arg, ptr, real
+from ._interrupt import call_interruptibly, sigint_deferred
 from ._lib import (CALLBACK_RAISED, OBSERVER_FN, SCHEDULE_LINEAR, SCHEDULE_LOG, STEP_FN, Status,
-                   call, fail, lib, outcome)
+                   call, fail, last_error, lib, outcome)
 from ._network import (Student, Teacher, _Handle, gradient_raw, loss_raw, new_handle,
                        student_a, student_shape, student_W, teacher_b, teacher_V)
 
@@ -90,7 +91,9 @@ class GD(_Handle):
     run(steps, observer=f, every=N | per_decade=P) calls f(gd) at the
     scheduled and at the final iterate; f returns None/0 to continue or a
     non-zero int to stop (run() then returns Status.STOPPED and stop_value
-    has the int). If f raises, the run stops and run() re-raises.
+    has the int). If f raises, the run stops and run() re-raises. Ctrl-C
+    stops run() at the next step and raises KeyboardInterrupt; interrupt()
+    (from another thread or a callback) makes it return Status.INTERRUPTED.
     A step rule (step_rule = g) replaces W <- W - eta gW: g(gd, W, gW, a, ga)
     updates the numpy views W (m x d) and a (m,; None unless train_output) in
     place; gW and ga are read-only. The views are valid during the call only.
@@ -194,13 +197,13 @@ class GD(_Handle):
     def _mutable(self, fn):
         h = self._h()
         if self._depth:
-            fail(Status.EINVAL, "GD.%s is not allowed inside a callback of the same GD" % fn)
+            fail(Status.EBUSY, "GD.%s is not allowed inside a callback of the same GD" % fn)
         return h
 
     def close(self):
         """Free the C state now (a Batch's state is only detached)."""
         if getattr(self, "_depth", 0):
-            fail(Status.EINVAL, "GD.close is not allowed inside a callback of the same GD")
+            fail(Status.EBUSY, "GD.close is not allowed inside a callback of the same GD")
         if getattr(self, "_owner", None) is not None:
             self._ptr = None
         else:
@@ -409,39 +412,54 @@ class GD(_Handle):
         call("tsrelu_gd_set_step", h, c_fn, None)
         self._step_rule = (fn, c_fn)
 
-    def _finish(self, st):
+    def interrupt(self):
+        """Ask the run in progress on this GD to stop before its next step:
+        run() then returns Status.INTERRUPTED with the state at its last
+        completed step. Callable from any thread and from the GD's own
+        callbacks. A request while no run is in progress has no effect (each
+        run clears it when it starts); step() is not interruptible."""
+        call("tsrelu_gd_interrupt", self._h())
+
+    def _finish(self, st, message):
         """Status of a step/run; re-raise what a callback raised."""
         pending, self._pending = self._pending, None
         if pending is not None:
             raise pending
-        return outcome(st)
+        return outcome(st, message)
 
     def step(self):
         """One update (no observer, no tolerance test). Returns Status.OK, or
         Status.STOPPED if the step rule refused (state unchanged)."""
         h = self._mutable("step")
         self._pending = None
-        return self._finish(lib.tsrelu_gd_step(h))
+        with sigint_deferred(self._step_rule is not None):
+            st = lib.tsrelu_gd_step(h)
+        return self._finish(st, last_error() if st < 0 else None)
 
     def run(self, steps, observer=None, *, every=None, per_decade=None):
         """Up to `steps` updates. With `observer`, fn(gd) is installed for this
         run only (schedule as in set_observer) and the previous observer is
         restored afterwards. Returns Status.OK (all steps done),
-        Status.CONVERGED or Status.STOPPED; raises tsrelu.Error on failure
-        (EDIVERGED: the state keeps the last finite iterate) and re-raises an
-        exception from a callback."""
+        Status.CONVERGED, Status.STOPPED or Status.INTERRUPTED (interrupt());
+        raises tsrelu.Error on failure (EDIVERGED: the state keeps the last
+        finite iterate) and re-raises an exception from a callback. Ctrl-C
+        stops the run at the next step and raises KeyboardInterrupt; the
+        state is valid (it can continue or be saved)."""
         h = self._mutable("run")
         steps = c_integer(steps, "uint64_t", "steps", "GD.run")
+
+        def c_run():
+            self._pending = None
+            return call_interruptibly(lambda: lib.tsrelu_gd_run(h, steps),
+                                      lambda: lib.tsrelu_gd_interrupt(h))
         if observer is None:
             if every is not None or per_decade is not None:
                 fail(Status.EINVAL, "GD.run: a schedule was given without an observer")
-            self._pending = None
-            return self._finish(lib.tsrelu_gd_run(h, steps))
+            return self._finish(*c_run())
         previous = self._observer
         self.set_observer(observer, every=every, per_decade=per_decade)
         try:
-            self._pending = None
-            st = lib.tsrelu_gd_run(h, steps)
+            st = c_run()
         finally:
             if previous is None:
                 self.set_observer(None)
@@ -451,7 +469,7 @@ class GD(_Handle):
                     self.set_observer(fn, every=param)
                 else:
                     self.set_observer(fn, per_decade=param)
-        return self._finish(st)
+        return self._finish(*st)
 
     def __repr__(self):
         if self.closed:

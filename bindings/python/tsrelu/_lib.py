@@ -21,10 +21,11 @@ from ctypes import (CFUNCTYPE, POINTER, c_char_p, c_double, c_int, c_int64, c_si
                     c_uint, c_uint64, c_void_p)
 from pathlib import Path
 
-# The C API this binding was written for (include/tsrelu.h, TSRELU_1.0).
+# The C API this binding was written for (include/tsrelu.h, TSRELU_1.1:
+# tsrelu_gd_interrupt, tsrelu_batch_interrupt, TSRELU_INTERRUPTED, TSRELU_EBUSY).
 API_MAJOR = 1
-API_MINOR = 0
-__version__ = "1.0.0"
+API_MINOR = 1
+__version__ = "1.1.0"
 
 SONAME = "libtsrelu.so.%d" % API_MAJOR
 
@@ -34,6 +35,7 @@ class Status(enum.IntEnum):
     OK = 0
     STOPPED = 1
     CONVERGED = 2
+    INTERRUPTED = 3
     EINVAL = -1
     ENOMEM = -2
     EDIM = -3
@@ -42,6 +44,7 @@ class Status(enum.IntEnum):
     ELENGTH = -6
     EIO = -7
     EFORMAT = -8
+    EBUSY = -9
 
 
 SCHEDULE_LINEAR = 1
@@ -115,6 +118,7 @@ PROTOTYPES = {
     "tsrelu_gd_set_step": (_ST, (_P, STEP_FN, _P)),
     "tsrelu_gd_step": (_ST, (_P,)),
     "tsrelu_gd_run": (_ST, (_P, c_uint64)),
+    "tsrelu_gd_interrupt": (_ST, (_P,)),
     "tsrelu_gd_iteration": (c_uint64, (_P,)),
     "tsrelu_gd_stop_value": (c_int, (_P,)),
     "tsrelu_gd_student": (_P, (_P,)),
@@ -139,6 +143,7 @@ PROTOTYPES = {
     "tsrelu_batch_state": (_P, (_P, _S)),
     "tsrelu_batch_set_threads": (_ST, (_P, c_uint)),
     "tsrelu_batch_run": (_ST, (_P,)),
+    "tsrelu_batch_interrupt": (_ST, (_P,)),
     "tsrelu_batch_summary": (_ST, (_P, _S, _PD, _S)),
     "tsrelu_summary_len": (_S, ()),
 }
@@ -314,11 +319,13 @@ def call(name, *args):
     return st
 
 
-def outcome(st):
-    """A run's status: Error raised if negative, else a Status (or the bare
-    int of a code this binding does not know yet)."""
+def outcome(st, message=None):
+    """A run's status: Error raised if negative (with `message`, the
+    tsrelu_last_error() of the thread that made the call, by default this
+    one), else a Status (or the bare int of a code this binding does not
+    know yet)."""
     if st < 0:
-        raise Error(st, last_error() or status_string(st))
+        raise Error(st, (last_error() if message is None else message) or status_string(st))
     try:
         return Status(st)
     except ValueError:
