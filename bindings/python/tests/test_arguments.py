@@ -201,6 +201,8 @@ def test_masked_and_complex_group_assignments(problem):
         tsrelu.deficit(s, t, tau=np.array([0, 0, 0, 0, 0, 0.5], dtype=object))
     np.testing.assert_array_equal(tsrelu.deficit(s, t, tau=np.array([0] * 6, dtype=object)),
                                   tsrelu.deficit(s, t, tau=tau))
+    np.testing.assert_array_equal(tsrelu.deficit(s, t, tau=tau.astype(bool)),
+                                  tsrelu.deficit(s, t, tau=tau))
 
 
 def test_masked_step_state_is_refused(problem):

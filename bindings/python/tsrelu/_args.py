@@ -146,8 +146,8 @@ def tau_arg(tau, fn):
         return None, 0
     t = array(tau, "tau", fn, integral=True).ravel()
     if t.size:
-        c_integer(t.min(), "int", "min(tau)", fn)
-        c_integer(t.max(), "int", "max(tau)", fn)
+        c_integer(int(t.min()), "int", "min(tau)", fn)
+        c_integer(int(t.max()), "int", "max(tau)", fn)
     t = np.ascontiguousarray(t, dtype=np.intc)
     return t, t.size
 
