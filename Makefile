@@ -13,9 +13,9 @@ INCDIR  ?= $(PREFIX)/include
 PCDIR   ?= $(LIBDIR)/pkgconfig
 DESTDIR ?=
 
-CC      ?= cc
 PYTHON  ?= /usr/bin/python3
 PKG_CONFIG ?= pkg-config
+CLANG   ?= clang
 
 # CBLAS: the first of openblas, cblas, blas known to pkg-config; override with
 # BLAS_PC=name or BLAS_CFLAGS=... BLAS_LIBS=...
@@ -25,51 +25,86 @@ BLAS_LIBS   ?= $(if $(BLAS_PC),$(shell $(PKG_CONFIG) --libs $(BLAS_PC)),-lblas)
 CHECK_CFLAGS ?= $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
 CHECK_LIBS   ?= $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
 
+# Build variants, each in its own directory so that instrumented objects never
+# mix with the normal ones (Python and Julia cannot dlopen a sanitized
+# library). `make BUILD=asan variant` builds what scripts/sanitize.sh runs,
+# and likewise tsan (scripts/tsan.sh), fuzz (scripts/fuzz.sh) and valgrind
+# (scripts/valgrind.sh). The release build is the default: objects in
+# build/obj, libraries in lib/.
+BUILD ?= release
+SANFLAGS := -O1 -g -fno-omit-frame-pointer
+ifeq ($(BUILD),release)
+  B := build
+  LIBOUT := lib
+  EX_RPATH := $$ORIGIN/../../lib
+  CFLAGS ?= -O3 -g
+else ifeq ($(BUILD),asan)
+  B := build/asan
+  CFLAGS := $(SANFLAGS) -fsanitize=address,undefined -fno-sanitize-recover=all
+else ifeq ($(BUILD),tsan)
+  B := build/tsan
+  CC := $(CLANG)
+  CFLAGS := $(SANFLAGS) -fsanitize=thread
+else ifeq ($(BUILD),fuzz)
+  B := build/fuzz
+  CC := $(CLANG)
+  CFLAGS := $(SANFLAGS) -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all $(FUZZ_DEFS)
+else ifeq ($(BUILD),valgrind)
+  B := build/valgrind
+  CFLAGS := -O1 -g
+else
+  $(error BUILD=$(BUILD): use release, asan, tsan, fuzz or valgrind)
+endif
+LIBOUT ?= $(B)/lib
+EX_RPATH ?= $$ORIGIN/../lib
+
 WARN    := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes
-CFLAGS  ?= -O3 -g
 # No FMA contraction: results must not depend on what the compiler fuses.
 BASEFLAGS := -std=c11 -ffp-contract=off $(WARN)
 LIB_CFLAGS := $(BASEFLAGS) -fPIC -fvisibility=hidden -Iinclude $(BLAS_CFLAGS)
 LIB_LIBS := $(BLAS_LIBS) -lquadmath -lm -pthread
+TEST_CFLAGS = $(CFLAGS) $(LDFLAGS) $(BASEFLAGS) -Wno-missing-prototypes -Iinclude -Isrc \
+              $(CHECK_CFLAGS) $(BLAS_CFLAGS)
 
-# `make check SANITIZE=1` runs scripts/sanitize.sh: an ASan+UBSan build of
-# the library, every Check suite, the examples and the thread test in its own
-# directory (build/sanitize), so instrumented objects never reach build/ or
-# lib/ (Python and Julia cannot dlopen an instrumented lib/libtsrelu.so).
+# `make check SANITIZE=1` runs scripts/sanitize.sh instead (BUILD=asan).
 
 SRCS := $(wildcard src/*.c)
-OBJS := $(SRCS:src/%.c=build/%.o)
+OBJS := $(SRCS:src/%.c=$(B)/obj/%.o)
 SONAME := libtsrelu.so.$(VERSION_MAJOR)
-SHLIB  := lib/libtsrelu.so.$(VERSION)
-STLIB  := lib/libtsrelu.a
+SHLIB  := $(LIBOUT)/libtsrelu.so.$(VERSION)
+STLIB  := $(LIBOUT)/libtsrelu.a
 
 TEST_SRCS := $(wildcard tests/check_*.c)
 EXAMPLE_SRCS := $(wildcard examples/*.c)
-EXAMPLES := $(EXAMPLE_SRCS:examples/%.c=build/examples/%)
+EXAMPLES := $(EXAMPLE_SRCS:examples/%.c=$(B)/examples/%)
 
 .PHONY: all check demo bench install uninstall clean deps-check deps-demo deps-bench \
         check-steps test-c test-examples test-bindings abi-check test-abi-break test-install \
-        install-python uninstall-python sanitize valgrind tsan fuzz sweep test-sweep
+        install-python uninstall-python sanitize valgrind tsan fuzz sweep test-sweep variant
 
-all: $(SHLIB) lib/$(SONAME) lib/libtsrelu.so $(STLIB) pkgconfig/libtsrelu.pc
+all: $(SHLIB) $(LIBOUT)/$(SONAME) $(LIBOUT)/libtsrelu.so $(STLIB) $(if $(filter release,$(BUILD)),pkgconfig/libtsrelu.pc)
 
-build/%.o: src/%.c src/internal.h include/tsrelu.h | build
-	$(CC) $(CFLAGS) $(LIB_CFLAGS) -c $< -o $@
+# -MMD -MP: every object depends on every header it includes (a touched
+# kernel.h rebuilds what inlines it).
+$(B)/obj/%.o: src/%.c | $(B)/obj
+	$(CC) $(CFLAGS) $(LIB_CFLAGS) -MMD -MP -c $< -o $@
 
-build build/examples lib:
+-include $(OBJS:.o=.d)
+
+$(sort build $(B)/obj $(B)/examples $(LIBOUT)):
 	mkdir -p $@
 
-$(SHLIB): $(OBJS) src/libtsrelu.map | lib
+$(SHLIB): $(OBJS) src/libtsrelu.map | $(LIBOUT)
 	$(CC) $(CFLAGS) $(LDFLAGS) -shared -Wl,-soname,$(SONAME) -Wl,--version-script=src/libtsrelu.map \
 	  -Wl,--no-undefined -o $@ $(OBJS) $(LIB_LIBS)
 
-lib/$(SONAME): $(SHLIB)
+$(LIBOUT)/$(SONAME): $(SHLIB)
 	ln -sf $(notdir $(SHLIB)) $@
 
-lib/libtsrelu.so: lib/$(SONAME)
+$(LIBOUT)/libtsrelu.so: $(LIBOUT)/$(SONAME)
 	ln -sf $(SONAME) $@
 
-$(STLIB): $(OBJS) | lib
+$(STLIB): $(OBJS) | $(LIBOUT)
 	rm -f $@
 	ar rcs $@ $(OBJS)
 
@@ -81,17 +116,35 @@ pkgconfig/libtsrelu.pc: pkgconfig/libtsrelu.pc.in include/tsrelu.h Makefile
 	$(PC_SED) > $@
 
 # ---------------------------------------------------------------- tests
-build/run_checks: tests/test_main.c tests/suites.h $(TEST_SRCS) $(STLIB)
-	$(CC) $(CFLAGS) $(LDFLAGS) $(BASEFLAGS) -Wno-missing-prototypes -Iinclude -Isrc $(CHECK_CFLAGS) $(BLAS_CFLAGS) \
-	  -o $@ tests/test_main.c $(TEST_SRCS) $(STLIB) $(CHECK_LIBS) $(LIB_LIBS)
+$(B)/run_checks: tests/test_main.c tests/suites.h $(TEST_SRCS) $(STLIB)
+	$(CC) $(TEST_CFLAGS) -o $@ tests/test_main.c $(TEST_SRCS) $(STLIB) $(CHECK_LIBS) $(LIB_LIBS)
 
 # No allocation inside a run; OpenBLAS allocates per call when it goes
 # multi-threaded, so its thread count is pinned for this test.
-build/test_noalloc: tests/test_noalloc.c $(STLIB)
-	$(CC) $(CFLAGS) $(LDFLAGS) $(BASEFLAGS) -Wno-missing-prototypes -Iinclude -o $@ $< $(STLIB) $(LIB_LIBS)
+$(B)/test_noalloc: tests/test_noalloc.c $(STLIB)
+	$(CC) $(TEST_CFLAGS) -o $@ $< $(STLIB) $(LIB_LIBS)
 
-build/examples/%: examples/%.c $(SHLIB) lib/libtsrelu.so | build/examples
-	$(CC) $(CFLAGS) $(LDFLAGS) $(BASEFLAGS) -Iinclude -o $@ $< -Llib -ltsrelu -Wl,-rpath,'$$ORIGIN/../../lib' -lm
+$(B)/thread_test: tests/thread_test.c $(STLIB)
+	$(CC) $(TEST_CFLAGS) -o $@ $< $(STLIB) $(LIB_LIBS)
+
+# examples link the shared library, as users do
+$(B)/examples/%: examples/%.c $(SHLIB) $(LIBOUT)/libtsrelu.so | $(B)/examples
+	$(CC) $(CFLAGS) $(LDFLAGS) $(BASEFLAGS) -Iinclude -o $@ $< -L$(LIBOUT) -ltsrelu -Wl,-rpath,'$(EX_RPATH)' -lm
+
+# the libFuzzer harness (BUILD=fuzz) and its plain replayer (for valgrind)
+$(B)/fuzz_api: tests/fuzz/fuzz_api.c $(STLIB)
+	$(CC) $(TEST_CFLAGS) -fsanitize=fuzzer -o $@ $< $(STLIB) $(LIB_LIBS)
+
+$(B)/fuzz_replay: tests/fuzz/fuzz_api.c $(STLIB)
+	$(CC) $(TEST_CFLAGS) -DFUZZ_STANDALONE -o $@ $< $(STLIB) $(LIB_LIBS)
+
+# What each variant's script runs.
+VARIANT_asan := all $(B)/run_checks $(EXAMPLES) $(B)/thread_test
+VARIANT_tsan := $(B)/thread_test
+VARIANT_fuzz := $(B)/fuzz_api
+VARIANT_valgrind := $(B)/run_checks $(B)/thread_test $(B)/fuzz_replay $(B)/examples/quickstart
+VARIANT_release := all $(B)/run_checks $(B)/test_noalloc $(EXAMPLES)
+variant: $(VARIANT_$(BUILD))
 
 deps-check:
 	@sh scripts/deps.sh check
@@ -102,9 +155,9 @@ deps-demo:
 deps-bench:
 	@sh scripts/deps.sh bench
 
-test-c: build/run_checks build/test_noalloc
-	TSRELU_TEST_DATA=tests/reference ./build/run_checks
-	OPENBLAS_NUM_THREADS=1 ./build/test_noalloc
+test-c: $(B)/run_checks $(B)/test_noalloc
+	TSRELU_TEST_DATA=tests/reference ./$(B)/run_checks
+	OPENBLAS_NUM_THREADS=1 ./$(B)/test_noalloc
 
 test-examples: $(EXAMPLES)
 	@for e in $(EXAMPLES); do echo "== $$e --quick"; $$e --quick > /dev/null || exit 1; done
@@ -135,6 +188,8 @@ check-steps:
 	$(MAKE) test-c
 	$(MAKE) test-examples
 	sh tests/test_symbols.sh
+	$(PYTHON) tests/test_docs.py
+	$(PYTHON) tests/test_version.py
 	sh tests/test_kill_resume.sh
 	$(MAKE) test-sweep
 	$(MAKE) test-bindings abi-check test-abi-break test-install
@@ -162,7 +217,7 @@ demo: deps-demo
 	$(PYTHON) examples/plot_demo.py demo-output
 
 # ---------------------------------------------------------------- bench
-build/bench_%: bench/bench_%.c $(SHLIB) lib/libtsrelu.so | build
+build/bench_%: bench/bench_%.c $(SHLIB) $(LIBOUT)/libtsrelu.so | build
 	$(CC) $(CFLAGS) $(LDFLAGS) $(BASEFLAGS) -Iinclude $(BLAS_CFLAGS) -o $@ $< -Llib -ltsrelu \
 	  -Wl,-rpath,'$$ORIGIN/../lib' $(BLAS_LIBS) -lm
 
@@ -178,11 +233,11 @@ MPICC ?= mpicc
 SWEEP_SRCS := $(filter-out tools/sweep/sweep_mpi.c,$(wildcard tools/sweep/*.c))
 SWEEP_HDRS := $(wildcard tools/sweep/*.h)
 
-build/tsrelu-sweep: $(SWEEP_SRCS) $(SWEEP_HDRS) $(SHLIB) lib/libtsrelu.so | build
+build/tsrelu-sweep: $(SWEEP_SRCS) $(SWEEP_HDRS) $(SHLIB) $(LIBOUT)/libtsrelu.so | build
 	$(CC) $(CFLAGS) $(LDFLAGS) $(BASEFLAGS) -Iinclude -o $@ $(SWEEP_SRCS) -Llib -ltsrelu \
 	  -Wl,-rpath,'$$ORIGIN/../lib' -lm -pthread
 
-build/tsrelu-sweep-mpi: $(SWEEP_SRCS) tools/sweep/sweep_mpi.c $(SWEEP_HDRS) $(SHLIB) lib/libtsrelu.so | build
+build/tsrelu-sweep-mpi: $(SWEEP_SRCS) tools/sweep/sweep_mpi.c $(SWEEP_HDRS) $(SHLIB) $(LIBOUT)/libtsrelu.so | build
 	$(MPICC) $(CFLAGS) $(LDFLAGS) $(BASEFLAGS) -DTSRELU_SWEEP_MPI -Iinclude -o $@ $(SWEEP_SRCS) \
 	  tools/sweep/sweep_mpi.c -Llib -ltsrelu -Wl,-rpath,'$$ORIGIN/../lib' -lm -pthread
 

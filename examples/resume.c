@@ -4,14 +4,19 @@
  * when started again with the same --checkpoint file, resumes from the last
  * checkpoint and continues bit for bit as if it had never stopped. The step
  * rule is heavy-ball momentum, whose velocity is declared as step state so
- * that it is saved and restored with the rest.
+ * that it is saved and restored with the rest. Ctrl-C (SIGINT) or SIGTERM
+ * interrupts the run at its last completed step (tsrelu_gd_interrupt from
+ * the signal handler), saves that step and exits with status 130: nothing
+ * since the last periodic checkpoint is lost.
  *
  *   resume [--checkpoint FILE] [--steps N] [--every E] [--quick]
  *
  * At the end it prints the final iteration, the loss and the final weights
  * as hex floats (exact), so that two runs can be compared with diff. */
+#define _POSIX_C_SOURCE 200809L /* sigaction */
 #include <tsrelu.h>
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,6 +60,14 @@ static int checkpoint(const tsrelu_gd *gd, void *ud)
         return 1;
     }
     return 0;
+}
+
+static tsrelu_gd *volatile running; /* the state the signal handler interrupts */
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    (void)tsrelu_gd_interrupt(running); /* async-signal-safe */
 }
 
 static int fail(const char *what, tsrelu_status st)
@@ -118,8 +131,24 @@ int main(int argc, char **argv)
         (st = tsrelu_gd_set_step_state(gd, mo.v, M * D)) != TSRELU_OK ||
         (st = tsrelu_gd_set_observer(gd, checkpoint, &sv, TSRELU_SCHEDULE_LINEAR, every)) != TSRELU_OK)
         return fail("callbacks", st);
+    running = gd;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
     uint64_t done = tsrelu_gd_iteration(gd);
-    if (done < steps && (st = tsrelu_gd_run(gd, steps - done)) != TSRELU_OK)
+    st = done < steps ? tsrelu_gd_run(gd, steps - done) : TSRELU_OK;
+    if (st == TSRELU_INTERRUPTED) {
+        if ((st = tsrelu_gd_save(gd, path)) != TSRELU_OK)
+            return fail("save after interrupt", st);
+        fprintf(stderr, "resume: interrupted at iteration %llu, saved to %s\n",
+                (unsigned long long)tsrelu_gd_iteration(gd), path);
+        tsrelu_gd_free(gd);
+        return 130;
+    }
+    if (st != TSRELU_OK)
         return fail("run", st);
     double L, W[M * D];
     if ((st = tsrelu_loss_accurate(tsrelu_gd_student(gd), tsrelu_gd_teacher(gd), &L)) != TSRELU_OK ||

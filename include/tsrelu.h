@@ -142,11 +142,13 @@ TSRELU_API size_t tsrelu_teacher_width(const tsrelu_teacher *t);
 /*! tsrelu_teacher_dim() : @return d, or 0 if t is NULL. */
 TSRELU_API size_t tsrelu_teacher_dim(const tsrelu_teacher *t);
 
-/*! tsrelu_teacher_weights() : copy V into `V` (len must be k*d). */
+/*! tsrelu_teacher_weights() : copy V into `V` (len must be k*d).
+ *  @return : TSRELU_OK; TSRELU_EINVAL (NULL); TSRELU_ELENGTH. */
 TSRELU_API TSRELU_NODISCARD tsrelu_status
 tsrelu_teacher_weights(const tsrelu_teacher *t, double *V, size_t len);
 
-/*! tsrelu_teacher_output_weights() : copy b into `b` (len must be k). */
+/*! tsrelu_teacher_output_weights() : copy b into `b` (len must be k).
+ *  @return : TSRELU_OK; TSRELU_EINVAL (NULL); TSRELU_ELENGTH. */
 TSRELU_API TSRELU_NODISCARD tsrelu_status
 tsrelu_teacher_output_weights(const tsrelu_teacher *t, double *b, size_t len);
 
@@ -171,12 +173,14 @@ tsrelu_student_create(size_t m, size_t d, const double *W, const double *a,
  *  transcendental), bit-identical on every IEEE-754 platform for one seed.
  *  @return : TSRELU_OK; TSRELU_EINVAL (m or d zero, sigma < 0, NULL out),
  *            TSRELU_ENONFINITE (sigma NaN or Inf, or so large that a weight
- *            overflows), TSRELU_ENOMEM. */
+ *            or the norm of a row overflows, as tsrelu_student_create()
+ *            refuses), TSRELU_ENOMEM. */
 TSRELU_API TSRELU_NODISCARD tsrelu_status
 tsrelu_student_create_gaussian(size_t m, size_t d, double sigma, uint64_t seed,
                                tsrelu_student **out);
 
-/*! tsrelu_student_copy() : an independent deep copy of `s`. */
+/*! tsrelu_student_copy() : an independent deep copy of `s`.
+ *  @return : TSRELU_OK; TSRELU_EINVAL (NULL); TSRELU_ENOMEM. */
 TSRELU_API TSRELU_NODISCARD tsrelu_status
 tsrelu_student_copy(const tsrelu_student *s, tsrelu_student **out);
 
@@ -189,21 +193,28 @@ TSRELU_API size_t tsrelu_student_width(const tsrelu_student *s);
 /*! tsrelu_student_dim() : @return d, or 0 if s is NULL. */
 TSRELU_API size_t tsrelu_student_dim(const tsrelu_student *s);
 
-/*! tsrelu_student_weights() : copy W into `W` (len must be m*d). */
+/*! tsrelu_student_weights() : copy W into `W` (len must be m*d).
+ *  @return : TSRELU_OK; TSRELU_EINVAL (NULL); TSRELU_ELENGTH. */
 TSRELU_API TSRELU_NODISCARD tsrelu_status
 tsrelu_student_weights(const tsrelu_student *s, double *W, size_t len);
 
 /*! tsrelu_student_set_weights() : replace W from `W` (len must be m*d;
- *  finite values). On error the student is unchanged. */
+ *  finite values). On error the student is unchanged.
+ *  @return : TSRELU_OK; TSRELU_EINVAL (NULL, or a view of a GD state);
+ *            TSRELU_ELENGTH; TSRELU_ENONFINITE (a NaN or Inf entry, or a row
+ *            whose norm overflows). */
 TSRELU_API TSRELU_NODISCARD tsrelu_status
 tsrelu_student_set_weights(tsrelu_student *s, const double *W, size_t len);
 
-/*! tsrelu_student_output_weights() : copy a into `a` (len must be m). */
+/*! tsrelu_student_output_weights() : copy a into `a` (len must be m).
+ *  @return : TSRELU_OK; TSRELU_EINVAL (NULL); TSRELU_ELENGTH. */
 TSRELU_API TSRELU_NODISCARD tsrelu_status
 tsrelu_student_output_weights(const tsrelu_student *s, double *a, size_t len);
 
 /*! tsrelu_student_set_output_weights() : replace a (len must be m; finite).
- *  On error the student is unchanged. */
+ *  On error the student is unchanged.
+ *  @return : TSRELU_OK; TSRELU_EINVAL (NULL, or a view of a GD state);
+ *            TSRELU_ELENGTH; TSRELU_ENONFINITE. */
 TSRELU_API TSRELU_NODISCARD tsrelu_status
 tsrelu_student_set_output_weights(tsrelu_student *s, const double *a, size_t len);
 
@@ -227,7 +238,9 @@ tsrelu_loss(const tsrelu_student *s, const tsrelu_teacher *t, double *loss);
  *  compensated sums, so that it keeps about 8 significant digits down to
  *  L = 1e-24 * (sum_n |c_n||u_n|)^2. Several hundred times slower than
  *  tsrelu_loss(); meant for observation time, not every step.
- *  @return : as tsrelu_loss(). */
+ *  @return : TSRELU_OK; TSRELU_EINVAL (NULL); TSRELU_EDIM; TSRELU_ENOMEM
+ *            (allocation, or a size overflow); TSRELU_ENONFINITE (the loss
+ *            overflows). */
 TSRELU_API TSRELU_NODISCARD tsrelu_status
 tsrelu_loss_accurate(const tsrelu_student *s, const tsrelu_teacher *t, double *loss);
 
@@ -252,13 +265,18 @@ tsrelu_gradient(const tsrelu_student *s, const tsrelu_teacher *t,
 /*! tsrelu_angles() :
  *  theta[i*k + j] = angle between w_i and v_j in radians, in [0, pi], exact
  *  to a few ulps at every angle (2 atan2(|w^ - v^|, |w^ + v^|)). NaN for a
- *  zero student (the angle is undefined). len must be m*k. */
+ *  zero student (the angle is undefined). len must be m*k.
+ *  @return : TSRELU_OK; TSRELU_EINVAL (NULL); TSRELU_EDIM; TSRELU_ELENGTH
+ *            (len not m*k). */
 TSRELU_API TSRELU_NODISCARD tsrelu_status
 tsrelu_angles(const tsrelu_student *s, const tsrelu_teacher *t, double *theta, size_t len);
 
 /*! tsrelu_nearest_teacher() :
  *  tau[i] = argmin_j theta_ij (ties: lowest j), -1 for a zero student.
- *  len must be m. */
+ *  len must be m. The one nearest-teacher computation of the library: the
+ *  metrics' default groups and tsrelu_gd_groups() agree with it exactly.
+ *  @return : TSRELU_OK; TSRELU_EINVAL (NULL); TSRELU_EDIM; TSRELU_ELENGTH;
+ *            TSRELU_ENOMEM (workspace, or sizes beyond the BLAS int range). */
 TSRELU_API TSRELU_NODISCARD tsrelu_status
 tsrelu_nearest_teacher(const tsrelu_student *s, const tsrelu_teacher *t, int *tau, size_t len);
 
@@ -267,15 +285,17 @@ tsrelu_nearest_teacher(const tsrelu_student *s, const tsrelu_teacher *t, int *ta
  *  radial[i] = w_i . v_l / |v_l| (= |w_i| cos theta_il) and the tangential
  *  norm tangential[i] = |w_i - radial[i] v_l/|v_l|| (= |w_i| sin theta_il).
  *  Both 0 when tau[i] = -1. len (of radial and of tangential) must be m.
- *  @return : TSRELU_OK; TSRELU_EINVAL (NULL, tau[i] out of range), EDIM,
- *            ELENGTH, ENOMEM (a small scratch array). */
+ *  @return : TSRELU_OK; TSRELU_EINVAL (NULL, tau[i] out of range);
+ *            TSRELU_EDIM; TSRELU_ELENGTH; TSRELU_ENOMEM (a scratch array, or
+ *            sizes beyond the BLAS int range for the default groups). */
 TSRELU_API TSRELU_NODISCARD tsrelu_status
 tsrelu_components(const tsrelu_student *s, const tsrelu_teacher *t, const int *tau,
                   size_t tau_len, double *radial, double *tangential, size_t len);
 
 /*! tsrelu_deficit() :
  *  Projection deficit per teacher l: H[l] = b_l |v_l| - sum_{i: tau_i = l}
- *  a_i radial_i. Zero when the group has grown to its teacher. len must be k. */
+ *  a_i radial_i. Zero when the group has grown to its teacher. len must be k.
+ *  @return : as tsrelu_components(). */
 TSRELU_API TSRELU_NODISCARD tsrelu_status
 tsrelu_deficit(const tsrelu_student *s, const tsrelu_teacher *t, const int *tau,
                size_t tau_len, double *H, size_t len);
@@ -288,7 +308,11 @@ tsrelu_deficit(const tsrelu_student *s, const tsrelu_teacher *t, const int *tau,
  *  the balanced split; >= 0 whenever the group's radial parts sum to
  *  b_l |v_l|). For a = b = 1 these are m_l |w_i| / |v_l| and
  *  sum |w_i|^2 / (|v_l|^2 / m_l) - 1. An empty group gets size 0 and NaN
- *  ratios and excess. Every buffer has length len = k.
+ *  ratios and excess. So does the group of a teacher with b_l = 0, whose
+ *  balanced split b_l v_l / m_l is the zero vector (no ratio is defined);
+ *  its size[l] still counts its students. Ratios are formed from rescaled
+ *  norms, so they are accurate for tiny and subnormal rows too. Every
+ *  buffer has length len = k.
  *  @return : as tsrelu_components(). */
 TSRELU_API TSRELU_NODISCARD tsrelu_status
 tsrelu_balance(const tsrelu_student *s, const tsrelu_teacher *t, const int *tau,
@@ -366,7 +390,10 @@ tsrelu_gd_create(const tsrelu_teacher *t, const tsrelu_student *s0, double eta,
  *  after that. */
 TSRELU_API void tsrelu_gd_free(tsrelu_gd *gd);
 
-/*! tsrelu_gd_set_eta() : change the step size (eta > 0, finite). */
+/*! tsrelu_gd_set_eta() : change the step size (eta > 0, finite).
+ *  @return : TSRELU_OK; TSRELU_EINVAL (gd NULL, eta <= 0);
+ *            TSRELU_ENONFINITE (eta NaN or Inf); TSRELU_EBUSY (from a callback
+ *            of gd, or while its batch runs). On error eta is unchanged. */
 TSRELU_API TSRELU_NODISCARD tsrelu_status tsrelu_gd_set_eta(tsrelu_gd *gd, double eta);
 
 /*! tsrelu_gd_eta() : @return the step size, or 0 if gd is NULL. */
@@ -374,7 +401,8 @@ TSRELU_API double tsrelu_gd_eta(const tsrelu_gd *gd);
 
 /*! tsrelu_gd_set_train_output() :
  *  on != 0: also train the output weights, a <- a - eta * dL/da.
- *  Default off (the paper's setting: a fixed). */
+ *  Default off (the paper's setting: a fixed).
+ *  @return : TSRELU_OK; TSRELU_EINVAL (gd NULL); TSRELU_EBUSY. */
 TSRELU_API TSRELU_NODISCARD tsrelu_status tsrelu_gd_set_train_output(tsrelu_gd *gd, int on);
 
 /*! tsrelu_gd_train_output() : @return 1 if the output weights are trained,
@@ -385,7 +413,9 @@ TSRELU_API int tsrelu_gd_train_output(const tsrelu_gd *gd);
  *  tsrelu_gd_run() returns TSRELU_CONVERGED at the first iterate with
  *  L <= loss_tol or |grad|_2 <= grad_tol (|grad| over W, and a when trained).
  *  A tolerance of 0 disables that test (the default for both).
- *  @return : TSRELU_OK; TSRELU_EINVAL (negative or NaN tolerance). */
+ *  +Inf is accepted (every iterate converged) and survives checkpoints.
+ *  @return : TSRELU_OK; TSRELU_EINVAL (gd NULL, negative or NaN tolerance);
+ *            TSRELU_EBUSY. */
 TSRELU_API TSRELU_NODISCARD tsrelu_status
 tsrelu_gd_set_tolerances(tsrelu_gd *gd, double loss_tol, double grad_tol);
 
@@ -401,12 +431,14 @@ tsrelu_gd_tolerances(const tsrelu_gd *gd, double *loss_tol, double *grad_tol);
  *  decade (iteration 0 and ceil(10^(j/P)) for j = 0, 1, ...). Iterations are absolute (counted since
  *  creation). The final iterate of every run is observed as well.
  *  @return : TSRELU_OK; TSRELU_EINVAL (unknown schedule, param 0, log param
- *            above TSRELU_LOG_MAX_PER_DECADE). */
+ *            above TSRELU_LOG_MAX_PER_DECADE); TSRELU_EBUSY (from a callback
+ *            of gd, or while its batch runs). */
 TSRELU_API TSRELU_NODISCARD tsrelu_status
 tsrelu_gd_set_observer(tsrelu_gd *gd, tsrelu_observer_fn fn, void *user_data,
                        int schedule, uint64_t param);
 
-/*! tsrelu_gd_set_step() : install (fn non-NULL) or remove a custom update. */
+/*! tsrelu_gd_set_step() : install (fn non-NULL) or remove a custom update.
+ *  @return : TSRELU_OK; TSRELU_EINVAL (gd NULL); TSRELU_EBUSY. */
 TSRELU_API TSRELU_NODISCARD tsrelu_status
 tsrelu_gd_set_step(tsrelu_gd *gd, tsrelu_step_fn fn, void *user_data);
 
@@ -452,6 +484,22 @@ TSRELU_API uint64_t tsrelu_gd_iteration(const tsrelu_gd *gd);
  *  callback that stopped the latest run, else 0. */
 TSRELU_API int tsrelu_gd_stop_value(const tsrelu_gd *gd);
 
+/* Why the latest tsrelu_gd_run() or tsrelu_gd_step() on a state returned
+ * (1.1); a call refused with TSRELU_EBUSY or TSRELU_EINVAL changes nothing. */
+#define TSRELU_STOP_NONE      0 /* no run or step has returned yet */
+#define TSRELU_STOP_STEPS     1 /* every step was taken (TSRELU_OK) */
+#define TSRELU_STOP_LOSS_TOL  2 /* L <= loss_tol (TSRELU_CONVERGED) */
+#define TSRELU_STOP_GRAD_TOL  3 /* |grad| <= grad_tol, L > loss_tol or off (TSRELU_CONVERGED) */
+#define TSRELU_STOP_OBSERVER  4 /* the observer returned non-zero (TSRELU_STOPPED) */
+#define TSRELU_STOP_STEP_RULE 5 /* the step rule returned non-zero (TSRELU_STOPPED) */
+#define TSRELU_STOP_INTERRUPT 6 /* tsrelu_gd_interrupt() (TSRELU_INTERRUPTED) */
+#define TSRELU_STOP_ERROR     7 /* an error status, e.g. TSRELU_EDIVERGED */
+
+/*! tsrelu_gd_stop_reason() : @return the TSRELU_STOP_* reason of the latest
+ *  run or step (which tolerance ended a converged run, which callback
+ *  stopped it), TSRELU_STOP_NONE if gd is NULL or has not run. (1.1) */
+TSRELU_API int tsrelu_gd_stop_reason(const tsrelu_gd *gd);
+
 /*! tsrelu_gd_student() : @return a read-only view of the current iterate,
  *  owned by gd and valid while gd lives (copy it to keep it); NULL if gd is
  *  NULL. tsrelu_student_free() on it does nothing; setters on it return
@@ -492,7 +540,7 @@ tsrelu_gd_gradient_norm(const tsrelu_gd *gd, double *norm);
  *  resets t1 and t2 and re-tests the current iterate with the new
  *  thresholds (later iterates as they are evaluated).
  *  @return : TSRELU_OK; TSRELU_EINVAL (NULL, out of range);
- *            TSRELU_ENONFINITE (NaN or Inf). */
+ *            TSRELU_ENONFINITE (NaN or Inf); TSRELU_EBUSY. */
 TSRELU_API TSRELU_NODISCARD tsrelu_status
 tsrelu_gd_set_phase_thresholds(tsrelu_gd *gd, double eps_align, double eps_deficit);
 
@@ -501,13 +549,15 @@ tsrelu_gd_set_phase_thresholds(tsrelu_gd *gd, double eps_align, double eps_defic
 TSRELU_API int tsrelu_gd_phase(const tsrelu_gd *gd);
 
 /*! tsrelu_gd_phase_times() : t1 and t2 as defined above, -1 if not reached
- *  yet. Either pointer may be NULL. */
+ *  yet. Either pointer may be NULL.
+ *  @return : TSRELU_OK; TSRELU_EINVAL (gd NULL). */
 TSRELU_API TSRELU_NODISCARD tsrelu_status
 tsrelu_gd_phase_times(const tsrelu_gd *gd, int64_t *t1, int64_t *t2);
 
 /*! tsrelu_gd_groups() : the nearest-teacher assignment at iteration 0
  *  (initial != 0, the paper's tau_i) or at the latest evaluated iterate
- *  (initial == 0) into tau (len must be m; -1 for zero students). */
+ *  (initial == 0) into tau (len must be m; -1 for zero students).
+ *  @return : TSRELU_OK; TSRELU_EINVAL (NULL); TSRELU_ELENGTH. */
 TSRELU_API TSRELU_NODISCARD tsrelu_status
 tsrelu_gd_groups(const tsrelu_gd *gd, int initial, int *tau, size_t len);
 
@@ -533,7 +583,8 @@ TSRELU_API size_t tsrelu_gd_group_switches(const tsrelu_gd *gd);
  *  checkpoint holding a step state, that state is copied into `state` here
  *  (restoring it) and len must equal its length. NULL/0 clears.
  *  @return : TSRELU_OK; TSRELU_EINVAL (gd NULL, state NULL with len > 0);
- *            TSRELU_ELENGTH (len differs from the loaded state's length). */
+ *            TSRELU_ELENGTH (len differs from the loaded state's length);
+ *            TSRELU_EBUSY. */
 TSRELU_API TSRELU_NODISCARD tsrelu_status
 tsrelu_gd_set_step_state(tsrelu_gd *gd, double *state, size_t len);
 
@@ -579,12 +630,13 @@ typedef struct tsrelu_batch tsrelu_batch;
 #define TSRELU_SUMMARY_PHASE      6  /* 1, 2 or 3 */
 #define TSRELU_SUMMARY_SWITCHES   7  /* students that changed teacher */
 #define TSRELU_SUMMARY_SLOPE      8  /* slope of log L on log t, last decade */
-#define TSRELU_SUMMARY_RATIO_MIN  9  /* min over groups of tsrelu_balance ratios */
-#define TSRELU_SUMMARY_RATIO_MAX 10  /* max over groups of tsrelu_balance ratios */
+#define TSRELU_SUMMARY_RATIO_MIN  9  /* min of tsrelu_balance ratios over groups with defined ratios */
+#define TSRELU_SUMMARY_RATIO_MAX 10  /* max of them (NaN if no group has one) */
 #define TSRELU_SUMMARY_SECONDS   11  /* wall time of the run (not deterministic) */
 #define TSRELU_SUMMARY_LEN       12
 
-/*! tsrelu_batch_create() : an empty batch (threads: all online CPUs). */
+/*! tsrelu_batch_create() : an empty batch (threads: all online CPUs).
+ *  @return : TSRELU_OK; TSRELU_EINVAL (out NULL); TSRELU_ENOMEM. */
 TSRELU_API TSRELU_NODISCARD tsrelu_status tsrelu_batch_create(tsrelu_batch **out);
 
 /*! tsrelu_batch_free() : release a batch and its states; NULL is a no-op. */
@@ -609,7 +661,8 @@ TSRELU_API size_t tsrelu_batch_size(const tsrelu_batch *b);
  *  Owned by the batch. @return NULL if b is NULL or i out of range. */
 TSRELU_API tsrelu_gd *tsrelu_batch_state(tsrelu_batch *b, size_t i);
 
-/*! tsrelu_batch_set_threads() : threads >= 1, or 0 for all online CPUs. */
+/*! tsrelu_batch_set_threads() : threads >= 1, or 0 for all online CPUs.
+ *  @return : TSRELU_OK; TSRELU_EINVAL (b NULL). */
 TSRELU_API TSRELU_NODISCARD tsrelu_status tsrelu_batch_set_threads(tsrelu_batch *b, unsigned threads);
 
 /*! tsrelu_batch_run() :
@@ -622,7 +675,9 @@ TSRELU_API TSRELU_NODISCARD tsrelu_status tsrelu_batch_set_threads(tsrelu_batch 
  *  @return : TSRELU_OK when every run ended with TSRELU_OK or
  *            TSRELU_CONVERGED; else the status of the first run (by index)
  *            that did not (each run's own status is in its summary);
- *            TSRELU_EINVAL (NULL, already run). */
+ *            TSRELU_INTERRUPTED (tsrelu_batch_interrupt(), no run failed);
+ *            TSRELU_EINVAL (NULL, already run); TSRELU_EBUSY (one of its
+ *            states is in a run or step; nothing is run). */
 TSRELU_API TSRELU_NODISCARD tsrelu_status tsrelu_batch_run(tsrelu_batch *b);
 
 /*! tsrelu_batch_interrupt() :

@@ -7,7 +7,7 @@
 #   sh scripts/fuzz.sh [SECONDS]            default 60 (CI: at most 120)
 #   sh scripts/fuzz.sh --explore [SECONDS]  -DFUZZ_AVOID_KNOWN: steer around
 #                                           bugs already in regressions/
-#   OUT=/tmp/fuzz sh scripts/fuzz.sh 30     build directory (default build/fuzz)
+#   (make BUILD=fuzz variant builds build/fuzz/fuzz_api)
 #
 # Needs clang and libFuzzer (Debian: clang, libclang-rt-14-dev or the
 # libclang-rt-dev of your clang). New inputs go to $OUT/corpus, never to
@@ -26,18 +26,16 @@ if [ "${1:-}" = "--explore" ]; then
 fi
 secs=${1:-60}
 case "$secs" in ''|*[!0-9]*) echo "usage: sh scripts/fuzz.sh [--explore] [SECONDS]" >&2; exit 2 ;; esac
-OUT=${OUT:-build/fuzz}
-CC=${FUZZ_CC:-clang}
-PKG_CONFIG=${PKG_CONFIG:-pkg-config}
-
-. scripts/blas-flags.sh
+OUT=build/fuzz
+MAKE=${MAKE:-make}
 
 mkdir -p "$OUT/corpus" "$OUT/artifacts" "$OUT/logs"
-echo "fuzz: building $OUT/fuzz_api with $CC -fsanitize=fuzzer,address,undefined $defs"
-$CC -O1 -g -std=c11 -ffp-contract=off -fno-omit-frame-pointer \
-  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all $defs \
-  -Iinclude -Isrc $BLAS_CFLAGS src/*.c tests/fuzz/fuzz_api.c \
-  -o "$OUT/fuzz_api" $BLAS_LIBS -lquadmath -lm -pthread
+echo "fuzz: make BUILD=fuzz variant (clang -fsanitize=fuzzer,address,undefined $defs, into $OUT)"
+# the objects of an --explore build differ: never reuse them across modes
+stamp="$OUT/.defs"
+[ "$(cat "$stamp" 2>/dev/null)" = "$defs" ] || rm -rf "$OUT/obj" "$OUT/lib" "$OUT/fuzz_api"
+$MAKE --no-print-directory -s BUILD=fuzz variant FUZZ_DEFS="$defs" ${FUZZ_CC:+CLANG=$FUZZ_CC}
+echo "$defs" > "$stamp"
 
 export ASAN_OPTIONS="allocator_may_return_null=1:detect_leaks=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"

@@ -3,53 +3,23 @@
 # C: the library (static and shared), every Check suite, the examples (linked
 # against the sanitized shared library) and tests/thread_test.c.
 #
-#   sh scripts/sanitize.sh            build into build/sanitize and run
-#   OUT=/tmp/san CC=clang sh scripts/sanitize.sh
+#   sh scripts/sanitize.sh            make BUILD=asan variant, then run
 #
-# It builds into its own directory, never into build/ or lib/, so sanitized
-# objects never mix with the normal ones. Leaks are errors (LeakSanitizer);
+# The Makefile builds the variant into build/asan, never into build/obj or
+# lib/, so sanitized objects never mix with the normal ones. Leaks are errors (LeakSanitizer);
 # so is any UBSan report (-fno-sanitize-recover=all). Check forks each test
 # and a child that ends with a sanitizer report fails that test.
 # Last line on success: "sanitize: N passed, 0 failed".
 # shellcheck disable=SC2086,SC2012 # flag lists are split on purpose
 set -eu
 cd "$(dirname "$0")/.."
-OUT=${OUT:-build/sanitize}
-CC=${CC:-cc}
-PKG_CONFIG=${PKG_CONFIG:-pkg-config}
+OUT=build/asan
+MAKE=${MAKE:-make}
 
-. scripts/blas-flags.sh
-
-SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all"
-WARN="-Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes"
-BASE="-std=c11 -ffp-contract=off -O1 -g $SAN $WARN"
-LIBS="$BLAS_LIBS -lquadmath -lm -pthread"
-version=$(sed -n 's/^#define TSRELU_VERSION_MAJOR \([0-9]*\).*/\1/p' include/tsrelu.h)
-
-rm -rf "$OUT"
-mkdir -p "$OUT/obj" "$OUT/lib" "$OUT/examples" "$OUT/run/build"
-echo "sanitize: building the library with $CC $SAN"
-for f in src/*.c; do
-  $CC $BASE -Wmissing-prototypes -fPIC -fvisibility=hidden -Iinclude $BLAS_CFLAGS \
-    -c "$f" -o "$OUT/obj/$(basename "$f" .c).o"
-done
-ar rcs "$OUT/libtsrelu.a" "$OUT"/obj/*.o
-$CC $BASE -shared -Wl,-soname,libtsrelu.so.$version -Wl,--version-script=src/libtsrelu.map \
-  -Wl,--no-undefined -o "$OUT/lib/libtsrelu.so.$version" "$OUT"/obj/*.o $LIBS
-ln -sf "libtsrelu.so.$version" "$OUT/lib/libtsrelu.so"
-
-echo "sanitize: building the Check runner, the examples and the thread test"
-$CC $BASE -Wno-missing-prototypes -Iinclude -Isrc $CHECK_CFLAGS -o "$OUT/run_checks" \
-  tests/test_main.c tests/check_*.c "$OUT/libtsrelu.a" $CHECK_LIBS $LIBS
-examples=""
-for e in examples/*.c; do
-  n=$(basename "$e" .c)
-  $CC $BASE -Iinclude -o "$OUT/examples/$n" "$e" -L"$OUT/lib" -ltsrelu \
-    -Wl,-rpath,"$(cd "$OUT/lib" && pwd)" -lm
-  examples="$examples $n"
-done
-$CC $BASE -Iinclude -o "$OUT/thread_test" tests/thread_test.c -L"$OUT/lib" -ltsrelu \
-  -Wl,-rpath,"$(cd "$OUT/lib" && pwd)" -pthread -lm
+echo "sanitize: make BUILD=asan variant (library, Check runner, examples, thread test in $OUT)"
+$MAKE --no-print-directory -s BUILD=asan variant
+mkdir -p "$OUT/run/build"
+examples=$(for e in examples/*.c; do basename "$e" .c; done)
 
 # allocator_may_return_null: the tests ask for 2^48-byte allocations on
 # purpose and expect TSRELU_ENOMEM, not an ASan abort.

@@ -4,26 +4,20 @@
 # instrumented, so it is pinned to one thread: its own worker threads would
 # be invisible to TSan).
 #
-#   sh scripts/tsan.sh                 build into build/tsan and run
-#   OUT=/tmp/tsan TSAN_CC=clang-14 sh scripts/tsan.sh
+#   sh scripts/tsan.sh                 make BUILD=tsan variant, then run
+#   TSAN_CC=clang-14 sh scripts/tsan.sh
 #
 # Fails on any ThreadSanitizer report or failed check of the test.
 # Last line on success: "tsan: N passed, 0 failed".
 # shellcheck disable=SC2086,SC2012 # flag lists are split on purpose
 set -eu
 cd "$(dirname "$0")/.."
-OUT=${OUT:-build/tsan}
-CC=${TSAN_CC:-clang}
+OUT=build/tsan
 RUNS=${TSAN_RUNS:-3}
-PKG_CONFIG=${PKG_CONFIG:-pkg-config}
+MAKE=${MAKE:-make}
 
-. scripts/blas-flags.sh
-
-mkdir -p "$OUT"
-echo "tsan: building $OUT/thread_test with $CC -fsanitize=thread"
-$CC -O1 -g -std=c11 -ffp-contract=off -fno-omit-frame-pointer -fsanitize=thread \
-  -Wall -Wextra -Iinclude -Isrc $BLAS_CFLAGS src/*.c tests/thread_test.c \
-  -o "$OUT/thread_test" $BLAS_LIBS -lquadmath -lm -pthread
+echo "tsan: make BUILD=tsan variant (clang -fsanitize=thread, into $OUT)"
+$MAKE --no-print-directory -s BUILD=tsan variant ${TSAN_CC:+CLANG=$TSAN_CC}
 
 export OPENBLAS_NUM_THREADS=1
 export TSAN_OPTIONS="halt_on_error=1 exitcode=66 second_deadlock_stack=1${TSAN_OPTIONS:+ $TSAN_OPTIONS}"

@@ -6,8 +6,7 @@
 # Any invalid access, use of uninitialised memory or definite/indirect leak
 # is an error.
 #
-#   sh scripts/valgrind.sh             build into build/valgrind and run
-#   OUT=/tmp/vg sh scripts/valgrind.sh
+#   sh scripts/valgrind.sh             make BUILD=valgrind variant, then run
 #
 # TSRELU_TEST_QUICK=1 is exported: test files shorten their Monte Carlo and
 # long-GD tests under it (about 40x slower under memcheck otherwise).
@@ -15,28 +14,13 @@
 # shellcheck disable=SC2086,SC2012 # flag lists are split on purpose
 set -eu
 cd "$(dirname "$0")/.."
-OUT=${OUT:-build/valgrind}
-CC=${CC:-cc}
-PKG_CONFIG=${PKG_CONFIG:-pkg-config}
+OUT=build/valgrind
+MAKE=${MAKE:-make}
 command -v valgrind >/dev/null || { echo "valgrind: valgrind is not installed (apt-get install valgrind)"; exit 1; }
 
-. scripts/blas-flags.sh
-BASE="-std=c11 -ffp-contract=off -O1 -g -Wall -Wextra"
-LIBS="$BLAS_LIBS -lquadmath -lm -pthread"
-
-rm -rf "$OUT"
-mkdir -p "$OUT/obj" "$OUT/run/build"
-echo "valgrind: building into $OUT"
-for f in src/*.c; do
-  $CC $BASE -fvisibility=hidden -Iinclude $BLAS_CFLAGS -c "$f" -o "$OUT/obj/$(basename "$f" .c).o"
-done
-ar rcs "$OUT/libtsrelu.a" "$OUT"/obj/*.o
-$CC $BASE -Iinclude -Isrc $CHECK_CFLAGS -o "$OUT/run_checks" tests/test_main.c tests/check_*.c \
-  "$OUT/libtsrelu.a" $CHECK_LIBS $LIBS
-$CC $BASE -Iinclude -o "$OUT/thread_test" tests/thread_test.c "$OUT/libtsrelu.a" $LIBS
-$CC $BASE -DFUZZ_STANDALONE -Iinclude -o "$OUT/fuzz_replay" tests/fuzz/fuzz_api.c \
-  "$OUT/libtsrelu.a" $LIBS
-$CC $BASE -Iinclude -o "$OUT/quickstart" examples/quickstart.c "$OUT/libtsrelu.a" $LIBS
+echo "valgrind: make BUILD=valgrind variant (into $OUT)"
+$MAKE --no-print-directory -s BUILD=valgrind variant
+mkdir -p "$OUT/run/build"
 
 export OPENBLAS_NUM_THREADS=1 TSRELU_TEST_QUICK=1 CK_FORK=no
 VG="valgrind -q --error-exitcode=99 --leak-check=full --show-leak-kinds=definite,indirect
@@ -80,7 +64,7 @@ if run fuzz_replay "$OUT/fuzz_replay.log" "$OUT/fuzz_replay" tests/fuzz/corpus/*
 fi
 
 echo "valgrind: examples/quickstart --quick"
-if (cd "$OUT/run" && run quickstart ../quickstart.log ../quickstart --quick); then
+if (cd "$OUT/run" && run quickstart ../quickstart.log ../examples/quickstart --quick); then
   passed=$((passed + 1))
 else
   failed=$((failed + 1))

@@ -5,7 +5,9 @@
  * to the final rounding of its sums; angles use the exact 2 atan2 form for
  * every pair; the pair sum is compensated (Kahan) so that its error stays at
  * a few quad ulps of sum |terms| <= (sum_n |c_n||u_n|)^2. */
-#include "internal.h"
+#include "model.h"
+#include "kernel.h"
+#include "status.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -49,15 +51,13 @@ static void unit_rows_q(const tsrelu_student *s, const tsrelu_teacher *t,
 TSRELU_API tsrelu_status tsrelu_loss_accurate(const tsrelu_student *s, const tsrelu_teacher *t,
                                               double *loss)
 {
-    if (!s || !t)
-        return tsrelu__fail(TSRELU_EINVAL, "tsrelu_loss_accurate: %s is NULL", s ? "teacher" : "student");
+    tsrelu_status st = tsrelu__check_pair("tsrelu_loss_accurate", s, t);
+    if (st != TSRELU_OK)
+        return st;
     if (!loss)
         return tsrelu__fail(TSRELU_EINVAL, "tsrelu_loss_accurate: loss is NULL");
-    if (s->d != t->d)
-        return tsrelu__fail(TSRELU_EDIM, "tsrelu_loss_accurate: student d=%zu but teacher d=%zu",
-                            s->d, t->d);
     size_t m = s->m, k = t->k, d = s->d, n = m + k, nd;
-    tsrelu_status st = tsrelu__mul_size(n, d, "tsrelu_loss_accurate: (m+k)*d", &nd);
+    st = tsrelu__mul_size(n, d, "tsrelu_loss_accurate: (m+k)*d", &nd);
     if (st != TSRELU_OK)
         return st;
     if (n > SIZE_MAX / sizeof(tsrelu_quad) || nd > SIZE_MAX / sizeof(tsrelu_quad) - n)

@@ -4,7 +4,8 @@
  * result. The summary samples the last decade of each run with the
  * quadruple-precision loss for the rate fit. */
 #define _POSIX_C_SOURCE 200809L
-#include "internal.h"
+#include "gd.h"
+#include "status.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -120,12 +121,12 @@ static size_t sample_points(uint64_t start, uint64_t end, uint64_t *pts)
 {
     size_t n = 0;
     double lo = (double)end / 10.0;
-    for (int j = 0; n < MAX_SAMPLES - 1; j++) {
-        double x = ceil(pow(10.0, (double)j / SAMPLES_PER_DECADE));
-        if (x > (double)end)
+    for (uint64_t j = 0; n < MAX_SAMPLES - 1; j++) {
+        uint64_t x = tsrelu__log_point(j, SAMPLES_PER_DECADE);
+        if (x > end || x == UINT64_MAX) /* saturated: end itself is added below */
             break;
-        if (x >= lo && x > (double)start && (n == 0 || (uint64_t)x > pts[n - 1]))
-            pts[n++] = (uint64_t)x;
+        if ((double)x >= lo && x > start && (n == 0 || x > pts[n - 1]))
+            pts[n++] = x;
     }
     if (n == 0 || pts[n - 1] != end)
         pts[n++] = end;
@@ -225,7 +226,7 @@ TSRELU_API tsrelu_status tsrelu_batch_run(tsrelu_batch *b)
         if (st != TSRELU_OK) {
             while (i-- > 0)
                 tsrelu__gd_release(b->runs[i].gd);
-            return tsrelu__fail(st, "tsrelu_batch_run: run %zu: %s", i, tsrelu_last_error());
+            return tsrelu__context(st, "tsrelu_batch_run: run %zu", i);
         }
     }
     b->ran = 1;

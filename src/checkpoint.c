@@ -4,7 +4,8 @@
  * against the real file size before anything is allocated. The state goes
  * through gd.c's export and restore hooks only. Format: docs/checkpoints.md. */
 #define _POSIX_C_SOURCE 200809L
-#include "internal.h"
+#include "gd.h"
+#include "status.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -433,29 +434,33 @@ static tsrelu_status check_layout(int fd, uint64_t size, const char *path, size_
     return TSRELU_OK;
 }
 
-/* Stream the payload into the image's arrays (one block holding as many
- * bytes as the file), hashing as it goes; the checksum decides at the end. */
-static tsrelu_status read_payload(int fd, const size_t dims[4], uint64_t sum, const char *path,
-                                  tsrelu__gd_image *im, void **block)
+/* Hash the payload in a stream (nothing allocated but the reader): a file
+ * whose sizes agree with its length but whose contents are not a saved
+ * state costs a read, never an allocation of its size. */
+static tsrelu_status verify_checksum(int fd, uint64_t payload, uint64_t sum, const char *path)
 {
-    size_t m = dims[0], k = dims[1], d = dims[2], sl = dims[3];
-    size_t doubles = k * d + k + m * d + m + sl; /* bounded by the file size */
-    double *x = malloc(doubles * sizeof(double) + 2 * m * sizeof(int) + 8);
     reader *r = malloc(sizeof *r);
-    *block = x;
-    if (!x || !r) {
-        free(r);
+    if (!r)
         return tsrelu__fail(TSRELU_ENOMEM, "tsrelu_gd_load: out of memory for %s", path);
+    tsrelu_status st = TSRELU_OK;
+    uint64_t h = FNV_OFFSET, at = HEADER_BYTES, left = payload;
+    while (left > 0 && st == TSRELU_OK) {
+        size_t n = left < sizeof r->buf ? (size_t)left : sizeof r->buf;
+        if ((st = read_exact(fd, r->buf, n, (off_t)at, path)) == TSRELU_OK) {
+            h = fnv1a64(h, r->buf, n);
+            at += n;
+            left -= n;
+        }
     }
-    memset(im, 0, sizeof *im);
-    r->fd = fd;
-    r->pos = r->len = 0;
-    r->hash = FNV_OFFSET;
-    r->failed = r->err = 0;
-    if (lseek(fd, HEADER_BYTES, SEEK_SET) < 0) {
-        free(r);
-        return tsrelu__fail(TSRELU_EIO, "tsrelu_gd_load: seeking in %s: %s", path, strerror(errno));
-    }
+    free(r);
+    if (st == TSRELU_OK && h != sum)
+        st = tsrelu__fail(TSRELU_EFORMAT, "tsrelu_gd_load: %s is corrupted (checksum mismatch)", path);
+    return st;
+}
+
+/* The sizes and settings, in serialise()'s order. */
+static void read_settings(reader *r, tsrelu__gd_image *im)
+{
     im->m = (size_t)next_u64(r);
     im->k = (size_t)next_u64(r);
     im->d = (size_t)next_u64(r);
@@ -480,6 +485,32 @@ static tsrelu_status read_payload(int fd, const size_t dims[4], uint64_t sum, co
     im->observed_any = observed <= 1 ? (int)observed : 2;
     im->phase = phase <= 3 ? (int)phase : 0;
     im->have_tau0 = have_tau0 <= 1 ? (int)have_tau0 : 2;
+}
+
+/* Stream the verified payload into the image's arrays (one block holding
+ * no more bytes than the file), hashing again in case the file changed. */
+static tsrelu_status read_payload(int fd, const size_t dims[4], uint64_t sum, const char *path,
+                                  tsrelu__gd_image *im, void **block)
+{
+    size_t m = dims[0], k = dims[1], d = dims[2], sl = dims[3];
+    size_t doubles = k * d + k + m * d + m + sl; /* bounded by the file size */
+    double *x = malloc(doubles * sizeof(double) + 2 * m * sizeof(int) + 8);
+    reader *r = malloc(sizeof *r);
+    *block = x;
+    if (!x || !r) {
+        free(r);
+        return tsrelu__fail(TSRELU_ENOMEM, "tsrelu_gd_load: out of memory for %s", path);
+    }
+    memset(im, 0, sizeof *im);
+    r->fd = fd;
+    r->pos = r->len = 0;
+    r->hash = FNV_OFFSET;
+    r->failed = r->err = 0;
+    if (lseek(fd, HEADER_BYTES, SEEK_SET) < 0) {
+        free(r);
+        return tsrelu__fail(TSRELU_EIO, "tsrelu_gd_load: seeking in %s: %s", path, strerror(errno));
+    }
+    read_settings(r, im);
     double *V = x, *b = V + k * d, *W = b + k, *a = W + m * d, *state = a + m;
     int *tau0 = (int *)(state + sl), *tau = tau0 + m;
     int groups_ok = next_groups(r, tau0, m, k);
@@ -527,6 +558,7 @@ TSRELU_API tsrelu_status tsrelu_gd_load(const char *path, tsrelu_gd **out)
     if (st != TSRELU_OK)
         return st;
     if ((st = check_layout(fd, size, path, dims, &sum)) == TSRELU_OK &&
+        (st = verify_checksum(fd, size - HEADER_BYTES, sum, path)) == TSRELU_OK &&
         (st = read_payload(fd, dims, sum, path, &im, &block)) == TSRELU_OK) {
         size_t n = strlen(path);
         char *what = malloc(n + sizeof "tsrelu_gd_load: ");

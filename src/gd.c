@@ -7,7 +7,11 @@
  * with TSRELU_EBUSY, and tsrelu_gd_free() from a callback is deferred to the
  * end of the run. tsrelu_gd_interrupt() sets a lock-free flag that the run
  * tests before every step. */
-#include "internal.h"
+#include "gd.h"
+#include "model.h"
+#include "phases.h"
+#include "kernel.h"
+#include "status.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -46,6 +50,7 @@ struct tsrelu_gd {
 
     uint64_t iter;
     int stop_value;
+    int stop_reason;          /* TSRELU_STOP_* of the latest run or step */
 
     tsrelu__ws ws;
     double *gW, *ga;
@@ -92,13 +97,18 @@ void tsrelu__gd_set_batch_owned(tsrelu_gd *gd)
     gd->batch_owned = 1;
 }
 
+static tsrelu_status busy(const char *fn)
+{
+    return tsrelu__fail(TSRELU_EBUSY,
+                        "%s: the state is in a run or step (a call from its own callback, or while "
+                        "its batch runs)", fn);
+}
+
 tsrelu_status tsrelu__gd_hold(tsrelu_gd *gd, const char *fn)
 {
     int idle = 0;
     if (!atomic_compare_exchange_strong(&gd->guard, &idle, GUARD_BUSY))
-        return tsrelu__fail(TSRELU_EBUSY,
-                            "%s: the state is in a run or step (a call from its own callback, "
-                            "or while its batch runs)", fn);
+        return busy(fn);
     atomic_store_explicit(&gd->interrupt, 0, memory_order_relaxed);
     return TSRELU_OK;
 }
@@ -129,7 +139,17 @@ TSRELU_API tsrelu_status tsrelu_gd_interrupt(tsrelu_gd *gd)
     return TSRELU_OK;
 }
 
-static tsrelu_status evaluate(tsrelu_gd *gd, int need_loss, int check);
+/* What an evaluation of the current iterate is for. The default update tests
+ * its own output, so the gradient itself is tested only where someone else
+ * reads it: at creation, before a step rule or an observer, in the
+ * gradient-norm getter. */
+enum {
+    GRADIENT = 0,     /* the gradient (and the tracker) only */
+    WANT_LOSS = 1,    /* the loss as well */
+    AT_CREATION = 2,  /* test the gradient too; a non-finite one is an input error */
+};
+
+static tsrelu_status evaluate(tsrelu_gd *gd, unsigned what);
 
 static tsrelu_status check_eta(const char *fn, double eta)
 {
@@ -145,15 +165,15 @@ static tsrelu_status check_eta(const char *fn, double eta)
 static tsrelu_status gd_alloc(const char *fn, const tsrelu_teacher *t, size_t m, size_t d,
                               tsrelu_gd **out)
 {
-    if (m > INT32_MAX || t->k > INT32_MAX || d > INT32_MAX || m + t->k > INT32_MAX)
-        return tsrelu__fail(TSRELU_ENOMEM, "%s: sizes exceed the BLAS int range", fn);
+    tsrelu_status st = tsrelu__check_blas(fn, m, t->k, d);
+    if (st != TSRELU_OK)
+        return st;
     tsrelu_gd *gd = calloc(1, sizeof *gd);
     if (!gd)
         return tsrelu__fail(TSRELU_ENOMEM, "%s: out of memory", fn);
     atomic_init(&gd->guard, 0);
     atomic_init(&gd->interrupt, 0);
     size_t md = m * d; /* m*d checked when the student was made */
-    tsrelu_status st;
     if ((st = tsrelu__teacher_clone(t, &gd->teacher)) != TSRELU_OK ||
         (st = tsrelu__ws_alloc(&gd->ws, m, t->k, d)) != TSRELU_OK ||
         (st = tsrelu__phases_alloc(&gd->ph, m, t->k)) != TSRELU_OK) {
@@ -185,12 +205,9 @@ TSRELU_API tsrelu_status tsrelu_gd_create(const tsrelu_teacher *t, const tsrelu_
     if (!out)
         return tsrelu__fail(TSRELU_EINVAL, "tsrelu_gd_create: out is NULL");
     *out = NULL;
-    if (!t || !s0)
-        return tsrelu__fail(TSRELU_EINVAL, "tsrelu_gd_create: %s is NULL", t ? "student" : "teacher");
-    if (s0->d != t->d)
-        return tsrelu__fail(TSRELU_EDIM, "tsrelu_gd_create: student d=%zu but teacher d=%zu",
-                            s0->d, t->d);
-    tsrelu_status st = check_eta("tsrelu_gd_create", eta);
+    tsrelu_status st = tsrelu__check_pair("tsrelu_gd_create", s0, t);
+    if (st == TSRELU_OK)
+        st = check_eta("tsrelu_gd_create", eta);
     tsrelu_gd *gd = NULL;
     if (st != TSRELU_OK || (st = gd_alloc("tsrelu_gd_create", t, s0->m, s0->d, &gd)) != TSRELU_OK)
         return st;
@@ -198,9 +215,9 @@ TSRELU_API tsrelu_status tsrelu_gd_create(const tsrelu_teacher *t, const tsrelu_
     memcpy(gd->view.a, s0->a, s0->m * sizeof(double));
     gd->eta = eta;
     /* iteration 0 fixes the initial groups of the phase tracker */
-    if (evaluate(gd, 0, 1) != TSRELU_OK) {
+    if ((st = evaluate(gd, AT_CREATION)) != TSRELU_OK) {
         tsrelu__gd_destroy(gd);
-        return tsrelu__fail(TSRELU_ENONFINITE, "tsrelu_gd_create: %s", tsrelu_last_error());
+        return tsrelu__context(st, "tsrelu_gd_create");
     }
     *out = gd;
     return TSRELU_OK;
@@ -215,11 +232,9 @@ TSRELU_API tsrelu_status tsrelu_gd_create(const tsrelu_teacher *t, const tsrelu_
 /* A mutating call: refused while a run or step holds the state. */
 #define NEED_IDLE_GD(fn)                                                   \
     do {                                                                   \
-        NEED_GD(fn);                                                       \
-        if (atomic_load(&gd->guard) & GUARD_BUSY)                          \
-            return tsrelu__fail(TSRELU_EBUSY,                              \
-                                "%s: the state is in a run or step (a call from its own " \
-                                "callback, or while its batch runs)", fn); \
+        tsrelu_status idle_ = tsrelu__gd_idle(gd, fn);                     \
+        if (idle_ != TSRELU_OK)                                            \
+            return idle_;                                                  \
     } while (0)
 
 TSRELU_API tsrelu_status tsrelu_gd_set_eta(tsrelu_gd *gd, double eta)
@@ -275,7 +290,7 @@ TSRELU_API tsrelu_status tsrelu_gd_set_tolerances(tsrelu_gd *gd, double loss_tol
 
 /* ceil(10^(j/P)); pow is exact at integer exponents, the only place where
  * the ceiling could be ambiguous. */
-static uint64_t log_point(uint64_t j, uint64_t P)
+uint64_t tsrelu__log_point(uint64_t j, uint64_t P)
 {
     double x = ceil(pow(10.0, (double)j / (double)P));
     return x >= 1.8e19 ? UINT64_MAX : (uint64_t)x;
@@ -291,11 +306,11 @@ static void log_seek(tsrelu_gd *gd, uint64_t t)
         double j0 = floor((double)gd->param * log10((double)(t - 1))) - 2.0;
         if (j0 > (double)gd->log_j) {
             gd->log_j = (uint64_t)j0;
-            gd->log_next = log_point(gd->log_j, gd->param);
+            gd->log_next = tsrelu__log_point(gd->log_j, gd->param);
         }
     }
     while (gd->log_next < t && gd->log_next != UINT64_MAX)
-        gd->log_next = log_point(++gd->log_j, gd->param);
+        gd->log_next = tsrelu__log_point(++gd->log_j, gd->param);
 }
 
 static int scheduled(tsrelu_gd *gd, uint64_t t)
@@ -348,21 +363,18 @@ TSRELU_API tsrelu_status tsrelu_gd_set_step(tsrelu_gd *gd, tsrelu_step_fn fn, vo
 
 /* ---------------- evaluation and update ---------------- */
 
-/* The default update tests its own output, so the gradient itself is tested
- * (check) only where someone else reads it: at creation, before a step
- * rule, before an observer, in the gradient-norm getter. */
-static tsrelu_status evaluate(tsrelu_gd *gd, int need_loss, int check)
+static tsrelu_status evaluate(tsrelu_gd *gd, unsigned what)
 {
+    int need_loss = (what & WANT_LOSS) != 0;
     if (gd->evaluated && (gd->have_loss || !need_loss))
         return TSRELU_OK;
-    size_t m = gd->view.m;
-    tsrelu_status st = tsrelu__evaluate(gd->teacher, m, gd->view.W, gd->view.a, &gd->ws,
-                                        need_loss ? &gd->loss : NULL, gd->gW,
-                                        gd->train_a ? gd->ga : NULL, check);
+    tsrelu__eval req = {need_loss ? &gd->loss : NULL, gd->gW, gd->train_a ? gd->ga : NULL,
+                        (what & AT_CREATION) ? TSRELU__CHECK_GRADIENT : 0u,
+                        (what & AT_CREATION) ? TSRELU_ENONFINITE : TSRELU_EDIVERGED};
+    tsrelu_status st = tsrelu__evaluate(&gd->ws, gd->teacher, gd->view.W, gd->view.a, &req);
     if (st != TSRELU_OK)
-        return tsrelu__fail(TSRELU_EDIVERGED, "iteration %llu: %s",
-                            (unsigned long long)gd->iter, tsrelu_last_error());
-    tsrelu__phases_update(&gd->ph, gd->teacher, m, gd->view.a, &gd->ws, gd->iter);
+        return tsrelu__context(st, "iteration %llu", (unsigned long long)gd->iter);
+    tsrelu__phases_update(&gd->ph, gd->teacher, gd->view.m, gd->view.a, &gd->ws, gd->iter);
     gd->evaluated = 1;
     gd->have_loss = need_loss;
     return TSRELU_OK;
@@ -410,7 +422,7 @@ static int update_default(const double *x, const double *g, double eta, double *
  * accepted. */
 static tsrelu_status advance(tsrelu_gd *gd)
 {
-    tsrelu_status st = evaluate(gd, 0, 0);
+    tsrelu_status st = evaluate(gd, GRADIENT);
     if (st != TSRELU_OK)
         return st;
     size_t m = gd->view.m, md = m * gd->view.d;
@@ -425,6 +437,7 @@ static tsrelu_status advance(tsrelu_gd *gd)
         int rv = gd->step_fn(gd, Wn, gd->gW, an, an ? gd->ga : NULL, gd->step_ud);
         if (rv != 0 || free_pending(gd)) {
             gd->stop_value = rv;
+            gd->stop_reason = TSRELU_STOP_STEP_RULE;
             return TSRELU_STOPPED;
         }
         finite = tsrelu__all_finite(Wn, md) && (!an || tsrelu__all_finite(an, m));
@@ -447,6 +460,30 @@ static tsrelu_status advance(tsrelu_gd *gd)
     return TSRELU_OK;
 }
 
+/* TSRELU_STOP_LOSS_TOL or TSRELU_STOP_GRAD_TOL when a tolerance is met (the
+ * loss is tested first), else 0. */
+static int converged(const tsrelu_gd *gd)
+{
+    if (gd->tol_loss > 0.0 && gd->loss <= gd->tol_loss)
+        return TSRELU_STOP_LOSS_TOL;
+    if (gd->tol_grad > 0.0 && cached_grad_norm(gd) <= gd->tol_grad)
+        return TSRELU_STOP_GRAD_TOL;
+    return 0;
+}
+
+/* The stop reason of a run or step that returned st; STOPPED and CONVERGED
+ * have recorded theirs where they happened. */
+static tsrelu_status finish(tsrelu_gd *gd, tsrelu_status st)
+{
+    if (st == TSRELU_OK)
+        gd->stop_reason = TSRELU_STOP_STEPS;
+    else if (st == TSRELU_INTERRUPTED)
+        gd->stop_reason = TSRELU_STOP_INTERRUPT;
+    else if (st < 0)
+        gd->stop_reason = TSRELU_STOP_ERROR;
+    return st;
+}
+
 TSRELU_API tsrelu_status tsrelu_gd_step(tsrelu_gd *gd)
 {
     NEED_GD("tsrelu_gd_step");
@@ -454,49 +491,52 @@ TSRELU_API tsrelu_status tsrelu_gd_step(tsrelu_gd *gd)
     if (st != TSRELU_OK)
         return st;
     gd->stop_value = 0;
-    st = advance(gd);
+    st = finish(gd, advance(gd));
     tsrelu__gd_release(gd);
     return st;
 }
 
-static int converged(const tsrelu_gd *gd)
-{
-    return (gd->tol_loss > 0.0 && gd->loss <= gd->tol_loss) ||
-           (gd->tol_grad > 0.0 && cached_grad_norm(gd) <= gd->tol_grad);
-}
-
-tsrelu_status tsrelu__gd_run_held(tsrelu_gd *gd, uint64_t max_steps, atomic_int *cancel)
+static tsrelu_status run_body(tsrelu_gd *gd, uint64_t max_steps, atomic_int *cancel)
 {
     gd->stop_value = 0;
     gd->cancel = cancel;
     uint64_t end = gd->iter + max_steps < gd->iter ? UINT64_MAX : gd->iter + max_steps;
     for (;;) {
-        if (interrupted(gd))
-            return TSRELU_INTERRUPTED;
         int sched = gd->obs && scheduled(gd, gd->iter);
         /* the loss is computed only where it is read */
-        tsrelu_status st = evaluate(gd, gd->tol_loss > 0.0 || sched || (gd->obs && gd->iter == end), 0);
+        int read_loss = gd->tol_loss > 0.0 || sched || (gd->obs && gd->iter == end);
+        tsrelu_status st = evaluate(gd, read_loss ? WANT_LOSS : GRADIENT);
         if (st != TSRELU_OK)
             return st;
         int done = converged(gd), last = done || gd->iter == end;
         if (gd->obs && (sched || last) && !(gd->observed_any && gd->last_observed == gd->iter)) {
-            if ((st = evaluate(gd, 1, 0)) != TSRELU_OK || (st = gradient_finite(gd)) != TSRELU_OK)
+            if ((st = evaluate(gd, WANT_LOSS)) != TSRELU_OK || (st = gradient_finite(gd)) != TSRELU_OK)
                 return st;
             gd->observed_any = 1;
             gd->last_observed = gd->iter;
             int rv = gd->obs(gd, gd->obs_ud);
             if (rv != 0 || free_pending(gd)) {
                 gd->stop_value = rv;
+                gd->stop_reason = TSRELU_STOP_OBSERVER;
                 return TSRELU_STOPPED;
             }
         }
-        if (done)
+        if (done) {
+            gd->stop_reason = done;
             return TSRELU_CONVERGED;
+        }
         if (last)
             return TSRELU_OK;
+        if (interrupted(gd))
+            return TSRELU_INTERRUPTED;
         if ((st = advance(gd)) != TSRELU_OK)
             return st;
     }
+}
+
+tsrelu_status tsrelu__gd_run_held(tsrelu_gd *gd, uint64_t max_steps, atomic_int *cancel)
+{
+    return finish(gd, run_body(gd, max_steps, cancel));
 }
 
 TSRELU_API tsrelu_status tsrelu_gd_run(tsrelu_gd *gd, uint64_t max_steps)
@@ -520,6 +560,11 @@ TSRELU_API uint64_t tsrelu_gd_iteration(const tsrelu_gd *gd)
 TSRELU_API int tsrelu_gd_stop_value(const tsrelu_gd *gd)
 {
     return gd ? gd->stop_value : 0;
+}
+
+TSRELU_API int tsrelu_gd_stop_reason(const tsrelu_gd *gd)
+{
+    return gd ? gd->stop_reason : TSRELU_STOP_NONE;
 }
 
 TSRELU_API const tsrelu_student *tsrelu_gd_student(const tsrelu_gd *gd)
@@ -570,58 +615,27 @@ TSRELU_API tsrelu_status tsrelu_gd_gradient_norm(const tsrelu_gd *gd, double *no
     return st;
 }
 
-/* ---------------- phases ---------------- */
+/* ---------------- hooks of the phase API (phases.c) ---------------- */
 
-TSRELU_API tsrelu_status tsrelu_gd_set_phase_thresholds(tsrelu_gd *gd, double eps_align,
-                                                        double eps_deficit)
+struct tsrelu__phases *tsrelu__gd_tracker(const tsrelu_gd *gd)
 {
-    NEED_IDLE_GD("tsrelu_gd_set_phase_thresholds");
-    if (!isfinite(eps_align) || !isfinite(eps_deficit))
-        return tsrelu__fail(TSRELU_ENONFINITE, "tsrelu_gd_set_phase_thresholds: eps_align=%g, eps_deficit=%g",
-                            eps_align, eps_deficit);
-    if (!(eps_align > 0.0 && eps_align < TSRELU_PI) || !(eps_deficit > 0.0))
-        return tsrelu__fail(TSRELU_EINVAL,
-                            "tsrelu_gd_set_phase_thresholds: need 0 < eps_align=%g < pi and eps_deficit=%g > 0",
-                            eps_align, eps_deficit);
-    gd->ph.eps_align = eps_align;
-    gd->ph.eps_deficit = eps_deficit;
-    tsrelu__phases_reset(&gd->ph);
+    return (struct tsrelu__phases *)&gd->ph;
+}
+
+tsrelu_status tsrelu__gd_idle(const tsrelu_gd *gd, const char *fn)
+{
+    if (!gd)
+        return tsrelu__fail(TSRELU_EINVAL, "%s: gd is NULL", fn);
+    if (atomic_load(&gd->guard) & GUARD_BUSY)
+        return busy(fn);
+    return TSRELU_OK;
+}
+
+void tsrelu__gd_retrack(tsrelu_gd *gd)
+{
     /* the workspace still describes the current iterate: test it now */
     if (gd->evaluated)
         tsrelu__phases_update(&gd->ph, gd->teacher, gd->view.m, gd->view.a, &gd->ws, gd->iter);
-    return TSRELU_OK;
-}
-
-TSRELU_API int tsrelu_gd_phase(const tsrelu_gd *gd)
-{
-    return gd ? gd->ph.phase : 0;
-}
-
-TSRELU_API tsrelu_status tsrelu_gd_phase_times(const tsrelu_gd *gd, int64_t *t1, int64_t *t2)
-{
-    NEED_GD("tsrelu_gd_phase_times");
-    if (t1)
-        *t1 = gd->ph.t1;
-    if (t2)
-        *t2 = gd->ph.t2;
-    return TSRELU_OK;
-}
-
-TSRELU_API tsrelu_status tsrelu_gd_groups(const tsrelu_gd *gd, int initial, int *tau, size_t len)
-{
-    NEED_GD("tsrelu_gd_groups");
-    if (!tau)
-        return tsrelu__fail(TSRELU_EINVAL, "tsrelu_gd_groups: tau is NULL");
-    tsrelu_status st = tsrelu__check_len(len, gd->view.m, "tsrelu_gd_groups: tau");
-    if (st != TSRELU_OK)
-        return st;
-    memcpy(tau, initial ? gd->ph.tau0 : gd->ph.tau, len * sizeof(int));
-    return TSRELU_OK;
-}
-
-TSRELU_API size_t tsrelu_gd_group_switches(const tsrelu_gd *gd)
-{
-    return gd ? gd->ph.switches : 0;
 }
 
 /* ---------------- checkpoint hooks ---------------- */
@@ -713,6 +727,13 @@ static const char *image_invalid(const tsrelu__gd_image *im)
             return "an invalid group index";
     if (!tsrelu__all_finite(im->W, im->m * im->d) || !tsrelu__all_finite(im->a, im->m))
         return "invalid weights (a student weight is not finite)";
+    if (!tsrelu__all_finite(im->V, im->k * im->d) || !tsrelu__all_finite(im->b, im->k))
+        return "invalid weights (a teacher weight is not finite)";
+    for (size_t j = 0; j < im->k; j++) {
+        double n = tsrelu__norm(im->V + j * im->d, im->d);
+        if (!(n > 0.0) || !isfinite(n))
+            return "invalid weights (a teacher row is zero or its norm overflows)";
+    }
     if (im->step_len > 0 && !im->step_state)
         return "an invalid step state";
     return NULL;
@@ -726,11 +747,10 @@ tsrelu_status tsrelu__gd_restore(const tsrelu__gd_image *im, const char *what, t
         return tsrelu__fail(TSRELU_EFORMAT, "%s holds %s", what, bad);
     tsrelu_teacher *t = NULL;
     tsrelu_gd *gd = NULL;
+    /* valid rows (checked above): only memory can fail here */
     tsrelu_status st = tsrelu_teacher_create(im->k, im->d, im->V, im->b, &t);
     if (st != TSRELU_OK)
-        return st == TSRELU_ENOMEM ? st
-                                   : tsrelu__fail(TSRELU_EFORMAT, "%s holds invalid weights (teacher): %s",
-                                                  what, tsrelu_last_error());
+        return tsrelu__context(st, "%s", what);
     st = gd_alloc(what, t, im->m, im->d, &gd);
     tsrelu_teacher_free(t);
     if (st != TSRELU_OK)

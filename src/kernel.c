@@ -1,7 +1,7 @@
 /* Pair kernel of the arc-cosine (degree 1) expectation: angles, kappa, g and
  * its gradient, in double and quadruple precision. Pure mathematics: this
  * file knows no handles. See docs/numerics.md for the error analysis. */
-#include "internal.h"
+#include "kernel.h"
 
 #include <math.h>
 
@@ -35,6 +35,34 @@ double tsrelu__norm(const double *x, size_t d)
     return scale * sqrt(ss);
 }
 
+tsrelu__dir tsrelu__direction(const double *x, size_t d)
+{
+    tsrelu__dir r;
+    r.norm = r.scaled = tsrelu__norm(x, d);
+    r.e = 0;
+    if (tsrelu__norm_fast(r.norm) || r.norm == 0.0 || !isfinite(r.norm))
+        return r;
+    /* x 2^-e is exact wherever it matters: scaling up is exact, and an
+     * entry that scaling down makes subnormal is below 2^-1022 |x| */
+    r.e = ilogb(r.norm);
+    double ss = 0.0;
+    for (size_t c = 0; c < d; c++) {
+        double y = ldexp(x[c], -r.e);
+        ss += y * y;
+    }
+    r.scaled = sqrt(ss);
+    return r;
+}
+
+double tsrelu__unit(const double *x, size_t d, double *u)
+{
+    tsrelu__dir r = tsrelu__direction(x, d);
+    int zero = r.norm == 0.0 || !isfinite(r.norm);
+    for (size_t c = 0; c < d; c++)
+        u[c] = zero ? 0.0 : tsrelu__dir_comp(&r, x[c]);
+    return r.norm;
+}
+
 double tsrelu__kappa(double theta)
 {
     if (theta < TSRELU_KAPPA_SERIES_MAX)
@@ -50,12 +78,12 @@ double tsrelu__angle_unit(const double *p, const double *q, size_t d, double c,
 
 double tsrelu__angle(const double *u, const double *v, size_t d)
 {
-    double nu = tsrelu__norm(u, d), nv = tsrelu__norm(v, d);
-    if (nu == 0.0 || nv == 0.0)
+    tsrelu__dir ru = tsrelu__direction(u, d), rv = tsrelu__direction(v, d);
+    if (ru.norm == 0.0 || rv.norm == 0.0)
         return 0.5 * TSRELU_PI;
     double dm = 0.0, dp = 0.0;
     for (size_t i = 0; i < d; i++) {
-        double x = u[i] / nu, y = v[i] / nv;
+        double x = tsrelu__dir_comp(&ru, u[i]), y = tsrelu__dir_comp(&rv, v[i]);
         dm += (x - y) * (x - y);
         dp += (x + y) * (x + y);
     }
@@ -64,21 +92,22 @@ double tsrelu__angle(const double *u, const double *v, size_t d)
 
 double tsrelu__pair_g(const double *u, const double *v, size_t d)
 {
-    double nu = tsrelu__norm(u, d), nv = tsrelu__norm(v, d);
-    if (nu == 0.0 || nv == 0.0)
+    tsrelu__dir ru = tsrelu__direction(u, d), rv = tsrelu__direction(v, d);
+    if (ru.norm == 0.0 || rv.norm == 0.0)
         return 0.0;
     double theta = tsrelu__angle(u, v, d);
     double dot = 0.0;
     for (size_t i = 0; i < d; i++)
-        dot += (u[i] / nu) * (v[i] / nv);
+        dot += tsrelu__dir_comp(&ru, u[i]) * tsrelu__dir_comp(&rv, v[i]);
     /* split form: 1/2 u.v + |u||v| kappa / 2pi */
-    return nu * nv * (0.5 * dot + tsrelu__kappa(theta) * TSRELU_INV_2PI);
+    return ru.norm * rv.norm * (0.5 * dot + tsrelu__kappa(theta) * TSRELU_INV_2PI);
 }
 
 void tsrelu__pair_grad(const double *u, const double *v, size_t d, double *grad)
 {
-    double nu = tsrelu__norm(u, d), nv = tsrelu__norm(v, d);
-    if (nu == 0.0 || nv == 0.0) {
+    tsrelu__dir ru = tsrelu__direction(u, d);
+    double nv = tsrelu__norm(v, d);
+    if (ru.norm == 0.0 || nv == 0.0) {
         for (size_t i = 0; i < d; i++)
             grad[i] = 0.0;
         return;
@@ -87,7 +116,7 @@ void tsrelu__pair_grad(const double *u, const double *v, size_t d, double *grad)
     double w1 = (TSRELU_PI - theta) * TSRELU_INV_2PI;
     double w2 = nv * sin(theta) * TSRELU_INV_2PI;
     for (size_t i = 0; i < d; i++)
-        grad[i] = w1 * v[i] + w2 * (u[i] / nu);
+        grad[i] = w1 * v[i] + w2 * tsrelu__dir_comp(&ru, u[i]);
 }
 
 /* ---------------- quadruple precision ---------------- */

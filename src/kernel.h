@@ -8,6 +8,9 @@
 #include <math.h>
 #include <stddef.h>
 
+/* Quadruple precision for the accurate loss (GCC/Clang on x86-64). */
+__extension__ typedef __float128 tsrelu_quad;
+
 #define TSRELU_PI 3.14159265358979323846
 #define TSRELU_INV_2PI 0.15915494309189533577
 
@@ -24,6 +27,40 @@
 /* Below this ratio, atan is summed from its Taylor series (x^17/17 < 1e-17 x
  * relative at x = 0.1 needs 8 terms). */
 #define TSRELU_ATAN_SERIES_MAX 0.1
+
+/* Norms in [TSRELU_NORM_FAST_MIN, TSRELU_NORM_FAST_MAX] are normal numbers
+ * with a normal reciprocal, so x / |x| and x * (1 / |x|) are unit vectors to
+ * an ulp. Below, a subnormal |x| keeps only the bits above 2^-1074 (all but
+ * one at |x| = 2^-1074 sqrt 2) and 1 / |x| overflows below 2^-1024; above,
+ * 1 / |x| is subnormal. There the direction is taken after an exact
+ * power-of-two rescaling of x (tsrelu__direction). */
+#define TSRELU_NORM_FAST_MIN 0x1p-1022
+#define TSRELU_NORM_FAST_MAX 0x1p+1022
+
+static inline int tsrelu__norm_fast(double n)
+{
+    return n >= TSRELU_NORM_FAST_MIN && n <= TSRELU_NORM_FAST_MAX;
+}
+
+/* The direction of a vector x: x / |x| = (x 2^-e) / scaled, with e = 0 and
+ * scaled = norm when norm is in the fast range (or 0 or not finite), else
+ * e = ilogb(norm) and scaled = |x 2^-e| in [1/2, 4) computed from the
+ * exactly rescaled entries. norm is tsrelu__norm(x). */
+typedef struct {
+    double norm, scaled;
+    int e;
+} tsrelu__dir;
+
+tsrelu__dir tsrelu__direction(const double *x, size_t d);
+
+/* Component x_c / |x| of the direction r of x. */
+static inline double tsrelu__dir_comp(const tsrelu__dir *r, double x_c)
+{
+    return (r->e != 0 ? ldexp(x_c, -r->e) : x_c) / r->scaled;
+}
+
+/* u = x / |x| (0 for x = 0) for any finite x; returns |x| (tsrelu__norm). */
+double tsrelu__unit(const double *x, size_t d, double *u);
 
 /* sum_i (p_i + sign q_i)^2 with four partial sums: independent chains that
  * pipeline (and pair into SIMD lanes) instead of one serial dependency.
@@ -141,5 +178,28 @@ static inline double tsrelu__angle_unit_inline(const double *p, const double *q,
     *cos_out = 0.25 * (dp - dm);
     return tsrelu__half_angle(a, b);
 }
+
+/* ---- kernel.c: the callable versions ---- */
+/* Euclidean norm without spurious overflow or underflow. */
+double tsrelu__norm(const double *x, size_t d);
+/* kappa(theta) = sin(theta) - theta cos(theta), series near 0. */
+double tsrelu__kappa(double theta);
+/* Angle between unit vectors p and q given their computed cosine c:
+ * acos(c) when |c| is small enough for it to be accurate, else the exact
+ * 2 atan2(|p - q|, |p + q|). Also returns sin(theta) and cos(theta). */
+double tsrelu__angle_unit(const double *p, const double *q, size_t d, double c,
+                          double *sin_out, double *cos_out);
+/* Angle between arbitrary non-zero vectors (normalises internally). */
+double tsrelu__angle(const double *u, const double *v, size_t d);
+/* Pair kernel g(u, v) and its gradient in u (pure maths, for tests and
+ * metrics); g = 0 and grad = 0 when u or v is zero. */
+double tsrelu__pair_g(const double *u, const double *v, size_t d);
+void tsrelu__pair_grad(const double *u, const double *v, size_t d, double *grad);
+
+/* Quadruple-precision versions for the accurate loss. */
+tsrelu_quad tsrelu__kappa_q(tsrelu_quad theta);
+/* Angle between unit vectors (quad, d entries each). */
+tsrelu_quad tsrelu__angle_unit_q(const tsrelu_quad *p, const tsrelu_quad *q, size_t d);
+tsrelu_quad tsrelu__sqrt_q(tsrelu_quad x);
 
 #endif

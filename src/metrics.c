@@ -2,19 +2,12 @@
  * nearest-teacher grouping, radial and tangential components, projection
  * deficits, balance of the groups, and the power-law rate fit. Angles come
  * from kernel.c's exact form; nothing here re-derives the kernel. */
-#include "internal.h"
+#include "model.h"
+#include "kernel.h"
+#include "status.h"
 
 #include <math.h>
 #include <stdlib.h>
-
-static tsrelu_status check_handles(const char *fn, const tsrelu_student *s, const tsrelu_teacher *t)
-{
-    if (!s || !t)
-        return tsrelu__fail(TSRELU_EINVAL, "%s: %s is NULL", fn, s ? "teacher" : "student");
-    if (s->d != t->d)
-        return tsrelu__fail(TSRELU_EDIM, "%s: student d=%zu but teacher d=%zu", fn, s->d, t->d);
-    return TSRELU_OK;
-}
 
 /* Angle of student i to teacher j (NaN for a zero student). */
 static double angle_ij(const tsrelu_student *s, const tsrelu_teacher *t, size_t i, size_t j)
@@ -28,7 +21,7 @@ static double angle_ij(const tsrelu_student *s, const tsrelu_teacher *t, size_t 
 TSRELU_API tsrelu_status tsrelu_angles(const tsrelu_student *s, const tsrelu_teacher *t,
                                        double *theta, size_t len)
 {
-    tsrelu_status st = check_handles("tsrelu_angles", s, t);
+    tsrelu_status st = tsrelu__check_pair("tsrelu_angles", s, t);
     if (st != TSRELU_OK)
         return st;
     if (!theta)
@@ -43,45 +36,24 @@ TSRELU_API tsrelu_status tsrelu_angles(const tsrelu_student *s, const tsrelu_tea
     return TSRELU_OK;
 }
 
-static void nearest(const tsrelu_student *s, const tsrelu_teacher *t, int *tau)
-{
-    for (size_t i = 0; i < s->m; i++) {
-        int best = -1;
-        double bt = 0.0;
-        for (size_t j = 0; j < t->k; j++) {
-            double th = angle_ij(s, t, i, j);
-            if (isnan(th))
-                break;
-            if (best < 0 || th < bt) {
-                best = (int)j;
-                bt = th;
-            }
-        }
-        tau[i] = best;
-    }
-}
-
 TSRELU_API tsrelu_status tsrelu_nearest_teacher(const tsrelu_student *s, const tsrelu_teacher *t,
                                                 int *tau, size_t len)
 {
-    tsrelu_status st = check_handles("tsrelu_nearest_teacher", s, t);
+    tsrelu_status st = tsrelu__check_pair("tsrelu_nearest_teacher", s, t);
     if (st != TSRELU_OK)
         return st;
     if (!tau)
         return tsrelu__fail(TSRELU_EINVAL, "tsrelu_nearest_teacher: tau is NULL");
     if ((st = tsrelu__check_len(len, s->m, "tsrelu_nearest_teacher: tau")) != TSRELU_OK)
         return st;
-    nearest(s, t, tau);
-    return TSRELU_OK;
+    return tsrelu__nearest("tsrelu_nearest_teacher", s, t, tau);
 }
 
 tsrelu_status tsrelu__groups(const char *fn, const tsrelu_student *s, const tsrelu_teacher *t,
                              const int *tau, size_t tau_len, int *out)
 {
-    if (!tau) {
-        nearest(s, t, out);
-        return TSRELU_OK;
-    }
+    if (!tau)
+        return tsrelu__nearest(fn, s, t, out);
     if (tau_len != s->m)
         return tsrelu__fail(TSRELU_ELENGTH, "%s: tau has length %zu, %zu (m) required", fn,
                             tau_len, s->m);
@@ -101,7 +73,7 @@ static tsrelu_status group_setup(const char *fn, const tsrelu_student *s, const 
                                  const int *tau, size_t tau_len, size_t len, int per_teacher,
                                  int **groups)
 {
-    tsrelu_status st = check_handles(fn, s, t);
+    tsrelu_status st = tsrelu__check_pair(fn, s, t);
     if (st != TSRELU_OK)
         return st;
     size_t want = per_teacher ? t->k : s->m;
@@ -126,10 +98,11 @@ static void radial_tangential(const tsrelu_student *s, const tsrelu_teacher *t, 
         *rad = *tan_ = 0.0;
         return;
     }
-    double nw = tsrelu__norm(s->W + i * s->d, s->d);
+    /* |w_i| = scaled 2^e: one rounding when the result is subnormal */
+    tsrelu__dir dw = tsrelu__direction(s->W + i * s->d, s->d);
     double th = tsrelu__angle(s->W + i * s->d, t->V + (size_t)l * t->d, s->d);
-    *rad = nw * cos(th);
-    *tan_ = nw * sin(th);
+    *rad = ldexp(dw.scaled * cos(th), dw.e);
+    *tan_ = ldexp(dw.scaled * sin(th), dw.e);
 }
 
 TSRELU_API tsrelu_status tsrelu_components(const tsrelu_student *s, const tsrelu_teacher *t,
@@ -149,6 +122,22 @@ TSRELU_API tsrelu_status tsrelu_components(const tsrelu_student *s, const tsrelu
     return TSRELU_OK;
 }
 
+void tsrelu__deficits(const tsrelu_teacher *t, size_t m, const int *group, const double *a,
+                      const double *radial, double *H, size_t *count)
+{
+    for (size_t l = 0; l < t->k; l++) {
+        H[l] = t->b[l] * t->norm[l];
+        if (count)
+            count[l] = 0;
+    }
+    for (size_t i = 0; i < m; i++)
+        if (group[i] >= 0) {
+            H[group[i]] -= a[i] * radial[i];
+            if (count)
+                count[group[i]]++;
+        }
+}
+
 TSRELU_API tsrelu_status tsrelu_deficit(const tsrelu_student *s, const tsrelu_teacher *t,
                                         const int *tau, size_t tau_len, double *H, size_t len)
 {
@@ -159,14 +148,17 @@ TSRELU_API tsrelu_status tsrelu_deficit(const tsrelu_student *s, const tsrelu_te
     tsrelu_status st = group_setup(fn, s, t, tau, tau_len, len, 1, &g);
     if (st != TSRELU_OK)
         return st;
-    for (size_t l = 0; l < t->k; l++)
-        H[l] = t->b[l] * t->norm[l];
-    for (size_t i = 0; i < s->m; i++) {
-        double rad, tan_;
-        radial_tangential(s, t, i, g[i], &rad, &tan_);
-        if (g[i] >= 0)
-            H[g[i]] -= s->a[i] * rad;
+    double *rad = malloc((s->m ? s->m : 1) * sizeof(double));
+    if (!rad) {
+        free(g);
+        return tsrelu__fail(TSRELU_ENOMEM, "%s: out of memory", fn);
     }
+    for (size_t i = 0; i < s->m; i++) {
+        double tan_;
+        radial_tangential(s, t, i, g[i], &rad[i], &tan_);
+    }
+    tsrelu__deficits(t, s->m, g, s->a, rad, H, NULL);
+    free(rad);
     free(g);
     return TSRELU_OK;
 }
@@ -194,12 +186,16 @@ TSRELU_API tsrelu_status tsrelu_balance(const tsrelu_student *s, const tsrelu_te
         if (g[i] >= 0)
             size[g[i]]++;
     for (size_t i = 0; i < s->m; i++) {
-        if (g[i] < 0)
+        /* b_l = 0: the balanced split b_l v_l / m_l is 0, no ratio exists */
+        if (g[i] < 0 || t->b[g[i]] == 0.0)
             continue;
         size_t l = (size_t)g[i];
-        /* ratio = a_i |w_i| / (b_l |v_l| / m_l) */
-        double r = (double)size[l] * (s->a[i] * tsrelu__norm(s->W + i * s->d, s->d)) /
-                   (t->b[l] * t->norm[l]);
+        /* ratio = a_i |w_i| / (b_l |v_l| / m_l), from the rescaled norms:
+         * a subnormal norm has lost the digits the ratio needs */
+        tsrelu__dir dw = tsrelu__direction(s->W + i * s->d, s->d);
+        tsrelu__dir dv = tsrelu__direction(t->V + l * t->d, t->d);
+        double r = ldexp((double)size[l] * (s->a[i] * dw.scaled) / (t->b[l] * dv.scaled),
+                         dw.e - dv.e);
         if (r < ratio_min[l])
             ratio_min[l] = r;
         if (r > ratio_max[l])
@@ -207,7 +203,7 @@ TSRELU_API tsrelu_status tsrelu_balance(const tsrelu_student *s, const tsrelu_te
         excess[l] += r * r / (double)size[l];
     }
     for (size_t l = 0; l < k; l++) {
-        if (size[l] == 0)
+        if (size[l] == 0 || t->b[l] == 0.0)
             ratio_min[l] = ratio_max[l] = excess[l] = NAN;
         else
             excess[l] -= 1.0;

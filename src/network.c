@@ -1,8 +1,12 @@
 /* Teacher and student handles: validated copies of the weights, and their
  * seeded initialisation (Gaussian students, orthogonal teachers). */
-#include "internal.h"
+#include "model.h"
+#include "kernel.h"
+#include "rng.h"
+#include "status.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -70,14 +74,12 @@ static tsrelu_status teacher_finish(tsrelu_teacher *t)
 {
     size_t k = t->k, d = t->d;
     for (size_t j = 0; j < k; j++) {
-        double n = tsrelu__norm(t->V + j * d, d);
+        double n = tsrelu__unit(t->V + j * d, d, t->unit + j * d);
         if (n == 0.0)
             return tsrelu__fail(TSRELU_EINVAL, "teacher neuron %zu is zero", j);
         if (!isfinite(n))
             return tsrelu__fail(TSRELU_ENONFINITE, "teacher neuron %zu: its norm overflows", j);
         t->norm[j] = n;
-        for (size_t c = 0; c < d; c++)
-            t->unit[j * d + c] = t->V[j * d + c] / n;
     }
     double sum = 0.0;
     for (size_t j = 0; j < k; j++)
@@ -234,17 +236,22 @@ TSRELU_API tsrelu_status tsrelu_teacher_output_weights(const tsrelu_teacher *t, 
 
 /* ---------------- student ---------------- */
 
-/* Finite entries, and rows whose norm is finite (entries near DBL_MAX can
- * have an overflowing norm, which would make every angle meaningless). */
-static tsrelu_status check_student_rows(const double *W, size_t m, size_t d, const char *what)
+/* Rows whose norm is finite: finite entries near DBL_MAX can have an
+ * overflowing norm, which would make every angle meaningless. The one row
+ * check of every way a student's weights are made or replaced. */
+static tsrelu_status check_row_norms(const double *W, size_t m, size_t d, const char *what)
 {
-    tsrelu_status st = tsrelu__check_finite(W, m * d, what);
-    if (st != TSRELU_OK)
-        return st;
     for (size_t i = 0; i < m; i++)
         if (!isfinite(tsrelu__norm(W + i * d, d)))
             return tsrelu__fail(TSRELU_ENONFINITE, "%s: the norm of row %zu overflows", what, i);
     return TSRELU_OK;
+}
+
+/* Finite entries, and rows whose norm is finite. */
+static tsrelu_status check_student_rows(const double *W, size_t m, size_t d, const char *what)
+{
+    tsrelu_status st = tsrelu__check_finite(W, m * d, what);
+    return st != TSRELU_OK ? st : check_row_norms(W, m, d, what);
 }
 
 tsrelu_status tsrelu__student_alloc(size_t m, size_t d, tsrelu_student **out)
@@ -331,6 +338,13 @@ TSRELU_API tsrelu_status tsrelu_student_create_gaussian(size_t m, size_t d, doub
         return tsrelu__fail(TSRELU_ENONFINITE,
                             "tsrelu_student_create_gaussian: sigma=%g makes the weights overflow", sigma);
     }
+    /* finite draws can still have an overflowing row norm (sigma ~ 1e307) */
+    char what[80];
+    snprintf(what, sizeof what, "tsrelu_student_create_gaussian: sigma=%g", sigma);
+    if ((st = check_row_norms(s->W, m, d, what)) != TSRELU_OK) {
+        tsrelu_student_free(s);
+        return st;
+    }
     for (size_t i = 0; i < m; i++)
         s->a[i] = 1.0;
     *out = s;
@@ -396,5 +410,24 @@ TSRELU_API tsrelu_status tsrelu_student_set_output_weights(tsrelu_student *s, co
     if (st != TSRELU_OK)
         return st;
     memcpy(s->a, a, len * sizeof(double));
+    return TSRELU_OK;
+}
+
+/* ---------------- handle checks ---------------- */
+
+tsrelu_status tsrelu__check_pair(const char *fn, const tsrelu_student *s, const tsrelu_teacher *t)
+{
+    if (!s || !t)
+        return tsrelu__fail(TSRELU_EINVAL, "%s: %s is NULL", fn, s ? "teacher" : "student");
+    if (s->d != t->d)
+        return tsrelu__fail(TSRELU_EDIM, "%s: student d=%zu but teacher d=%zu", fn, s->d, t->d);
+    return TSRELU_OK;
+}
+
+tsrelu_status tsrelu__check_blas(const char *fn, size_t m, size_t k, size_t d)
+{
+    if (m > INT32_MAX || k > INT32_MAX || d > INT32_MAX || m + k > INT32_MAX)
+        return tsrelu__fail(TSRELU_ENOMEM, "%s: sizes m=%zu, k=%zu, d=%zu exceed the BLAS int range",
+                            fn, m, k, d);
     return TSRELU_OK;
 }

@@ -9,7 +9,9 @@
  * The cosines come from one Gram product of unit rows (BLAS level 3); the
  * angles of nearly (anti-)parallel pairs are recomputed exactly by
  * tsrelu__angle_unit. Zero students have P and s rows of 0. */
-#include "internal.h"
+#include "model.h"
+#include "kernel.h"
+#include "status.h"
 
 #include <cblas.h>
 #include <math.h>
@@ -71,8 +73,8 @@ static void normalise_rows(size_t m, size_t d, const double *W, tsrelu__ws *ws)
         double n = tsrelu__norm(W + i * d, d);
         ws->norm_w[i] = n;
         double *u = ws->unit_w + i * d;
-        if (n == 0.0) {
-            memset(u, 0, d * sizeof(double));
+        if (!tsrelu__norm_fast(n)) { /* zero, subnormal or above 2^1022: rescale first */
+            tsrelu__unit(W + i * d, d, u);
             continue;
         }
         double inv = 1.0 / n; /* a multiply vectorises; costs at most 1 ulp */
@@ -103,6 +105,17 @@ static inline pair_angle angle_of(const double *p, const double *q, size_t d, do
     r.theta = tsrelu__angle_unit_inline(p, q, d, cs, &r.sn, &r.cs);
     r.kappa = want_kappa ? tsrelu__kappa_sc(r.theta, r.sn, r.cs) : 0.0;
     return r;
+}
+
+/* The nearest-teacher rule, in one place: the smallest angle of the pair
+ * pass, ties to the lower teacher index (teachers are visited in order). */
+static inline void note_nearest(tsrelu__ws *ws, size_t i, size_t j, const pair_angle *p)
+{
+    if (ws->near[i] < 0 || p->theta < ws->near_theta[i]) {
+        ws->near[i] = (int)j;
+        ws->near_theta[i] = p->theta;
+        ws->near_cos[i] = p->cs;
+    }
 }
 
 /* Fills coef, radial, the nearest teachers and, if want_kappa, kap; returns
@@ -147,11 +160,7 @@ static inline double pair_pass(const tsrelu_teacher *t, const double *a, tsrelu_
             ws->radial[i] += vj * p.sn;
             ws->kap[i] += vj * p.kappa;
             ksum += wi * vj * p.kappa;
-            if (ws->near[i] < 0 || p.theta < ws->near_theta[i]) {
-                ws->near[i] = (int)j;
-                ws->near_theta[i] = p.theta;
-                ws->near_cos[i] = p.cs;
-            }
+            note_nearest(ws, i, j, &p);
         }
     }
     for (size_t i = 0; i < m; i++)
@@ -159,11 +168,23 @@ static inline double pair_pass(const tsrelu_teacher *t, const double *a, tsrelu_
     return ksum;
 }
 
-tsrelu_status tsrelu__evaluate(const tsrelu_teacher *t, size_t m, const double *W,
-                               const double *a, tsrelu__ws *ws, double *loss,
-                               double *gW, double *ga, int check)
+/* gW_i += s_i w^_i for the non-zero rows whose norm is outside the fast
+ * range (the others have it in P's diagonal). */
+static void add_radial_outside_fast_range(const tsrelu__ws *ws, double *gW)
 {
-    size_t k = ws->k, d = ws->d;
+    size_t m = ws->m, d = ws->d;
+    for (size_t i = 0; i < m; i++)
+        if (ws->norm_w[i] > 0.0 && !tsrelu__norm_fast(ws->norm_w[i]))
+            for (size_t c = 0; c < d; c++)
+                gW[i * d + c] += ws->radial[i] * ws->unit_w[i * d + c];
+}
+
+tsrelu_status tsrelu__evaluate(tsrelu__ws *ws, const tsrelu_teacher *t, const double *W,
+                               const double *a, const tsrelu__eval *req)
+{
+    size_t m = ws->m, k = ws->k, d = ws->d;
+    double *loss = req->loss, *gW = req->gW, *ga = req->ga;
+    int check = (req->flags & TSRELU__CHECK_GRADIENT) != 0;
     normalise_rows(m, d, W, ws);
     gram_cosines(t, ws);
     double ksum = (loss || ga) ? pair_pass(t, a, ws, 1) : pair_pass(t, a, ws, 0);
@@ -179,13 +200,15 @@ tsrelu_status tsrelu__evaluate(const tsrelu_teacher *t, size_t m, const double *
         double rn = tsrelu__norm(ws->resid, d);
         *loss = 0.25 * rn * rn + ksum * TSRELU_INV_2PI + t->kappa_tt;
         if (!isfinite(*loss))
-            return tsrelu__fail(TSRELU_ENONFINITE, "loss is not finite (%g)", *loss);
+            return tsrelu__fail(req->nonfinite, "loss is not finite (%g)", *loss);
     }
     if (gW) {
         /* the radial term s_i w^_i = (s_i / |w_i|) w_i joins P's diagonal, so
-         * the product adds it (in parallel, when the BLAS is threaded) */
+         * the product adds it (in parallel, when the BLAS is threaded);
+         * outside the fast range s_i / |w_i| overflows or |w_i| has lost
+         * bits, so the term is added along the unit row after the product */
         for (size_t i = 0; i < m; i++)
-            if (ws->norm_w[i] > 0.0)
+            if (tsrelu__norm_fast(ws->norm_w[i]))
                 ws->coef[i * m + i] += ws->radial[i] / ws->norm_w[i];
         /* P is stored transposed: OpenBLAS 0.3.21's NoTrans x NoTrans small
          * kernel mallocs on every call, and a step must not allocate */
@@ -193,8 +216,9 @@ tsrelu_status tsrelu__evaluate(const tsrelu_teacher *t, size_t m, const double *
                     ws->coef, (int)m, W, (int)d, 0.0, gW, (int)d);
         cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)m, (int)d, (int)k, 1.0,
                     ws->coef + m * m, (int)m, t->V, (int)d, 1.0, gW, (int)d);
+        add_radial_outside_fast_range(ws, gW);
         if (check && !tsrelu__all_finite(gW, m * d))
-            return tsrelu__fail(TSRELU_ENONFINITE, "gradient dL/dW is not finite");
+            return tsrelu__fail(req->nonfinite, "gradient dL/dW is not finite");
     }
     if (ga) {
         cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)m, (int)d, 0.5, W, (int)d, ws->resid,
@@ -202,30 +226,18 @@ tsrelu_status tsrelu__evaluate(const tsrelu_teacher *t, size_t m, const double *
         for (size_t i = 0; i < m; i++)
             ga[i] += ws->norm_w[i] * ws->kap[i] * TSRELU_INV_2PI;
         if (check && !tsrelu__all_finite(ga, m))
-            return tsrelu__fail(TSRELU_ENONFINITE, "gradient dL/da is not finite");
+            return tsrelu__fail(req->nonfinite, "gradient dL/da is not finite");
     }
     return TSRELU_OK;
 }
 
 /* ---------------- public entry points ---------------- */
 
-static tsrelu_status check_pair(const char *fn, const tsrelu_student *s, const tsrelu_teacher *t)
-{
-    if (!s)
-        return tsrelu__fail(TSRELU_EINVAL, "%s: student is NULL", fn);
-    if (!t)
-        return tsrelu__fail(TSRELU_EINVAL, "%s: teacher is NULL", fn);
-    if (s->d != t->d)
-        return tsrelu__fail(TSRELU_EDIM, "%s: student d=%zu but teacher d=%zu", fn, s->d, t->d);
-    if (s->m > INT32_MAX || t->k > INT32_MAX || s->d > INT32_MAX || s->m + t->k > INT32_MAX)
-        return tsrelu__fail(TSRELU_ENOMEM, "%s: sizes m=%zu, k=%zu, d=%zu exceed the BLAS int range",
-                            fn, s->m, t->k, s->d);
-    return TSRELU_OK;
-}
-
 TSRELU_API tsrelu_status tsrelu_loss(const tsrelu_student *s, const tsrelu_teacher *t, double *loss)
 {
-    tsrelu_status st = check_pair("tsrelu_loss", s, t);
+    tsrelu_status st = tsrelu__check_pair("tsrelu_loss", s, t);
+    if (st == TSRELU_OK)
+        st = tsrelu__check_blas("tsrelu_loss", s->m, t->k, t->d);
     if (st != TSRELU_OK)
         return st;
     if (!loss)
@@ -233,7 +245,8 @@ TSRELU_API tsrelu_status tsrelu_loss(const tsrelu_student *s, const tsrelu_teach
     tsrelu__ws ws;
     if ((st = tsrelu__ws_alloc(&ws, s->m, t->k, t->d)) != TSRELU_OK)
         return st;
-    st = tsrelu__evaluate(t, s->m, s->W, s->a, &ws, loss, NULL, NULL, 1);
+    tsrelu__eval req = {loss, NULL, NULL, TSRELU__CHECK_GRADIENT, TSRELU_ENONFINITE};
+    st = tsrelu__evaluate(&ws, t, s->W, s->a, &req);
     tsrelu__ws_free(&ws);
     return st;
 }
@@ -241,7 +254,9 @@ TSRELU_API tsrelu_status tsrelu_loss(const tsrelu_student *s, const tsrelu_teach
 TSRELU_API tsrelu_status tsrelu_gradient(const tsrelu_student *s, const tsrelu_teacher *t,
                                          double *gW, size_t gW_len, double *ga, size_t ga_len)
 {
-    tsrelu_status st = check_pair("tsrelu_gradient", s, t);
+    tsrelu_status st = tsrelu__check_pair("tsrelu_gradient", s, t);
+    if (st == TSRELU_OK)
+        st = tsrelu__check_blas("tsrelu_gradient", s->m, t->k, t->d);
     if (st != TSRELU_OK)
         return st;
     if (!gW)
@@ -253,7 +268,33 @@ TSRELU_API tsrelu_status tsrelu_gradient(const tsrelu_student *s, const tsrelu_t
     tsrelu__ws ws;
     if ((st = tsrelu__ws_alloc(&ws, s->m, t->k, t->d)) != TSRELU_OK)
         return st;
-    st = tsrelu__evaluate(t, s->m, s->W, s->a, &ws, NULL, gW, ga, 1);
+    tsrelu__eval req = {NULL, gW, ga, TSRELU__CHECK_GRADIENT, TSRELU_ENONFINITE};
+    st = tsrelu__evaluate(&ws, t, s->W, s->a, &req);
     tsrelu__ws_free(&ws);
     return st;
+}
+
+tsrelu_status tsrelu__nearest(const char *fn, const tsrelu_student *s, const tsrelu_teacher *t, int *tau)
+{
+    tsrelu__ws ws;
+    tsrelu_status st = tsrelu__check_blas(fn, s->m, t->k, t->d);
+    if (st != TSRELU_OK)
+        return st;
+    if ((st = tsrelu__ws_alloc(&ws, s->m, t->k, t->d)) != TSRELU_OK)
+        return tsrelu__context(st, "%s", fn);
+    size_t m = s->m, k = t->k, d = t->d, n = m + k;
+    normalise_rows(m, d, s->W, &ws);
+    gram_cosines(t, &ws); /* the same products, of the same shapes, as a GD step */
+    for (size_t i = 0; i < m; i++) {
+        ws.near[i] = -1;
+        if (ws.norm_w[i] == 0.0)
+            continue;
+        for (size_t j = 0; j < k; j++) {
+            pair_angle p = angle_of(ws.unit_w + i * d, t->unit + j * d, d, ws.gram[i * n + m + j], 0);
+            note_nearest(&ws, i, j, &p);
+        }
+    }
+    memcpy(tau, ws.near, m * sizeof(int));
+    tsrelu__ws_free(&ws);
+    return TSRELU_OK;
 }

@@ -2,7 +2,7 @@
  * platform: xoshiro256** (Blackman and Vigna) seeded through splitmix64, and
  * Marsaglia's polar Gaussian transform with a logarithm built from basic
  * arithmetic only (libm's log may differ in the last bit between systems). */
-#include "internal.h"
+#include "rng.h"
 
 #include <math.h>
 

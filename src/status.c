@@ -1,6 +1,6 @@
 /* Status strings, the thread-local detailed error message, argument checks
  * shared by every entry point, and the runtime version. */
-#include "internal.h"
+#include "status.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -66,14 +66,30 @@ TSRELU_API const char *tsrelu_last_error(void)
 
 tsrelu_status tsrelu__fail(tsrelu_status s, const char *fmt, ...)
 {
-    /* Format into a scratch buffer first: an argument may be last_error
-     * itself (a message wrapping an earlier one). */
-    char msg[sizeof last_error];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    vsnprintf(last_error, sizeof last_error, fmt, ap);
     va_end(ap);
-    memcpy(last_error, msg, sizeof msg);
+    return s;
+}
+
+tsrelu_status tsrelu__context(tsrelu_status s, const char *fmt, ...)
+{
+    char prefix[192];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(prefix, sizeof prefix - 2, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return s;
+    size_t p = strlen(prefix), old = strlen(last_error);
+    memcpy(prefix + p, ": ", 2);
+    p += 2;
+    if (p + old >= sizeof last_error)
+        old = sizeof last_error - 1 - p;
+    memmove(last_error + p, last_error, old);
+    memcpy(last_error, prefix, p);
+    last_error[p + old] = '\0';
     return s;
 }
 

@@ -16,7 +16,7 @@
  * src/internal.h whose weight pointers are never read before the check. */
 #include "suites.h"
 
-#include "internal.h" /* forged handles only: struct tsrelu_student/teacher */
+#include "model.h" /* forged handles only: struct tsrelu_student/teacher */
 #include "tsrelu.h"
 
 #include <float.h>
@@ -352,6 +352,8 @@ START_TEST(test_student_create_gaussian)
         "student: out of memory");
     ROW("SG-7", TSRELU_ENONFINITE, tsrelu_student_create_gaussian(2, 3, DBL_MAX, 1, &s),
         "tsrelu_student_create_gaussian: sigma=1.79769e+308 makes the weights overflow");
+    ROW("SG-8", TSRELU_ENONFINITE, tsrelu_student_create_gaussian(4, 400, 2e307, 3, &s),
+        "tsrelu_student_create_gaussian: sigma=2e+307: the norm of row 0 overflows");
     ck_assert_ptr_null(s);
 }
 END_TEST
@@ -699,7 +701,7 @@ START_TEST(test_gd_create)
         "tsrelu_gd_create: student d=4 but teacher d=3");
     struct tsrelu_student big = forged_student(BLAS_OVER, D);
     ROW("GC-4", TSRELU_ENOMEM, tsrelu_gd_create(T, &big, 0.1, &g),
-        "tsrelu_gd_create: sizes exceed the BLAS int range");
+        "tsrelu_gd_create: sizes m=2147483648, k=", "exceed the BLAS int range");
     ROW("GC-5", TSRELU_ENONFINITE, tsrelu_gd_create(T, S, NAN, &g), "tsrelu_gd_create: eta is ",
         "nan");
     ROW("GC-5", TSRELU_ENONFINITE, tsrelu_gd_create(T, S, INFINITY, &g),

@@ -4,7 +4,7 @@
  * the textbook formulas, never taken from the library. */
 #include "suites.h"
 
-#include "internal.h"
+#include "kernel.h"
 
 #include <cblas.h>
 #include <stdlib.h>

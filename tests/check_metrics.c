@@ -4,6 +4,7 @@
 #include "suites.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -112,6 +113,81 @@ START_TEST(deficit_by_hand)
 }
 END_TEST
 
+/* Every metric of the fixture, for comparison across scales. */
+typedef struct {
+    double th[8], rad[4], tg[4], H[2], lo[2], hi[2], ex[2];
+    int tau[4], size[2];
+} fixture_metrics;
+
+static void all_metrics(const tsrelu_student *s, const tsrelu_teacher *t, fixture_metrics *f)
+{
+    ck_assert_int_eq(tsrelu_angles(s, t, f->th, 8), TSRELU_OK);
+    ck_assert_int_eq(tsrelu_nearest_teacher(s, t, f->tau, 4), TSRELU_OK);
+    ck_assert_int_eq(tsrelu_components(s, t, NULL, 0, f->rad, f->tg, 4), TSRELU_OK);
+    ck_assert_int_eq(tsrelu_deficit(s, t, NULL, 0, f->H, 2), TSRELU_OK);
+    ck_assert_int_eq(tsrelu_balance(s, t, NULL, 0, f->size, f->lo, f->hi, f->ex, 2), TSRELU_OK);
+}
+
+/* x (a scale-free metric) equals want to 2 ulps, or both are NaN. */
+static void same_value(double x, double want, const char *what, int e, int i)
+{
+    ck_assert_msg((isnan(x) && isnan(want)) || fabs(x - want) <= 4.5e-16 * fabs(want),
+                  "scale 2^%d: %s[%d] = %.17g, want %.17g", e, what, i, x, want);
+}
+
+/* x (in units of the weights) equals want 2^e up to the rounding of a
+ * result that is subnormal at that scale (2^-1074 per operation). */
+static void same_scaled(double x, double want, int e, const char *what, int i)
+{
+    double w = ldexp(want, e);
+    ck_assert_msg(fabs(x - w) <= 4.5e-16 * fabs(w) + 4 * 0x1p-1074,
+                  "scale 2^%d: %s[%d] = %.17g, want %.17g", e, what, i, x, w);
+}
+
+START_TEST(metrics_at_tiny_and_huge_scales)
+{
+    /* The fixture times 2^e (exact: its entries are small integers): the
+     * angles, groups and balance are scale-free and must not change, also
+     * where the norms are subnormal (|w0| = sqrt2 2^-1074 rounds to
+     * 2^-1074) or have a subnormal reciprocal (|w1| = 5 2^1020); components
+     * and deficits scale with 2^e. */
+    const double V[6] = {1, 0, 0, 0, 2, 0}, b[2] = {1, 0.5};
+    const double W[12] = {1, 1, 0, 0, 3, 4, 0, 0, 0, -1, 0, 0}, a[4] = {1, 2, 1, 0.5};
+    fixture_metrics ref, got;
+    all_metrics(S, T, &ref);
+    static const int scales[] = {-1074, -1071, -1060, -1000, 1000, 1020};
+    for (size_t q = 0; q < sizeof scales / sizeof scales[0]; q++) {
+        int e = scales[q];
+        double Vs[6], Ws[12];
+        for (int i = 0; i < 6; i++)
+            Vs[i] = ldexp(V[i], e);
+        for (int i = 0; i < 12; i++)
+            Ws[i] = ldexp(W[i], e);
+        tsrelu_teacher *t;
+        tsrelu_student *s;
+        ck_assert_int_eq(tsrelu_teacher_create(2, 3, Vs, b, &t), TSRELU_OK);
+        ck_assert_int_eq(tsrelu_student_create(4, 3, Ws, a, &s), TSRELU_OK);
+        all_metrics(s, t, &got);
+        for (int i = 0; i < 8; i++)
+            same_value(got.th[i], ref.th[i], "theta", e, i);
+        for (int i = 0; i < 4; i++) {
+            ck_assert_int_eq(got.tau[i], ref.tau[i]);
+            same_scaled(got.rad[i], ref.rad[i], e, "radial", i);
+            same_scaled(got.tg[i], ref.tg[i], e, "tangential", i);
+        }
+        for (int l = 0; l < 2; l++) {
+            ck_assert_int_eq(got.size[l], ref.size[l]);
+            same_scaled(got.H[l], ref.H[l], e, "deficit", l);
+            same_value(got.lo[l], ref.lo[l], "ratio_min", e, l);
+            same_value(got.hi[l], ref.hi[l], "ratio_max", e, l);
+            same_value(got.ex[l], ref.ex[l], "excess", e, l);
+        }
+        tsrelu_student_free(s);
+        tsrelu_teacher_free(t);
+    }
+}
+END_TEST
+
 START_TEST(balance_by_hand)
 {
     int size[2];
@@ -155,6 +231,42 @@ START_TEST(balance_at_min_norm_split)
     /* the loss is then exactly the missing teacher's: 1/2 E relu(v1.x)^2 = |v1|^2/4 */
     ck_assert_int_eq(tsrelu_loss_accurate(s, t, &L), TSRELU_OK);
     ck_assert_double_eq_tol(L, 0.25, 1e-15);
+    tsrelu_student_free(s);
+    tsrelu_teacher_free(t);
+}
+END_TEST
+
+START_TEST(balance_zero_output_weight)
+{
+    /* b_0 = 0 (allowed by tsrelu_teacher_create): the balanced split
+     * b_0 v_0 / m_0 is the zero vector, so group 0 has no ratio: NaN ratios
+     * and excess, while size[0] counts its students (one with a = 0) and
+     * group 1 is unaffected. */
+    const double V[6] = {1, 0, 0, 0, 2, 0}, b[2] = {0.0, 0.5};
+    const double W[9] = {1, 0.1, 0, 2, -0.3, 0, 0.1, 1, 0}, a[3] = {1, 0, 2};
+    tsrelu_teacher *t;
+    tsrelu_student *s;
+    ck_assert_int_eq(tsrelu_teacher_create(2, 3, V, b, &t), TSRELU_OK);
+    ck_assert_int_eq(tsrelu_student_create(3, 3, W, a, &s), TSRELU_OK);
+    int size[2];
+    double lo[2], hi[2], ex[2];
+    ck_assert_int_eq(tsrelu_balance(s, t, NULL, 0, size, lo, hi, ex, 2), TSRELU_OK);
+    ck_assert_int_eq(size[0], 2);
+    ck_assert_int_eq(size[1], 1);
+    ck_assert_msg(isnan(lo[0]) && isnan(hi[0]) && isnan(ex[0]),
+                  "b_0 = 0: ratios %g, %g and excess %g, want NaN", lo[0], hi[0], ex[0]);
+    /* group 1 = {w2}: ratio 1 * 2 * |w2| / (0.5 * 2), excess ratio^2 - 1 */
+    double r = 2.0 * sqrt(1.01);
+    ck_assert_double_eq_tol(lo[1], r, 1e-15);
+    ck_assert_double_eq_tol(hi[1], r, 1e-15);
+    ck_assert_double_eq_tol(ex[1], r * r - 1.0, 1e-14);
+    /* the same with an explicit assignment that puts w2 in group 0 too */
+    const int tau[3] = {0, 0, 0};
+    ck_assert_int_eq(tsrelu_balance(s, t, tau, 3, size, lo, hi, ex, 2), TSRELU_OK);
+    ck_assert_int_eq(size[0], 3);
+    ck_assert_int_eq(size[1], 0);
+    for (int l = 0; l < 2; l++)
+        ck_assert_msg(isnan(lo[l]) && isnan(hi[l]) && isnan(ex[l]), "group %d: want NaN", l);
     tsrelu_student_free(s);
     tsrelu_teacher_free(t);
 }
@@ -287,6 +399,97 @@ START_TEST(tracker_counts_a_switch)
 }
 END_TEST
 
+/* One nearest-teacher rule: tsrelu_nearest_teacher, the groups of the
+ * metrics (tau = NULL) and the GD state's tracker (tsrelu_gd_groups) agree
+ * exactly, on random students and on the adversarial ones: bisectors of two
+ * teachers perturbed by 1e-15, duplicate teachers, antiparallel and zero
+ * students, at scales from 1e-300 to 1e300. */
+static uint64_t mix(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+static double unif(uint64_t *s)
+{
+    return (double)(mix(s) >> 11) * 0x1p-53 * 2.0 - 1.0;
+}
+
+START_TEST(nearest_is_one_rule_everywhere)
+{
+    enum { KMAX = 4, MMAX = 8, DMAX = 6 };
+    static const double scales[] = {1.0, 1e-300, 1e300, 3e-7};
+    uint64_t seed = 2024;
+    int disagree = 0, bisectors = 0;
+    for (int trial = 0; trial < 4000; trial++) {
+        size_t k = 2 + mix(&seed) % (KMAX - 1), d = k + mix(&seed) % (DMAX - k + 1), m = 1 + mix(&seed) % MMAX;
+        double V[KMAX * DMAX], W[MMAX * DMAX];
+        for (size_t i = 0; i < k * d; i++)
+            V[i] = unif(&seed);
+        if (mix(&seed) % 4 == 0) /* duplicate teachers */
+            memcpy(V + d, V, d * sizeof(double));
+        if (mix(&seed) % 4 == 0) /* orthonormal axes */
+            for (size_t j = 0; j < k; j++)
+                for (size_t c = 0; c < d; c++)
+                    V[j * d + c] = c == j ? 1.0 : 0.0;
+        double sc = scales[mix(&seed) % 4];
+        for (size_t i = 0; i < m; i++) {
+            double *w = W + i * d;
+            size_t j1 = mix(&seed) % k, j2 = (j1 + 1 + mix(&seed) % (k - 1)) % k;
+            switch (mix(&seed) % 5) {
+            case 0: /* random */
+                for (size_t c = 0; c < d; c++)
+                    w[c] = unif(&seed);
+                break;
+            case 1: /* the bisector of two unit teachers, nudged by 1e-15 */
+            case 2: {
+                double n1 = 0, n2 = 0;
+                for (size_t c = 0; c < d; c++) {
+                    n1 += V[j1 * d + c] * V[j1 * d + c];
+                    n2 += V[j2 * d + c] * V[j2 * d + c];
+                }
+                for (size_t c = 0; c < d; c++)
+                    w[c] = V[j1 * d + c] / sqrt(n1) + V[j2 * d + c] / sqrt(n2) + 1e-15 * unif(&seed);
+                bisectors++;
+                break;
+            }
+            case 3: /* antiparallel to a teacher */
+                for (size_t c = 0; c < d; c++)
+                    w[c] = -V[j1 * d + c] * (1.0 + 1e-15 * unif(&seed));
+                break;
+            default: /* zero */
+                memset(w, 0, d * sizeof(double));
+            }
+            for (size_t c = 0; c < d; c++)
+                w[c] *= sc;
+        }
+        tsrelu_teacher *t;
+        tsrelu_student *st;
+        tsrelu_gd *gd;
+        ck_assert_int_eq(tsrelu_teacher_create(k, d, V, NULL, &t), TSRELU_OK);
+        ck_assert_int_eq(tsrelu_student_create(m, d, W, NULL, &st), TSRELU_OK);
+        ck_assert_int_eq(tsrelu_gd_create(t, st, 0.1, &gd), TSRELU_OK);
+        int g1[MMAX], g2[MMAX], g3[MMAX];
+        double H1[KMAX], H2[KMAX];
+        ck_assert_int_eq(tsrelu_gd_groups(gd, 0, g1, m), TSRELU_OK);
+        ck_assert_int_eq(tsrelu_nearest_teacher(st, t, g2, m), TSRELU_OK);
+        ck_assert_int_eq(tsrelu_gd_groups(gd, 1, g3, m), TSRELU_OK);
+        disagree += memcmp(g1, g2, m * sizeof(int)) != 0 || memcmp(g1, g3, m * sizeof(int)) != 0;
+        /* the metrics' own grouping is the same rule */
+        ck_assert_int_eq(tsrelu_deficit(st, t, NULL, 0, H1, k), TSRELU_OK);
+        ck_assert_int_eq(tsrelu_deficit(st, t, g2, m, H2, k), TSRELU_OK);
+        ck_assert_mem_eq(H1, H2, k * sizeof(double));
+        tsrelu_gd_free(gd);
+        tsrelu_student_free(st);
+        tsrelu_teacher_free(t);
+    }
+    ck_assert_int_gt(bisectors, 1000);
+    ck_assert_msg(disagree == 0, "%d of 4000 cases disagree", disagree);
+}
+END_TEST
+
 START_TEST(limits)
 {
     double buf[8], r[4], tg[4], H[2], lo[2], hi[2], ex[2], slope;
@@ -363,6 +566,9 @@ Suite *metrics_suite(void)
     tcase_add_test(core, deficit_by_hand);
     tcase_add_test(core, balance_by_hand);
     tcase_add_test(core, balance_at_min_norm_split);
+    tcase_add_test(core, metrics_at_tiny_and_huge_scales);
+    tcase_add_test(core, balance_zero_output_weight);
+    tcase_add_test(core, nearest_is_one_rule_everywhere);
     tcase_add_test(core, rate_fit_power_law);
     tcase_add_test(core, rate_fit_exponential_is_steep);
     tcase_add_test(core, tracker_matches_metrics);

@@ -9,6 +9,7 @@
 
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -609,6 +610,52 @@ START_TEST(test_gaussian_sigma_overflow)
 END_TEST
 
 
+/* Rows of finite entries whose norm overflows are refused at creation, as
+ * tsrelu_student_create refuses them (issue 11, item 9); the message names
+ * sigma and the first such row. */
+START_TEST(test_gaussian_row_norm_overflow)
+{
+    tsrelu_student *s = (tsrelu_student *)1;
+    ck_assert_int_eq(tsrelu_student_create_gaussian(4, 400, 2e307, 3, &s), TSRELU_ENONFINITE);
+    ck_assert_ptr_null(s);
+    ck_assert_str_eq(tsrelu_last_error(),
+                     "tsrelu_student_create_gaussian: sigma=2e+307: the norm of row 0 overflows");
+
+    /* W = sigma z with the same z for every sigma: put the overflow
+     * threshold between the largest and second largest row norm of z. */
+    enum { M = 4, D = 4 };
+    double z[M * D], n[M];
+    ck_assert_int_eq(tsrelu_student_create_gaussian(M, D, 1.0, 1, &s), TSRELU_OK);
+    ck_assert_int_eq(tsrelu_student_weights(s, z, M * D), TSRELU_OK);
+    tsrelu_student_free(s);
+    size_t big = 0, second = 0;
+    for (size_t i = 0; i < M; i++) {
+        n[i] = sqrt(dot(z + i * D, z + i * D, D));
+        if (n[i] > n[big])
+            big = i;
+    }
+    second = big == 0 ? 1 : 0;
+    for (size_t i = 0; i < M; i++)
+        if (i != big && n[i] > n[second])
+            second = i;
+    ck_assert_uint_gt(big, 0); /* the row named is not simply the first */
+    ck_assert_double_gt(n[big], 1.01 * n[second]);
+    double sigma = DBL_MAX / sqrt(n[big] * n[second]);
+    for (size_t c = 0; c < M * D; c++) /* entries stay finite: not SG-7 */
+        ck_assert_double_lt(fabs(z[c]), DBL_MAX / sigma);
+    ck_assert_int_eq(tsrelu_student_create_gaussian(M, D, sigma, 1, &s), TSRELU_ENONFINITE);
+    ck_assert_ptr_null(s);
+    char want[128];
+    snprintf(want, sizeof want,
+             "tsrelu_student_create_gaussian: sigma=%g: the norm of row %zu overflows", sigma, big);
+    ck_assert_str_eq(tsrelu_last_error(), want);
+    /* just below the threshold every row norm is finite */
+    ck_assert_int_eq(tsrelu_student_create_gaussian(M, D, 0.999 * DBL_MAX / n[big], 1, &s),
+                     TSRELU_OK);
+    tsrelu_student_free(s);
+}
+END_TEST
+
 START_TEST(test_row_norm_overflow)
 {
     /* finite entries whose row norm overflows: every angle would be wrong */
@@ -657,6 +704,7 @@ Suite *network_suite(void)
     tcase_add_test(tc_limits, test_null_arguments);
     tcase_add_test(tc_limits, test_gaussian_sigma_overflow);
     tcase_add_test(tc_limits, test_row_norm_overflow);
+    tcase_add_test(tc_limits, test_gaussian_row_norm_overflow);
     tcase_add_test(tc_limits, test_zero_sizes);
     tcase_add_test(tc_limits, test_orthogonal_bad_arguments);
     tcase_add_test(tc_limits, test_nonfinite_scalars);

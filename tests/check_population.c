@@ -822,6 +822,113 @@ START_TEST(test_tiny_excess_risk)
 }
 END_TEST
 
+/* |x| in quad (exact squares; subnormal entries are normal in quad). */
+static double norm_quad(const double *x, size_t d)
+{
+    quad ss = 0;
+    for (size_t c = 0; c < d; c++)
+        ss += (quad)x[c] * x[c];
+    return (double)sqrtq(ss);
+}
+
+/* x (d entries) rescaled to norm `target`, rounded to doubles (the rounded
+ * row is the input). */
+static void set_norm(double *x, size_t d, double target)
+{
+    double n = norm_quad(x, d);
+    for (size_t c = 0; c < d; c++)
+        x[c] = (double)((quad)x[c] * target / n);
+}
+
+/* The loss and gradient of `c` against the quad textbook sums, with the
+ * bounds of the reference suite (T = sum_n |c_n||u_n|): dL/dW within
+ * 1e-14 max|a| T, dL/da_i within 1e-14 |w_i| T, L within 1e-15 T^2; each
+ * plus (m + k + d) 2^-1074 for the results that are themselves subnormal
+ * (each of their roundings can err by half the subnormal spacing). */
+static void check_against_quad(const config *c, const char *label)
+{
+    result r;
+    evaluate(c, &r);
+    size_t m = c->m, k = c->k, d = c->d;
+    double gW[MAXN * MAXD], ga[MAXN], T = 0.0;
+    gradient_quad(c, gW, ga);
+    for (size_t i = 0; i < m; i++)
+        T += fabs(c->a[i]) * norm_quad(c->W + i * d, d);
+    for (size_t j = 0; j < k; j++)
+        T += fabs(c->b[j]) * norm_quad(c->V + j * d, d);
+    double floor = (double)(m + k + d) * 0x1p-1074, L = (double)loss_quad(c);
+    ck_assert_msg(isfinite(r.L) && fabs(r.L - L) <= 1e-15 * T * T + floor,
+                  "%s: L = %.17g, quad textbook %.17g", label, r.L, L);
+    ck_assert_msg(fabs(r.La - L) <= 1e-15 * L + floor, "%s: accurate L = %.17g, quad %.17g",
+                  label, r.La, L);
+    for (size_t i = 0; i < m; i++) {
+        for (size_t q = 0; q < d; q++)
+            ck_assert_msg(fabs(r.gW[i * d + q] - gW[i * d + q]) <=
+                              1e-14 * max_abs(c->a, m) * T + floor,
+                          "%s: gW[%zu][%zu] = %.17g, quad textbook %.17g", label, i, q,
+                          r.gW[i * d + q], gW[i * d + q]);
+        double nw = norm_quad(c->W + i * d, d);
+        ck_assert_msg(fabs(r.ga[i] - ga[i]) <= 1e-14 * nw * T + floor,
+                      "%s: ga[%zu] = %.17g, quad textbook %.17g (|w| = %g)", label, i, r.ga[i],
+                      ga[i], nw);
+    }
+}
+
+START_TEST(test_tiny_and_subnormal_rows)
+{
+    /* Rows of norm 1e-300 (1/|w| = 1e300), 1e-309 and 1e-320 (subnormal:
+     * 1/|w| overflows) and a row of smallest subnormals, among normal
+     * rows: finite results, as accurate as for normal rows. The gradient
+     * row of a tiny student is of order T: it needs the direction of w_i to
+     * full precision although |w_i| itself keeps only a few bits. */
+    static const double norms[] = {1e-300, 1e-309, 1e-320};
+    config c;
+    random_config(&c, 6, 2, 5, 1200, 1);
+    for (size_t i = 0; i < 3; i++)
+        set_norm(c.W + (i + 1) * c.d, c.d, norms[i]);
+    static const double smallest[5] = {0x1p-1074, -0x1p-1074, 0x1p-1074, 0.0, 0.0};
+    memcpy(c.W + 4 * c.d, smallest, sizeof smallest);
+    check_against_quad(&c, "tiny students");
+
+    /* a tiny teacher next to a normal one, and every neuron tiny */
+    config ct = c;
+    set_norm(ct.V + ct.d, ct.d, 1e-310);
+    check_against_quad(&ct, "tiny teacher");
+    config all = c;
+    for (size_t i = 0; i < all.m; i++)
+        set_norm(all.W + i * all.d, all.d, i == 4 ? 3e-323 : 1e-309 * (double)(i + 1));
+    for (size_t j = 0; j < all.k; j++)
+        set_norm(all.V + j * all.d, all.d, 2e-309);
+    check_against_quad(&all, "all tiny");
+}
+END_TEST
+
+START_TEST(test_huge_row_gradient)
+{
+    /* A student of norm 1.5 2^1022, whose 1/|w| is subnormal, next to rows of
+     * norm ~2^1020: L overflows, dL/dW (of order T < 2^1024) must not, and
+     * must be as accurate as elsewhere against the quad textbook sums. */
+    config c;
+    random_config(&c, 2, 1, 3, 1300, 0);
+    set_norm(c.W, c.d, 1.5 * 0x1p1022);
+    set_norm(c.W + c.d, c.d, 0x1p1020);
+    set_norm(c.V, c.d, 0x1p1020);
+    tsrelu_student *s = make_student(c.m, c.d, c.W, c.a);
+    tsrelu_teacher *t = make_teacher(c.k, c.d, c.V, c.b);
+    double gW[MAXN * MAXD], qW[MAXN * MAXD], qa[MAXN], T = 0.0;
+    ck_assert_int_eq(tsrelu_gradient(s, t, gW, c.m * c.d, NULL, 0), TSRELU_OK);
+    gradient_quad(&c, qW, qa);
+    for (size_t i = 0; i < c.m; i++)
+        T += norm_quad(c.W + i * c.d, c.d);
+    T += norm_quad(c.V, c.d);
+    for (size_t p = 0; p < c.m * c.d; p++)
+        ck_assert_msg(fabs(gW[p] - qW[p]) <= 1e-14 * T, "gW[%zu] = %.17g, quad textbook %.17g",
+                      p, gW[p], qW[p]);
+    tsrelu_student_free(s);
+    tsrelu_teacher_free(t);
+}
+END_TEST
+
 START_TEST(test_extreme_scales)
 {
     /* L(sW, sV) = s^2 L(W, V), dL/dW scales like s, dL/da like s^2; no
@@ -995,6 +1102,8 @@ Suite *population_suite(void)
     tcase_add_test(tc_core, test_closed_form_vs_quad_textbook);
     tcase_add_test(tc_core, test_tiny_excess_risk);
     tcase_add_test(tc_core, test_extreme_scales);
+    tcase_add_test(tc_core, test_tiny_and_subnormal_rows);
+    tcase_add_test(tc_core, test_huge_row_gradient);
     tcase_add_test(tc_core, test_deterministic);
     suite_add_tcase(s, tc_core);
 

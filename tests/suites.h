@@ -13,5 +13,7 @@ Suite *metrics_suite(void);    /* tests/check_metrics.c */
 Suite *checkpoint_suite(void); /* tests/check_checkpoint.c */
 Suite *batch_suite(void);      /* tests/check_batch.c */
 Suite *errors_suite(void);     /* tests/check_errors.c */
+Suite *roundtrip_suite(void);  /* tests/check_roundtrip.c */
+Suite *reentry_suite(void);    /* tests/check_reentry.c */
 
 #endif

@@ -106,6 +106,86 @@ printf 'm = 4\nk = 2\nwidth = 3\n' > "$tmp/bad.txt"
 "$SWEEP" --grid "$tmp/bad.txt" --list > /dev/null 2> "$tmp/err"
 check "an unknown axis in a grid file names file and line" test $? = 2 -a -n "$(grep 'bad.txt:3' "$tmp/err")"
 
+# ------------------------------------------------------------ integers are decimal
+# usage_error NAME TEXT ARGS...: the sweep exits 2 and its message contains TEXT
+usage_error() {
+  name=$1 text=$2; shift 2
+  "$SWEEP" "$@" > /dev/null 2> "$tmp/err"
+  check "$name" test $? = 2 -a -n "$(grep -F -- "$text" "$tmp/err")"
+}
+for ax in k m d steps seed; do
+  usage_error "--$ax 0x10 is refused (hex)" "axis $ax: '0x10' is not" --k 2 --m 4 --d 8 --$ax 0x10 --list
+done
+usage_error "--m 0X1p4 is refused (hex real)" "axis m: '0X1p4' is not" --k 2 --m 0X1p4 --list
+usage_error "--seed 0x1:0x3 is refused (hex range)" "axis seed: bad range '0x1:0x3'" --k 2 --m 4 --seed 0x1:0x3 --list
+usage_error "--eta 0x1p-3 is refused (hex real)" "axis eta: '0x1p-3' is not" --k 2 --m 4 --eta 0x1p-3 --list
+usage_error "--m 4x is refused (trailing garbage)" "axis m: '4x' is not" --k 2 --m 4x --list
+printf 'k = 2\nm = 0x10\n' > "$tmp/hex.txt"
+usage_error "m = 0x10 in a grid file is refused with file and line" "hex.txt:2: axis m: ' 0x10' is not" --grid "$tmp/hex.txt" --list
+"$SWEEP" --k 2 --m 010 --d 8 --steps 1e3 --list > "$tmp/list" 2> /dev/null
+check "--m 010 is m = 10, --steps 1e3 is 1000 (decimal, integral real)" \
+  test "$(tail -1 "$tmp/list")" = "0,orthogonal,1,2,10,8,1e-06,0.1,0.05,0.05,1000,1"
+usage_error "--threads +2 is refused" "--threads: '+2' is not" --k 2 --m 4 --threads +2 --out "$tmp/opt.csv"
+usage_error "--threads 0x2 is refused" "--threads: '0x2' is not" --k 2 --m 4 --threads 0x2 --out "$tmp/opt.csv"
+usage_error "--chunk +3 is refused" "--chunk: '+3' is not" --k 2 --m 4 --chunk +3 --out "$tmp/opt.csv"
+usage_error "--chunk 010x is refused" "--chunk: '010x' is not" --k 2 --m 4 --chunk 010x --out "$tmp/opt.csv"
+usage_error "--shard '1/ -1' is refused" "--shard: '1/ -1' is not" --k 2 --m 4 --shard '1/ -1' --list
+usage_error "--shard +0/2 is refused" "--shard: '+0/2' is not" --k 2 --m 4 --shard +0/2 --list
+usage_error "--shard 0x1/2 is refused" "--shard: '0x1/2' is not" --k 2 --m 4 --shard 0x1/2 --list
+z=0000000000000000000000000000000000000000
+usage_error "--shard with a long I and garbage is refused" "--shard: '${z}x/2' is not" --k 2 --m 4 --shard "${z}x/2" --list
+check "no output was created by a refused option" test ! -e "$tmp/opt.csv"
+
+# ------------------------------------------------------------ garbage in a recorded row
+# corrupt COL TEXT: the first 4 rows of the 8-run sweep, column COL of line 3 set to TEXT
+corrupt() {
+  head -5 "$tmp/threads.csv" | awk -F, -v OFS=, -v c="$1" -v t="$2" 'NR == 3 { $c = t } { print }' > "$tmp/corrupt.csv"
+}
+# resume_refused COL TEXT COLUMN: resuming refuses the file (exit 1, untouched), naming line 3, column and text
+resume_refused() {
+  corrupt "$1" "$2"
+  cp "$tmp/corrupt.csv" "$tmp/corrupt.copy"
+  "$SWEEP" $G --out "$tmp/corrupt.csv" > /dev/null 2> "$tmp/err"
+  check "resume refuses $3 '$2' (file, line, column, text; file untouched)" \
+    test $? = 1 -a -n "$(cmp -s "$tmp/corrupt.csv" "$tmp/corrupt.copy" && grep -F -- "corrupt.csv:3: column $3: '$2' is not" "$tmp/err")"
+}
+resume_refused 13 BANANA status
+resume_refused 13 tsrelu_ok status
+resume_refused 14 0x10 iterations
+resume_refused 14 1e3 iterations
+resume_refused 15 abc final_loss
+resume_refused 16 infinity grad_norm
+resume_refused 17 -2 t1
+resume_refused 18 1.5 t2
+resume_refused 19 4 phase
+resume_refused 19 0 phase
+resume_refused 20 +1 switches
+resume_refused 21 '' late_slope
+resume_refused 22 'nan(1)' ratio_min
+resume_refused 23 0x1p3 ratio_max
+resume_refused 24 2/2/0 groups_init
+resume_refused 25 2/x groups
+resume_refused 26 fast wall_seconds
+resume_refused 5 four m
+head -2 "$tmp/threads.csv" > "$tmp/nul.csv"
+sed -n 3p "$tmp/threads.csv" | sed 's/,TSRELU_OK,2000,/,TSRELU_OK,2000@9,/' | tr @ '\000' >> "$tmp/nul.csv"
+cp "$tmp/nul.csv" "$tmp/nul.copy"
+"$SWEEP" $G --out "$tmp/nul.csv" > /dev/null 2> "$tmp/err"
+check "resume refuses a NUL byte in a field" \
+  test $? = 1 -a -n "$(cmp -s "$tmp/nul.csv" "$tmp/nul.copy" && grep -F 'nul.csv:3: column iterations' "$tmp/err")"
+corrupt 21 -inf
+"$SWEEP" $G --out "$tmp/corrupt.csv" > /dev/null 2> "$tmp/err"
+check "resume accepts the writer's -inf in a real column" test $? = 0 -a "$(rows "$tmp/corrupt.csv")" = 8
+"$SWEEP" --m 64 --k 2 --steps 1000 --out "$tmp/div.csv" 2> /dev/null
+"$SWEEP" --m 64 --k 2 --steps 1000 --out "$tmp/div.csv" 2> "$tmp/err"
+check "a diverged run's row (nan, inf, -1) resumes" \
+  test $? = 0 -a -n "$(grep -F ',TSRELU_EDIVERGED,' "$tmp/div.csv" | grep -F ',nan,' | grep -F ',inf,' | grep -F ',-1,')" \
+       -a -n "$(grep -F '(0 now, 1 before)' "$tmp/err")"
+corrupt 13 BANANA
+"$SWEEP" --merge "$tmp/merged5.csv" "$tmp/corrupt.csv" 2> "$tmp/err"
+check "merge refuses an input with garbage, naming it" \
+  test $? != 0 -a ! -e "$tmp/merged5.csv" -a -n "$(grep -F "corrupt.csv:3: column status: 'BANANA'" "$tmp/err")"
+
 # ------------------------------------------------------------ kill -9 and resume
 R="--m 8,16 --k 2 --seed 1:12 --steps 60000"
 "$SWEEP" $R --threads 2 --out "$tmp/ref.csv" 2> /dev/null

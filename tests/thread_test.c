@@ -20,6 +20,8 @@
 
 #include <math.h>
 #include <pthread.h>
+#include <time.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -276,6 +278,75 @@ static void batch_check(void)
     tsrelu_batch_free(b);
 }
 
+/* Interrupts from another thread: a long run and a batch, each stopped by
+ * requests repeated until it has returned; a state stepped from another
+ * thread while its batch runs is refused, never raced. */
+typedef struct {
+    tsrelu_gd *gd;
+    tsrelu_batch *b;
+    tsrelu_status st;
+    atomic_int done;
+} long_run;
+
+static void *run_long(void *p)
+{
+    long_run *r = p;
+    r->st = r->b ? tsrelu_batch_run(r->b) : tsrelu_gd_run(r->gd, (uint64_t)1 << 40);
+    atomic_store(&r->done, 1);
+    return NULL;
+}
+
+static atomic_int batch_started;
+
+static int mark_started(const tsrelu_gd *gd, void *ud)
+{
+    (void)gd, (void)ud;
+    atomic_store(&batch_started, 1);
+    return 0;
+}
+
+static void interrupt_check(void)
+{
+    long_run r;
+    memset(&r, 0, sizeof r);
+    check(tsrelu_gd_create(conf[0].t, conf[0].s, 0.05, &r.gd) == TSRELU_OK, "create for interrupt");
+    pthread_t th;
+    check(pthread_create(&th, NULL, run_long, &r) == 0, "pthread_create (interrupt)");
+    struct timespec ts = {0, 2000000};
+    while (!atomic_load(&r.done)) {
+        nanosleep(&ts, NULL);
+        (void)tsrelu_gd_interrupt(r.gd);
+    }
+    pthread_join(th, NULL);
+    check(r.st == TSRELU_INTERRUPTED && tsrelu_gd_iteration(r.gd) > 0, "interrupt from another thread");
+    check(tsrelu_gd_run(r.gd, 2) == TSRELU_OK, "the interrupted state runs on");
+    tsrelu_gd_free(r.gd);
+
+    memset(&r, 0, sizeof r);
+    check(tsrelu_batch_create(&r.b) == TSRELU_OK, "batch for interrupt");
+    check(tsrelu_batch_set_threads(r.b, 2) == TSRELU_OK, "batch threads");
+    for (int i = 0; i < 4; i++)
+        check(tsrelu_batch_add(r.b, conf[0].t, conf[0].s, 0.05, (uint64_t)1 << 40, NULL) == TSRELU_OK,
+              "batch add");
+    check(tsrelu_gd_set_observer(tsrelu_batch_state(r.b, 0), mark_started, NULL, TSRELU_SCHEDULE_LINEAR,
+                                 1000) == TSRELU_OK, "batch observer");
+    check(pthread_create(&th, NULL, run_long, &r) == 0, "pthread_create (batch interrupt)");
+    while (!atomic_load(&batch_started)) /* every state is held once a run has begun */
+        nanosleep(&ts, NULL);
+    int busy = 0, tries = 0;
+    while (!atomic_load(&r.done)) {
+        nanosleep(&ts, NULL);
+        busy += tsrelu_gd_step(tsrelu_batch_state(r.b, 3)) == TSRELU_EBUSY;
+        tries++;
+        if (tries > 10)
+            (void)tsrelu_batch_interrupt(r.b);
+    }
+    pthread_join(th, NULL);
+    check(r.st == TSRELU_INTERRUPTED, "batch interrupt from another thread");
+    check(busy >= 10, "a batch's state is busy while the batch runs");
+    tsrelu_batch_free(r.b);
+}
+
 int main(void)
 {
     static const size_t ms[NCONF] = {6, 8, 10, 7}, ks[NCONF] = {2, 3, 2, 3};
@@ -334,6 +405,7 @@ int main(void)
     check(strcmp(tsrelu_last_error(), main_msg) == 0, "the main thread's last_error is unchanged");
 
     batch_check();
+    interrupt_check();
 
     tsrelu_gd_free(shared_gd);
     for (int c = 0; c < NCONF; c++) {

@@ -1,4 +1,4 @@
-/* libFuzzer harness for the public API of libtsrelu (checkpoints excepted).
+/* libFuzzer harness for the public API of libtsrelu.
  *
  * The input is a little program: a sequence of operations on a few handle
  * slots (two teachers, three students, two GD states, one batch), each
@@ -20,10 +20,15 @@
  * non-finite data; a step callback given a non-finite gradient; a handle
  * holding a non-finite weight; a failing setter or step that changed the
  * state; a constructor error without *out = NULL; an accepted buffer length
- * other than the documented one; an accepted huge size.
+ * other than the documented one; an accepted huge size. At the end of every
+ * input, each live GD state (batch states included) must keep the
+ * checkpoint promise: tsrelu_gd_save() returned OK => tsrelu_gd_load()
+ * returns OK and the loaded state saves to the same bytes (files under
+ * /dev/shm when it exists, so that fsync costs nothing).
  *
  * Build: scripts/fuzz.sh (libFuzzer), or with -DFUZZ_STANDALONE for a plain
  * main() that replays the files named on its command line (valgrind). */
+#define _POSIX_C_SOURCE 200809L /* mkdtemp, access, rmdir */
 #include "tsrelu.h"
 
 #include <float.h>
@@ -32,6 +37,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -590,6 +596,70 @@ static void free_gd_slot(gd_slot *g)
     free(g->step.mom);
     memset(g, 0, sizeof *g);
     g->step.mode = -1; /* no step callback */
+}
+
+/* ------------------------------------------------------------ checkpoints */
+
+static char ck_dir[64];
+
+static unsigned char *read_all(const char *p, size_t *n)
+{
+    FILE *f = fopen(p, "rb");
+    FUZZ_CHECK(f != NULL, "cannot reopen %s", p);
+    static unsigned char buf[2][1 << 20];
+    static int which;
+    unsigned char *b = buf[which ^= 1];
+    *n = fread(b, 1, sizeof buf[0], f);
+    FUZZ_CHECK(feof(f), "checkpoint %s larger than the harness buffer", p);
+    fclose(f);
+    return b;
+}
+
+/* save returned OK => load returns OK and saves to the same bytes. */
+static void check_checkpoint(const tsrelu_gd *gd)
+{
+    if (!gd)
+        return;
+    char p1[96], p2[96];
+    snprintf(p1, sizeof p1, "%s/a", ck_dir);
+    snprintf(p2, sizeof p2, "%s/b", ck_dir);
+    tsrelu_status st = tsrelu_gd_save(gd, p1);
+    FUZZ_CHECK(st == TSRELU_OK || st == TSRELU_ENOMEM, "save: %s", tsrelu_status_name(st));
+    if (st != TSRELU_OK)
+        return;
+    tsrelu_gd *g2 = NULL;
+    st = tsrelu_gd_load(p1, &g2);
+    FUZZ_CHECK(st == TSRELU_OK || st == TSRELU_ENOMEM, "save returned OK but load: %s",
+               tsrelu_status_name(st));
+    if (st != TSRELU_OK)
+        return;
+    FUZZ_CHECK(tsrelu_gd_iteration(g2) == tsrelu_gd_iteration(gd), "loaded iteration");
+    st = tsrelu_gd_save(g2, p2);
+    tsrelu_gd_free(g2);
+    FUZZ_CHECK(st == TSRELU_OK || st == TSRELU_ENOMEM, "save of the loaded state: %s",
+               tsrelu_status_name(st));
+    if (st != TSRELU_OK)
+        return;
+    size_t n1, n2;
+    const unsigned char *f1 = read_all(p1, &n1), *f2 = read_all(p2, &n2);
+    FUZZ_CHECK(n1 == n2 && memcmp(f1, f2, n1) == 0, "save(load(file)) differs from file");
+}
+
+static void check_checkpoints(void)
+{
+    const char *base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
+    snprintf(ck_dir, sizeof ck_dir, "%s/tsrelu_fuzz_XXXXXX", base);
+    FUZZ_CHECK(mkdtemp(ck_dir) != NULL, "mkdtemp %s", ck_dir);
+    for (int i = 0; i < NG; i++)
+        check_checkpoint(F.g[i].gd);
+    for (size_t i = 0; F.batch && i < tsrelu_batch_size(F.batch); i++)
+        check_checkpoint(tsrelu_batch_state(F.batch, i));
+    char p[96];
+    snprintf(p, sizeof p, "%s/a", ck_dir);
+    remove(p);
+    snprintf(p, sizeof p, "%s/b", ck_dir);
+    remove(p);
+    rmdir(ck_dir);
 }
 
 static void reset_all(void)
@@ -1314,6 +1384,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         default: op_status(&in); break;
         }
     }
+    check_checkpoints();
     reset_all();
     return 0;
 }

@@ -10,7 +10,10 @@ Needs: Python 3 with mpmath (Debian: python3-mpmath) and the built shared
 library. numpy is not used. Takes a few minutes on two cores. Writes
 
     tests/reference/configs.txt   random and degenerate configurations
+    tests/reference/subnormal.txt tiny and subnormal rows (own seed)
     tests/reference/late_gd.txt   late iterates of a GD run of the library
+
+(--only configs|subnormal|late_gd rewrites just that file.)
 
 `make check` only reads these files; it never needs mpmath. The format and
 the classes are described in tests/reference/README.md.
@@ -516,6 +519,77 @@ def class_late(rng):
     return out
 
 
+# Subnormal and tiny rows live in their own file with their own seed, so that
+# adding them left configs.txt as it was.
+SEED_SUBNORMAL = 20261130
+TINIEST = 2.0 ** -1074   # the smallest subnormal, 4.9e-324
+
+
+def smallest_row(rng, d, count):
+    """`count` entries of +-2^-1074 (at random places), the rest 0."""
+    row = [0.0] * d
+    for c in rng.sample(range(d), min(count, d)):
+        row[c] = rng.choice((-TINIEST, TINIEST))
+    return row
+
+
+def class_subnormal(rng):
+    """Rows of norm 1e-300 (1/|w| = 1e300), 1e-309 and 1e-320 (subnormal, so
+    1/|w| overflows and |w| keeps few bits) and rows of smallest subnormals
+    (norm 4.9e-324 or sqrt(n) times it), mixed with normal rows; tiny
+    teachers; everything tiny. Inputs are the rounded doubles."""
+    out = []
+    tiny = [1e-309, "smallest", 1e-300, 1e-320]
+    for j, (m, k, d, ka, kb) in enumerate([(4, 2, 5, "ones", "ones"), (5, 1, 3, "signed", "ones"),
+                                            (6, 3, 8, "pos", "pos"), (3, 2, 1, "ones", "ones"),
+                                            (5, 2, 16, "signed", "signed")]):
+        W, a, V, b = random_net(rng, m, k, d, ka, kb)
+        for i, nm in enumerate(tiny[:m - 1]):
+            W[i + 1] = (smallest_row(rng, d, 1 + j % 3) if nm == "smallest"
+                        else with_norm(rng, d, nm))
+        out.append(cfg("sub-students-m%d-k%d-d%d" % (m, k, d), "subnormal", W, a, V, b))
+    # One entry of 2^-1074: a norm that is exactly the smallest subnormal.
+    W, a, V, b = random_net(rng, 3, 2, 4)
+    W[0] = [0.0, TINIEST, 0.0, 0.0]
+    out.append(cfg("sub-single-4.9e-324", "subnormal", W, a, V, b))
+    # Tiny students nearly aligned and nearly opposite to a teacher.
+    for delta in [1e-4, 1e-8]:
+        for sign in (1, -1):
+            W, a, V, b = random_net(rng, 3, 2, 6)
+            W[0] = rotate(rng, V[0], delta, norm=1e-309, sign=sign)
+            W[1] = rotate(rng, V[1], delta, norm=1e-300, sign=sign)
+            out.append(cfg("sub-%s-%.0e" % ("near" if sign > 0 else "anti", delta), "subnormal",
+                           W, a, V, b))
+    # Tiny teachers next to a normal one, with a student aligned to each.
+    for vn in [1e-300, 1e-309, 1e-320]:
+        W, a, V, b = random_net(rng, 3, 2, 5, "signed", "pos")
+        V[1] = with_norm(rng, 5, vn)
+        W[2] = rotate(rng, V[1], 1e-6, norm=2.5)
+        out.append(cfg("sub-teacher-%.0e" % vn, "subnormal", W, a, V, b))
+    V = [smallest_row(rng, 4, 2), with_norm(rng, 4, 1.0)]
+    W, a, _, _ = random_net(rng, 3, 2, 4)
+    out.append(cfg("sub-teacher-smallest", "subnormal", W, a, V, [1.0, 1.0]))
+    # Everything tiny: the loss underflows to 0, the gradient is subnormal.
+    for j, (lo, hi) in enumerate([(1e-310, 1e-308), (1e-301, 1e-299)]):
+        for kind in ("ones", "signed"):
+            W, a, V, b = random_net(rng, 4, 2, 6, kind, "pos" if kind != "ones" else "ones")
+            W = [with_norm(rng, 6, rng.uniform(lo, hi)) for _ in W]
+            V = [with_norm(rng, 6, rng.uniform(lo, hi)) for _ in V]
+            if j == 0:
+                W[3] = smallest_row(rng, 6, 3)
+            out.append(cfg("sub-all-%.0e-%s" % (hi, kind), "subnormal", W, a, V, b))
+    # Subnormal components in rows of normal norm, and of subnormal norm.
+    W = [[1.0, 1e-320, -3e-310, 2.5e-315], [1e-310, -2e-316, 7e-320, TINIEST],
+         [-2.0, 1e-300, 0.5, -1e-309]]
+    V = [[1.0, 2.0, 1e-315, 0.0], [3e-320, 1e-309, -4e-312, 1e-308]]
+    out.append(cfg("sub-components", "subnormal", W, [1.0, -1.5, 1.0], V, [1.0, 0.5]))
+    # A late-phase group with one student decayed to a subnormal norm.
+    W, a, V, b = late_net(rng, 2, [3, 2], 8, 1e-6, [1.0, 1.0], [1.0, 1.0])
+    W.append(rotate(rng, V[0], 1e-3, norm=1e-312))
+    out.append(cfg("sub-late-dead-student", "subnormal", W, a + [1.0], V, b))
+    return out
+
+
 # ---------------------------------------------------------------- late GD iterates
 
 GD = {"k": 1, "m": 3, "d": 4, "vnorm": 1.0, "tseed": 1, "sigma": 1e-3, "sseed": 2, "eta": 0.5}
@@ -640,6 +714,17 @@ def write(path, configs, dps, jobs, what, extra=""):
               % (cls, n, lo if lo != math.inf else 0.0, hi, sec))
 
 
+def write_classes(args, name, seed, makers, what):
+    """The configurations of `makers`, drawn in order from one generator
+    seeded with `seed`, with their reference values, into file `name`."""
+    rng = random.Random(seed)
+    configs = [c for make in makers for c in make(rng)]
+    names = [c["name"] for c in configs]
+    if len(set(names)) != len(names):
+        sys.exit("duplicate configuration names")
+    write(os.path.join(args.out, name), configs, args.dps, args.jobs, what)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", default=HERE, help="output folder (default: this script's)")
@@ -648,20 +733,23 @@ def main():
     ap.add_argument("--dps", type=int, default=80, help="mpmath digits (checked at +40)")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--skip-gd", action="store_true", help="do not rewrite late_gd.txt")
+    ap.add_argument("--only", choices=("configs", "subnormal", "late_gd"), action="append",
+                    help="rewrite only this file (repeatable; default: all three)")
     args = ap.parse_args()
+    only = set(args.only or ("configs", "subnormal", "late_gd"))
+    if args.skip_gd:
+        only.discard("late_gd")
 
-    rng = random.Random(SEED)
-    configs = []
-    for make in (class_random, class_near, class_parallel, class_anti, class_zero,
-                 class_duplicated, class_extreme, class_large_d, class_late):
-        configs.extend(make(rng))
-    names = [c["name"] for c in configs]
-    if len(set(names)) != len(names):
-        sys.exit("duplicate configuration names")
-    write(os.path.join(args.out, "configs.txt"), configs, args.dps, args.jobs,
-          "random and degenerate configurations")
+    if "configs" in only:
+        write_classes(args, "configs.txt", SEED,
+                      (class_random, class_near, class_parallel, class_anti, class_zero,
+                       class_duplicated, class_extreme, class_large_d, class_late),
+                      "random and degenerate configurations")
+    if "subnormal" in only:
+        write_classes(args, "subnormal.txt", SEED_SUBNORMAL, (class_subnormal,),
+                      "subnormal and tiny rows")
 
-    if not args.skip_gd:
+    if "late_gd" in only:
         if not os.path.exists(args.lib):
             sys.exit("%s not found: run `make all` first (or pass --lib)" % args.lib)
         t0 = time.time()

@@ -5,10 +5,11 @@
 #include "grid.h"
 #include "progress.h"
 #include "say.h"
+#include "values.h"
 
 #include <tsrelu.h>
 
-#include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,12 +41,11 @@ static void usage(FILE *f)
             "  --allow-missing  let --merge write OUT although runs are missing\n");
 }
 
-static int parse_count(const char *s, unsigned long long max, unsigned long long *out)
+/* A count in decimal digits (values_digits), at most max. */
+static int parse_count(const char *s, size_t n, unsigned long long max, unsigned long long *out)
 {
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (!*s || *s == '-' || *end || errno || v > max)
+    uint64_t v;
+    if (values_digits(s, n, &v) != 0 || v > max)
         return -1;
     *out = v;
     return 0;
@@ -122,24 +122,22 @@ int options_parse(int argc, char **argv, options *o)
         } else if (!strcmp(name, "merge")) {
             o->merge_out = val;
         } else if (!strcmp(name, "threads")) {
-            if (parse_count(val, 4096, &v) != 0) {
+            if (parse_count(val, strlen(val), 4096, &v) != 0) {
                 say("--threads: '%s' is not a count from 0 to 4096", val);
                 return 2;
             }
             o->threads = (unsigned)v;
         } else if (!strcmp(name, "chunk")) {
-            if (parse_count(val, MAX_CHUNK, &v) != 0 || v == 0) {
+            if (parse_count(val, strlen(val), MAX_CHUNK, &v) != 0 || v == 0) {
                 say("--chunk: '%s' is not a count from 1 to %d", val, MAX_CHUNK);
                 return 2;
             }
             o->chunk = (size_t)v;
         } else if (!strcmp(name, "shard")) {
             const char *slash = strchr(val, '/');
-            char left[32];
             unsigned long long si, sn;
-            snprintf(left, sizeof left, "%.*s", slash ? (int)(slash - val) : 0, val);
-            if (!slash || parse_count(left, ~0ULL, &si) != 0 || parse_count(slash + 1, ~0ULL, &sn) != 0 ||
-                sn == 0 || si >= sn) {
+            if (!slash || parse_count(val, (size_t)(slash - val), SIZE_MAX, &si) != 0 ||
+                parse_count(slash + 1, strlen(slash + 1), SIZE_MAX, &sn) != 0 || sn == 0 || si >= sn) {
                 say("--shard: '%s' is not I/N with 0 <= I < N", val);
                 return 2;
             }

@@ -2,6 +2,7 @@
  * table.h). */
 #define _POSIX_C_SOURCE 200809L
 #include "table.h"
+#include "columns.h"
 #include "say.h"
 
 #include <errno.h>
@@ -100,6 +101,8 @@ int table_parse(table *t, const char *name, char *err, size_t errlen)
         }
         if (i == 0 || p[i] != ',')
             return say_err(err, errlen, "%s:%zu: the first field is not a run index", name, lineno);
+        if (columns_check(p, len, name, lineno, err, errlen) != 0)
+            return -1;
         if (push_row(t, &cap, index, p, len) != 0)
             return say_err(err, errlen, "out of memory");
         t->valid = (size_t)(nl + 1 - d);

@@ -22,17 +22,19 @@ int values_token(const char *s, size_t n, char *buf, size_t len)
         s++, n--;
     while (n && isspace((unsigned char)s[n - 1]))
         n--;
-    if (n == 0 || n >= len)
+    if (n == 0 || n >= len || memchr(s, '\0', n)) /* a NUL (in a file) would end the text early */
         return -1;
     memcpy(buf, s, n);
     buf[n] = '\0';
     return 0;
 }
 
-static int parse_real(const char *s, size_t n, double *out)
+/* strtod also reads hex ("0x1p4"), "inf", "nan(...)": only the characters
+ * of a decimal number get that far. */
+int values_real(const char *s, size_t n, double *out)
 {
     char buf[128], *end;
-    if (values_token(s, n, buf, sizeof buf) != 0)
+    if (values_token(s, n, buf, sizeof buf) != 0 || buf[strspn(buf, "0123456789.eE+-")] != '\0')
         return -1;
     errno = 0;
     double x = strtod(buf, &end);
@@ -42,20 +44,25 @@ static int parse_real(const char *s, size_t n, double *out)
     return 0;
 }
 
-/* A non-negative integer, also written as an integral real (1e5). */
-static int parse_uint(const char *s, size_t n, uint64_t *out)
+int values_digits(const char *s, size_t n, uint64_t *out)
 {
-    char buf[128], *end;
-    if (values_token(s, n, buf, sizeof buf) != 0 || buf[0] == '-' || buf[0] == '+')
+    char buf[128];
+    if (values_token(s, n, buf, sizeof buf) != 0 || buf[strspn(buf, "0123456789")] != '\0')
         return -1;
     errno = 0;
-    unsigned long long u = strtoull(buf, &end, 10);
-    if (*end == '\0' && errno == 0) {
-        *out = (uint64_t)u;
-        return 0;
-    }
+    unsigned long long u = strtoull(buf, NULL, 10);
+    if (errno != 0)
+        return -1;
+    *out = (uint64_t)u;
+    return 0;
+}
+
+int values_uint(const char *s, size_t n, uint64_t *out)
+{
     double x;
-    if (parse_real(buf, strlen(buf), &x) != 0 || x < 0 || x > 9007199254740992.0 || x != floor(x))
+    if (values_digits(s, n, out) == 0)
+        return 0;
+    if (values_real(s, n, &x) != 0 || x < 0 || x > 9007199254740992.0 || x != floor(x))
         return -1;
     *out = (uint64_t)x;
     return 0;
@@ -90,16 +97,16 @@ static int item_int(grid_axis *a, const char *name, const char *s, size_t n, cha
     const char *colon = memchr(s, ':', n);
     uint64_t lo, hi, step = 1;
     if (!colon) {
-        if (parse_uint(s, n, &lo) != 0)
-            return say_err(err, errlen, "axis %s: '%.*s' is not a non-negative integer", name, (int)n, s);
+        if (values_uint(s, n, &lo) != 0)
+            return say_err(err, errlen, "axis %s: '%.*s' is not a non-negative decimal integer", name, (int)n, s);
         return push(a, 0, lo, err, errlen, name);
     }
     const char *rest = colon + 1, *end = s + n;
     const char *c2 = memchr(rest, ':', (size_t)(end - rest)), *star = memchr(rest, '*', (size_t)(end - rest));
     const char *hi_end = c2 ? c2 : star ? star : end;
-    if (parse_uint(s, (size_t)(colon - s), &lo) != 0 || parse_uint(rest, (size_t)(hi_end - rest), &hi) != 0 ||
-        (c2 && star) || (c2 && parse_uint(c2 + 1, (size_t)(end - c2 - 1), &step) != 0) ||
-        (star && parse_uint(star + 1, (size_t)(end - star - 1), &step) != 0))
+    if (values_uint(s, (size_t)(colon - s), &lo) != 0 || values_uint(rest, (size_t)(hi_end - rest), &hi) != 0 ||
+        (c2 && star) || (c2 && values_uint(c2 + 1, (size_t)(end - c2 - 1), &step) != 0) ||
+        (star && values_uint(star + 1, (size_t)(end - star - 1), &step) != 0))
         return say_err(err, errlen, "axis %s: bad range '%.*s' (A:B, A:B:STEP or A:B*FACTOR)", name, (int)n, s);
     if (lo > hi || step == 0 || (star && (step < 2 || lo == 0)))
         return say_err(err, errlen, "axis %s: empty or endless range '%.*s'", name, (int)n, s);
@@ -119,15 +126,15 @@ static int item_real(grid_axis *a, const char *name, const char *s, size_t n, ch
     const char *colon = memchr(s, ':', n);
     double lo, hi, step;
     if (!colon) {
-        if (parse_real(s, n, &lo) != 0)
-            return say_err(err, errlen, "axis %s: '%.*s' is not a finite number", name, (int)n, s);
+        if (values_real(s, n, &lo) != 0)
+            return say_err(err, errlen, "axis %s: '%.*s' is not a finite decimal number", name, (int)n, s);
         return push(a, lo, 0, err, errlen, name);
     }
     const char *rest = colon + 1, *end = s + n;
     const char *c2 = memchr(rest, ':', (size_t)(end - rest)), *star = memchr(rest, '*', (size_t)(end - rest));
-    if ((c2 == NULL) == (star == NULL) || parse_real(s, (size_t)(colon - s), &lo) != 0 ||
-        parse_real(rest, (size_t)((c2 ? c2 : star) - rest), &hi) != 0 ||
-        parse_real((c2 ? c2 : star) + 1, (size_t)(end - (c2 ? c2 : star) - 1), &step) != 0)
+    if ((c2 == NULL) == (star == NULL) || values_real(s, (size_t)(colon - s), &lo) != 0 ||
+        values_real(rest, (size_t)((c2 ? c2 : star) - rest), &hi) != 0 ||
+        values_real((c2 ? c2 : star) + 1, (size_t)(end - (c2 ? c2 : star) - 1), &step) != 0)
         return say_err(err, errlen, "axis %s: bad range '%.*s' (A:B:STEP or A:B*FACTOR)", name, (int)n, s);
     if (lo > hi || (c2 && !(step > 0)) || (star && (!(step > 1) || !(lo > 0))))
         return say_err(err, errlen, "axis %s: empty or endless range '%.*s'", name, (int)n, s);
@@ -160,7 +167,7 @@ static int item_teacher(grid_axis *a, const char *s, size_t n, char *err, size_t
     double norm = 1.0;
     if (kn != strlen("orthogonal") || strncmp(buf, "orthogonal", kn) != 0)
         return say_err(err, errlen, "axis teacher: unknown construction '%s' (known: orthogonal[:NORM])", buf);
-    if (colon && (parse_real(colon + 1, strlen(colon + 1), &norm) != 0 || !(norm > 0)))
+    if (colon && (values_real(colon + 1, strlen(colon + 1), &norm) != 0 || !(norm > 0)))
         return say_err(err, errlen, "axis teacher: the norm in '%s' must be a finite number > 0", buf);
     return push(a, norm, TEACHER_ORTHOGONAL, err, errlen, "teacher");
 }

@@ -1,0 +1,96 @@
+/* The model: teacher and student handles (network.c), the evaluation
+ * workspace and the closed-form loss and gradient (population.c), the
+ * nearest-teacher rule, and the metrics' group helpers (metrics.c). */
+#ifndef TSRELU_MODEL_H
+#define TSRELU_MODEL_H
+
+#include "tsrelu.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct tsrelu_teacher {
+    size_t k, d;
+    double *V;        /* k*d */
+    double *b;        /* k */
+    double *norm;     /* k, |v_j| */
+    double *unit;     /* k*d, v_j / |v_j| */
+    double kappa_tt;  /* (1/2pi) sum_{j<j'} b_j b_j' |v_j||v_j'| kappa(theta_jj') */
+    int owns;         /* 0 for the copy inside a GD state (a view for callers) */
+};
+
+struct tsrelu_student {
+    size_t m, d;
+    double *W;        /* m*d */
+    double *a;        /* m */
+    int owns;         /* 0 for the views inside a GD state */
+};
+
+/* ---- network.c ---- */
+tsrelu_status tsrelu__student_alloc(size_t m, size_t d, tsrelu_student **out);
+/* A copy owned by a GD state: tsrelu_teacher_free() on it does nothing;
+ * tsrelu__teacher_destroy() frees it. */
+tsrelu_status tsrelu__teacher_clone(const tsrelu_teacher *t, tsrelu_teacher **out);
+void tsrelu__teacher_destroy(tsrelu_teacher *t);
+/* The one handle check of every function taking a student and a teacher:
+ * TSRELU_EINVAL (NULL), TSRELU_EDIM (d differs), messages prefixed with fn. */
+tsrelu_status tsrelu__check_pair(const char *fn, const tsrelu_student *s, const tsrelu_teacher *t);
+/* TSRELU_ENOMEM when m, k, d or m + k exceed the BLAS int range. */
+tsrelu_status tsrelu__check_blas(const char *fn, size_t m, size_t k, size_t d);
+
+/* ---- population.c ---- */
+/* Workspace for one evaluation of loss and gradient: everything a step
+ * needs, allocated once. */
+typedef struct {
+    size_t m, k, d;
+    double *unit_w;   /* m*d: w_i / |w_i| (0 row for a zero student) */
+    double *norm_w;   /* m */
+    double *gram;     /* m*(m+k): cos between w_i and u_n */
+    double *coef;     /* (m+k)*m, transposed: P_in = a_i c_n (pi - theta_in) / 2pi at [n*m + i] */
+    double *radial;   /* m: s_i = a_i sum_n c_n |u_n| sin(theta_in) / 2pi */
+    double *kap;      /* m: sum_n c_n |u_n| kappa(theta_in), n != i */
+    double *resid;    /* d: r = sum_n c_n u_n */
+    int *near;        /* m: nearest teacher (ties: lowest j), -1 if w_i = 0 */
+    double *near_theta; /* m: angle to it */
+    double *near_cos;   /* m: its cosine */
+} tsrelu__ws;
+
+tsrelu_status tsrelu__ws_alloc(tsrelu__ws *ws, size_t m, size_t k, size_t d);
+void tsrelu__ws_free(tsrelu__ws *ws);
+
+/* An evaluation request: the outputs wanted (NULL: not wanted) and the
+ * status of a non-finite result, which the evaluation sets once, where it
+ * finds it (callers only add context to the message). */
+#define TSRELU__CHECK_GRADIENT 1u /* fail on a non-finite gradient entry too (else the
+                                     loss only: a GD step tests its update instead) */
+typedef struct {
+    double *loss;            /* the loss */
+    double *gW;              /* dL/dW, m*d */
+    double *ga;              /* dL/da, m */
+    unsigned flags;          /* TSRELU__CHECK_GRADIENT */
+    tsrelu_status nonfinite; /* e.g. TSRELU_ENONFINITE, or TSRELU_EDIVERGED in a GD run */
+} tsrelu__eval;
+
+/* Evaluate at (W, a) (ws->m rows) for teacher t what `req` asks for. No
+ * allocation. TSRELU_OK, or req->nonfinite with a message. */
+tsrelu_status tsrelu__evaluate(tsrelu__ws *ws, const tsrelu_teacher *t, const double *W,
+                               const double *a, const tsrelu__eval *req);
+
+/* The nearest teacher of every student of s into tau (m ints, -1 for a zero
+ * student): the rule and the computation of the pair pass, so that
+ * tsrelu_nearest_teacher, the metrics' groups and the GD state's tracker
+ * always agree. Allocates a workspace. */
+tsrelu_status tsrelu__nearest(const char *fn, const tsrelu_student *s, const tsrelu_teacher *t, int *tau);
+
+/* ---- metrics.c ---- */
+/* H_l = b_l |v_l| - sum over group l of a_i radial_i, with count[l] the
+ * group sizes (count may be NULL): the one deficit of the metrics and the
+ * phase tracker. */
+void tsrelu__deficits(const tsrelu_teacher *t, size_t m, const int *group, const double *a,
+                      const double *radial, double *H, size_t *count);
+/* Validate tau (or fill it with the nearest assignment when NULL) into
+ * `out` (m ints). */
+tsrelu_status tsrelu__groups(const char *fn, const tsrelu_student *s, const tsrelu_teacher *t,
+                             const int *tau, size_t tau_len, int *out);
+
+#endif
