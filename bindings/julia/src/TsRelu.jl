@@ -20,7 +20,8 @@ export Teacher, Student, GD, TsReluError,
        loss, loss_accurate, gradient, angles, nearest_teacher, components, deficit, balance,
        rate_fit, weights, output_weights, set_weights!, set_output_weights!, width, dim,
        run!, step!, set_observer!, set_step!, set_eta!, eta, set_train_output!, train_output,
-       set_tolerances!, tolerances, iteration, stop_value, student, teacher, gradient_norm,
+       set_tolerances!, tolerances, iteration, stop_value, stop_reason, student, teacher,
+       gradient_norm,
        phase, phase_times, groups, group_switches, set_phase_thresholds!,
        save, load, set_step_state!, interrupt!,
        Batch, add!, state, set_threads!, SUMMARY_FIELDS
@@ -48,6 +49,15 @@ const TSRELU_EFORMAT = Cint(-8)
 const TSRELU_EBUSY = Cint(-9)
 const TSRELU_SCHEDULE_LINEAR = Cint(1)
 const TSRELU_SCHEDULE_LOG = Cint(2)
+# Why the latest run or step returned (tsrelu_gd_stop_reason, 1.1).
+const TSRELU_STOP_NONE = Cint(0)
+const TSRELU_STOP_STEPS = Cint(1)
+const TSRELU_STOP_LOSS_TOL = Cint(2)
+const TSRELU_STOP_GRAD_TOL = Cint(3)
+const TSRELU_STOP_OBSERVER = Cint(4)
+const TSRELU_STOP_STEP_RULE = Cint(5)
+const TSRELU_STOP_INTERRUPT = Cint(6)
+const TSRELU_STOP_ERROR = Cint(7)
 
 # Stop value returned by a callback whose Julia function threw; the
 # exception is re-thrown by run!/step! after the C call returns.
@@ -559,6 +569,21 @@ iteration(gd::GD) =
 """    stop_value(gd) : the non-zero value of the callback that stopped the latest run."""
 stop_value(gd::GD) =
     Int(GC.@preserve gd ccall((:tsrelu_gd_stop_value, libtsrelu), Cint, (Ptr{Cvoid},), handle(gd)))
+
+const _STOP_SYMBOL = Dict(TSRELU_STOP_NONE => :none, TSRELU_STOP_STEPS => :steps,
+                          TSRELU_STOP_LOSS_TOL => :loss_tol, TSRELU_STOP_GRAD_TOL => :grad_tol,
+                          TSRELU_STOP_OBSERVER => :observer, TSRELU_STOP_STEP_RULE => :step_rule,
+                          TSRELU_STOP_INTERRUPT => :interrupt, TSRELU_STOP_ERROR => :error)
+
+"""
+    stop_reason(gd) : why the latest run or step returned: :steps, :loss_tol,
+    :grad_tol, :observer, :step_rule, :interrupt, :error (:none before the
+    first one).
+"""
+function stop_reason(gd::GD)
+    r = GC.@preserve gd ccall((:tsrelu_gd_stop_reason, libtsrelu), Cint, (Ptr{Cvoid},), handle(gd))
+    return get(_STOP_SYMBOL, r, Symbol("stop_reason_", r))
+end
 
 """    student(gd) : an independent Student copy of the current iterate."""
 function student(gd::GD)

@@ -221,3 +221,29 @@ def test_callbacks_do_not_keep_gd_alive(problem):
     del gd
     gc.collect()
     assert ref() is None
+
+
+def test_stop_reason(problem):
+    t, s = problem
+    R = tsrelu.StopReason
+    gd = tsrelu.GD(t, s, 0.05)
+    assert gd.stop_reason == R.NONE
+    assert gd.run(3) == tsrelu.OK and gd.stop_reason == R.STEPS
+    assert gd.run(10, observer=lambda g: 1, every=1) == tsrelu.STOPPED
+    assert gd.stop_reason == R.OBSERVER
+    with pytest.raises(Boom):
+        gd.run(10, observer=lambda g: (_ for _ in ()).throw(Boom()), every=1)
+    assert gd.stop_reason == R.OBSERVER
+    assert gd.run(10 ** 6, observer=lambda g: g.interrupt(), every=1) == tsrelu.INTERRUPTED
+    assert gd.stop_reason == R.INTERRUPT
+    gd.step_rule = lambda g, W, gW, a, ga: 2
+    assert gd.step() == tsrelu.STOPPED and gd.stop_reason == R.STEP_RULE
+    gd.step_rule = None
+    gd.set_tolerances(loss_tol=1e9)
+    assert gd.run(10) == tsrelu.CONVERGED and gd.stop_reason == R.LOSS_TOL
+    gd.set_tolerances(grad_tol=1e9)
+    assert gd.run(10) == tsrelu.CONVERGED and gd.stop_reason == R.GRAD_TOL
+    big = tsrelu.GD(t, s, 1e12)
+    with pytest.raises(tsrelu.Error):
+        big.run(10 ** 4)
+    assert big.stop_reason == R.ERROR

@@ -10,7 +10,7 @@ from ._args import c_integer, path_arg, ptr, real
 from ._guard import Guard, anytime, in_own_callback, mutates, reads
 from ._interrupt import call_interruptibly, sigint_deferred
 from ._lib import (CALLBACK_RAISED, OBSERVER_FN, SCHEDULE_LINEAR, SCHEDULE_LOG, STEP_FN, Status,
-                   call, fail, last_error, lib, outcome)
+                   StopReason, call, fail, last_error, lib, outcome)
 from ._network import (Student, Teacher, _Handle, gradient_raw, loss_raw, new_handle,
                        student_a, student_shape, student_W, teacher_b, teacher_V)
 
@@ -292,6 +292,18 @@ class GD(_Handle):
     def stop_value(self):
         """The non-zero value of the callback that stopped the latest run."""
         return int(lib.tsrelu_gd_stop_value(self._h()))
+
+    @property
+    @reads
+    def stop_reason(self):
+        """Why the latest run or step returned: a StopReason (STEPS,
+        LOSS_TOL, GRAD_TOL, OBSERVER, STEP_RULE, INTERRUPT, ERROR; NONE
+        before the first one)."""
+        r = int(lib.tsrelu_gd_stop_reason(self._h()))
+        try:
+            return StopReason(r)
+        except ValueError:  # a reason added after this binding
+            return r
 
     @property
     @reads

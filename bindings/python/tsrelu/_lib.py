@@ -47,6 +47,18 @@ class Status(enum.IntEnum):
     EBUSY = -9
 
 
+class StopReason(enum.IntEnum):
+    """Why the latest run or step of a GD returned (TSRELU_STOP_*, 1.1)."""
+    NONE = 0       # no run or step has returned yet
+    STEPS = 1      # every step was taken (Status.OK)
+    LOSS_TOL = 2   # L <= loss_tol (Status.CONVERGED)
+    GRAD_TOL = 3   # |grad| <= grad_tol (Status.CONVERGED)
+    OBSERVER = 4   # the observer returned non-zero or raised (Status.STOPPED)
+    STEP_RULE = 5  # the step rule returned non-zero or raised (Status.STOPPED)
+    INTERRUPT = 6  # interrupt() or Ctrl-C (Status.INTERRUPTED)
+    ERROR = 7      # an error, e.g. TSRELU_EDIVERGED
+
+
 SCHEDULE_LINEAR = 1
 SCHEDULE_LOG = 2
 
@@ -121,6 +133,7 @@ PROTOTYPES = {
     "tsrelu_gd_interrupt": (_ST, (_P,)),
     "tsrelu_gd_iteration": (c_uint64, (_P,)),
     "tsrelu_gd_stop_value": (c_int, (_P,)),
+    "tsrelu_gd_stop_reason": (c_int, (_P,)),
     "tsrelu_gd_student": (_P, (_P,)),
     "tsrelu_gd_teacher": (_P, (_P,)),
     "tsrelu_gd_loss": (_ST, (_P, _PD)),
