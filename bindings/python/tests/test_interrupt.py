@@ -95,7 +95,7 @@ def test_interrupt_one_run_of_a_batch():
 # ------------------------------------------------------------ Ctrl-C
 
 CHILD = r"""
-import sys, time
+import signal, socket, sys, threading, time
 import numpy as np
 import tsrelu
 
@@ -114,14 +114,20 @@ if mode == "batch":
 else:
     gd = state = tsrelu.GD(t, s, 0.01)
     kw = {}
+    threads = set()
     if mode == "observer":
-        kw = dict(observer=lambda g: None, every=1000)
+        kw = dict(observer=lambda g: threads.add(threading.current_thread().name), every=1000)
     elif mode == "sparse observer":
         kw = dict(observer=lambda g: None, per_decade=1)
     elif mode == "step rule":
         def rule(g, W, gW, a, ga):
             W -= g.eta * gW
         gd.step_rule = rule
+    elif mode == "wakeup fd in use":  # as an asyncio loop does
+        pair = socket.socketpair()
+        mine = pair[1]
+        mine.setblocking(False)
+        signal.set_wakeup_fd(mine.fileno())
     go = lambda: gd.run(10 ** 8, **kw)
 print("ready", flush=True)
 try:
@@ -131,6 +137,18 @@ try:
 except KeyboardInterrupt:
     caught = time.monotonic()
 it = state.iteration
+time.sleep(0.2)  # no second KeyboardInterrupt
+assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+if mode == "wakeup fd in use":
+    assert signal.set_wakeup_fd(-1) == mine.fileno()
+else:
+    assert signal.set_wakeup_fd(-1) == -1
+if mode == "observer":
+    assert threads == {"MainThread"}, threads
+if mode != "batch":
+    assert state.run(20) == tsrelu.OK  # no interrupt request left over
+    assert state.iteration == it + 20
+    it = state.iteration
 state.save(ckpt)
 back = tsrelu.GD.load(ckpt)
 assert back.iteration == it and np.array_equal(back.W, state.W)
@@ -167,7 +185,8 @@ def ctrl_c(mode, tmp_path, script=CHILD, wait=0.5):
     return float(words[1]) - sent, int(words[2])
 
 
-@pytest.mark.parametrize("mode", ["plain", "observer", "sparse observer", "step rule", "batch"])
+@pytest.mark.parametrize("mode", ["plain", "observer", "sparse observer", "step rule", "batch",
+                                  "wakeup fd in use"])
 def test_ctrl_c_stops_a_run(mode, tmp_path):
     delay, it = ctrl_c(mode, tmp_path)
     assert 0 <= delay < 0.2, delay
@@ -201,3 +220,14 @@ def test_ctrl_c_during_step_with_a_step_rule(tmp_path):
     delay, it = ctrl_c("", tmp_path, script=STEPS, wait=0.3)
     assert 0 <= delay < 0.2, delay
     assert it > 0
+
+
+def test_callbacks_run_in_the_calling_thread(problem):
+    gd = tsrelu.GD(*problem, 0.05)
+    seen = set()
+    gd.step_rule = lambda g, W, gW, a, ga: seen.add(threading.current_thread())
+    gd.run(5, observer=lambda g: seen.add(threading.current_thread()), every=1)
+    b = tsrelu.Batch(threads=1)
+    b.add(*problem, 0.05, 5)
+    assert b.run() == tsrelu.OK
+    assert seen == {threading.main_thread()}

@@ -8,9 +8,9 @@ import numpy as np
 from . import _metrics
 from ._args import c_integer, path_arg, ptr, real
 from ._guard import Guard, anytime, in_own_callback, mutates, reads
-from ._interrupt import call_interruptibly, sigint_deferred
+from ._interrupt import call_holding_sigint, call_interruptibly, status_of
 from ._lib import (CALLBACK_RAISED, OBSERVER_FN, SCHEDULE_LINEAR, SCHEDULE_LOG, STEP_FN, Status,
-                   StopReason, call, fail, last_error, lib, outcome)
+                   StopReason, call, fail, lib, outcome)
 from ._network import (Student, Teacher, _Handle, gradient_raw, loss_raw, new_handle,
                        student_a, student_shape, student_W, teacher_b, teacher_V)
 
@@ -487,9 +487,9 @@ class GD(_Handle):
         h = self._guard.start(self, "step")
         try:
             self._pending = None
-            with sigint_deferred(self._step_rule is not None):
-                st = lib.tsrelu_gd_step(h)
-            message = last_error() if st < 0 else None
+            # a Python step rule: Ctrl-C is held until the step is done
+            call = status_of if self._step_rule is None else call_holding_sigint
+            st, message = call(lambda: lib.tsrelu_gd_step(h))
         finally:
             self._guard.stop(self)
         return self._finish(st, message)
