@@ -27,7 +27,8 @@ def busy(fn):
 
 class Background:
     """fn() in a thread, its result or exception kept; `started` is set by
-    the first observer call (pass self.observe as observer)."""
+    the first observer call after iteration 0 (pass self.observe as
+    observer)."""
 
     def __init__(self, fn):
         self.started = threading.Event()
@@ -37,7 +38,8 @@ class Background:
         assert self.started.wait(10), "the run did not start"
 
     def observe(self, g):
-        self.started.set()
+        if g.iteration > 0:
+            self.started.set()
 
     def _run(self, fn):
         try:

@@ -41,7 +41,8 @@ def test_interrupt_from_another_thread(tmp_path):
         gd.interrupt()
     threading.Thread(target=stopper).start()
     t0 = time.monotonic()
-    assert gd.run(LONG, observer=lambda g: started.set(), every=10 ** 4) == tsrelu.INTERRUPTED
+    assert gd.run(LONG, observer=lambda g: g.iteration and started.set(),
+                  every=10 ** 4) == tsrelu.INTERRUPTED
     assert time.monotonic() - t0 < 5
     it = gd.iteration
     assert 0 < it < LONG
