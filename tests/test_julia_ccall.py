@@ -8,7 +8,10 @@ number of argument types or arguments different from the header's
 parameters, or maps a C type to an unexpected Julia type (Csize_t for
 size_t, Cdouble, Ptr{Cdouble}, UInt64, Int64, Cint, Ptr{Cvoid}, ...). It
 also checks that every public function is wrapped and that the @cfunction
-trampolines match the callback typedefs.
+trampolines match the callback typedefs; that the TSRELU_* constants, the
+API version and Project.toml agree with the header; and that every run
+(tsrelu_gd_run, tsrelu_batch_run) is made through _interruptible together
+with its interrupt function, so that Ctrl-C can stop it.
 
 usage: /usr/bin/python3 tests/test_julia_ccall.py [LIBRARY]
 Last line: "test_julia_ccall: N passed, M failed"; exit status 0 iff M = 0.
@@ -20,7 +23,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 JULIA = ROOT / "bindings" / "julia" / "src" / "TsRelu.jl"
+PROJECT = ROOT / "bindings" / "julia" / "Project.toml"
 HEADER = ROOT / "include" / "tsrelu.h"
+
+# Each C function that runs GD steps, and the function that interrupts it.
+RUNS = {"tsrelu_gd_run": "tsrelu_gd_interrupt", "tsrelu_batch_run": "tsrelu_batch_interrupt"}
 
 # Opaque handle types: filled from the header's "typedef struct X X;" lines.
 HANDLE_TYPES = set()
@@ -209,6 +216,78 @@ def parse_cfunctions(text):
     return out
 
 
+def header_constants(text):
+    """({name: int} of the integer TSRELU_* macros, [status code names],
+    version string)."""
+    consts = {m.group(1): int(m.group(2)) for m in
+              re.finditer(r"^#define\s+(TSRELU_\w+)\s+\(?(-?\d+)\)?", text, flags=re.M)}
+    block = text[text.index("typedef int tsrelu_status;"):text.index("tsrelu_status_string")]
+    statuses = re.findall(r"^#define\s+(TSRELU_\w+)\s", block, flags=re.M)
+    version = re.search(r'^#define\s+TSRELU_VERSION_STRING\s+"([^"]+)"', text, flags=re.M).group(1)
+    return consts, statuses, version
+
+
+def julia_constants(code):
+    """{name: int} of `const NAME = Cint(v)` / `const NAME = v` lines."""
+    return {m.group(1): int(m.group(2)) for m in
+            re.finditer(r"^const\s+((?:TSRELU|API)_\w+)\s*=\s*(?:Cint\()?\s*(-?\d+)\s*\)?\s*$",
+                        code, flags=re.M)}
+
+
+def check_constants(code, project, hconsts, statuses, version):
+    """Problems: Julia constants that differ from (or are missing in) the
+    header, positive statuses without a symbol, version mismatches."""
+    probs = []
+    jc = julia_constants(code)
+    for name in statuses:
+        if name not in jc:
+            probs.append("status %s (= %d) has no Julia constant" % (name, hconsts[name]))
+    for name, v in jc.items():
+        if name.startswith("TSRELU_") and hconsts.get(name) != v:
+            probs.append("%s = %d in TsRelu.jl, %s in the header" % (name, v, hconsts.get(name)))
+    table = re.search(r"_STATUS_SYMBOL\s*=\s*Dict\(([^)]*(?:\([^)]*\)[^)]*)*)\)", code)
+    mapped = set(re.findall(r"(TSRELU_\w+)\s*=>", table.group(1))) if table else set()
+    for name in statuses:
+        if hconsts[name] >= 0 and name not in mapped:
+            probs.append("_STATUS_SYMBOL has no symbol for %s" % name)
+    if (jc.get("API_MAJOR"), jc.get("API_MINOR")) != (hconsts["TSRELU_VERSION_MAJOR"],
+                                                      hconsts["TSRELU_VERSION_MINOR"]):
+        probs.append("API_MAJOR.API_MINOR = %s.%s, the header is %d.%d"
+                     % (jc.get("API_MAJOR"), jc.get("API_MINOR"),
+                        hconsts["TSRELU_VERSION_MAJOR"], hconsts["TSRELU_VERSION_MINOR"]))
+    m = re.search(r'^version\s*=\s*"([^"]+)"', project, flags=re.M)
+    if not m or m.group(1) != version:
+        probs.append("Project.toml version %s, the header is %s" % (m and m.group(1), version))
+    return probs
+
+
+def check_interruptible(code):
+    """Problems: a run ccall made outside _interruptible(...), or without its
+    interrupt function in the same _interruptible call."""
+    probs, spans = [], []
+    for m in re.finditer(r"\b_interruptible\s*\(", code):
+        if code[:m.start()].rstrip().endswith("function"):
+            continue  # its definition
+        inner, end = balanced(code, m.end() - 1)
+        spans.append((m.start(), end, {c[1] for c in parse_ccalls(inner)}))
+    for m in re.finditer(r"\bccall\s*\(\s*\(\s*:(\w+)", code):
+        sym = m.group(1)
+        if sym not in RUNS:
+            continue
+        line = code.count("\n", 0, m.start()) + 1
+        inside = [names for a, b, names in spans if a <= m.start() < b]
+        if not inside:
+            probs.append("line %d: %s is called outside _interruptible: Ctrl-C cannot stop it"
+                         % (line, sym))
+        elif RUNS[sym] not in inside[0]:
+            probs.append("line %d: _interruptible around %s does not call %s"
+                         % (line, sym, RUNS[sym]))
+    for sym in RUNS:
+        if not any(sym in names for _, _, names in spans):
+            probs.append("%s is never run through _interruptible" % sym)
+    return probs
+
+
 # ------------------------------------------------------------------ checking
 
 def exported_symbols(lib):
@@ -280,6 +359,35 @@ def self_test(funcs, exported):
             failures.append("self-test: a wrong %s was not detected" % what)
     if check_call(parse_ccalls(good)[0], funcs, exported):
         failures.append("self-test: a correct ccall was rejected")
+    hconsts, statuses, version = header_constants(HEADER.read_text())
+    consts = "\n".join("const %s = Cint(%d)" % (n, hconsts[n]) for n in statuses)
+    consts += "\nconst API_MAJOR = %d\nconst API_MINOR = %d\n" % (
+        hconsts["TSRELU_VERSION_MAJOR"], hconsts["TSRELU_VERSION_MINOR"])
+    consts += "const _STATUS_SYMBOL = Dict(%s)\n" % ", ".join(
+        "%s => :x" % n for n in statuses if hconsts[n] >= 0)
+    project = 'version = "%s"\n' % version
+    if check_constants(consts, project, hconsts, statuses, version):
+        failures.append("self-test: correct constants were rejected")
+    for what, bad, proj in (
+            ("missing status", consts.replace("const TSRELU_OK", "const X"), project),
+            ("wrong value", consts.replace("Cint(-1)", "Cint(-11)"), project),
+            ("old API_MINOR", consts.replace("API_MINOR =", "API_MINOR = 0 #"), project),
+            ("old Project.toml", consts, 'version = "0.0.1"\n')):
+        if not check_constants(bad, proj, hconsts, statuses, version):
+            failures.append("self-test: a %s was not detected" % what)
+    run = "ccall((:tsrelu_gd_run, libtsrelu), Cint, (Ptr{Cvoid}, UInt64), h, n)"
+    stop = "ccall((:tsrelu_gd_interrupt, libtsrelu), Cint, (Ptr{Cvoid},), h)"
+    brun = "ccall((:tsrelu_batch_run, libtsrelu), Cint, (Ptr{Cvoid},), h)"
+    bstop = "ccall((:tsrelu_batch_interrupt, libtsrelu), Cint, (Ptr{Cvoid},), h)"
+    wrap = "_interruptible(() -> %s, () -> %s)\n"
+    ok = wrap % (run, stop) + wrap % (brun, bstop)
+    if check_interruptible(ok):
+        failures.append("self-test: runs made through _interruptible were rejected")
+    for what, bad in (("bare run", "st = %s\n" % run + ok),
+                      ("run without its interrupt", ok.replace(stop, bstop)),
+                      ("batch run never interruptible", wrap % (run, stop))):
+        if not check_interruptible(bad):
+            failures.append("self-test: a %s was not detected" % what)
     return failures
 
 
@@ -332,6 +440,14 @@ def main(argv):
         report(not probs, "TsRelu.jl:%d @cfunction(%s) matches a callback typedef" % (cf[0], cf[1]), probs)
     nonclosure = all(re.match(r"^[A-Za-z_]\w*$", cf[1]) for cf in cfuncs)
     report(nonclosure, "the @cfunctions are non-closures (a plain function name, no $)")
+
+    hconsts, statuses, version = header_constants(HEADER.read_text())
+    probs = check_constants(strip_julia(text), PROJECT.read_text(), hconsts, statuses, version)
+    report(not probs, "TSRELU_* constants (%d statuses), API version and Project.toml match the "
+           "header (%s)" % (len(statuses), version), probs)
+    probs = check_interruptible(strip_julia(text))
+    report(not probs, "every run (%s) goes through _interruptible with its interrupt function"
+           % ", ".join(sorted(RUNS)), probs)
 
     print("test_julia_ccall: %d passed, %d failed" % (passed, failed))
     return 1 if failed else 0

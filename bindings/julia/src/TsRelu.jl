@@ -20,21 +20,24 @@ export Teacher, Student, GD, TsReluError,
        loss, loss_accurate, gradient, angles, nearest_teacher, components, deficit, balance,
        rate_fit, weights, output_weights, set_weights!, set_output_weights!, width, dim,
        run!, step!, set_observer!, set_step!, set_eta!, eta, set_train_output!, train_output,
-       set_tolerances!, tolerances, iteration, stop_value, student, teacher, gradient_norm,
+       set_tolerances!, tolerances, iteration, stop_value, stop_reason, student, teacher,
+       gradient_norm,
        phase, phase_times, groups, group_switches, set_phase_thresholds!,
-       save, load, set_step_state!,
+       save, load, set_step_state!, interrupt!,
        Batch, add!, state, set_threads!, SUMMARY_FIELDS
 
 const libtsrelu = get(ENV, "TSRELU_LIBRARY", "libtsrelu.so.1")
 
-# The C API this wrapper mirrors: libtsrelu 1.x with x >= 0 (node TSRELU_1.0).
+# The C API this wrapper mirrors: libtsrelu 1.x with x >= 1 (node TSRELU_1.1:
+# tsrelu_gd_interrupt, tsrelu_batch_interrupt, TSRELU_INTERRUPTED, TSRELU_EBUSY).
 const API_MAJOR = 1
-const API_MINOR = 0
+const API_MINOR = 1
 
 # Status codes (tsrelu.h; append-only).
 const TSRELU_OK = Cint(0)
 const TSRELU_STOPPED = Cint(1)
 const TSRELU_CONVERGED = Cint(2)
+const TSRELU_INTERRUPTED = Cint(3)
 const TSRELU_EINVAL = Cint(-1)
 const TSRELU_ENOMEM = Cint(-2)
 const TSRELU_EDIM = Cint(-3)
@@ -43,8 +46,18 @@ const TSRELU_EDIVERGED = Cint(-5)
 const TSRELU_ELENGTH = Cint(-6)
 const TSRELU_EIO = Cint(-7)
 const TSRELU_EFORMAT = Cint(-8)
+const TSRELU_EBUSY = Cint(-9)
 const TSRELU_SCHEDULE_LINEAR = Cint(1)
 const TSRELU_SCHEDULE_LOG = Cint(2)
+# Why the latest run or step returned (tsrelu_gd_stop_reason, 1.1).
+const TSRELU_STOP_NONE = Cint(0)
+const TSRELU_STOP_STEPS = Cint(1)
+const TSRELU_STOP_LOSS_TOL = Cint(2)
+const TSRELU_STOP_GRAD_TOL = Cint(3)
+const TSRELU_STOP_OBSERVER = Cint(4)
+const TSRELU_STOP_STEP_RULE = Cint(5)
+const TSRELU_STOP_INTERRUPT = Cint(6)
+const TSRELU_STOP_ERROR = Cint(7)
 
 # Stop value returned by a callback whose Julia function threw; the
 # exception is re-thrown by run!/step! after the C call returns.
@@ -77,9 +90,10 @@ version_string() = unsafe_string(ccall((:tsrelu_version_string, libtsrelu), Cstr
 TsReluError(status::Integer, message::AbstractString) =
     TsReluError(Cint(status), status_name(status), String(message))
 
-# Throw on a negative status with this thread's detailed message.
-function check(st::Cint)
-    st < 0 && throw(TsReluError(st, status_name(st), last_error()))
+# Throw on a negative status with this thread's detailed message (or with
+# `message`, read by the thread that made the call).
+function check(st::Cint, message::AbstractString=st < 0 ? last_error() : "")
+    st < 0 && throw(TsReluError(st, status_name(st), message))
     return st
 end
 
@@ -491,7 +505,7 @@ function set_step_state!(gd::GD, state::Union{Vector{Float64},Nothing})
 end
 
 function Base.close(gd::GD)
-    gd.depth > 0 && throw(TsReluError(TSRELU_EINVAL, "close(::GD) inside a callback of the same GD"))
+    gd.depth > 0 && throw(TsReluError(TSRELU_EBUSY, "close(::GD) inside a callback of the same GD"))
     if gd.ptr != C_NULL
         # a Batch's state is freed with the batch; ours we free
         gd.owner === nothing && ccall((:tsrelu_gd_free, libtsrelu), Cvoid, (Ptr{Cvoid},), gd.ptr)
@@ -503,7 +517,7 @@ function Base.close(gd::GD)
 end
 
 function _mutable(gd::GD, what::AbstractString)
-    gd.depth > 0 && throw(TsReluError(TSRELU_EINVAL, "$what is not allowed inside a callback of the same GD"))
+    gd.depth > 0 && throw(TsReluError(TSRELU_EBUSY, "$what is not allowed inside a callback of the same GD"))
     return handle(gd)
 end
 
@@ -555,6 +569,21 @@ iteration(gd::GD) =
 """    stop_value(gd) : the non-zero value of the callback that stopped the latest run."""
 stop_value(gd::GD) =
     Int(GC.@preserve gd ccall((:tsrelu_gd_stop_value, libtsrelu), Cint, (Ptr{Cvoid},), handle(gd)))
+
+const _STOP_SYMBOL = Dict(TSRELU_STOP_NONE => :none, TSRELU_STOP_STEPS => :steps,
+                          TSRELU_STOP_LOSS_TOL => :loss_tol, TSRELU_STOP_GRAD_TOL => :grad_tol,
+                          TSRELU_STOP_OBSERVER => :observer, TSRELU_STOP_STEP_RULE => :step_rule,
+                          TSRELU_STOP_INTERRUPT => :interrupt, TSRELU_STOP_ERROR => :error)
+
+"""
+    stop_reason(gd) : why the latest run or step returned: :steps, :loss_tol,
+    :grad_tol, :observer, :step_rule, :interrupt, :error (:none before the
+    first one).
+"""
+function stop_reason(gd::GD)
+    r = GC.@preserve gd ccall((:tsrelu_gd_stop_reason, libtsrelu), Cint, (Ptr{Cvoid},), handle(gd))
+    return get(_STOP_SYMBOL, r, Symbol("stop_reason_", r))
+end
 
 """    student(gd) : an independent Student copy of the current iterate."""
 function student(gd::GD)
@@ -641,6 +670,7 @@ function _observer_trampoline(gdp::Ptr{Cvoid}, ud::Ptr{Cvoid})::Cint
     gd = unsafe_pointer_to_objref(ud)::GD
     gd.depth += 1
     try
+        GC.safepoint()  # a Ctrl-C pending since the C call began is thrown here: the run stops
         return _stop_value(gd.observer(gd))
     catch e
         gd.pending = e
@@ -656,6 +686,7 @@ function _step_trampoline(gdp::Ptr{Cvoid}, W::Ptr{Cdouble}, gW::Ptr{Cdouble}, a:
     gd = unsafe_pointer_to_objref(ud)::GD
     gd.depth += 1
     try
+        GC.safepoint()  # as in _observer_trampoline: a pending Ctrl-C refuses the step
         # d x m column-major views of the m x d row-major C buffers; valid during the call only
         Wv = unsafe_wrap(Array, W, (gd.d, gd.m))
         gWv = unsafe_wrap(Array, gW, (gd.d, gd.m))   # read-only by contract: do not modify
@@ -721,16 +752,65 @@ function set_step!(gd::GD, f)
     return gd
 end
 
-const _STATUS_SYMBOL = Dict(TSRELU_OK => :ok, TSRELU_STOPPED => :stopped, TSRELU_CONVERGED => :converged)
+const _STATUS_SYMBOL = Dict(TSRELU_OK => :ok, TSRELU_STOPPED => :stopped,
+                            TSRELU_CONVERGED => :converged, TSRELU_INTERRUPTED => :interrupted)
 
-function _finish(gd::GD, st::Cint)
+function _finish(gd::GD, st::Cint, message::AbstractString)
     e = gd.pending
     if e !== nothing
         gd.pending = nothing
         throw(e)   # the callback's own exception; its backtrace is in gd.pending_bt
     end
-    check(st)
+    check(st, message)
     return get(_STATUS_SYMBOL, st, Symbol(status_name(st)))
+end
+
+"""
+    _interruptible(c_call, interrupt) -> (status, message)
+
+Run `c_call()` (a ccall returning a status; message = `tsrelu_last_error()`
+read on the thread that made it) so that Ctrl-C stops it. Julia throws the
+InterruptException of a Ctrl-C in the root task, at a safepoint of Julia
+code: never inside a ccall. With `Threads.nthreads() > 1` and called from
+thread 1, the call runs in a task spawned on another thread while this task
+waits; on InterruptException `interrupt()` (tsrelu_gd_interrupt or
+tsrelu_batch_interrupt) is repeated until the call has returned (a request
+made before the run started is cleared by it), then the exception is
+re-thrown. Otherwise the call runs here, and a Ctrl-C is thrown in the next
+callback (the trampolines poll `GC.safepoint()`), or after the call.
+"""
+function _interruptible(c_call::Function, interrupt::Function)
+    measured() = (st = c_call(); (st, st < 0 ? last_error() : ""))
+    (Threads.nthreads() == 1 || Threads.threadid() != 1) && return measured()
+    t = Threads.@spawn measured()
+    caught = nothing
+    while !istaskdone(t)
+        try
+            if caught === nothing
+                wait(t)
+            else
+                interrupt()
+                sleep(0.005)
+            end
+        catch e
+            e isa InterruptException || istaskdone(t) || rethrow()
+            e isa InterruptException && caught === nothing && (caught = e)
+        end
+    end
+    caught === nothing || throw(caught)
+    return fetch(t)
+end
+
+"""
+    interrupt!(gd) : ask the run in progress on `gd` to stop before its next
+    step; `run!` then returns :interrupted with the state at its last
+    completed step. Thread-safe (callable from another task or thread, or
+    from the run's observer); no effect when no run is in progress (each run
+    clears the request when it starts). `step!` is not interruptible.
+"""
+function interrupt!(gd::GD)
+    GC.@preserve gd check(ccall((:tsrelu_gd_interrupt, libtsrelu), Cint, (Ptr{Cvoid},), handle(gd)))
+    return gd
 end
 
 """    step!(gd) : one update; :ok or :stopped (the step rule refused)."""
@@ -738,15 +818,18 @@ function step!(gd::GD)
     h = _mutable(gd, "step!")
     gd.pending = nothing
     st = GC.@preserve gd ccall((:tsrelu_gd_step, libtsrelu), Cint, (Ptr{Cvoid},), h)
-    return _finish(gd, st)
+    return _finish(gd, st, st < 0 ? last_error() : "")
 end
 
 """
     run!(gd, steps; observer=nothing, every=nothing, per_decade=nothing)
 
-Up to `steps` updates; returns :ok, :converged or :stopped, throws
-TsReluError on failure and re-throws an exception from a callback. An
-`observer` given here is installed for this run only.
+Up to `steps` updates; returns :ok, :converged, :stopped or :interrupted
+(`interrupt!`), throws TsReluError on failure and re-throws an exception
+from a callback. An `observer` given here is installed for this run only.
+Ctrl-C stops the run at its next step and throws InterruptException (with
+`julia -t N`, N > 1; with one thread only through an observer or step rule:
+see the README); the state stays valid.
 """
 function run!(gd::GD, steps::Integer; observer=nothing, every=nothing, per_decade=nothing)
     h = _mutable(gd, "run!")
@@ -754,10 +837,11 @@ function run!(gd::GD, steps::Integer; observer=nothing, every=nothing, per_decad
     previous, previous_schedule = gd.observer, gd.schedule
     observer !== nothing && set_observer!(gd, observer; every=every, per_decade=per_decade)
     gd.pending = nothing
-    local st::Cint
+    local st::Cint, message::String
     try
-        st = GC.@preserve gd ccall((:tsrelu_gd_run, libtsrelu), Cint, (Ptr{Cvoid}, UInt64),
-                                   h, UInt64(steps))
+        st, message = GC.@preserve gd _interruptible(
+            () -> ccall((:tsrelu_gd_run, libtsrelu), Cint, (Ptr{Cvoid}, UInt64), h, UInt64(steps)),
+            () -> ccall((:tsrelu_gd_interrupt, libtsrelu), Cint, (Ptr{Cvoid},), h))
     finally
         if observer !== nothing
             if previous === nothing
@@ -769,7 +853,7 @@ function run!(gd::GD, steps::Integer; observer=nothing, every=nothing, per_decad
             end
         end
     end
-    return _finish(gd, st)
+    return _finish(gd, st, message)
 end
 
 # ------------------------------------------------------------------ batches
@@ -848,16 +932,22 @@ function state(b::Batch, i::Integer)
 end
 
 """
-    run!(b::Batch) -> :ok, :converged or :stopped
+    run!(b::Batch) -> :ok, :converged, :stopped or :interrupted
 
 Run every run once; throws TsReluError on an error and re-throws an
 exception from a callback (first by run index) after all runs finished.
+`interrupt!(b)` stops the runs at their next step (runs not started are not
+started; their summaries have status TSRELU_INTERRUPTED); Ctrl-C does the
+same and throws InterruptException (with `julia -t N`, N > 1).
 """
 function run!(b::Batch)
     for gd in values(b.states)
         gd.pending = nothing
     end
-    st = GC.@preserve b ccall((:tsrelu_batch_run, libtsrelu), Cint, (Ptr{Cvoid},), handle(b))
+    h = handle(b)
+    st, message = GC.@preserve b _interruptible(
+        () -> ccall((:tsrelu_batch_run, libtsrelu), Cint, (Ptr{Cvoid},), h),
+        () -> ccall((:tsrelu_batch_interrupt, libtsrelu), Cint, (Ptr{Cvoid},), h))
     for i in sort!(collect(keys(b.states)))
         e = b.states[i].pending
         if e !== nothing
@@ -865,8 +955,14 @@ function run!(b::Batch)
             throw(e)
         end
     end
-    check(st)
+    check(st, message)
     return get(_STATUS_SYMBOL, st, Symbol(status_name(st)))
+end
+
+"""    interrupt!(b::Batch) : ask a running `run!(b)` to stop (see `run!(b::Batch)`)."""
+function interrupt!(b::Batch)
+    GC.@preserve b check(ccall((:tsrelu_batch_interrupt, libtsrelu), Cint, (Ptr{Cvoid},), handle(b)))
+    return b
 end
 
 """    summary(b::Batch, i) : NamedTuple of SUMMARY_FIELDS for run i after run!(b)."""

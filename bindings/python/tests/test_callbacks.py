@@ -87,7 +87,7 @@ def test_observer_exception_reraised(gd):
 def test_observer_bad_return_value_raises(gd):
     with pytest.raises(TypeError, match="observer returned"):
         gd.run(10, observer=lambda g: "stop", every=1)
-    with pytest.raises(ValueError, match="C int range"):
+    with pytest.raises(OverflowError, match="C int"):
         gd.run(10, observer=lambda g: 2 ** 40, every=1)
 
 
@@ -188,20 +188,27 @@ def test_step_rule_diverges(gd):
     assert gd.iteration == 0
 
 
-def test_no_reentry_from_callbacks(gd):
+def test_no_reentry_from_callbacks(gd, tmp_path):
     errors = []
+    reads = []
 
     def obs(g):
         for f in (lambda: g.run(1), g.step, lambda: g.set_observer(None), g.close,
-                  lambda: setattr(g, "step_rule", None)):
+                  lambda: setattr(g, "step_rule", None), lambda: setattr(g, "eta", 0.04),
+                  lambda: g.set_tolerances(1e-9), lambda: setattr(g, "train_output", True),
+                  lambda: g.set_step_state(None), lambda: g.set_phase_thresholds(0.1, 0.1)):
             try:
                 f()
             except tsrelu.Error as e:
                 errors.append(e.name)
-        g.eta = 0.04  # harmless setters are allowed
+        # reading is allowed
+        reads.append((g.iteration, g.eta, g.loss(), g.W.shape, g.phase))
+        g.save(tmp_path / "inside.ckpt")
     gd.run(3, observer=obs, every=1)
-    assert errors == ["TSRELU_EINVAL"] * 5 * 4
-    assert gd.eta == 0.04 and not gd.closed
+    assert errors == ["TSRELU_EBUSY"] * 10 * 4
+    assert [r[0] for r in reads] == [0, 1, 2, 3]
+    assert gd.eta == 0.05 and not gd.closed and gd.tolerances == (0.0, 0.0)
+    assert tsrelu.GD.load(tmp_path / "inside.ckpt").iteration == 3
 
 
 def test_callbacks_do_not_keep_gd_alive(problem):
@@ -214,3 +221,29 @@ def test_callbacks_do_not_keep_gd_alive(problem):
     del gd
     gc.collect()
     assert ref() is None
+
+
+def test_stop_reason(problem):
+    t, s = problem
+    R = tsrelu.StopReason
+    gd = tsrelu.GD(t, s, 0.05)
+    assert gd.stop_reason == R.NONE
+    assert gd.run(3) == tsrelu.OK and gd.stop_reason == R.STEPS
+    assert gd.run(10, observer=lambda g: 1, every=1) == tsrelu.STOPPED
+    assert gd.stop_reason == R.OBSERVER
+    with pytest.raises(Boom):
+        gd.run(10, observer=lambda g: (_ for _ in ()).throw(Boom()), every=1)
+    assert gd.stop_reason == R.OBSERVER
+    assert gd.run(10 ** 6, observer=lambda g: g.interrupt(), every=1) == tsrelu.INTERRUPTED
+    assert gd.stop_reason == R.INTERRUPT
+    gd.step_rule = lambda g, W, gW, a, ga: 2
+    assert gd.step() == tsrelu.STOPPED and gd.stop_reason == R.STEP_RULE
+    gd.step_rule = None
+    gd.set_tolerances(loss_tol=1e9)
+    assert gd.run(10) == tsrelu.CONVERGED and gd.stop_reason == R.LOSS_TOL
+    gd.set_tolerances(grad_tol=1e9)
+    assert gd.run(10) == tsrelu.CONVERGED and gd.stop_reason == R.GRAD_TOL
+    big = tsrelu.GD(t, s, 1e12)
+    with pytest.raises(tsrelu.Error):
+        big.run(10 ** 4)
+    assert big.stop_reason == R.ERROR

@@ -16,13 +16,13 @@ const char *tsrelu_version_string(void) { return "%(str)s"; }
 
 
 def test_check_version_rule():
-    assert check_version(10000, "x") == (1, 0, 0)
-    assert check_version(10007, "x") == (1, 0, 7)
+    assert check_version(10100, "x") == (1, 1, 0)
+    assert check_version(10107, "x") == (1, 1, 7)
     assert check_version(10300, "x") == (1, 3, 0)  # newer minor: compatible
-    for bad in (20000, 9900, 0):
+    for bad in (20000, 10000, 10007, 9900, 0):  # 1.0 lacks the interrupt functions
         with pytest.raises(VersionError):
             check_version(bad, "x")
-    with pytest.raises(ImportError, match=r"libtsrelu 2\.1\.3.*needs libtsrelu 1\.x with x >= 0"):
+    with pytest.raises(ImportError, match=r"libtsrelu 2\.1\.3.*needs libtsrelu 1\.x with x >= 1"):
         check_version(20103, "/some/libtsrelu.so.2")
 
 
@@ -47,7 +47,7 @@ def test_env_variable_bad_path_is_an_error():
     assert "cannot load TSRELU_LIBRARY=/nonexistent/libtsrelu.so.1" in r.stderr
 
 
-@pytest.mark.parametrize("num, text", [(20000, "2.0.0"), (900, "0.9.0")])
+@pytest.mark.parametrize("num, text", [(20000, "2.0.0"), (10000, "1.0.0"), (900, "0.9.0")])
 def test_incompatible_library_is_refused(cc, tmp_path, num, text):
     src = tmp_path / "fake.c"
     src.write_text(FAKE % {"num": num, "str": text})
@@ -58,24 +58,30 @@ def test_incompatible_library_is_refused(cc, tmp_path, num, text):
     assert "VersionError" in r.stderr
     assert str(so) in r.stderr
     assert "is libtsrelu %s (tsrelu_version_number() = %d)" % (text, num) in r.stderr
-    assert "needs libtsrelu 1.x with x >= 0" in r.stderr
+    assert "needs libtsrelu 1.x with x >= 1" in r.stderr
 
 
 def test_library_missing_functions_is_refused(cc, tmp_path):
     src = tmp_path / "fake.c"
-    src.write_text(FAKE % {"num": 10100, "str": "1.1.0"})
+    src.write_text(FAKE % {"num": 10200, "str": "1.2.0"})
     so = tmp_path / "libtsrelu.so.1"
     subprocess.run([cc, "-shared", "-fPIC", "-o", str(so), str(src)], check=True)
     r = run_python("import tsrelu", {"TSRELU_LIBRARY": str(so)})
     assert r.returncode != 0 and "lacks tsrelu_" in r.stderr
 
 
-def test_prototypes_cover_the_abi():
-    """Every exported function has a prototype, and no prototype names a
-    function the ABI does not have."""
+def test_prototypes_cover_the_abi(libdir):
+    """Every function the library exports has a prototype, and no prototype
+    names a function it does not export; the ABI baseline (abi/symbols.txt,
+    which may lag behind the additions of a new minor version) is covered."""
+    out = subprocess.run(["nm", "-D", "--defined-only", os.path.join(libdir, "libtsrelu.so.1")],
+                         capture_output=True, text=True, check=True).stdout
+    exported = {f[2].split("@")[0] for f in map(str.split, out.splitlines())
+                if len(f) >= 3 and f[1] == "T"}
+    assert set(PROTOTYPES) == exported
     names = {line.split()[0] for line in (ROOT / "abi" / "symbols.txt").read_text().splitlines()
              if line.strip()}
-    assert set(PROTOTYPES) == names
+    assert names <= set(PROTOTYPES)
 
 
 def test_prototype_arities_match_the_header():

@@ -12,8 +12,9 @@ Properties return copies. Failures raise tsrelu.Error with the status name
 and the library's detailed message. See bindings/python/README.md.
 """
 from ._lib import (API_MAJOR, API_MINOR, CALLBACK_RAISED, SCHEDULE_LINEAR, SCHEDULE_LOG, Error,
-                   Status, VersionError, __version__, last_error, library_path, library_where,
-                   status_name, status_string, version, version_number)
+                   OutOfRange, Status, StopReason, VersionError, __version__, last_error,
+                   library_path, library_where, status_name, status_string, version,
+                   version_number)
 from ._metrics import (Balance, Components, angles, balance, components, deficit,
                        nearest_teacher, rate_fit)
 from ._network import Student, Teacher, gradient, loss, loss_accurate
@@ -23,9 +24,11 @@ from ._batch import SUMMARY_FIELDS, Batch, Summary
 OK = Status.OK
 STOPPED = Status.STOPPED
 CONVERGED = Status.CONVERGED
+INTERRUPTED = Status.INTERRUPTED
 
 __all__ = [
-    "Teacher", "Student", "GD", "Batch", "Summary", "SUMMARY_FIELDS", "Error", "VersionError", "Status", "OK", "STOPPED", "CONVERGED",
+    "Teacher", "Student", "GD", "Batch", "Summary", "SUMMARY_FIELDS", "Error", "OutOfRange",
+    "VersionError", "Status", "StopReason", "OK", "STOPPED", "CONVERGED", "INTERRUPTED",
     "loss", "loss_accurate", "gradient", "angles", "nearest_teacher", "components", "deficit",
     "balance", "rate_fit", "Balance", "Components", "version", "version_number", "status_name",
     "status_string", "last_error", "library_path", "library_where", "API_MAJOR", "API_MINOR",

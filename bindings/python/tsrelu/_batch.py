@@ -1,13 +1,15 @@
 """Batches: many independent GD runs on a pool of threads (tsrelu_batch_*)."""
 import collections
-import operator
 from ctypes import byref, c_size_t
 
 import numpy as np
 
+from ._args import c_integer, ptr, real
 from ._gd import GD
-from ._lib import Status, UINT64_MAX, call, fail, lib, outcome
-from ._network import Student, Teacher, _Handle, new_handle, ptr
+from ._guard import Guard, anytime, mutates, reads
+from ._interrupt import call_interruptibly
+from ._lib import Status, call, fail, lib, outcome
+from ._network import Student, Teacher, _Handle, new_handle
 
 # Field names of the per-run summary, in the order of the TSRELU_SUMMARY_*
 # indices of tsrelu.h.
@@ -29,88 +31,101 @@ class Batch(_Handle):
 
     Callbacks installed on b.state(i) are called from worker threads (each
     run on one thread); an exception in one stops that run and is re-raised
-    by run() after every run has finished.
+    by run() after every run has finished. Ctrl-C stops every run at its
+    next step and raises KeyboardInterrupt. While the batch runs, only the
+    callbacks of a state may use that state, and interrupt() the batch;
+    everything else raises tsrelu.Error (TSRELU_EBUSY).
     """
 
     _free = "tsrelu_batch_free"
     _kind = "Batch"
+    _holds_states = True  # for the guard: busy while any of its states runs
 
     def __init__(self, threads=None):
         self._states = {}
-        self._running = False
+        self._guard = Guard()  # shared with the states
         self._adopt(new_handle("tsrelu_batch_create"))
         if threads is not None:
             self.set_threads(threads)
 
-    def _mutable(self, fn):
-        h = self._h()
-        if self._running:
-            fail(Status.EINVAL, "Batch.%s is not allowed while the batch runs" % fn)
-        return h
-
+    @mutates
     def close(self):
-        if getattr(self, "_running", False):
-            fail(Status.EINVAL, "Batch.close is not allowed while the batch runs")
-        for gd in getattr(self, "_states", {}).values():
+        for gd in self._states.values():
             gd._ptr = None  # the states die with the batch
         super().close()
 
+    @mutates
     def set_threads(self, threads):
         """threads >= 1, or 0 for all online CPUs."""
-        threads = operator.index(threads)
-        if not 0 <= threads <= 2 ** 32 - 1:
-            fail(Status.EINVAL, "Batch.set_threads: threads=%d out of range" % threads)
-        call("tsrelu_batch_set_threads", self._mutable("set_threads"), threads)
+        call("tsrelu_batch_set_threads", self._h(),
+             c_integer(threads, "unsigned", "threads", "Batch.set_threads"))
 
+    @mutates
     def add(self, teacher, student, eta, steps):
         """Add a run of `steps` GD steps (teacher and student are copied);
         returns its index 0, 1, ..."""
         if not isinstance(teacher, Teacher) or not isinstance(student, Student):
             raise TypeError("Batch.add(teacher, student, eta, steps): got %s, %s"
                             % (type(teacher).__name__, type(student).__name__))
-        steps = operator.index(steps)
-        if not 0 <= steps <= UINT64_MAX:
-            fail(Status.EINVAL, "Batch.add: steps=%d must be in [0, 2^64)" % steps)
+        fn = "Batch.add"
         index = c_size_t()
-        call("tsrelu_batch_add", self._mutable("add"), teacher._h(), student._h(), float(eta),
-             steps, byref(index))
+        call("tsrelu_batch_add", self._h(), teacher._h(), student._h(), real(eta, "eta", fn),
+             c_integer(steps, "uint64_t", "steps", fn), byref(index))
         return index.value
 
+    @anytime
     def __len__(self):
         return int(lib.tsrelu_batch_size(self._h()))
 
+    @anytime
     def state(self, i):
         """The GD state of run i (owned by the batch: valid until the batch is
-        closed; the same Python object on every call)."""
-        i = operator.index(i)
+        closed; the same Python object on every call). Available while the
+        batch runs, e.g. to interrupt() one run."""
+        i = c_integer(i, "size_t", "i", "Batch.state")
         gd = self._states.get(i)
         if gd is None:
-            p = lib.tsrelu_batch_state(self._h(), i) if i >= 0 else None
+            p = lib.tsrelu_batch_state(self._h(), i)
             if not p:
                 fail(Status.EINVAL, "Batch.state: run %d of %d does not exist" % (i, len(self)))
             gd = GD._borrow(p, self)
             self._states[i] = gd
         return gd
 
+    @anytime
+    def interrupt(self):
+        """Ask a running run() to stop: runs in progress stop before their
+        next step, runs not started are not started; their summaries have
+        status Status.INTERRUPTED, and run() returns Status.INTERRUPTED
+        (unless a run failed). Callable from any thread, including the
+        callbacks of the batch's states; no effect when the batch is not
+        running."""
+        call("tsrelu_batch_interrupt", self._h())
+
     def run(self):
         """Run every run once. Returns Status.OK when all ended with OK or
-        CONVERGED, else the status of the first run (by index) that did not
-        (Status.STOPPED for a callback's stop); raises tsrelu.Error for an
-        error (EDIVERGED, ...) and re-raises an exception from a callback."""
-        h = self._mutable("run")
-        for gd in self._states.values():
-            gd._pending = None
-        self._running = True
+        CONVERGED, Status.INTERRUPTED after interrupt(), else the status of the
+        first run (by index) that did not (Status.STOPPED for a callback's
+        stop); raises tsrelu.Error for an error (EDIVERGED, ...) and re-raises
+        an exception from a callback. Ctrl-C stops every run at its next step
+        and raises KeyboardInterrupt; the states and summaries are valid."""
+        h = self._guard.start(self, "run")
         try:
-            st = lib.tsrelu_batch_run(h)
+            for gd in self._states.values():
+                gd._pending = None
+            st, message = call_interruptibly(lambda: lib.tsrelu_batch_run(h),
+                                             lambda: lib.tsrelu_batch_interrupt(h))
         finally:
-            self._running = False
-        for i in sorted(self._states):
-            pending, self._states[i]._pending = self._states[i]._pending, None
-            if pending is not None:
-                raise pending
-        return outcome(st)
+            self._guard.stop(self)
+            pending = [self._states[i]._pending for i in sorted(self._states)]
+            for gd in self._states.values():
+                gd._pending = None
+        for e in pending:
+            if e is not None:
+                raise e
+        return outcome(st, message)
 
+    @reads
     def summaries(self):
         """All summaries as an (n x len) float array, columns as SUMMARY_FIELDS."""
         n, width = len(self), int(lib.tsrelu_summary_len())
@@ -119,12 +134,14 @@ class Batch(_Handle):
             call("tsrelu_batch_summary", self._h(), i, ptr(out[i]), width)
         return out
 
+    @reads
     def summary(self, i):
         """The summary of run i after run(): a Summary namedtuple (status,
         iteration, phase, switches as ints; t1/t2 None if not reached)."""
         width = int(lib.tsrelu_summary_len())
         raw = np.empty(width)
-        call("tsrelu_batch_summary", self._h(), operator.index(i), ptr(raw), width)
+        call("tsrelu_batch_summary", self._h(), c_integer(i, "size_t", "i", "Batch.summary"),
+             ptr(raw), width)
         vals = {}
         for name, x in zip(SUMMARY_FIELDS, raw.tolist()):
             if name in _INT_FIELDS:
@@ -142,4 +159,6 @@ class Batch(_Handle):
     def __repr__(self):
         if self.closed:
             return "<tsrelu.Batch (closed)>"
+        if self._guard.busy(self):
+            return "<tsrelu.Batch (running)>"
         return "<tsrelu.Batch runs=%d>" % len(self)

@@ -1,15 +1,17 @@
 """The gradient-descent state and its Python callbacks."""
-import operator
-import os
+import threading
 import weakref
-from ctypes import byref, c_double, c_int64, c_void_p, cast
+from ctypes import byref, c_double, c_int64, memmove
 
 import numpy as np
 
 from . import _metrics
-from ._lib import (CALLBACK_RAISED, INT_MAX, INT_MIN, OBSERVER_FN, SCHEDULE_LINEAR, SCHEDULE_LOG,
-                   STEP_FN, UINT64_MAX, Status, call, fail, lib, outcome)
-from ._network import (Student, Teacher, _Handle, gradient_raw, loss_raw, new_handle, ptr,
+from ._args import c_integer, path_arg, ptr, real
+from ._guard import Guard, anytime, in_own_callback, mutates, reads
+from ._interrupt import call_holding_sigint, call_interruptibly, status_of
+from ._lib import (CALLBACK_RAISED, OBSERVER_FN, SCHEDULE_LINEAR, SCHEDULE_LOG, STEP_FN, Status,
+                   StopReason, call, fail, lib, outcome)
+from ._network import (Student, Teacher, _Handle, gradient_raw, loss_raw, new_handle,
                        student_a, student_shape, student_W, teacher_b, teacher_V)
 
 
@@ -21,72 +23,78 @@ def _stop_value(rv, what):
     if rv is True:
         return 1
     try:
-        v = operator.index(rv)
+        return c_integer(rv, "int", "the return value", what)
     except TypeError:
         raise TypeError("%s returned %r: return None or 0 to continue, a non-zero int to stop"
                         % (what, rv)) from None
-    if not INT_MIN <= v <= INT_MAX:
-        raise ValueError("%s returned %d, outside the C int range" % (what, v))
-    return v
 
 
 def _schedule(every, per_decade, fn):
     if every is not None and per_decade is not None:
         fail(Status.EINVAL, "%s: give every= or per_decade=, not both" % fn)
     if every is not None:
-        kind, param = SCHEDULE_LINEAR, operator.index(every)
-    else:
-        kind, param = SCHEDULE_LOG, operator.index(10 if per_decade is None else per_decade)
-    if not 0 <= param <= UINT64_MAX:
-        fail(Status.EINVAL, "%s: schedule parameter %d must be >= 1" % (fn, param))
-    return kind, param
+        return SCHEDULE_LINEAR, c_integer(every, "uint64_t", "every", fn)
+    return SCHEDULE_LOG, c_integer(10 if per_decade is None else per_decade, "uint64_t",
+                                   "per_decade", fn)
 
 
-def _view(p, shape, writable):
-    """A numpy array over C memory (no copy); None for a NULL pointer."""
-    if not p:
-        return None
-    n = 1
-    for s in shape:
-        n *= s
-    buf = (c_double * n).from_address(cast(p, c_void_p).value)
-    a = np.frombuffer(buf, dtype=np.float64).reshape(shape)
-    if not writable:
-        a.flags.writeable = False
-    return a
+def _callback(gd, fn, *args):
+    """One call of a Python callback of `gd`: marks this thread as inside
+    gd's callback (for the guard) and turns an exception into
+    CALLBACK_RAISED, kept in gd._pending for run()/step() to re-raise."""
+    gd._depth += 1
+    gd._cb_thread = threading.get_ident()
+    try:
+        return fn(*args)
+    except BaseException as e:  # KeyboardInterrupt too: the run stops
+        gd._pending = e
+        return CALLBACK_RAISED
+    finally:
+        gd._depth -= 1
 
 
 def _observer_trampoline(gd_ref, fn):
+    def observe(gd):
+        return _stop_value(fn(gd), "the observer")
+
     def tramp(_gd, _user_data):
         gd = gd_ref()
         if gd is None:  # cannot happen while a run holds the GD
             return 1
-        gd._depth += 1
-        try:
-            return _stop_value(fn(gd), "the observer")
-        except BaseException as e:  # re-raised by run()
-            gd._pending = e
-            return CALLBACK_RAISED
-        finally:
-            gd._depth -= 1
+        return _callback(gd, observe, gd)
     return OBSERVER_FN(tramp)
 
 
 def _step_trampoline(gd_ref, fn, m, d):
-    def tramp(_gd, W, gW, a, ga, _user_data):
+    """The step rule gets the binding's own arrays, not views of C memory: a
+    reference kept past the call (or past gd.close()) stays valid. They are
+    filled from the C buffers before the call and W, a copied back after it
+    when the rule accepts the update; the same arrays are reused every step."""
+    W, gW, a, ga = np.empty((m, d)), np.empty((m, d)), np.empty(m), np.empty(m)
+    gW_ro, ga_ro = gW.view(), ga.view()
+    gW_ro.flags.writeable = ga_ro.flags.writeable = False
+    nW, na = 8 * m * d, 8 * m
+    pW, pgW, pa, pga = (x.ctypes.data for x in (W, gW, a, ga))
+
+    def rule(gd, cW, cgW, ca, cga):
+        memmove(pW, cW, nW)
+        memmove(pgW, cgW, nW)
+        if ca:
+            memmove(pa, ca, na)
+            memmove(pga, cga, na)
+        rv = _stop_value(fn(gd, W, gW_ro, a if ca else None, ga_ro if ca else None),
+                         "the step rule")
+        if rv == 0:
+            memmove(cW, pW, nW)
+            if ca:
+                memmove(ca, pa, na)
+        return rv
+
+    def tramp(_gd, cW, cgW, ca, cga, _user_data):
         gd = gd_ref()
         if gd is None:
             return 1
-        gd._depth += 1
-        try:
-            return _stop_value(fn(gd, _view(W, (m, d), True), _view(gW, (m, d), False),
-                                  _view(a, (m,), True), _view(ga, (m,), False)),
-                               "the step rule")
-        except BaseException as e:
-            gd._pending = e
-            return CALLBACK_RAISED
-        finally:
-            gd._depth -= 1
+        return _callback(gd, rule, gd, cW, cgW, ca, cga)
     return STEP_FN(tramp)
 
 
@@ -97,10 +105,15 @@ class GD(_Handle):
     run(steps, observer=f, every=N | per_decade=P) calls f(gd) at the
     scheduled and at the final iterate; f returns None/0 to continue or a
     non-zero int to stop (run() then returns Status.STOPPED and stop_value
-    has the int). If f raises, the run stops and run() re-raises.
+    has the int). If f raises, the run stops and run() re-raises. Ctrl-C
+    stops run() at the next step and raises KeyboardInterrupt; interrupt()
+    (from another thread or a callback) makes it return Status.INTERRUPTED.
     A step rule (step_rule = g) replaces W <- W - eta gW: g(gd, W, gW, a, ga)
-    updates the numpy views W (m x d) and a (m,; None unless train_output) in
-    place; gW and ga are read-only. The views are valid during the call only.
+    updates the arrays W (m x d) and a (m,; None unless train_output) in
+    place; gW and ga are read-only. They are the binding's own buffers,
+    copied from and back to the state around the call and reused each step.
+    While a run or step is in progress, its own callbacks may read the state;
+    every other use raises tsrelu.Error (TSRELU_EBUSY).
     """
 
     _free = "tsrelu_gd_free"
@@ -112,19 +125,26 @@ class GD(_Handle):
             raise TypeError("GD: teacher must be a tsrelu.Teacher, got %s" % type(teacher).__name__)
         if not isinstance(student, Student):
             raise TypeError("GD: student must be a tsrelu.Student, got %s" % type(student).__name__)
-        self._setup(new_handle("tsrelu_gd_create", teacher._h(), student._h(), float(eta)))
+        self._setup(new_handle("tsrelu_gd_create", teacher._h(), student._h(),
+                               real(eta, "eta", "GD")), Guard())
         if train_output:
             self.train_output = True
         if loss_tol or grad_tol:
             self.set_tolerances(loss_tol, grad_tol)
 
-    def _setup(self, p):
-        self._depth = 0          # > 0 while one of our callbacks runs
+    def _setup(self, p, guard, owner=None):
+        self._owner = owner      # the Batch owning this state, or None (then we own it)
+        self._guard = guard      # shared with the batch and its other states, if any
+        self._depth = 0          # > 0 while one of our callbacks runs ...
+        self._cb_thread = None   # ... in this thread
         self._pending = None     # exception raised by a callback
         self._observer = None    # (callable, kind, param, CFUNCTYPE object) while installed
         self._step_rule = None   # (callable, CFUNCTYPE object) while installed
         self._step_state = None  # the numpy array declared as step state
-        self._adopt(p)
+        if owner is None:
+            self._adopt(p)
+        else:
+            self._ptr, self._finalizer = p, None  # never freed here
         self._m, self._d = student_shape(lib.tsrelu_gd_student(p))
         self._k = int(lib.tsrelu_teacher_width(lib.tsrelu_gd_teacher(p)))
 
@@ -133,16 +153,7 @@ class GD(_Handle):
         """A GD wrapper of a state owned by `owner` (a Batch): never freed
         here, unusable once the owner is closed."""
         self = cls.__new__(cls)
-        self._owner = owner
-        self._ptr = p
-        self._finalizer = None
-        self._depth = 0
-        self._pending = None
-        self._observer = None
-        self._step_rule = None
-        self._step_state = None
-        self._m, self._d = student_shape(lib.tsrelu_gd_student(p))
-        self._k = int(lib.tsrelu_teacher_width(lib.tsrelu_gd_teacher(p)))
+        self._setup(p, owner._guard, owner)
         return self
 
     def _h(self):
@@ -153,10 +164,12 @@ class GD(_Handle):
 
     # ---- checkpoints
 
+    @reads
     def save(self, path):
-        """Write a checkpoint to `path` atomically (tsrelu_gd_save). Callbacks
-        are not saved; the declared step state is. Allowed inside an observer."""
-        call("tsrelu_gd_save", self._h(), os.fsencode(path))
+        """Write a checkpoint to `path` (str, bytes or os.PathLike)
+        atomically (tsrelu_gd_save). Callbacks are not saved; the declared
+        step state is. Allowed inside an observer."""
+        call("tsrelu_gd_save", self._h(), path_arg(path, "GD.save"))
 
     @classmethod
     def load(cls, path, *, train_output=None):
@@ -164,7 +177,7 @@ class GD(_Handle):
         Install observers and step rules again; declare the step state again
         with set_step_state() to restore it."""
         self = cls.__new__(cls)
-        self._setup(new_handle("tsrelu_gd_load", os.fsencode(path)))
+        self._setup(new_handle("tsrelu_gd_load", path_arg(path, "GD.load")), Guard())
         if train_output is not None:
             self.train_output = train_output
         return self
@@ -174,6 +187,7 @@ class GD(_Handle):
         """The numpy array declared with set_step_state(), or None."""
         return self._step_state
 
+    @mutates
     def set_step_state(self, state):
         """Declare `state` (a writable, C-contiguous float64 numpy array that
         the step rule updates, e.g. a momentum buffer) as saved by save(). On
@@ -185,27 +199,19 @@ class GD(_Handle):
             call("tsrelu_gd_set_step_state", h, None, 0)
             self._step_state = None
             return None
-        if not (isinstance(state, np.ndarray) and state.dtype == np.float64
+        if not (type(state) is np.ndarray and state.dtype == np.float64
                 and state.flags.c_contiguous and state.flags.writeable):
             raise TypeError("GD.set_step_state: need a writable C-contiguous float64 numpy array "
-                            "(the library reads and writes it in place)")
+                            "(not a subclass such as a masked array; the library reads and "
+                            "writes it in place)")
         call("tsrelu_gd_set_step_state", h, ptr(state), state.size)
         self._step_state = state
         return state
 
-    # ---- guard against re-entering the C state from its own callbacks
-
-    def _mutable(self, fn):
-        h = self._h()
-        if self._depth:
-            fail(Status.EINVAL, "GD.%s is not allowed inside a callback of the same GD" % fn)
-        return h
-
+    @mutates
     def close(self):
         """Free the C state now (a Batch's state is only detached)."""
-        if getattr(self, "_depth", 0):
-            fail(Status.EINVAL, "GD.close is not allowed inside a callback of the same GD")
-        if getattr(self, "_owner", None) is not None:
+        if self._owner is not None:
             self._ptr = None
         else:
             super().close()
@@ -235,30 +241,38 @@ class GD(_Handle):
         return self._k
 
     @property
+    @reads
     def eta(self):
         """Step size (assignable: > 0 and finite)."""
         return float(lib.tsrelu_gd_eta(self._h()))
 
     @eta.setter
+    @mutates
     def eta(self, value):
-        call("tsrelu_gd_set_eta", self._h(), float(value))
+        call("tsrelu_gd_set_eta", self._h(), real(value, "eta", "GD.eta"))
 
     @property
+    @reads
     def train_output(self):
         """Whether the output weights a are trained too (default False;
         restored by load())."""
         return bool(lib.tsrelu_gd_train_output(self._h()))
 
     @train_output.setter
+    @mutates
     def train_output(self, on):
         call("tsrelu_gd_set_train_output", self._h(), 1 if on else 0)
 
+    @mutates
     def set_tolerances(self, loss_tol=0.0, grad_tol=0.0):
         """run() returns Status.CONVERGED once L <= loss_tol or |grad| <=
         grad_tol; 0 disables a test."""
-        call("tsrelu_gd_set_tolerances", self._h(), float(loss_tol), float(grad_tol))
+        fn = "GD.set_tolerances"
+        call("tsrelu_gd_set_tolerances", self._h(), real(loss_tol, "loss_tol", fn),
+             real(grad_tol, "grad_tol", fn))
 
     @property
+    @reads
     def tolerances(self):
         """(loss_tol, grad_tol) as set with set_tolerances()."""
         lt, gt = c_double(), c_double()
@@ -268,50 +282,72 @@ class GD(_Handle):
     # ---- state
 
     @property
+    @reads
     def iteration(self):
         """Iteration number of the current iterate (0 at creation)."""
         return int(lib.tsrelu_gd_iteration(self._h()))
 
     @property
+    @reads
     def stop_value(self):
         """The non-zero value of the callback that stopped the latest run."""
         return int(lib.tsrelu_gd_stop_value(self._h()))
 
     @property
+    @reads
+    def stop_reason(self):
+        """Why the latest run or step returned: a StopReason (STEPS,
+        LOSS_TOL, GRAD_TOL, OBSERVER, STEP_RULE, INTERRUPT, ERROR; NONE
+        before the first one)."""
+        r = int(lib.tsrelu_gd_stop_reason(self._h()))
+        try:
+            return StopReason(r)
+        except ValueError:  # a reason added after this binding
+            return r
+
+    @property
+    @reads
     def student(self):
         """An independent Student copy of the current iterate."""
         return Student._from_ptr(new_handle("tsrelu_student_copy", self._s()))
 
     @property
+    @reads
     def teacher(self):
         """An independent Teacher copy of the GD state's teacher."""
         t = self._t()
         return Teacher(teacher_V(t), teacher_b(t))
 
     @property
+    @reads
     def W(self):
         """A copy of the current weights (m x d)."""
         return student_W(self._s())
 
     @property
+    @reads
     def a(self):
         """A copy of the current output weights (m,)."""
         return student_a(self._s())
 
+    @reads
     def loss(self):
         """Loss at the current iterate (double precision, cached by runs)."""
         L = c_double()
         call("tsrelu_gd_loss", self._h(), byref(L))
         return L.value
 
+    @reads
     def loss_accurate(self):
         """Loss at the current iterate in quadruple precision."""
         return loss_raw(self._s(), self._t(), accurate=True)
 
+    @reads
     def gradient(self, output=False):
         """dL/dW at the current iterate; with output=True (dL/dW, dL/da)."""
         return gradient_raw(self._s(), self._t(), bool(output))
 
+    @reads
     def gradient_norm(self):
         """|grad L|_2 at the current iterate (over a too when trained)."""
         g = c_double()
@@ -320,29 +356,36 @@ class GD(_Handle):
 
     # ---- metrics of the current iterate (no copies)
 
+    @reads
     def angles(self):
         return _metrics.angles_raw(self._s(), self._t())
 
+    @reads
     def nearest_teacher(self):
         return _metrics.nearest_raw(self._s(), self._t())
 
+    @reads
     def components(self, tau=None):
         return _metrics.components_raw(self._s(), self._t(), tau)
 
+    @reads
     def deficit(self, tau=None):
         return _metrics.deficit_raw(self._s(), self._t(), tau)
 
+    @reads
     def balance(self, tau=None):
         return _metrics.balance_raw(self._s(), self._t(), tau)
 
     # ---- phases
 
     @property
+    @reads
     def phase(self):
         """1, 2 or 3 at the latest evaluated iterate."""
         return int(lib.tsrelu_gd_phase(self._h()))
 
     @property
+    @reads
     def phase_times(self):
         """(t1, t2): ends of alignment and of tangential growth, None if not
         reached yet."""
@@ -350,6 +393,7 @@ class GD(_Handle):
         call("tsrelu_gd_phase_times", self._h(), byref(t1), byref(t2))
         return (None if t1.value < 0 else t1.value, None if t2.value < 0 else t2.value)
 
+    @reads
     def groups(self, initial=False):
         """Nearest-teacher assignment at iteration 0 (initial=True) or at the
         latest evaluated iterate; int array of length m, -1 for zero students."""
@@ -358,13 +402,17 @@ class GD(_Handle):
         return tau
 
     @property
+    @reads
     def group_switches(self):
         """Students whose nearest teacher differs from the one at iteration 0."""
         return int(lib.tsrelu_gd_group_switches(self._h()))
 
+    @mutates
     def set_phase_thresholds(self, eps_align, eps_deficit):
         """Thresholds of the phase tracker; resets t1 and t2."""
-        call("tsrelu_gd_set_phase_thresholds", self._h(), float(eps_align), float(eps_deficit))
+        fn = "GD.set_phase_thresholds"
+        call("tsrelu_gd_set_phase_thresholds", self._h(), real(eps_align, "eps_align", fn),
+             real(eps_deficit, "eps_deficit", fn))
 
     # ---- callbacks
 
@@ -373,19 +421,26 @@ class GD(_Handle):
         """The installed observer callable, or None."""
         return self._observer[0] if self._observer else None
 
+    @mutates
     def set_observer(self, fn, *, every=None, per_decade=None):
         """Install fn(gd) for every later run (None removes it). Schedule:
         every=N (iterations 0, N, 2N, ...) or per_decade=P (0 and
         ceil(10^(j/P))); default per_decade=10. The final iterate of each run
         is observed as well."""
-        h = self._mutable("set_observer")
+        if fn is None:
+            self._install_observer(None, 0, 0)
+            return
+        if not callable(fn):
+            raise TypeError("GD.set_observer: %r is not callable" % (fn,))
+        self._install_observer(fn, *_schedule(every, per_decade, "GD.set_observer"))
+
+    def _install_observer(self, fn, kind, param):
+        """set_observer() without the guard, for run()'s own observer."""
+        h = self._h()
         if fn is None:
             call("tsrelu_gd_set_observer", h, OBSERVER_FN(), None, 0, 0)  # NULL: remove
             self._observer = None
             return
-        if not callable(fn):
-            raise TypeError("GD.set_observer: %r is not callable" % (fn,))
-        kind, param = _schedule(every, per_decade, "GD.set_observer")
         c_fn = _observer_trampoline(weakref.ref(self), fn)
         call("tsrelu_gd_set_observer", h, c_fn, None, kind, param)
         self._observer = (fn, kind, param, c_fn)  # keeps c_fn alive while installed
@@ -397,8 +452,9 @@ class GD(_Handle):
         return self._step_rule[0] if self._step_rule else None
 
     @step_rule.setter
+    @mutates
     def step_rule(self, fn):
-        h = self._mutable("step_rule")
+        h = self._h()
         if fn is None:
             call("tsrelu_gd_set_step", h, STEP_FN(), None)  # NULL: remove
             self._step_rule = None
@@ -409,54 +465,76 @@ class GD(_Handle):
         call("tsrelu_gd_set_step", h, c_fn, None)
         self._step_rule = (fn, c_fn)
 
-    def _finish(self, st):
+    @anytime
+    def interrupt(self):
+        """Ask the run in progress on this GD to stop before its next step:
+        run() then returns Status.INTERRUPTED with the state at its last
+        completed step. Callable from any thread and from the GD's own
+        callbacks. A request while no run is in progress has no effect (each
+        run clears it when it starts); step() is not interruptible."""
+        call("tsrelu_gd_interrupt", self._h())
+
+    def _finish(self, st, message):
         """Status of a step/run; re-raise what a callback raised."""
         pending, self._pending = self._pending, None
         if pending is not None:
             raise pending
-        return outcome(st)
+        return outcome(st, message)
 
     def step(self):
         """One update (no observer, no tolerance test). Returns Status.OK, or
         Status.STOPPED if the step rule refused (state unchanged)."""
-        h = self._mutable("step")
-        self._pending = None
-        return self._finish(lib.tsrelu_gd_step(h))
+        h = self._guard.start(self, "step")
+        try:
+            self._pending = None
+            # a Python step rule: Ctrl-C is held until the step is done
+            call = status_of if self._step_rule is None else call_holding_sigint
+            st, message = call(lambda: lib.tsrelu_gd_step(h))
+        finally:
+            self._guard.stop(self)
+        return self._finish(st, message)
 
     def run(self, steps, observer=None, *, every=None, per_decade=None):
         """Up to `steps` updates. With `observer`, fn(gd) is installed for this
         run only (schedule as in set_observer) and the previous observer is
         restored afterwards. Returns Status.OK (all steps done),
-        Status.CONVERGED or Status.STOPPED; raises tsrelu.Error on failure
-        (EDIVERGED: the state keeps the last finite iterate) and re-raises an
-        exception from a callback."""
-        h = self._mutable("run")
-        steps = operator.index(steps)
-        if not 0 <= steps <= UINT64_MAX:
-            fail(Status.EINVAL, "GD.run: steps=%d must be in [0, 2^64)" % steps)
+        Status.CONVERGED, Status.STOPPED or Status.INTERRUPTED (interrupt());
+        raises tsrelu.Error on failure (EDIVERGED: the state keeps the last
+        finite iterate) and re-raises an exception from a callback. Ctrl-C
+        stops the run at the next step and raises KeyboardInterrupt; the
+        state is valid (it can continue or be saved)."""
+        fn = "GD.run"
+        steps = c_integer(steps, "uint64_t", "steps", fn)
         if observer is None:
             if every is not None or per_decade is not None:
                 fail(Status.EINVAL, "GD.run: a schedule was given without an observer")
-            self._pending = None
-            return self._finish(lib.tsrelu_gd_run(h, steps))
-        previous = self._observer
-        self.set_observer(observer, every=every, per_decade=per_decade)
+        elif not callable(observer):
+            raise TypeError("GD.run: observer %r is not callable" % (observer,))
+        else:
+            schedule = _schedule(every, per_decade, fn)
+        h = self._guard.start(self, "run")
         try:
+            previous = self._observer
+            if observer is not None:
+                self._install_observer(observer, *schedule)
+            try:
+                self._pending = None
+                st, message = call_interruptibly(lambda: lib.tsrelu_gd_run(h, steps),
+                                                 lambda: lib.tsrelu_gd_interrupt(h))
+            finally:
+                if observer is not None:
+                    self._install_observer(*(previous[:3] if previous else (None, 0, 0)))
+        except BaseException:
             self._pending = None
-            st = lib.tsrelu_gd_run(h, steps)
+            raise
         finally:
-            if previous is None:
-                self.set_observer(None)
-            else:
-                fn, kind, param, _ = previous
-                if kind == SCHEDULE_LINEAR:
-                    self.set_observer(fn, every=param)
-                else:
-                    self.set_observer(fn, per_decade=param)
-        return self._finish(st)
+            self._guard.stop(self)
+        return self._finish(st, message)
 
     def __repr__(self):
         if self.closed:
             return "<tsrelu.GD (closed)>"
+        if self._guard.busy(self) and not in_own_callback(self):
+            return "<tsrelu.GD m=%d k=%d d=%d (running)>" % (self._m, self._k, self._d)
         return "<tsrelu.GD m=%d k=%d d=%d eta=%g iteration=%d>" % (
             self._m, self._k, self._d, self.eta, self.iteration)

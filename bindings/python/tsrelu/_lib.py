@@ -21,7 +21,8 @@ from ctypes import (CFUNCTYPE, POINTER, c_char_p, c_double, c_int, c_int64, c_si
                     c_uint, c_uint64, c_void_p)
 from pathlib import Path
 
-# The C API this binding was written for (include/tsrelu.h, TSRELU_1.0).
+# The C API this binding was written for (include/tsrelu.h, TSRELU_1.1:
+# tsrelu_gd_interrupt, tsrelu_batch_interrupt, TSRELU_INTERRUPTED, TSRELU_EBUSY).
 API_MAJOR = 1
 API_MINOR = 1
 __version__ = "1.1.0"
@@ -34,6 +35,7 @@ class Status(enum.IntEnum):
     OK = 0
     STOPPED = 1
     CONVERGED = 2
+    INTERRUPTED = 3
     EINVAL = -1
     ENOMEM = -2
     EDIM = -3
@@ -42,6 +44,19 @@ class Status(enum.IntEnum):
     ELENGTH = -6
     EIO = -7
     EFORMAT = -8
+    EBUSY = -9
+
+
+class StopReason(enum.IntEnum):
+    """Why the latest run or step of a GD returned (TSRELU_STOP_*, 1.1)."""
+    NONE = 0       # no run or step has returned yet
+    STEPS = 1      # every step was taken (Status.OK)
+    LOSS_TOL = 2   # L <= loss_tol (Status.CONVERGED)
+    GRAD_TOL = 3   # |grad| <= grad_tol (Status.CONVERGED)
+    OBSERVER = 4   # the observer returned non-zero or raised (Status.STOPPED)
+    STEP_RULE = 5  # the step rule returned non-zero or raised (Status.STOPPED)
+    INTERRUPT = 6  # interrupt() or Ctrl-C (Status.INTERRUPTED)
+    ERROR = 7      # an error, e.g. TSRELU_EDIVERGED
 
 
 SCHEDULE_LINEAR = 1
@@ -51,9 +66,6 @@ SCHEDULE_LOG = 2
 # stops (TSRELU_STOPPED) and the exception is re-raised by GD.run/GD.step.
 CALLBACK_RAISED = -(2 ** 31)
 
-INT_MIN = -(2 ** 31)
-INT_MAX = 2 ** 31 - 1
-UINT64_MAX = 2 ** 64 - 1
 
 # Callback types, exactly as in tsrelu.h (user data last).
 OBSERVER_FN = CFUNCTYPE(c_int, c_void_p, c_void_p)
@@ -118,8 +130,10 @@ PROTOTYPES = {
     "tsrelu_gd_set_step": (_ST, (_P, STEP_FN, _P)),
     "tsrelu_gd_step": (_ST, (_P,)),
     "tsrelu_gd_run": (_ST, (_P, c_uint64)),
+    "tsrelu_gd_interrupt": (_ST, (_P,)),
     "tsrelu_gd_iteration": (c_uint64, (_P,)),
     "tsrelu_gd_stop_value": (c_int, (_P,)),
+    "tsrelu_gd_stop_reason": (c_int, (_P,)),
     "tsrelu_gd_student": (_P, (_P,)),
     "tsrelu_gd_teacher": (_P, (_P,)),
     "tsrelu_gd_loss": (_ST, (_P, _PD)),
@@ -142,6 +156,7 @@ PROTOTYPES = {
     "tsrelu_batch_state": (_P, (_P, _S)),
     "tsrelu_batch_set_threads": (_ST, (_P, c_uint)),
     "tsrelu_batch_run": (_ST, (_P,)),
+    "tsrelu_batch_interrupt": (_ST, (_P,)),
     "tsrelu_batch_summary": (_ST, (_P, _S, _PD, _S)),
     "tsrelu_summary_len": (_S, ()),
 }
@@ -295,6 +310,19 @@ class Error(Exception):
         return (type(self), (self.status, self.message))
 
 
+class OutOfRange(Error, OverflowError):
+    """An integer argument outside the range of the C type it goes to (a
+    size_t, uint64_t, unsigned or int), negative values included: an
+    OverflowError, as numpy raises for such conversions, and a tsrelu.Error
+    with status TSRELU_EINVAL, as the binding has always reported them."""
+
+    def __init__(self, message, status=Status.EINVAL):
+        super().__init__(status, message)
+
+    def __reduce__(self):
+        return (type(self), (self.message, self.status))
+
+
 def call(name, *args):
     """Call a status-returning function; raise Error on a negative status
     with the thread's detailed message; return the status otherwise."""
@@ -304,11 +332,13 @@ def call(name, *args):
     return st
 
 
-def outcome(st):
-    """A run's status: Error raised if negative, else a Status (or the bare
-    int of a code this binding does not know yet)."""
+def outcome(st, message=None):
+    """A run's status: Error raised if negative (with `message`, the
+    tsrelu_last_error() of the thread that made the call, by default this
+    one), else a Status (or the bare int of a code this binding does not
+    know yet)."""
     if st < 0:
-        raise Error(st, last_error() or status_string(st))
+        raise Error(st, (last_error() if message is None else message) or status_string(st))
     try:
         return Status(st)
     except ValueError:

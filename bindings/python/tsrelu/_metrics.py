@@ -9,8 +9,9 @@ from ctypes import byref, c_double
 
 import numpy as np
 
+from ._args import float_array, ptr, real, tau_arg
 from ._lib import Status, call, fail
-from ._network import Student, Teacher, ptr, student_shape, tau_arg, teacher_shape
+from ._network import Student, Teacher, student_shape, teacher_shape
 
 Components = collections.namedtuple("Components", "radial tangential")
 Balance = collections.namedtuple("Balance", "size ratio_min ratio_max excess")
@@ -97,11 +98,12 @@ def balance(student, teacher, tau=None):
 def rate_fit(t, L, t_lo=0.0, t_hi=math.inf):
     """Least-squares fit of log L = p log t + log C over the points with
     t_lo <= t <= t_hi, t > 0 and L > 0. Returns (p, log C)."""
-    t = np.ascontiguousarray(t, dtype=np.float64).ravel()
-    L = np.ascontiguousarray(L, dtype=np.float64).ravel()
+    t = float_array(t, "t", "rate_fit").ravel()
+    L = float_array(L, "L", "rate_fit").ravel()
     if t.size != L.size:
         fail(Status.ELENGTH, "rate_fit: t has %d entries but L has %d" % (t.size, L.size))
     slope, intercept = c_double(), c_double()
-    call("tsrelu_rate_fit", ptr(t), ptr(L), t.size, float(t_lo), float(t_hi),
+    call("tsrelu_rate_fit", ptr(t), ptr(L), t.size, real(t_lo, "t_lo", "rate_fit"),
+         real(t_hi, "t_hi", "rate_fit"),
          byref(slope), byref(intercept))
     return slope.value, intercept.value

@@ -1,71 +1,11 @@
 """Teacher and Student handles, and the closed-form loss and gradient."""
-import operator
 import weakref
-from ctypes import POINTER, byref, c_double, c_int, c_void_p
+from ctypes import byref, c_double, c_void_p
 
 import numpy as np
 
-from ._lib import UINT64_MAX, Status, call, fail, lib
-
-_PD = POINTER(c_double)
-_PI = POINTER(c_int)
-
-
-# ---------------------------------------------------------------- helpers
-
-def ptr(a):
-    """A ctypes pointer to the data of a contiguous numpy array (or NULL)."""
-    if a is None:
-        return None
-    return a.ctypes.data_as(_PI if a.dtype == np.intc else _PD)
-
-
-def size_arg(x, what, fn):
-    """A non-negative Python int for a size_t argument."""
-    x = operator.index(x)
-    if x < 0:
-        fail(Status.EINVAL, "%s: %s=%d must be >= 0" % (fn, what, x))
-    return x
-
-
-def seed_arg(x, fn):
-    x = operator.index(x)
-    if not 0 <= x <= UINT64_MAX:
-        fail(Status.EINVAL, "%s: seed=%d is not in [0, 2^64)" % (fn, x))
-    return x
-
-
-def matrix(x, what, fn):
-    """A C-contiguous float64 copy-or-view of a 2-D array."""
-    a = np.ascontiguousarray(x, dtype=np.float64)
-    if a.ndim != 2:
-        fail(Status.EINVAL, "%s: %s must be a 2-D array (neurons x dimension), got shape %s"
-             % (fn, what, a.shape))
-    return a
-
-
-def vector(x, n, what, fn):
-    """A C-contiguous float64 vector of exactly n entries (or None)."""
-    if x is None:
-        return None
-    a = np.ascontiguousarray(x, dtype=np.float64)
-    if a.ndim != 1 or a.shape[0] != n:
-        fail(Status.ELENGTH, "%s: %s has shape %s, %d entries required" % (fn, what, a.shape, n))
-    return a
-
-
-def tau_arg(tau, fn):
-    """(array, length) for an optional group assignment; (None, 0) for None."""
-    if tau is None:
-        return None, 0
-    t = np.asarray(tau)
-    if t.dtype.kind not in "iub":
-        raise TypeError("%s: tau must hold integers, got dtype %s" % (fn, t.dtype))
-    t = t.ravel()
-    if t.size and (t.min() < -(2 ** 31) or t.max() > 2 ** 31 - 1):
-        fail(Status.EINVAL, "%s: tau holds values outside the C int range" % fn)
-    t = np.ascontiguousarray(t, dtype=np.intc)
-    return t, t.size
+from ._args import c_integer, float_array, matrix, ptr, real, vector
+from ._lib import Status, call, fail, lib
 
 
 class _Handle:
@@ -192,8 +132,9 @@ class Teacher(_Handle):
         (the paper's setting); the same on every platform for one seed."""
         fn = "Teacher.orthogonal"
         return cls._from_ptr(new_handle("tsrelu_teacher_create_orthogonal",
-                                        size_arg(k, "k", fn), size_arg(d, "d", fn),
-                                        float(norm), seed_arg(seed, fn)))
+                                        c_integer(k, "size_t", "k", fn),
+                                        c_integer(d, "size_t", "d", fn), real(norm, "norm", fn),
+                                        c_integer(seed, "uint64_t", "seed", fn)))
 
     @property
     def k(self):
@@ -255,8 +196,9 @@ class Student(_Handle):
         (bit-identical on every IEEE-754 platform), a = 1."""
         fn = "Student.gaussian"
         return cls._from_ptr(new_handle("tsrelu_student_create_gaussian",
-                                        size_arg(m, "m", fn), size_arg(d, "d", fn),
-                                        float(sigma), seed_arg(seed, fn)))
+                                        c_integer(m, "size_t", "m", fn),
+                                        c_integer(d, "size_t", "d", fn), real(sigma, "sigma", fn),
+                                        c_integer(seed, "uint64_t", "seed", fn)))
 
     def copy(self):
         """An independent deep copy (tsrelu_student_copy)."""
@@ -286,7 +228,7 @@ class Student(_Handle):
     @W.setter
     def W(self, value):
         h = self._h()
-        W = np.ascontiguousarray(value, dtype=np.float64)
+        W = float_array(value, "W", "Student.W")
         m, d = student_shape(h)
         if W.shape not in ((m, d), (m * d,)):
             fail(Status.ELENGTH, "Student.W: shape %s given, (%d, %d) required" % (W.shape, m, d))
@@ -300,7 +242,7 @@ class Student(_Handle):
     @a.setter
     def a(self, value):
         h = self._h()
-        a = np.ascontiguousarray(value, dtype=np.float64)
+        a = float_array(value, "a", "Student.a")
         m, _ = student_shape(h)
         if a.shape != (m,):
             fail(Status.ELENGTH, "Student.a: shape %s given, (%d,) required" % (a.shape, m))
