@@ -84,8 +84,10 @@ echo "== signature: tsrelu_gd_set_eta takes float instead of double"
 s_eta='s/tsrelu_gd_set_eta(tsrelu_gd \*gd, double eta)/tsrelu_gd_set_eta(tsrelu_gd *gd, float eta)/'
 EDITS='"$s_eta" include/tsrelu.h "$s_eta" src/gd.c' run_case sig fail "abidiff"
 
-echo "== return type: tsrelu_gd_phase returns long"
-s_ret='s/^TSRELU_API int tsrelu_gd_phase(/TSRELU_API long tsrelu_gd_phase(/'
+# (a function the library also calls itself may be inlined there, and then
+# libabigail cannot tie its declaration to its symbol: docs/abi.md)
+echo "== return type: tsrelu_gd_train_output returns long"
+s_ret='s/^TSRELU_API int tsrelu_gd_train_output(/TSRELU_API long tsrelu_gd_train_output(/'
 EDITS='"$s_ret" include/tsrelu.h "$s_ret" src/gd.c' run_case ret fail "abidiff"
 
 echo "== removal: tsrelu_gd_eta no longer exported"
@@ -100,12 +102,12 @@ echo "== soname: a major version bump without a new baseline"
 s_major='s/^#define TSRELU_VERSION_MAJOR 1/#define TSRELU_VERSION_MAJOR 2/'
 EDITS='"$s_major" include/tsrelu.h' run_case major fail "soname"
 
-echo "== addition in a new node TSRELU_1.1: fails until abi/symbols.txt lists it"
+echo "== addition in a new node TSRELU_1.99: fails until abi/symbols.txt lists it"
 s_decl='s|^#endif /\* TSRELU_H \*/|TSRELU_API int tsrelu_added_for_test(void);\n&|'
 if copy added && edit added "$s_decl" include/tsrelu.h &&
    printf '#include "tsrelu.h"\nTSRELU_API int tsrelu_added_for_test(void) { return 42; }\n' \
      > "$tmp/added/src/zz_added.c" &&
-   printf 'TSRELU_1.1 {\n  global:\n    tsrelu_added_for_test;\n} TSRELU_1.0;\n' >> "$tmp/added/src/libtsrelu.map" &&
+   printf 'TSRELU_1.99 {\n  global:\n    tsrelu_added_for_test;\n} TSRELU_1.1;\n' >> "$tmp/added/src/libtsrelu.map" &&
    build added; then
   expect added fail "exported symbols"
 else
@@ -131,8 +133,8 @@ recheck() {
 echo "== --update accepts the addition, and the check passes afterwards"
 if [ -f "$tmp/added/lib/libtsrelu.so" ]; then
   rc=$(update_case added)
-  if [ "$rc" = 0 ] && grep -qx "tsrelu_added_for_test TSRELU_1.1" "$tmp/abi-added/symbols.txt" && recheck added; then
-    ok "added: --update records tsrelu_added_for_test under TSRELU_1.1; the check then passes"
+  if [ "$rc" = 0 ] && grep -qx "tsrelu_added_for_test TSRELU_1.99" "$tmp/abi-added/symbols.txt" && recheck added; then
+    ok "added: --update records tsrelu_added_for_test under TSRELU_1.99; the check then passes"
   else
     sed 's/^/    | /' "$tmp/update-added.out"
     bad "added: --update should accept an addition"
