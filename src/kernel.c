@@ -7,6 +7,8 @@
 
 /* libquadmath, declared here so that no compiler-private header is needed. */
 extern tsrelu_quad sqrtq(tsrelu_quad);
+extern tsrelu_quad frexpq(tsrelu_quad, int *);
+extern tsrelu_quad ldexpq(tsrelu_quad, int);
 extern tsrelu_quad atan2q(tsrelu_quad, tsrelu_quad);
 extern tsrelu_quad sinq(tsrelu_quad);
 extern tsrelu_quad cosq(tsrelu_quad);
@@ -159,10 +161,23 @@ tsrelu_quad tsrelu__angle_unit_q(const tsrelu_quad *p, const tsrelu_quad *q, siz
         dm += x * x;
         dp += y * y;
     }
-    return 2 * atan2q(sqrtq(dm), sqrtq(dp));
+    return 2 * atan2q(tsrelu__sqrt_q(dm), tsrelu__sqrt_q(dp));
 }
 
+/* sqrtq of x = f 2^(2e) as sqrtq(f) 2^e, f in [0.5, 2): the same correctly
+ * rounded result, but libquadmath's first estimate (through the x87 unit)
+ * then never sees an argument outside the double range, where valgrind's
+ * double-precision x87 emulation returns nonsense (squares of subnormal or
+ * huge rows are such arguments). */
 tsrelu_quad tsrelu__sqrt_q(tsrelu_quad x)
 {
-    return sqrtq(x);
+    if (!(x > 0) || x - x != 0) /* 0, negative, NaN, Inf */
+        return sqrtq(x);
+    int e;
+    tsrelu_quad f = frexpq(x, &e);
+    if (e & 1) {
+        f *= 2;
+        e -= 1;
+    }
+    return ldexpq(sqrtq(f), e / 2);
 }

@@ -23,6 +23,25 @@ extern quad sinq(quad);
 extern quad cosq(quad);
 extern quad acosq(quad);
 extern quad atan2q(quad, quad);
+extern quad frexpq(quad, int *);
+extern quad ldexpq(quad, int);
+
+/* sqrtq with the argument scaled into [0.5, 2) by an even power of two:
+ * libquadmath's first estimate goes through the x87 unit, which valgrind
+ * emulates in double precision, so arguments outside the double range
+ * (squares of subnormal or huge rows) would come back wrong under memcheck. */
+static quad qsqrt(quad x)
+{
+    if (!(x > 0) || x - x != 0)
+        return sqrtq(x);
+    int e;
+    quad f = frexpq(x, &e);
+    if (e & 1) {
+        f *= 2;
+        e -= 1;
+    }
+    return ldexpq(sqrtq(f), e / 2);
+}
 
 /* ------------------------------------------------- own random numbers */
 
@@ -182,7 +201,7 @@ static quad g_quad(const double *u, const double *v, size_t d)
     }
     if (uu == 0 || vv == 0)
         return 0;
-    quad nu = sqrtq(uu), nv = sqrtq(vv), pi = atan2q(0, -1);
+    quad nu = qsqrt(uu), nv = qsqrt(vv), pi = atan2q(0, -1);
     /* angle by the half-angle form, exact near 0 and pi */
     quad dm = 0, dp = 0;
     for (size_t c = 0; c < d; c++) {
@@ -190,7 +209,7 @@ static quad g_quad(const double *u, const double *v, size_t d)
         dm += (x - y) * (x - y);
         dp += (x + y) * (x + y);
     }
-    quad t = 2 * atan2q(sqrtq(dm), sqrtq(dp));
+    quad t = 2 * atan2q(qsqrt(dm), qsqrt(dp));
     return nu * nv / (2 * pi) * (sinq(t) + (pi - t) * cosq(t));
 }
 
@@ -221,13 +240,13 @@ static void add_grad_g_quad(const double *u, const double *v, size_t d, quad wgt
     }
     if (uu == 0 || vv == 0)
         return;
-    quad nu = sqrtq(uu), nv = sqrtq(vv), pi = atan2q(0, -1), dm = 0, dp = 0;
+    quad nu = qsqrt(uu), nv = qsqrt(vv), pi = atan2q(0, -1), dm = 0, dp = 0;
     for (size_t c = 0; c < d; c++) {
         quad x = (quad)u[c] / nu, y = (quad)v[c] / nv;
         dm += (x - y) * (x - y);
         dp += (x + y) * (x + y);
     }
-    quad t = 2 * atan2q(sqrtq(dm), sqrtq(dp));
+    quad t = 2 * atan2q(qsqrt(dm), qsqrt(dp));
     for (size_t c = 0; c < d; c++)
         out[c] += wgt * ((pi - t) * v[c] + nv * sinq(t) * u[c] / nu) / (2 * pi);
 }
@@ -828,7 +847,7 @@ static double norm_quad(const double *x, size_t d)
     quad ss = 0;
     for (size_t c = 0; c < d; c++)
         ss += (quad)x[c] * x[c];
-    return (double)sqrtq(ss);
+    return (double)qsqrt(ss);
 }
 
 /* x (d entries) rescaled to norm `target`, rounded to doubles (the rounded
