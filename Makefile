@@ -74,7 +74,7 @@ SONAME := libtsrelu.so.$(VERSION_MAJOR)
 SHLIB  := $(LIBOUT)/libtsrelu.so.$(VERSION)
 STLIB  := $(LIBOUT)/libtsrelu.a
 
-TEST_SRCS := $(wildcard tests/check_*.c)
+TEST_SRCS := $(wildcard tests/unit/check_*.c) tests/unit/fixtures.c
 EXAMPLE_SRCS := $(wildcard examples/*.c)
 EXAMPLES := $(EXAMPLE_SRCS:examples/%.c=$(B)/examples/%)
 
@@ -116,15 +116,15 @@ pkgconfig/libtsrelu.pc: pkgconfig/libtsrelu.pc.in include/tsrelu.h Makefile
 	$(PC_SED) > $@
 
 # ---------------------------------------------------------------- tests
-$(B)/run_checks: tests/test_main.c tests/suites.h $(TEST_SRCS) $(STLIB)
-	$(CC) $(TEST_CFLAGS) -o $@ tests/test_main.c $(TEST_SRCS) $(STLIB) $(CHECK_LIBS) $(LIB_LIBS)
+$(B)/run_checks: tests/unit/test_main.c tests/unit/suites.h tests/unit/fixtures.h $(TEST_SRCS) $(STLIB)
+	$(CC) $(TEST_CFLAGS) -o $@ tests/unit/test_main.c $(TEST_SRCS) $(STLIB) $(CHECK_LIBS) $(LIB_LIBS)
 
 # No allocation inside a run; OpenBLAS allocates per call when it goes
 # multi-threaded, so its thread count is pinned for this test.
-$(B)/test_noalloc: tests/test_noalloc.c $(STLIB)
+$(B)/test_noalloc: tests/integration/test_noalloc.c $(STLIB)
 	$(CC) $(TEST_CFLAGS) -o $@ $< $(STLIB) $(LIB_LIBS)
 
-$(B)/thread_test: tests/thread_test.c $(STLIB)
+$(B)/thread_test: tests/integration/thread_test.c $(STLIB)
 	$(CC) $(TEST_CFLAGS) -o $@ $< $(STLIB) $(LIB_LIBS)
 
 # examples link the shared library, as users do
@@ -156,7 +156,7 @@ deps-bench:
 	@sh scripts/deps.sh bench
 
 test-c: $(B)/run_checks $(B)/test_noalloc
-	TSRELU_TEST_DATA=tests/reference ./$(B)/run_checks
+	TSRELU_TEST_DATA=tests/data/reference ./$(B)/run_checks
 	OPENBLAS_NUM_THREADS=1 ./$(B)/test_noalloc
 
 test-examples: $(EXAMPLES)
@@ -187,17 +187,17 @@ check-steps:
 	$(MAKE) all
 	$(MAKE) test-c
 	$(MAKE) test-examples
-	sh tests/test_symbols.sh
-	$(PYTHON) tests/test_docs.py
-	$(PYTHON) tests/test_version.py
-	sh tests/test_kill_resume.sh
+	sh tests/integration/test_symbols.sh
+	$(PYTHON) tests/integration/test_docs.py
+	$(PYTHON) tests/integration/test_version.py
+	sh tests/integration/test_kill_resume.sh
 	$(MAKE) test-sweep
 	$(MAKE) test-bindings abi-check test-abi-break test-install
 
 # Python package tests (with examples/quickstart.py) and the Julia ccall check
 test-bindings: all
-	sh tests/test_python.sh
-	$(PYTHON) tests/test_julia_ccall.py
+	sh tests/integration/test_python.sh
+	$(PYTHON) tests/integration/test_julia_ccall.py
 
 # The ABI against the committed baseline (abi/): docs/abi.md
 abi-check: all
@@ -205,11 +205,11 @@ abi-check: all
 
 # abi-check must fail on deliberately broken builds
 test-abi-break: all
-	sh tests/test_abi_break.sh
+	sh tests/integration/test_abi_break.sh
 
 # install into a temporary prefix; build with pkg-config; import the package
 test-install:
-	sh tests/test_install.sh
+	sh tests/integration/test_install.sh
 
 demo: deps-demo
 	$(MAKE) all build/examples/paper_demo
@@ -243,11 +243,11 @@ build/tsrelu-sweep-mpi: $(SWEEP_SRCS) tools/sweep/sweep_mpi.c $(SWEEP_HDRS) $(SH
 
 sweep: build/tsrelu-sweep $(if $(shell command -v $(MPICC) 2>/dev/null),build/tsrelu-sweep-mpi)
 
-# Without mpicc the MPI binary is missing and tests/test_sweep.sh fails its MPI checks.
+# Without mpicc the MPI binary is missing and tests/integration/test_sweep.sh fails its MPI checks.
 test-sweep: build/tsrelu-sweep
 	@$(MAKE) --no-print-directory build/tsrelu-sweep-mpi || \
 	  echo "test-sweep: build/tsrelu-sweep-mpi not built (mpicc: package libopenmpi-dev)"
-	sh tests/test_sweep.sh
+	sh tests/integration/test_sweep.sh
 
 # ---------------------------------------------------------------- install
 install: all

@@ -1,7 +1,7 @@
 #!/bin/sh
 # AddressSanitizer + UndefinedBehaviorSanitizer run of everything written in
 # C: the library (static and shared), every Check suite, the examples (linked
-# against the sanitized shared library) and tests/thread_test.c.
+# against the sanitized shared library) and tests/integration/thread_test.c.
 #
 #   sh scripts/sanitize.sh            make BUILD=asan variant, then run
 #
@@ -31,7 +31,7 @@ passed=0
 failed=0
 log="$OUT/run_checks.log"
 echo "sanitize: running the Check suites"
-if TSRELU_TEST_DATA=tests/reference CK_VERBOSITY=${CK_VERBOSITY:-normal} "$OUT/run_checks" >"$log" 2>&1; then
+if TSRELU_TEST_DATA=tests/data/reference CK_VERBOSITY=${CK_VERBOSITY:-normal} "$OUT/run_checks" >"$log" 2>&1; then
   rc=0
 else
   rc=$?

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Set the library version in its one source, include/tsrelu.h, and copy it
 # to every place that must repeat it (the Python package, the Julia project,
-# the README and docs/api.md). tests/test_version.py (make check) fails when
+# the README and docs/api.md). tests/integration/test_version.py (make check) fails when
 # any of them disagrees with the header.
 #   sh scripts/set-version.sh 1.2.0
 set -eu
@@ -22,4 +22,4 @@ sed -i -e "s/^version = .*/version = \"$v\"/" bindings/julia/Project.toml
 sed -i -e "s/^What it offers (version [0-9.]*):/What it offers (version $v):/" \
        -e "s/lib\/libtsrelu\.so\.[0-9]*\.[0-9]*\.[0-9]*/lib\/libtsrelu.so.$v/" README.md
 sed -i -e "s/^This is the reference for version [0-9.]* of/This is the reference for version $v of/" docs/api.md
-echo "set-version: $v (check with /usr/bin/python3 tests/test_version.py)"
+echo "set-version: $v (check with /usr/bin/python3 tests/integration/test_version.py)"

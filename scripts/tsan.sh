@@ -1,5 +1,5 @@
 #!/bin/sh
-# ThreadSanitizer run of tests/thread_test.c: the library sources compiled
+# ThreadSanitizer run of tests/integration/thread_test.c: the library sources compiled
 # into the test with clang -fsanitize=thread (OpenBLAS itself is not
 # instrumented, so it is pinned to one thread: its own worker threads would
 # be invisible to TSan).

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Valgrind memcheck run of the C test binaries, built without sanitizers:
 # every Check suite (in one process: CK_FORK=no, so valgrind sees the
-# tests), tests/thread_test.c, the fuzz seed corpus replayed by the
+# tests), tests/integration/thread_test.c, the fuzz seed corpus replayed by the
 # standalone build of tests/fuzz/fuzz_api.c, and the quickstart example.
 # Any invalid access, use of uninitialised memory or definite/indirect leak
 # is an error.
@@ -43,7 +43,7 @@ run() {
 echo "valgrind: Check suites (CK_FORK=no TSRELU_TEST_QUICK=1)"
 log="$OUT/run_checks.log"
 # (no `env VAR=... prog`: valgrind would trace env, not the test binary)
-if TSRELU_TEST_DATA=tests/reference run run_checks "$log" "$OUT/run_checks"; then :; fi
+if TSRELU_TEST_DATA=tests/data/reference run run_checks "$log" "$OUT/run_checks"; then :; fi
 n=$(sed -n 's/^[0-9]*%: Checks: \([0-9]*\), Failures: \([0-9]*\), Errors: \([0-9]*\).*/\1 \2 \3/p' "$log" | tail -1)
 if [ -n "$n" ]; then
   set -- $n

@@ -13,7 +13,7 @@ API version and Project.toml agree with the header; and that every run
 (tsrelu_gd_run, tsrelu_batch_run) is made through _interruptible together
 with its interrupt function, so that Ctrl-C can stop it.
 
-usage: /usr/bin/python3 tests/test_julia_ccall.py [LIBRARY]
+usage: /usr/bin/python3 tests/integration/test_julia_ccall.py [LIBRARY]
 Last line: "test_julia_ccall: N passed, M failed"; exit status 0 iff M = 0.
 """
 import re
@@ -21,7 +21,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 JULIA = ROOT / "bindings" / "julia" / "src" / "TsRelu.jl"
 PROJECT = ROOT / "bindings" / "julia" / "Project.toml"
 HEADER = ROOT / "include" / "tsrelu.h"

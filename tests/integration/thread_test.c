@@ -13,7 +13,7 @@
  *
  * Built and run under ThreadSanitizer by scripts/tsan.sh (with the library
  * sources compiled in); it also links against lib/libtsrelu.so or .a:
- *   cc -std=c11 -Iinclude tests/thread_test.c -Llib -ltsrelu -lpthread -lm
+ *   cc -std=c11 -Iinclude tests/integration/thread_test.c -Llib -ltsrelu -lpthread -lm
  * Prints "thread_test: N passed, 0 failed" and exits 0 on success. */
 #define _POSIX_C_SOURCE 200809L
 #include "tsrelu.h"

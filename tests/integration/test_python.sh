@@ -1,10 +1,10 @@
 #!/bin/sh
 # The Python binding: its pytest suite (bindings/python/tests) and the
 # quickstart example, against the library of this tree (or TSRELU_LIBRARY).
-#   sh tests/test_python.sh          (from anywhere; needs make all first)
+#   sh tests/integration/test_python.sh          (from anywhere; needs make all first)
 # Last line: "test_python: N passed, M failed"; exit status 0 iff M = 0.
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 PY=${PYTHON:-/usr/bin/python3}
 export PYTHONDONTWRITEBYTECODE=1
 tmp=$(mktemp -d)

@@ -5,8 +5,8 @@
  * NAME_MAX bytes, file modes. */
 #define _DEFAULT_SOURCE
 #include "suites.h"
+#include "fixtures.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -27,40 +27,19 @@ static char p1[128], p2[128];
 
 static void setup(void)
 {
-    strcpy(dir, "/tmp/tsrelu_rt_XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
+    fixture_mkdtemp(dir, sizeof dir, "tsrelu_rt");
     snprintf(p1, sizeof p1, "%s/a.ckpt", dir);
     snprintf(p2, sizeof p2, "%s/b.ckpt", dir);
 }
 
 static void teardown(void)
 {
-    DIR *dp = opendir(dir);
-    if (dp) {
-        struct dirent *e;
-        char p[512];
-        while ((e = readdir(dp)))
-            if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
-                snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-                if (unlink(p) != 0)
-                    rmdir(p);
-            }
-        closedir(dp);
-    }
-    rmdir(dir);
+    fixture_rmtree(dir);
 }
 
-/* Every entry of dir but . and .. (a stray temporary file counts). */
 static int entries(void)
 {
-    DIR *dp = opendir(dir);
-    ck_assert_ptr_nonnull(dp);
-    struct dirent *e;
-    int n = 0;
-    while ((e = readdir(dp)))
-        n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
-    closedir(dp);
-    return n;
+    return fixture_entries(dir);
 }
 
 static unsigned char *slurp(const char *p, size_t *n)
@@ -351,23 +330,18 @@ static tsrelu_gd *small_state(void)
     return gd;
 }
 
-static void put64(unsigned char *p, uint64_t x)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (unsigned char)(x >> (8 * i));
-}
 
 /* A sparse file of `size` bytes whose header is valid (magic, version,
  * payload = size - 32) and whose payload starts with m, k, d. */
 static void sparse_file(const char *p, uint64_t size, uint64_t m, uint64_t k, uint64_t d)
 {
     unsigned char h[56] = "TSRELUCK";
-    put64(h + 8, 1);
-    put64(h + 16, size - 32);
-    put64(h + 24, 0x1234);
-    put64(h + 32, m);
-    put64(h + 40, k);
-    put64(h + 48, d);
+    fixture_put64(h + 8, 1);
+    fixture_put64(h + 16, size - 32);
+    fixture_put64(h + 24, 0x1234);
+    fixture_put64(h + 32, m);
+    fixture_put64(h + 40, k);
+    fixture_put64(h + 48, d);
     int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     ck_assert_int_ge(fd, 0);
     ck_assert_int_eq(write(fd, h, sizeof h), (ssize_t)sizeof h);

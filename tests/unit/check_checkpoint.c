@@ -2,8 +2,8 @@
  * for bit, step state, observer continuity, and every kind of bad file. */
 #define _POSIX_C_SOURCE 200809L
 #include "suites.h"
+#include "fixtures.h"
 
-#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,25 +21,13 @@ static char path[128];
 
 static void setup(void)
 {
-    strcpy(dir, "/tmp/tsrelu_ckpt_XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
+    fixture_mkdtemp(dir, sizeof dir, "tsrelu_ckpt");
     snprintf(path, sizeof path, "%s/state.ckpt", dir);
 }
 
 static void teardown(void)
 {
-    DIR *dp = opendir(dir);
-    if (dp) {
-        struct dirent *e;
-        char p[512];
-        while ((e = readdir(dp)))
-            if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
-                snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-                unlink(p);
-            }
-        closedir(dp);
-    }
-    rmdir(dir);
+    fixture_rmtree(dir);
 }
 
 static tsrelu_gd *fresh(void)
@@ -200,14 +188,8 @@ START_TEST(save_replaces_atomically)
     ck_assert_int_eq(tsrelu_gd_load(path, &b), TSRELU_OK);
     ck_assert_uint_eq(tsrelu_gd_iteration(b), 10);
     tsrelu_gd_free(b);
-    /* no temporary file is left behind */
-    DIR *dp = opendir(dir);
-    struct dirent *e;
-    int files = 0;
-    while ((e = readdir(dp))) /* a stray temporary (.tsrelu-*.tmp) counts */
-        files += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
-    closedir(dp);
-    ck_assert_int_eq(files, 1);
+    /* no temporary file (.tsrelu-*.tmp) is left behind */
+    ck_assert_int_eq(fixture_entries(dir), 1);
     /* a failing save (no such directory) reports EIO and names the path */
     char bad[160];
     snprintf(bad, sizeof bad, "%s/missing/x.ckpt", dir);
@@ -245,17 +227,12 @@ static uint64_t fnv(const unsigned char *p, size_t n)
     return h;
 }
 
-static void put64(unsigned char *p, uint64_t x)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (unsigned char)(x >> (8 * i));
-}
 
 /* Rewrite the checksum so that a deliberately inconsistent payload gets past
  * the integrity test and must be caught by validation. */
 static void reseal(unsigned char *p, size_t n)
 {
-    put64(p + 24, fnv(p + 32, n - 32));
+    fixture_put64(p + 24, fnv(p + 32, n - 32));
 }
 
 static void expect_load(tsrelu_status want, const char *words)
@@ -301,19 +278,19 @@ START_TEST(bad_files)
     expect_load(TSRELU_EFORMAT, "not a libtsrelu checkpoint");
 
     memcpy(p, orig, n);
-    put64(p + 32, (uint64_t)1 << 60); /* m: absurd, with a valid checksum */
+    fixture_put64(p + 32, (uint64_t)1 << 60); /* m: absurd, with a valid checksum */
     reseal(p, n);
     spit(p, n);
     expect_load(TSRELU_EFORMAT, "impossible sizes");
 
     memcpy(p, orig, n);
-    put64(p + 32 + 24, 0xfff8000000000000ULL); /* eta = NaN */
+    fixture_put64(p + 32 + 24, 0xfff8000000000000ULL); /* eta = NaN */
     reseal(p, n);
     spit(p, n);
     expect_load(TSRELU_EFORMAT, "invalid settings");
 
     memcpy(p, orig, n);
-    put64(p + n - 8 - 8 * M - 8 * M * D, 0x7ff0000000000000ULL); /* W[0] = Inf */
+    fixture_put64(p + n - 8 - 8 * M - 8 * M * D, 0x7ff0000000000000ULL); /* W[0] = Inf */
     reseal(p, n);
     spit(p, n);
     expect_load(TSRELU_EFORMAT, "invalid weights");

@@ -3,14 +3,14 @@
 the Julia project, the README and docs/api.md must repeat it exactly
 (scripts/set-version.sh writes them all).
 
-    /usr/bin/python3 tests/test_version.py
+    /usr/bin/python3 tests/integration/test_version.py
 
 Last line: "version: N passed, M failed"."""
 import os
 import re
 import sys
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def read(*path):

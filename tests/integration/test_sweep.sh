@@ -8,7 +8,7 @@
 #    bad grids are handled.
 # MPI is required: without mpirun or build/tsrelu-sweep-mpi the MPI checks fail.
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 SWEEP=${TSRELU_SWEEP:-build/tsrelu-sweep}
 SWEEP_MPI=${TSRELU_SWEEP_MPI:-build/tsrelu-sweep-mpi}
 MPIRUN=${MPIRUN:-mpirun}

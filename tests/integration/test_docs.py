@@ -3,14 +3,14 @@
 section of docs/api.md; every status-returning one has an @return list in
 the header and the same statuses after "Returns" in its api.md section.
 
-    /usr/bin/python3 tests/test_docs.py        (from the repository root)
+    /usr/bin/python3 tests/integration/test_docs.py        (from the repository root)
 
 Last line: "docs: N passed, M failed"."""
 import os
 import re
 import sys
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 STATUS = re.compile(r"\bTSRELU_(OK|STOPPED|CONVERGED|INTERRUPTED|E[A-Z]+)\b")
 
 

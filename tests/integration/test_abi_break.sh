@@ -2,9 +2,9 @@
 # scripts/abi-check.sh must pass on an unchanged build and fail on builds
 # that break the 1.x ABI. Each case builds a copy of the library in a
 # temporary directory with one deliberate change and runs the check on it.
-#   sh tests/test_abi_break.sh        (from the repository root; ~10 s)
+#   sh tests/integration/test_abi_break.sh        (from the repository root; ~10 s)
 set -u
-root=$(cd "$(dirname "$0")/.." && pwd)
+root=$(cd "$(dirname "$0")/../.." && pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 pass=0

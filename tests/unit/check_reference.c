@@ -1,9 +1,9 @@
 /* Check suite: the library against high-precision reference values.
  *
- * tests/reference/configs.txt, subnormal.txt and late_gd.txt hold inputs
+ * tests/data/reference/configs.txt, subnormal.txt and late_gd.txt hold inputs
  * (exact doubles) and the loss, dL/dW and dL/da computed by mpmath at 80 digits
- * (tests/reference/generate.py; format in tests/reference/README.md). The data
- * folder is $TSRELU_TEST_DATA, else tests/reference (run from the repo root).
+ * (tests/data/reference/generate.py; format in tests/data/reference/README.md). The data
+ * folder is $TSRELU_TEST_DATA, else tests/data/reference (run from the repo root).
  *
  * Bounds, with U = [W; V], c = [a; -b] and T = sum_n |c_n| |u_n|:
  *   dL/dW    max abs error <= 1e-14 S,       S = max_i |a_i| T
@@ -200,7 +200,7 @@ static int ref_set_load(const char *file, ref_set *rs)
     memset(rs, 0, sizeof *rs);
     const char *dir = getenv("TSRELU_TEST_DATA");
     if (!dir || !*dir)
-        dir = "tests/reference";
+        dir = "tests/data/reference";
     char path[1024];
     snprintf(path, sizeof path, "%s/%s", dir, file);
     FILE *f = fopen(path, "r");

@@ -4,10 +4,10 @@
 # static), the Python package imported against the installed library (by
 # TSRELU_LIBRARY, next to the package, through pkg-config and through the
 # system loader), DESTDIR staging and `make uninstall`.
-#   sh tests/test_install.sh           (from the repository root)
+#   sh tests/integration/test_install.sh           (from the repository root)
 # Last line: "test_install: N passed, M failed"; exit status 0 iff M = 0.
 set -u
-root=$(cd "$(dirname "$0")/.." && pwd)
+root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
 PY=${PYTHON:-/usr/bin/python3}
 CC=${CC:-cc}

@@ -1,0 +1,19 @@
+/* One Check suite per library module; test_main.c runs them all. */
+#ifndef TSRELU_TEST_SUITES_H
+#define TSRELU_TEST_SUITES_H
+#include <check.h>
+
+Suite *status_suite(void);     /* tests/unit/check_status.c */
+Suite *kernel_suite(void);     /* tests/unit/check_kernel.c */
+Suite *network_suite(void);    /* tests/unit/check_network.c */
+Suite *population_suite(void); /* tests/unit/check_population.c */
+Suite *gd_suite(void);         /* tests/unit/check_gd.c */
+Suite *reference_suite(void);  /* tests/unit/check_reference.c */
+Suite *metrics_suite(void);    /* tests/unit/check_metrics.c */
+Suite *checkpoint_suite(void); /* tests/unit/check_checkpoint.c */
+Suite *batch_suite(void);      /* tests/unit/check_batch.c */
+Suite *errors_suite(void);     /* tests/unit/check_errors.c */
+Suite *roundtrip_suite(void);  /* tests/unit/check_roundtrip.c */
+Suite *reentry_suite(void);    /* tests/unit/check_reentry.c */
+
+#endif
