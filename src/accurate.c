@@ -48,24 +48,22 @@ static void unit_rows_q(const tsrelu_student *s, const tsrelu_teacher *t,
     }
 }
 
-TSRELU_API tsrelu_status tsrelu_loss_accurate(const tsrelu_student *s, const tsrelu_teacher *t,
-                                              double *loss)
+tsrelu_status tsrelu__accurate_scratch_len(const char *fn, size_t m, size_t k, size_t d, size_t *len)
 {
-    tsrelu_status st = tsrelu__check_pair("tsrelu_loss_accurate", s, t);
+    size_t n = m + k, nd;
+    tsrelu_status st = tsrelu__mul_size(n, d, "(m+k)*d", &nd);
     if (st != TSRELU_OK)
-        return st;
-    if (!loss)
-        return tsrelu__fail(TSRELU_EINVAL, "tsrelu_loss_accurate: loss is NULL");
-    size_t m = s->m, k = t->k, d = s->d, n = m + k, nd;
-    st = tsrelu__mul_size(n, d, "tsrelu_loss_accurate: (m+k)*d", &nd);
-    if (st != TSRELU_OK)
-        return st;
+        return tsrelu__context(st, "%s", fn);
     if (n > SIZE_MAX / sizeof(tsrelu_quad) || nd > SIZE_MAX / sizeof(tsrelu_quad) - n)
-        return tsrelu__fail(TSRELU_ENOMEM, "tsrelu_loss_accurate: workspace overflows size_t");
-    tsrelu_quad *unit = malloc((nd + n) * sizeof(tsrelu_quad));
-    if (!unit)
-        return tsrelu__fail(TSRELU_ENOMEM, "tsrelu_loss_accurate: out of memory");
-    tsrelu_quad *norm = unit + nd;
+        return tsrelu__fail(TSRELU_ENOMEM, "%s: workspace overflows size_t", fn);
+    *len = nd + n;
+    return TSRELU_OK;
+}
+
+double tsrelu__loss_accurate_in(const tsrelu_student *s, const tsrelu_teacher *t, void *scratch)
+{
+    size_t m = s->m, k = t->k, d = s->d, n = m + k;
+    tsrelu_quad *unit = scratch, *norm = unit + n * d;
     unit_rows_q(s, t, unit, norm);
 
     /* 1/4 |r|^2, r = sum_n c_n u_n with exact products */
@@ -92,9 +90,26 @@ TSRELU_API tsrelu_status tsrelu_loss_accurate(const tsrelu_student *s, const tsr
             kahan_add(&ks, cp * cq * tsrelu__kappa_q(th));
         }
     }
-    free(unit);
     tsrelu_quad L = r2 / 4 + (ks.sum - ks.comp) * INV_2PI_Q;
-    *loss = (double)L;
+    return (double)L;
+}
+
+TSRELU_API tsrelu_status tsrelu_loss_accurate(const tsrelu_student *s, const tsrelu_teacher *t,
+                                              double *loss)
+{
+    tsrelu_status st = tsrelu__check_pair("tsrelu_loss_accurate", s, t);
+    if (st != TSRELU_OK)
+        return st;
+    if (!loss)
+        return tsrelu__fail(TSRELU_EINVAL, "tsrelu_loss_accurate: loss is NULL");
+    size_t len = 0;
+    if ((st = tsrelu__accurate_scratch_len("tsrelu_loss_accurate", s->m, t->k, s->d, &len)) != TSRELU_OK)
+        return st;
+    tsrelu_quad *scratch = malloc(len * sizeof(tsrelu_quad));
+    if (!scratch)
+        return tsrelu__fail(TSRELU_ENOMEM, "tsrelu_loss_accurate: out of memory");
+    *loss = tsrelu__loss_accurate_in(s, t, scratch);
+    free(scratch);
     if (!isfinite(*loss))
         return tsrelu__fail(TSRELU_ENONFINITE, "tsrelu_loss_accurate: loss is not finite (%g)", *loss);
     return TSRELU_OK;

@@ -93,4 +93,12 @@ void tsrelu__deficits(const tsrelu_teacher *t, size_t m, const int *group, const
 tsrelu_status tsrelu__groups(const char *fn, const tsrelu_student *s, const tsrelu_teacher *t,
                              const int *tau, size_t tau_len, int *out);
 
+/* ---- accurate.c ---- */
+/* The length in quads (__float128, kernel.h) of the scratch of tsrelu__loss_accurate_in for an
+ * m x d student and k teachers (TSRELU_ENOMEM naming fn if it overflows). */
+tsrelu_status tsrelu__accurate_scratch_len(const char *fn, size_t m, size_t k, size_t d, size_t *len);
+/* tsrelu_loss_accurate's value (not checked for finiteness) in a
+ * caller-provided scratch: no allocation, for the recorder. */
+double tsrelu__loss_accurate_in(const tsrelu_student *s, const tsrelu_teacher *t, void *scratch);
+
 #endif
