@@ -568,6 +568,153 @@ TSRELU_API size_t tsrelu_gd_group_switches(const tsrelu_gd *gd);
 
 
 /* ----------------------------------------------------------------------
+ * Trajectory recorder (1.1): per-student, per-teacher and global metrics
+ * of a GD run stored at the iterates of a schedule, in memory allocated
+ * when the recorder is created (a run never allocates for it).
+ *
+ * Attached to a state with tsrelu_gd_set_recorder(), a recorder takes a
+ * row at exactly the iterates an observer with the same schedule would see
+ * during tsrelu_gd_run(): the schedule's points and the final iterate of
+ * every run (also one that stops converged), never one iterate twice in a
+ * row; tsrelu_gd_step() records nothing. The row is taken before the
+ * observer of that iterate is called, and is read from what the run's
+ * evaluation computed (no second evaluation):
+ *   global, per iterate: iteration, loss (double, as tsrelu_gd_loss()),
+ *     |grad L| (as tsrelu_gd_gradient_norm()), and with
+ *     TSRELU_RECORD_ACCURATE_LOSS the loss of tsrelu_loss_accurate();
+ *   per student i (m values per iterate): |w_i|, a_i, the nearest teacher
+ *     l_i (as tsrelu_nearest_teacher(); -1 for w_i = 0), the angle to it,
+ *     the radial and tangential parts |w_i| cos, |w_i| sin of that angle
+ *     (as tsrelu_components() with the nearest groups), the angle to the
+ *     mean teacher direction sum_j v_j/|v_j| (normalised); angles are NaN
+ *     and parts 0 for w_i = 0, and the mean-direction angle is NaN when
+ *     the unit teacher rows sum to zero;
+ *   per teacher l (k values per iterate): the deficit H_l (as
+ *     tsrelu_deficit() with the nearest groups) and the group size m_l.
+ * Memory per recorded iterate: one uint64 and 2 + 7m + 2k doubles (one
+ * more double with TSRELU_RECORD_ACCURATE_LOSS), i.e. 8 (3 + 7m + 2k)
+ * bytes, (8 (4 + 7m + 2k) with it); the accurate loss also costs
+ * (m + k)(d + 1) quads of scratch, and O((m + k)^2 d) quad work per row.
+ * When the capacity is reached the run goes on unrecorded and every
+ * further recorded iterate is counted by tsrelu_record_missed().
+ *
+ * Lifetime: a recorder is attached to at most one state; freeing either
+ * detaches it (a freed state leaves its recorder readable). A batch run
+ * records too: attach to tsrelu_batch_state(b, i) before tsrelu_batch_run()
+ * (the batch's split points are final iterates of runs and are recorded,
+ * as an observer sees them); one recorder per state, read after the run.
+ * Checkpoints do not save a recorder: a loaded state has none.
+ * A recorder is not thread-safe: read it while its state is not running
+ * (or from that state's own observer).
+ * ---------------------------------------------------------------------- */
+
+typedef struct tsrelu_record tsrelu_record;
+
+/* Flags of tsrelu_record_create(). */
+#define TSRELU_RECORD_ACCURATE_LOSS 1u /* also record tsrelu_loss_accurate() */
+
+/* Fields of tsrelu_record_global() (per iterate). */
+#define TSRELU_RECORD_LOSS          1  /* L (double precision) */
+#define TSRELU_RECORD_GRAD_NORM     2  /* |grad L| */
+#define TSRELU_RECORD_LOSS_ACCURATE 3  /* tsrelu_loss_accurate() (needs the flag) */
+/* Fields of tsrelu_record_student() (per iterate and student). */
+#define TSRELU_RECORD_NORM          10 /* |w_i| */
+#define TSRELU_RECORD_OUTPUT_WEIGHT 11 /* a_i */
+#define TSRELU_RECORD_NEAREST       12 /* nearest teacher l_i (0-based; -1: w_i = 0) */
+#define TSRELU_RECORD_ANGLE         13 /* angle to teacher l_i, radians */
+#define TSRELU_RECORD_RADIAL        14 /* |w_i| cos(angle) */
+#define TSRELU_RECORD_TANGENTIAL    15 /* |w_i| sin(angle) */
+#define TSRELU_RECORD_ANGLE_MEAN    16 /* angle to the mean teacher direction */
+/* Fields of tsrelu_record_teacher() (per iterate and teacher). */
+#define TSRELU_RECORD_DEFICIT       20 /* H_l of the nearest groups */
+#define TSRELU_RECORD_GROUP_SIZE    21 /* m_l, the size of group l */
+
+/*! tsrelu_record_create() :
+ *  A recorder for states shaped like gd (m students, k teachers, dimension
+ *  d) with room for `capacity` recorded iterates (>= 1), all allocated now.
+ *  flags: 0 or TSRELU_RECORD_ACCURATE_LOSS. Not attached: see
+ *  tsrelu_gd_set_recorder(). (1.1)
+ *  @return : TSRELU_OK; TSRELU_EINVAL (NULL, capacity 0, unknown flag);
+ *            TSRELU_ENOMEM (out of memory, or the size overflows). */
+TSRELU_API TSRELU_NODISCARD tsrelu_status
+tsrelu_record_create(const tsrelu_gd *gd, size_t capacity, unsigned flags, tsrelu_record **out);
+
+/*! tsrelu_record_free() : release a recorder, detaching it from its state
+ *  (not while that state runs on another thread); NULL is a no-op. (1.1) */
+TSRELU_API void tsrelu_record_free(tsrelu_record *r);
+
+/*! tsrelu_gd_set_recorder() :
+ *  Attach r to gd with its schedule (as tsrelu_gd_set_observer():
+ *  TSRELU_SCHEDULE_LINEAR every param steps, or TSRELU_SCHEDULE_LOG with
+ *  param points per decade), replacing (detaching) any recorder attached
+ *  before; r NULL detaches (schedule and param are then ignored). Rows
+ *  already stored are kept: new rows are appended. (1.1)
+ *  @return : TSRELU_OK; TSRELU_EINVAL (gd NULL, bad schedule or param, r
+ *            attached to another state); TSRELU_EDIM (r made for another
+ *            m, k or d); TSRELU_EBUSY. */
+TSRELU_API TSRELU_NODISCARD tsrelu_status
+tsrelu_gd_set_recorder(tsrelu_gd *gd, tsrelu_record *r, int schedule, uint64_t param);
+
+/*! tsrelu_record_size() : @return the number of iterates stored (0 if r
+ *  is NULL). (1.1) */
+TSRELU_API size_t tsrelu_record_size(const tsrelu_record *r);
+
+/*! tsrelu_record_capacity() : @return the capacity given at creation (0 if
+ *  r is NULL). (1.1) */
+TSRELU_API size_t tsrelu_record_capacity(const tsrelu_record *r);
+
+/*! tsrelu_record_missed() : @return the number of iterates that were due
+ *  to be recorded after the recorder was full (0 if r is NULL): non-zero
+ *  means the record is truncated. (1.1) */
+TSRELU_API uint64_t tsrelu_record_missed(const tsrelu_record *r);
+
+/*! tsrelu_record_iterations() : the iteration numbers of the stored rows
+ *  into iter (len must be tsrelu_record_size(r); iter may be NULL when it
+ *  is 0). (1.1)
+ *  @return : TSRELU_OK; TSRELU_EINVAL (NULL); TSRELU_ELENGTH. */
+TSRELU_API TSRELU_NODISCARD tsrelu_status
+tsrelu_record_iterations(const tsrelu_record *r, uint64_t *iter, size_t len);
+
+/*! tsrelu_record_global() : global field `field` (TSRELU_RECORD_LOSS,
+ *  _GRAD_NORM, _LOSS_ACCURATE) of the stored rows into out (len must be
+ *  tsrelu_record_size(r); out may be NULL when it is 0). (1.1)
+ *  @return : TSRELU_OK; TSRELU_EINVAL (NULL, not a global field,
+ *            TSRELU_RECORD_LOSS_ACCURATE without the flag); TSRELU_ELENGTH. */
+TSRELU_API TSRELU_NODISCARD tsrelu_status
+tsrelu_record_global(const tsrelu_record *r, int field, double *out, size_t len);
+
+/*! tsrelu_record_student() : per-student field `field` (TSRELU_RECORD_NORM
+ *  ... _ANGLE_MEAN) of the stored rows into out, row-major: out[n*m + i]
+ *  for row n and student i (len must be tsrelu_record_size(r) * m; out may
+ *  be NULL when it is 0). (1.1)
+ *  @return : TSRELU_OK; TSRELU_EINVAL (NULL, not a student field);
+ *            TSRELU_ELENGTH. */
+TSRELU_API TSRELU_NODISCARD tsrelu_status
+tsrelu_record_student(const tsrelu_record *r, int field, double *out, size_t len);
+
+/*! tsrelu_record_teacher() : per-teacher field `field`
+ *  (TSRELU_RECORD_DEFICIT, _GROUP_SIZE) of the stored rows into out,
+ *  out[n*k + l] (len must be tsrelu_record_size(r) * k; out may be NULL
+ *  when it is 0). (1.1)
+ *  @return : TSRELU_OK; TSRELU_EINVAL (NULL, not a teacher field);
+ *            TSRELU_ELENGTH. */
+TSRELU_API TSRELU_NODISCARD tsrelu_status
+tsrelu_record_teacher(const tsrelu_record *r, int field, double *out, size_t len);
+
+/*! tsrelu_record_write_csv() :
+ *  Write the record to `path` as one tidy table with a header line and one
+ *  line per (stored iterate, student), numbers in %.17g (nan for NaN):
+ *    iteration,student,norm,output_weight,nearest,angle,radial,tangential,
+ *    angle_mean,deficit,group_size,loss,grad_norm[,loss_accurate]
+ *  where deficit and group_size are those of the student's nearest teacher
+ *  (nan and 0 for a zero student), and loss, grad_norm (and loss_accurate,
+ *  present with TSRELU_RECORD_ACCURATE_LOSS) repeat on the iterate's m
+ *  lines. The file is replaced. (1.1)
+ *  @return : TSRELU_OK; TSRELU_EINVAL (NULL); TSRELU_EIO (with the system
+ *            error in tsrelu_last_error()). */
+TSRELU_API TSRELU_NODISCARD tsrelu_status tsrelu_record_write_csv(const tsrelu_record *r, const char *path);
+
+/* ----------------------------------------------------------------------
  * Checkpoints: save a GD state to a file and resume it bit-identically.
  * The file (format in docs/checkpoints.md, versioned, little-endian,
  * FNV-1a 64 checksum) holds the teacher, the current iterate, the

@@ -10,6 +10,7 @@
 #include "gd.h"
 #include "model.h"
 #include "phases.h"
+#include "record.h"
 #include "kernel.h"
 #include "status.h"
 
@@ -34,9 +35,7 @@ struct tsrelu_gd {
 
     tsrelu_observer_fn obs;
     void *obs_ud;
-    int schedule;
-    uint64_t param;
-    uint64_t log_j, log_next;     /* next point of the log schedule */
+    tsrelu__schedule sched;   /* the observer's */
     uint64_t last_observed;
     int observed_any;
     int resumed;              /* loaded: the next observer continues the saved record */
@@ -59,6 +58,9 @@ struct tsrelu_gd {
     int have_loss;            /* ... and so does loss (computed only when needed) */
     tsrelu__phases ph;
 
+    tsrelu_record *rec;       /* attached recorder (record.c), not owned */
+    tsrelu__schedule rec_sched;
+
     atomic_int guard;         /* GUARD_* bits: a run or step is in progress */
     atomic_int interrupt;     /* tsrelu_gd_interrupt() asked the run to stop */
     atomic_int *cancel;       /* the same flag of the batch running this state */
@@ -69,6 +71,8 @@ void tsrelu__gd_destroy(tsrelu_gd *gd)
 {
     if (!gd)
         return;
+    if (gd->rec)
+        tsrelu__record_detached(gd->rec);
     tsrelu__teacher_destroy(gd->teacher);
     for (int b = 0; b < 2; b++) {
         free(gd->W_buf[b]);
@@ -300,50 +304,60 @@ uint64_t tsrelu__log_point(uint64_t j, uint64_t P)
  * resumed late, a new observer), jump to j = P log10(t - 1) less a margin
  * far above the rounding of that product (P <= TSRELU_LOG_MAX_PER_DECADE):
  * every point skipped is below t. Then step j by one. */
-static void log_seek(tsrelu_gd *gd, uint64_t t)
+static void log_seek(tsrelu__schedule *sc, uint64_t t)
 {
-    if (gd->log_next < t && t > 2) {
-        double j0 = floor((double)gd->param * log10((double)(t - 1))) - 2.0;
-        if (j0 > (double)gd->log_j) {
-            gd->log_j = (uint64_t)j0;
-            gd->log_next = tsrelu__log_point(gd->log_j, gd->param);
+    if (sc->log_next < t && t > 2) {
+        double j0 = floor((double)sc->param * log10((double)(t - 1))) - 2.0;
+        if (j0 > (double)sc->log_j) {
+            sc->log_j = (uint64_t)j0;
+            sc->log_next = tsrelu__log_point(sc->log_j, sc->param);
         }
     }
-    while (gd->log_next < t && gd->log_next != UINT64_MAX)
-        gd->log_next = tsrelu__log_point(++gd->log_j, gd->param);
+    while (sc->log_next < t && sc->log_next != UINT64_MAX)
+        sc->log_next = tsrelu__log_point(++sc->log_j, sc->param);
 }
 
-static int scheduled(tsrelu_gd *gd, uint64_t t)
+int tsrelu__scheduled(tsrelu__schedule *sc, uint64_t t)
 {
-    if (gd->schedule == TSRELU_SCHEDULE_LINEAR)
-        return t % gd->param == 0;
+    if (sc->kind == TSRELU_SCHEDULE_LINEAR)
+        return t % sc->param == 0;
     if (t == 0)
         return 1;
-    log_seek(gd, t);
-    return gd->log_next == t;
+    log_seek(sc, t);
+    return sc->log_next == t;
+}
+
+tsrelu_status tsrelu__schedule_init(const char *fn, int schedule, uint64_t param, tsrelu__schedule *sc)
+{
+    if (schedule != TSRELU_SCHEDULE_LINEAR && schedule != TSRELU_SCHEDULE_LOG)
+        return tsrelu__fail(TSRELU_EINVAL, "%s: unknown schedule %d", fn, schedule);
+    if (param == 0)
+        return tsrelu__fail(TSRELU_EINVAL, "%s: param must be >= 1", fn);
+    if (schedule == TSRELU_SCHEDULE_LOG && param > TSRELU_LOG_MAX_PER_DECADE)
+        return tsrelu__fail(TSRELU_EINVAL,
+                            "%s: %llu points per decade; at most %d (every "
+                            "iteration from 1 to 10^6 is then a point already)",
+                            fn, (unsigned long long)param, TSRELU_LOG_MAX_PER_DECADE);
+    sc->kind = schedule;
+    sc->param = param;
+    sc->log_j = 0;
+    sc->log_next = 1;
+    return TSRELU_OK;
 }
 
 TSRELU_API tsrelu_status tsrelu_gd_set_observer(tsrelu_gd *gd, tsrelu_observer_fn fn,
                                                 void *user_data, int schedule, uint64_t param)
 {
     NEED_IDLE_GD("tsrelu_gd_set_observer");
+    tsrelu__schedule sc = {0, 0, 0, 1};
     if (fn) {
-        if (schedule != TSRELU_SCHEDULE_LINEAR && schedule != TSRELU_SCHEDULE_LOG)
-            return tsrelu__fail(TSRELU_EINVAL, "tsrelu_gd_set_observer: unknown schedule %d", schedule);
-        if (param == 0)
-            return tsrelu__fail(TSRELU_EINVAL, "tsrelu_gd_set_observer: param must be >= 1");
-        if (schedule == TSRELU_SCHEDULE_LOG && param > TSRELU_LOG_MAX_PER_DECADE)
-            return tsrelu__fail(TSRELU_EINVAL,
-                                "tsrelu_gd_set_observer: %llu points per decade; at most %d (every "
-                                "iteration from 1 to 10^6 is then a point already)",
-                                (unsigned long long)param, TSRELU_LOG_MAX_PER_DECADE);
+        tsrelu_status st = tsrelu__schedule_init("tsrelu_gd_set_observer", schedule, param, &sc);
+        if (st != TSRELU_OK)
+            return st;
     }
     gd->obs = fn;
     gd->obs_ud = user_data;
-    gd->schedule = fn ? schedule : 0;
-    gd->param = fn ? param : 0;
-    gd->log_j = 0;
-    gd->log_next = 1;
+    gd->sched = sc;
     /* A new observer sees the current iterate too, except the first one
      * installed after tsrelu_gd_load(), which continues the saved run's
      * record (no iterate observed twice across a resume). */
@@ -496,19 +510,35 @@ TSRELU_API tsrelu_status tsrelu_gd_step(tsrelu_gd *gd)
     return st;
 }
 
+/* Hand the recorder what the evaluation of this iterate computed. */
+static tsrelu_status record(tsrelu_gd *gd)
+{
+    tsrelu_status st = evaluate(gd, WANT_LOSS);
+    if (st != TSRELU_OK)
+        return st;
+    tsrelu__record_point pt = {gd->iter, gd->loss, cached_grad_norm(gd), &gd->view, gd->teacher,
+                               &gd->ws, &gd->ph};
+    tsrelu__record_take(gd->rec, &pt);
+    return TSRELU_OK;
+}
+
 static tsrelu_status run_body(tsrelu_gd *gd, uint64_t max_steps, atomic_int *cancel)
 {
     gd->stop_value = 0;
     gd->cancel = cancel;
     uint64_t end = gd->iter + max_steps < gd->iter ? UINT64_MAX : gd->iter + max_steps;
     for (;;) {
-        int sched = gd->obs && scheduled(gd, gd->iter);
+        int sched = gd->obs && tsrelu__scheduled(&gd->sched, gd->iter);
+        int rec = gd->rec && tsrelu__scheduled(&gd->rec_sched, gd->iter);
         /* the loss is computed only where it is read */
-        int read_loss = gd->tol_loss > 0.0 || sched || (gd->obs && gd->iter == end);
+        int read_loss = gd->tol_loss > 0.0 || sched || rec || ((gd->obs || gd->rec) && gd->iter == end);
         tsrelu_status st = evaluate(gd, read_loss ? WANT_LOSS : GRADIENT);
         if (st != TSRELU_OK)
             return st;
         int done = converged(gd), last = done || gd->iter == end;
+        /* the recorder's row is there before the observer looks */
+        if (gd->rec && (rec || last) && (st = record(gd)) != TSRELU_OK)
+            return st;
         if (gd->obs && (sched || last) && !(gd->observed_any && gd->last_observed == gd->iter)) {
             if ((st = evaluate(gd, WANT_LOSS)) != TSRELU_OK || (st = gradient_finite(gd)) != TSRELU_OK)
                 return st;
@@ -615,6 +645,17 @@ TSRELU_API tsrelu_status tsrelu_gd_gradient_norm(const tsrelu_gd *gd, double *no
     return st;
 }
 
+/* ---------------- hook of the recorder (record.c) ---------------- */
+
+tsrelu_record *tsrelu__gd_attach(tsrelu_gd *gd, tsrelu_record *r, const tsrelu__schedule *sc)
+{
+    tsrelu_record *old = gd->rec;
+    gd->rec = r;
+    if (r)
+        gd->rec_sched = *sc;
+    return old;
+}
+
 /* ---------------- hooks of the phase API (phases.c) ---------------- */
 
 struct tsrelu__phases *tsrelu__gd_tracker(const tsrelu_gd *gd)
@@ -677,8 +718,8 @@ void tsrelu__gd_export(const tsrelu_gd *gd, tsrelu__gd_image *im)
     im->tol_grad = gd->tol_grad;
     im->train_a = gd->train_a;
     im->iter = gd->iter;
-    im->schedule = gd->schedule;
-    im->param = gd->param;
+    im->schedule = gd->sched.kind;
+    im->param = gd->sched.param;
     im->observed_any = gd->observed_any;
     im->last_observed = gd->last_observed;
     im->eps_align = ph->eps_align;
@@ -769,10 +810,10 @@ tsrelu_status tsrelu__gd_restore(const tsrelu__gd_image *im, const char *what, t
     gd->tol_grad = im->tol_grad;
     gd->train_a = im->train_a;
     gd->iter = im->iter;
-    gd->schedule = im->schedule;
-    gd->param = im->param;
-    gd->log_j = 0;
-    gd->log_next = 1; /* the schedule seeks its next point from iter on */
+    gd->sched.kind = im->schedule;
+    gd->sched.param = im->param;
+    gd->sched.log_j = 0;
+    gd->sched.log_next = 1; /* the schedule seeks its next point from iter on */
     gd->observed_any = im->observed_any;
     gd->last_observed = im->last_observed;
     gd->resumed = 1;

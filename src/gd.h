@@ -15,6 +15,21 @@
  * schedule and of the batch summaries' sample points. */
 uint64_t tsrelu__log_point(uint64_t j, uint64_t P);
 
+/* A schedule of iterates (TSRELU_SCHEDULE_LINEAR or _LOG with its param)
+ * and where the log schedule has got to: the observer's and the recorder's
+ * share this one machinery. kind 0: none. */
+typedef struct {
+    int kind;
+    uint64_t param;
+    uint64_t log_j, log_next; /* next point of the log schedule */
+} tsrelu__schedule;
+
+/* Validate (TSRELU_EINVAL naming fn) and start a schedule at its first point. */
+tsrelu_status tsrelu__schedule_init(const char *fn, int schedule, uint64_t param, tsrelu__schedule *sc);
+/* 1 if iterate t is a point of the schedule; t never decreases between calls
+ * (or the schedule is initialised again). */
+int tsrelu__scheduled(tsrelu__schedule *sc, uint64_t t);
+
 /* Everything a checkpoint holds, as a flat description: tsrelu__gd_export()
  * fills it with pointers into a live state, tsrelu__gd_restore() builds a
  * state from it without re-validating it as a creation would (a state that
@@ -62,5 +77,10 @@ struct tsrelu__phases *tsrelu__gd_tracker(const tsrelu_gd *gd);
 tsrelu_status tsrelu__gd_idle(const tsrelu_gd *gd, const char *fn);
 void tsrelu__gd_retrack(tsrelu_gd *gd);
 void tsrelu__gd_destroy(tsrelu_gd *gd);
+
+/* For record.c: attach r (NULL detaches) with its schedule sc; returns the
+ * recorder attached before (NULL if none). The state calls
+ * tsrelu__record_detached() on its recorder when it is freed. */
+tsrelu_record *tsrelu__gd_attach(tsrelu_gd *gd, tsrelu_record *r, const tsrelu__schedule *sc);
 
 #endif

@@ -1,7 +1,8 @@
 /* No allocation inside a GD run: malloc, calloc, realloc and free are
  * interposed (glibc's __libc_* entry points do the work) and counted while
  * tsrelu_gd_run advances states of several sizes, with the default update,
- * a step rule, output training and an observer. */
+ * a step rule, output training, an observer and a trajectory recorder
+ * (with the accurate loss, filled past its capacity). */
 #include <tsrelu.h>
 
 #include <stdio.h>
@@ -63,7 +64,7 @@ int main(void)
     static const size_t sizes[][3] = {{6, 2, 8}, {20, 4, 16}, {40, 4, 64}, {100, 10, 100}};
     int failed = 0, passed = 0;
     for (size_t c = 0; c < sizeof sizes / sizeof sizes[0]; c++)
-        for (int variant = 0; variant < 3; variant++) {
+        for (int variant = 0; variant < 4; variant++) {
             size_t m = sizes[c][0], k = sizes[c][1], d = sizes[c][2];
             tsrelu_teacher *t;
             tsrelu_student *s;
@@ -76,17 +77,29 @@ int main(void)
             if (variant == 2 && (tsrelu_gd_set_observer(gd, observer, NULL, TSRELU_SCHEDULE_LINEAR, 7) ||
                                  tsrelu_gd_set_tolerances(gd, 1e-300, 1e-300)))
                 return 2;
+            tsrelu_record *r = NULL;
+            if (variant == 3 && (tsrelu_gd_set_train_output(gd, 1) ||
+                                 tsrelu_gd_set_observer(gd, observer, NULL, TSRELU_SCHEDULE_LOG, 10) ||
+                                 tsrelu_record_create(gd, 40, TSRELU_RECORD_ACCURATE_LOSS, &r) ||
+                                 tsrelu_gd_set_recorder(gd, r, TSRELU_SCHEDULE_LINEAR, 5)))
+                return 2;
             if (tsrelu_gd_run(gd, 20) != TSRELU_OK) /* warm-up: the BLAS sets up its buffers */
                 return 2;
             allocations = 0;
             tsrelu_status st = tsrelu_gd_run(gd, 300);
             long seen = allocations;
+            if (r && (tsrelu_record_size(r) != 40 || tsrelu_record_missed(r) == 0)) {
+                printf("noalloc: the recorder holds %zu rows, missed %llu\n", tsrelu_record_size(r),
+                       (unsigned long long)tsrelu_record_missed(r));
+                failed++;
+            }
             if (st != TSRELU_OK || seen != 0) {
                 printf("noalloc: (m,k,d)=(%zu,%zu,%zu) variant %d: status %d, %ld allocation calls\n", m, k, d,
                        variant, st, seen);
                 failed++;
             } else
                 passed++;
+            tsrelu_record_free(r);
             tsrelu_gd_free(gd);
             tsrelu_student_free(s);
             tsrelu_teacher_free(t);

@@ -959,6 +959,103 @@ START_TEST(test_status_text)
 }
 END_TEST
 
+/* ------------------------------------------------- trajectory recorder */
+
+static int set_recorder_from_observer(const tsrelu_gd *gd, void *ud)
+{
+    ROW("RA-2", TSRELU_EBUSY, tsrelu_gd_set_recorder((tsrelu_gd *)gd, ud, TSRELU_SCHEDULE_LOG, 10),
+        "tsrelu_gd_set_recorder: the state is in a run or step");
+    return 0;
+}
+
+START_TEST(test_record)
+{
+    tsrelu_record *r = (tsrelu_record *)&r;
+    ROW("RC-1", TSRELU_EINVAL, tsrelu_record_create(G, 10, 0, NULL), "tsrelu_record_create: out is NULL");
+    ROW("RC-2", TSRELU_EINVAL, tsrelu_record_create(NULL, 10, 0, &r), "tsrelu_record_create: gd is NULL");
+    ck_assert_ptr_null(r);
+    ROW("RC-3", TSRELU_EINVAL, tsrelu_record_create(G, 0, 0, &r), "tsrelu_record_create: capacity must be >= 1");
+    ROW("RC-4", TSRELU_EINVAL, tsrelu_record_create(G, 10, 6u, &r), "tsrelu_record_create: unknown flags 0x", "0x6");
+    ROW("RC-5", TSRELU_ENOMEM, tsrelu_record_create(G, SIZE_MAX / 2, 0, &r),
+        "tsrelu_record_create: out of memory for ", "m=3", "k=2");
+    ROW("RC-5", TSRELU_ENOMEM, tsrelu_record_create(G, NO_MEMORY, TSRELU_RECORD_ACCURATE_LOSS, &r),
+        "tsrelu_record_create: out of memory for ", "35184372088832 iterates");
+    ck_assert_ptr_null(r);
+    ck_assert_int_eq(tsrelu_record_create(G, 4, 0, &r), TSRELU_OK);
+
+    ROW("RA-1", TSRELU_EINVAL, tsrelu_gd_set_recorder(NULL, r, TSRELU_SCHEDULE_LOG, 10),
+        "tsrelu_gd_set_recorder: gd is NULL");
+    ck_assert_int_eq(tsrelu_gd_set_observer(G, set_recorder_from_observer, r, TSRELU_SCHEDULE_LINEAR, 1),
+                     TSRELU_OK);
+    ck_assert_int_eq(tsrelu_gd_run(G, 1), TSRELU_OK);
+    ck_assert_int_eq(tsrelu_gd_set_observer(G, NULL, NULL, 0, 0), TSRELU_OK);
+    ROW("RA-3", TSRELU_EINVAL, tsrelu_gd_set_recorder(G, r, 3, 10), "tsrelu_gd_set_recorder: unknown schedule 3");
+    ROW("RA-4", TSRELU_EINVAL, tsrelu_gd_set_recorder(G, r, TSRELU_SCHEDULE_LINEAR, 0),
+        "tsrelu_gd_set_recorder: param must be >= 1");
+    ROW("RA-5", TSRELU_EINVAL, tsrelu_gd_set_recorder(G, r, TSRELU_SCHEDULE_LOG, TSRELU_LOG_MAX_PER_DECADE + 1),
+        "tsrelu_gd_set_recorder: 1000001 points per decade; at most 1000000");
+    tsrelu_gd *other;
+    ck_assert_int_eq(tsrelu_gd_create(T, S, 0.1, &other), TSRELU_OK);
+    ck_assert_int_eq(tsrelu_gd_set_recorder(other, r, TSRELU_SCHEDULE_LOG, 10), TSRELU_OK);
+    ROW("RA-6", TSRELU_EINVAL, tsrelu_gd_set_recorder(G, r, TSRELU_SCHEDULE_LOG, 10),
+        "tsrelu_gd_set_recorder: the recorder is attached to another state");
+    ck_assert_int_eq(tsrelu_gd_set_recorder(other, NULL, 0, 0), TSRELU_OK);
+    tsrelu_gd_free(other);
+    tsrelu_student *s2;
+    ck_assert_int_eq(tsrelu_student_create(2, D, W0, NULL, &s2), TSRELU_OK);
+    ck_assert_int_eq(tsrelu_gd_create(T, s2, 0.1, &other), TSRELU_OK);
+    ROW("RA-7", TSRELU_EDIM, tsrelu_gd_set_recorder(other, r, TSRELU_SCHEDULE_LOG, 10),
+        "tsrelu_gd_set_recorder: the recorder is for m=3, k=2, d=3; the state has m=2, k=2, d=3");
+    tsrelu_gd_free(other);
+    tsrelu_student_free(s2);
+    ROW("RA-8", TSRELU_OK, tsrelu_gd_set_recorder(G, NULL, 99, 0), "");
+
+    /* an empty record first (RG-6), then two rows */
+    uint64_t it[4];
+    ROW("RG-6", TSRELU_OK, tsrelu_record_iterations(r, NULL, 0), "");
+    ROW("RG-6", TSRELU_OK, tsrelu_record_student(r, TSRELU_RECORD_NORM, NULL, 0), "");
+    ck_assert_int_eq(tsrelu_gd_set_recorder(G, r, TSRELU_SCHEDULE_LINEAR, 1), TSRELU_OK);
+    ck_assert_int_eq(tsrelu_gd_run(G, 1), TSRELU_OK);
+    ck_assert_uint_eq(tsrelu_record_size(r), 2);
+    ROW("RG-1", TSRELU_EINVAL, tsrelu_record_iterations(NULL, it, 2), "tsrelu_record_iterations: r is NULL");
+    ROW("RG-1", TSRELU_EINVAL, tsrelu_record_global(NULL, TSRELU_RECORD_LOSS, buf, 2), "tsrelu_record_global: r is NULL");
+    ROW("RG-1", TSRELU_EINVAL, tsrelu_record_student(NULL, TSRELU_RECORD_NORM, buf, 6),
+        "tsrelu_record_student: r is NULL");
+    ROW("RG-1", TSRELU_EINVAL, tsrelu_record_teacher(NULL, TSRELU_RECORD_DEFICIT, buf, 4),
+        "tsrelu_record_teacher: r is NULL");
+    ROW("RG-2", TSRELU_EINVAL, tsrelu_record_global(r, TSRELU_RECORD_NORM, buf, 2),
+        "tsrelu_record_global: 10 is not a global field");
+    ROW("RG-2", TSRELU_EINVAL, tsrelu_record_student(r, TSRELU_RECORD_LOSS, buf, 6),
+        "tsrelu_record_student: 1 is not a student field");
+    ROW("RG-2", TSRELU_EINVAL, tsrelu_record_teacher(r, TSRELU_RECORD_ANGLE_MEAN, buf, 4),
+        "tsrelu_record_teacher: 16 is not a teacher field");
+    ROW("RG-3", TSRELU_EINVAL, tsrelu_record_global(r, TSRELU_RECORD_LOSS_ACCURATE, buf, 2),
+        "tsrelu_record_global: the recorder was made without TSRELU_RECORD_ACCURATE_LOSS");
+    ROW("RG-4", TSRELU_ELENGTH, tsrelu_record_iterations(r, it, 3),
+        "tsrelu_record_iterations: iter: length 3 given, 2 required");
+    ROW("RG-4", TSRELU_ELENGTH, tsrelu_record_student(r, TSRELU_RECORD_NORM, buf, 2),
+        "tsrelu_record_student: out: length 2 given, 6 required");
+    ROW("RG-4", TSRELU_ELENGTH, tsrelu_record_teacher(r, TSRELU_RECORD_DEFICIT, buf, 6),
+        "tsrelu_record_teacher: out: length 6 given, 4 required");
+    ROW("RG-5", TSRELU_EINVAL, tsrelu_record_iterations(r, NULL, 2), "tsrelu_record_iterations: iter is NULL");
+    ROW("RG-5", TSRELU_EINVAL, tsrelu_record_global(r, TSRELU_RECORD_LOSS, NULL, 2), "tsrelu_record_global: out is NULL");
+
+    ROW("RW-1", TSRELU_EINVAL, tsrelu_record_write_csv(NULL, "/tmp/r.csv"), "tsrelu_record_write_csv: r is NULL");
+    ROW("RW-2", TSRELU_EINVAL, tsrelu_record_write_csv(r, NULL), "tsrelu_record_write_csv: path is NULL");
+    ROW("RW-3", TSRELU_EIO, tsrelu_record_write_csv(r, "/nonexistent-tsrelu/r.csv"),
+        "tsrelu_record_write_csv: cannot open /nonexistent-tsrelu/r.csv: ", "No such file");
+    FILE *full = fopen("/dev/full", "w");
+    if (full) { /* Linux: every write fails with ENOSPC */
+        fclose(full);
+        ROW("RW-4", TSRELU_EIO, tsrelu_record_write_csv(r, "/dev/full"),
+            "tsrelu_record_write_csv: writing /dev/full: ", "No space left");
+    }
+    ck_assert_uint_eq(tsrelu_record_size(NULL) + tsrelu_record_capacity(NULL) + tsrelu_record_missed(NULL), 0);
+    tsrelu_record_free(NULL);
+    tsrelu_record_free(r);
+}
+END_TEST
+
 Suite *errors_suite(void)
 {
     Suite *s = suite_create("errors");
@@ -984,6 +1081,7 @@ Suite *errors_suite(void)
     tcase_add_test(tc, test_gd_step_run);
     tcase_add_test(tc, test_gd_getters);
     tcase_add_test(tc, test_batch);
+    tcase_add_test(tc, test_record);
     tcase_add_test(tc, test_status_text);
     suite_add_tcase(s, tc);
     return s;

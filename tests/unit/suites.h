@@ -15,5 +15,6 @@ Suite *batch_suite(void);      /* tests/unit/check_batch.c */
 Suite *errors_suite(void);     /* tests/unit/check_errors.c */
 Suite *roundtrip_suite(void);  /* tests/unit/check_roundtrip.c */
 Suite *reentry_suite(void);    /* tests/unit/check_reentry.c */
+Suite *record_suite(void);     /* tests/unit/check_record.c */
 
 #endif

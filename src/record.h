@@ -1,0 +1,27 @@
+/* The trajectory recorder's private interface (record.c): what gd.c hands
+ * it at a recorded iterate, and the detach hook of a freed state. */
+#ifndef TSRELU_RECORD_H
+#define TSRELU_RECORD_H
+
+#include "model.h"
+#include "phases.h"
+
+/* One evaluated iterate, as the evaluation left it: the workspace holds the
+ * pair pass (norms, nearest teachers and angles), the tracker the deficits
+ * and group sizes of those nearest groups. */
+typedef struct {
+    uint64_t iter;
+    double loss, grad_norm;
+    const tsrelu_student *s;
+    const tsrelu_teacher *t;
+    const tsrelu__ws *ws;
+    const tsrelu__phases *ph;
+} tsrelu__record_point;
+
+/* Store pt (no allocation); a full recorder counts it as missed. An
+ * iterate equal to the previous one taken since attachment is skipped. */
+void tsrelu__record_take(tsrelu_record *r, const tsrelu__record_point *pt);
+/* The state r was attached to is being freed. */
+void tsrelu__record_detached(tsrelu_record *r);
+
+#endif
