@@ -217,7 +217,7 @@ demo: deps-demo
 	$(PYTHON) examples/plot_demo.py demo-output
 
 # ---------------------------------------------------------------- bench
-build/bench_%: bench/bench_%.c $(SHLIB) $(LIBOUT)/libtsrelu.so | build
+build/bench_%: bench/bench_%.c bench/bench_time.h $(SHLIB) $(LIBOUT)/libtsrelu.so | build
 	$(CC) $(CFLAGS) $(LDFLAGS) $(BASEFLAGS) -Iinclude $(BLAS_CFLAGS) -o $@ $< -Llib -ltsrelu \
 	  -Wl,-rpath,'$$ORIGIN/../lib' $(BLAS_LIBS) -lm
 

@@ -9,16 +9,11 @@
 #define _POSIX_C_SOURCE 200809L
 #include <tsrelu.h>
 
+#include "bench_time.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
-
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
 
 int main(int argc, char **argv)
 {
