@@ -24,7 +24,9 @@ export Teacher, Student, GD, TsReluError,
        gradient_norm,
        phase, phase_times, groups, group_switches, set_phase_thresholds!,
        save, load, set_step_state!, interrupt!,
-       Batch, add!, state, set_threads!, SUMMARY_FIELDS
+       Batch, add!, state, set_threads!, SUMMARY_FIELDS,
+       Record, set_recorder!, capacity, missed, iterations, record_global, record_student,
+       record_teacher, write_csv
 
 const libtsrelu = get(ENV, "TSRELU_LIBRARY", "libtsrelu.so.1")
 
@@ -972,6 +974,149 @@ function Base.summary(b::Batch, i::Integer)
     GC.@preserve b check(ccall((:tsrelu_batch_summary, libtsrelu), Cint,
                                (Ptr{Cvoid}, Csize_t, Ptr{Cdouble}, Csize_t), handle(b), i - 1, raw, n))
     return NamedTuple{SUMMARY_FIELDS}(Tuple(raw[1:length(SUMMARY_FIELDS)]))
+end
+
+# ---- trajectory recorder (1.1)
+
+# Flags and fields of the recorder (tsrelu.h).
+const TSRELU_RECORD_ACCURATE_LOSS = 1
+const TSRELU_RECORD_LOSS = Cint(1)
+const TSRELU_RECORD_GRAD_NORM = Cint(2)
+const TSRELU_RECORD_LOSS_ACCURATE = Cint(3)
+const TSRELU_RECORD_NORM = Cint(10)
+const TSRELU_RECORD_OUTPUT_WEIGHT = Cint(11)
+const TSRELU_RECORD_NEAREST = Cint(12)
+const TSRELU_RECORD_ANGLE = Cint(13)
+const TSRELU_RECORD_RADIAL = Cint(14)
+const TSRELU_RECORD_TANGENTIAL = Cint(15)
+const TSRELU_RECORD_ANGLE_MEAN = Cint(16)
+const TSRELU_RECORD_DEFICIT = Cint(20)
+const TSRELU_RECORD_GROUP_SIZE = Cint(21)
+
+const _RECORD_GLOBAL = Dict(:loss => TSRELU_RECORD_LOSS, :grad_norm => TSRELU_RECORD_GRAD_NORM,
+                            :loss_accurate => TSRELU_RECORD_LOSS_ACCURATE)
+const _RECORD_STUDENT = Dict(:norm => TSRELU_RECORD_NORM, :output_weight => TSRELU_RECORD_OUTPUT_WEIGHT,
+                             :nearest => TSRELU_RECORD_NEAREST, :angle => TSRELU_RECORD_ANGLE,
+                             :radial => TSRELU_RECORD_RADIAL, :tangential => TSRELU_RECORD_TANGENTIAL,
+                             :angle_mean => TSRELU_RECORD_ANGLE_MEAN)
+const _RECORD_TEACHER = Dict(:deficit => TSRELU_RECORD_DEFICIT, :group_size => TSRELU_RECORD_GROUP_SIZE)
+
+"""
+    Record(gd, capacity; accurate_loss=false)
+
+A trajectory recorder for states shaped like `gd`, with room for `capacity`
+recorded iterates (allocated now). Attach it with `set_recorder!`; read it
+with `iterations`, `record_global`, `record_student` (m x n matrices, column
+n = recorded iterate n), `record_teacher` (k x n), `write_csv`. `missed(r)`
+counts the iterates due after it was full.
+"""
+mutable struct Record
+    ptr::Ptr{Cvoid}
+    m::Int
+    k::Int
+    gd::Any           # the GD attached to, kept alive while attached
+    function Record(p::Ptr{Cvoid}, m::Integer, k::Integer)
+        r = new(p, m, k, nothing)
+        finalizer(close, r)
+        return r
+    end
+end
+
+function Record(gd::GD, capacity::Integer; accurate_loss::Bool=false)
+    out = Ref{Ptr{Cvoid}}(C_NULL)
+    flags = accurate_loss ? Cuint(TSRELU_RECORD_ACCURATE_LOSS) : Cuint(0)
+    GC.@preserve gd check(ccall((:tsrelu_record_create, libtsrelu), Cint,
+                                (Ptr{Cvoid}, Csize_t, Cuint, Ref{Ptr{Cvoid}}),
+                                handle(gd), capacity, flags, out))
+    return Record(out[], gd.m, gd.k)
+end
+
+function handle(r::Record)
+    r.ptr == C_NULL && throw(TsReluError(TSRELU_EINVAL, "this Record is closed"))
+    return r.ptr
+end
+
+function Base.close(r::Record)
+    if r.ptr != C_NULL
+        ccall((:tsrelu_record_free, libtsrelu), Cvoid, (Ptr{Cvoid},), r.ptr)
+        r.ptr = C_NULL
+    end
+    r.gd = nothing
+    return nothing
+end
+
+"""
+    set_recorder!(gd, r; every=nothing, per_decade=nothing)
+    set_recorder!(gd, nothing)
+
+Attach `r` to `gd` (schedule as `set_observer!`, default 10 per decade), or
+detach the attached recorder.
+"""
+function set_recorder!(gd::GD, r; every=nothing, per_decade=nothing)
+    h = _mutable(gd, "set_recorder!")
+    kind, param = r === nothing ? (Cint(0), UInt64(0)) : _schedule(every, per_decade)
+    rp = r === nothing ? C_NULL : handle(r)
+    GC.@preserve gd r check(ccall((:tsrelu_gd_set_recorder, libtsrelu), Cint,
+                                  (Ptr{Cvoid}, Ptr{Cvoid}, Cint, UInt64), h, rp, kind, param))
+    r === nothing || (r.gd = gd)
+    return gd
+end
+
+Base.length(r::Record) =
+    Int(GC.@preserve r ccall((:tsrelu_record_size, libtsrelu), Csize_t, (Ptr{Cvoid},), handle(r)))
+capacity(r::Record) =
+    Int(GC.@preserve r ccall((:tsrelu_record_capacity, libtsrelu), Csize_t, (Ptr{Cvoid},), handle(r)))
+missed(r::Record) =
+    Int(GC.@preserve r ccall((:tsrelu_record_missed, libtsrelu), UInt64, (Ptr{Cvoid},), handle(r)))
+
+"""    iterations(r) : the iteration of every recorded iterate."""
+function iterations(r::Record)
+    out = Vector{UInt64}(undef, length(r))
+    GC.@preserve r check(ccall((:tsrelu_record_iterations, libtsrelu), Cint,
+                               (Ptr{Cvoid}, Ptr{UInt64}, Csize_t), handle(r), out, length(out)))
+    return out
+end
+
+function _field(table, field::Symbol)
+    haskey(table, field) || throw(TsReluError(TSRELU_EINVAL, "unknown field :$field; one of $(keys(table))"))
+    return table[field]
+end
+
+"""    record_global(r, field) : :loss, :grad_norm or :loss_accurate per recorded iterate."""
+function record_global(r::Record, field::Symbol)
+    out = Vector{Float64}(undef, length(r))
+    GC.@preserve r check(ccall((:tsrelu_record_global, libtsrelu), Cint,
+                               (Ptr{Cvoid}, Cint, Ptr{Cdouble}, Csize_t),
+                               handle(r), _field(_RECORD_GLOBAL, field), out, length(out)))
+    return out
+end
+
+"""
+    record_student(r, field) : m x n matrix of :norm, :output_weight, :nearest
+    (1-based, 0 = none), :angle, :radial, :tangential or :angle_mean.
+"""
+function record_student(r::Record, field::Symbol)
+    out = Matrix{Float64}(undef, r.m, length(r))
+    GC.@preserve r check(ccall((:tsrelu_record_student, libtsrelu), Cint,
+                               (Ptr{Cvoid}, Cint, Ptr{Cdouble}, Csize_t),
+                               handle(r), _field(_RECORD_STUDENT, field), out, length(out)))
+    return field === :nearest ? out .+ 1 : out
+end
+
+"""    record_teacher(r, field) : k x n matrix of :deficit or :group_size."""
+function record_teacher(r::Record, field::Symbol)
+    out = Matrix{Float64}(undef, r.k, length(r))
+    GC.@preserve r check(ccall((:tsrelu_record_teacher, libtsrelu), Cint,
+                               (Ptr{Cvoid}, Cint, Ptr{Cdouble}, Csize_t),
+                               handle(r), _field(_RECORD_TEACHER, field), out, length(out)))
+    return out
+end
+
+"""    write_csv(r, path) : the tidy table of tsrelu_record_write_csv (0-based indices)."""
+function write_csv(r::Record, path::AbstractString)
+    GC.@preserve r check(ccall((:tsrelu_record_write_csv, libtsrelu), Cint, (Ptr{Cvoid}, Cstring),
+                               handle(r), path))
+    return path
 end
 
 end # module

@@ -19,6 +19,7 @@ from ._metrics import (Balance, Components, angles, balance, components, deficit
                        nearest_teacher, rate_fit)
 from ._network import Student, Teacher, gradient, loss, loss_accurate
 from ._gd import GD
+from ._record import Record
 from ._batch import SUMMARY_FIELDS, Batch, Summary
 
 OK = Status.OK
@@ -27,7 +28,7 @@ CONVERGED = Status.CONVERGED
 INTERRUPTED = Status.INTERRUPTED
 
 __all__ = [
-    "Teacher", "Student", "GD", "Batch", "Summary", "SUMMARY_FIELDS", "Error", "OutOfRange",
+    "Teacher", "Student", "GD", "Record", "Batch", "Summary", "SUMMARY_FIELDS", "Error", "OutOfRange",
     "VersionError", "Status", "StopReason", "OK", "STOPPED", "CONVERGED", "INTERRUPTED",
     "loss", "loss_accurate", "gradient", "angles", "nearest_teacher", "components", "deficit",
     "balance", "rate_fit", "Balance", "Components", "version", "version_number", "status_name",

@@ -11,6 +11,7 @@ from ._guard import Guard, anytime, in_own_callback, mutates, reads
 from ._interrupt import call_holding_sigint, call_interruptibly, status_of
 from ._lib import (CALLBACK_RAISED, OBSERVER_FN, SCHEDULE_LINEAR, SCHEDULE_LOG, STEP_FN, Status,
                    StopReason, call, fail, lib, outcome)
+from ._record import Record
 from ._network import (Student, Teacher, _Handle, gradient_raw, loss_raw, new_handle,
                        student_a, student_shape, student_W, teacher_b, teacher_V)
 
@@ -141,6 +142,7 @@ class GD(_Handle):
         self._observer = None    # (callable, kind, param, CFUNCTYPE object) while installed
         self._step_rule = None   # (callable, CFUNCTYPE object) while installed
         self._step_state = None  # the numpy array declared as step state
+        self._recorder = None    # the attached Record, or None
         if owner is None:
             self._adopt(p)
         else:
@@ -445,6 +447,44 @@ class GD(_Handle):
         call("tsrelu_gd_set_observer", h, c_fn, None, kind, param)
         self._observer = (fn, kind, param, c_fn)  # keeps c_fn alive while installed
 
+    # ---- trajectory recorder
+
+    @mutates
+    def record(self, capacity, *, every=None, per_decade=None, accurate_loss=False):
+        """A new tsrelu.Record with room for `capacity` iterates, attached to
+        this GD (replacing any recorder attached before): later runs record
+        at its schedule (as set_observer: every=N or per_decade=P, default
+        per_decade=10) and at the final iterate of each run. accurate_loss
+        also records tsrelu_loss_accurate."""
+        schedule = _schedule(every, per_decade, "GD.record")
+        r = Record(self, capacity, accurate_loss=accurate_loss)
+        self._attach_recorder(r, *schedule)
+        return r
+
+    @mutates
+    def set_recorder(self, record, *, every=None, per_decade=None):
+        """Attach an existing Record (new rows are appended), or detach the
+        attached one with None."""
+        if record is None:
+            self._attach_recorder(None, 0, 0)
+            return
+        if not isinstance(record, Record):
+            raise TypeError("GD.set_recorder: %r is not a tsrelu.Record" % (record,))
+        self._attach_recorder(record, *_schedule(every, per_decade, "GD.set_recorder"))
+
+    def _attach_recorder(self, r, kind, param):
+        call("tsrelu_gd_set_recorder", self._h(), r._h() if r is not None else None, kind, param)
+        if self._recorder is not None and self._recorder is not r:
+            self._recorder._detach()
+        self._recorder = r
+        if r is not None:
+            r._attach(self)
+
+    @property
+    def recorder(self):
+        """The attached tsrelu.Record, or None."""
+        return self._recorder
+
     @property
     def step_rule(self):
         """The custom update fn(gd, W, gW, a, ga), or None for plain GD.
@@ -529,7 +569,10 @@ class GD(_Handle):
             raise
         finally:
             self._guard.stop(self)
-        return self._finish(st, message)
+        status = self._finish(st, message)
+        if self._recorder is not None:
+            self._recorder._check_missed()
+        return status
 
     def __repr__(self):
         if self.closed:

@@ -159,6 +159,18 @@ PROTOTYPES = {
     "tsrelu_batch_interrupt": (_ST, (_P,)),
     "tsrelu_batch_summary": (_ST, (_P, _S, _PD, _S)),
     "tsrelu_summary_len": (_S, ()),
+    # trajectory recorder (1.1)
+    "tsrelu_record_create": (_ST, (_P, _S, c_uint, _PP)),
+    "tsrelu_record_free": (None, (_P,)),
+    "tsrelu_gd_set_recorder": (_ST, (_P, _P, c_int, c_uint64)),
+    "tsrelu_record_size": (_S, (_P,)),
+    "tsrelu_record_capacity": (_S, (_P,)),
+    "tsrelu_record_missed": (c_uint64, (_P,)),
+    "tsrelu_record_iterations": (_ST, (_P, POINTER(c_uint64), _S)),
+    "tsrelu_record_global": (_ST, (_P, c_int, _PD, _S)),
+    "tsrelu_record_student": (_ST, (_P, c_int, _PD, _S)),
+    "tsrelu_record_teacher": (_ST, (_P, c_int, _PD, _S)),
+    "tsrelu_record_write_csv": (_ST, (_P, c_char_p)),
 }
 
 
