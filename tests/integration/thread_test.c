@@ -257,7 +257,18 @@ static void batch_check(void)
                                &idx) == TSRELU_OK && idx == (size_t)i, "batch_add");
     }
     check(tsrelu_batch_set_threads(b, 3) == TSRELU_OK, "batch_set_threads");
+    /* a recorder on every run, filled on the worker threads */
+    tsrelu_record *rec[NRUN] = {NULL};
+    for (int i = 0; i < NRUN; i++)
+        check(tsrelu_record_create(tsrelu_batch_state(b, (size_t)i), 64,
+                                   i % 2 ? TSRELU_RECORD_ACCURATE_LOSS : 0u, &rec[i]) == TSRELU_OK &&
+                  tsrelu_gd_set_recorder(tsrelu_batch_state(b, (size_t)i), rec[i], TSRELU_SCHEDULE_LINEAR,
+                                         25) == TSRELU_OK,
+              "recorder on a batch state");
     check(tsrelu_batch_run(b) == TSRELU_OK, "batch_run");
+    for (int i = 0; i < NRUN; i++)
+        check(tsrelu_record_size(rec[i]) >= (300 + 50 * (size_t)i) / 25 + 1 && tsrelu_record_missed(rec[i]) == 0,
+              "recorder filled on a worker thread");
     for (int i = 0; i < NRUN; i++) {
         config *cf = &conf[i % NCONF];
         tsrelu_gd *gd = NULL;
@@ -275,7 +286,11 @@ static void batch_check(void)
         check(ok, "batch run bit-identical to a lone run");
         tsrelu_gd_free(gd);
     }
-    tsrelu_batch_free(b);
+    tsrelu_batch_free(b); /* detaches the recorders, which stay readable */
+    for (int i = 0; i < NRUN; i++) {
+        check(tsrelu_record_size(rec[i]) > 0, "recorder readable after its batch is freed");
+        tsrelu_record_free(rec[i]);
+    }
 }
 
 /* Interrupts from another thread: a long run and a batch, each stopped by
