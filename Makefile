@@ -11,6 +11,8 @@ PYTHONDIR ?= $(PREFIX)/lib/python3/dist-packages
 LIBDIR  ?= $(PREFIX)/lib
 INCDIR  ?= $(PREFIX)/include
 PCDIR   ?= $(LIBDIR)/pkgconfig
+BINDIR  ?= $(PREFIX)/bin
+MANDIR  ?= $(PREFIX)/share/man
 DESTDIR ?=
 
 PYTHON  ?= /usr/bin/python3
@@ -250,14 +252,25 @@ test-sweep: build/tsrelu-sweep
 	sh tests/integration/test_sweep.sh
 
 # ---------------------------------------------------------------- install
-install: all
-	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR) $(DESTDIR)$(PCDIR)
+# The library, header, .pc file, tsrelu-sweep (and tsrelu-sweep-mpi when it
+# was built) with their man page. Installing to the live system (no DESTDIR)
+# as root refreshes the loader cache, so that programs find libtsrelu.so.1
+# at once (a LIBDIR outside the loader's paths still needs ld.so.conf.d or
+# LD_LIBRARY_PATH: README).
+install: all build/tsrelu-sweep
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR) $(DESTDIR)$(PCDIR) $(DESTDIR)$(BINDIR) \
+	  $(DESTDIR)$(MANDIR)/man1
 	install -m 644 include/tsrelu.h $(DESTDIR)$(INCDIR)/tsrelu.h
 	install -m 755 $(SHLIB) $(DESTDIR)$(LIBDIR)/
 	ln -sf $(notdir $(SHLIB)) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libtsrelu.so
 	install -m 644 $(STLIB) $(DESTDIR)$(LIBDIR)/
 	$(PC_SED) > $(DESTDIR)$(PCDIR)/libtsrelu.pc
+	install -m 755 build/tsrelu-sweep $(DESTDIR)$(BINDIR)/
+	if [ -x build/tsrelu-sweep-mpi ]; then install -m 755 build/tsrelu-sweep-mpi $(DESTDIR)$(BINDIR)/; fi
+	install -m 644 tools/sweep/tsrelu-sweep.1 $(DESTDIR)$(MANDIR)/man1/
+	echo '.so man1/tsrelu-sweep.1' > $(DESTDIR)$(MANDIR)/man1/tsrelu-sweep-mpi.1
+	if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && command -v ldconfig >/dev/null 2>&1; then ldconfig; fi
 
 install-python:
 	install -d $(DESTDIR)$(PYTHONDIR)/tsrelu
@@ -269,7 +282,9 @@ uninstall-python:
 uninstall:
 	rm -f $(DESTDIR)$(INCDIR)/tsrelu.h $(DESTDIR)$(LIBDIR)/$(notdir $(SHLIB)) \
 	      $(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/libtsrelu.so \
-	      $(DESTDIR)$(LIBDIR)/libtsrelu.a $(DESTDIR)$(PCDIR)/libtsrelu.pc
+	      $(DESTDIR)$(LIBDIR)/libtsrelu.a $(DESTDIR)$(PCDIR)/libtsrelu.pc \
+	      $(DESTDIR)$(BINDIR)/tsrelu-sweep $(DESTDIR)$(BINDIR)/tsrelu-sweep-mpi \
+	      $(DESTDIR)$(MANDIR)/man1/tsrelu-sweep.1 $(DESTDIR)$(MANDIR)/man1/tsrelu-sweep-mpi.1
 
 clean:
 	rm -rf build lib/libtsrelu.* pkgconfig/libtsrelu.pc demo-output

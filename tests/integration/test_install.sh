@@ -46,6 +46,18 @@ for f in include/tsrelu.h lib/libtsrelu.so.$version lib/libtsrelu.so.$major lib/
   [ -e "$prefix/$f" ] || { bad "installed file $f missing"; finish; }
 done
 ok "installed header, libtsrelu.so.$version and its links, libtsrelu.a, libtsrelu.pc"
+for f in bin/tsrelu-sweep share/man/man1/tsrelu-sweep.1 share/man/man1/tsrelu-sweep-mpi.1; do
+  [ -e "$prefix/$f" ] || { bad "installed file $f missing"; finish; }
+done
+ok "installed tsrelu-sweep and its man page"
+check "installed tsrelu-sweep -h prints the usage and exits 0" sh -c \
+  "'$prefix/bin/tsrelu-sweep' -h | grep -q '^usage: tsrelu-sweep'"
+check "installed tsrelu-sweep --version names the library version" sh -c \
+  "'$prefix/bin/tsrelu-sweep' --version | grep -q 'libtsrelu $version'"
+if command -v man >/dev/null 2>&1; then
+  check "man -l renders tsrelu-sweep.1 (NAME, SYNOPSIS, --shard)" sh -c \
+    "LC_ALL=C MANWIDTH=200 man -l '$prefix/share/man/man1/tsrelu-sweep.1' 2>/dev/null | grep -q 'dealt like cards'"
+fi
 
 export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
 flags=$(pkg-config --cflags --libs libtsrelu 2>"$tmp/pc.err")

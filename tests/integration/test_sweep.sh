@@ -92,6 +92,12 @@ check "merge refuses gaps (no grid given)" test $? != 0 -a ! -e "$tmp/merged3.cs
 "$SWEEP" --merge "$tmp/merged4.csv" "$tmp/shard0.csv" "$tmp/shard1.csv" "$tmp/threads.csv" 2> /dev/null
 check "merge accepts runs recorded twice with equal results" same "$tmp/threads.csv" "$tmp/merged4.csv"
 
+# ------------------------------------------------------------ help
+"$SWEEP" -h > "$tmp/help" 2>&1
+check "-h prints the usage and exits 0" test $? = 0 -a -n "$(grep '^usage: tsrelu-sweep' "$tmp/help")"
+check "the help says how shards are dealt (by cost, not index mod N)" \
+  test -n "$(grep 'sorted by cost' "$tmp/help")" -a -z "$(grep 'index mod N' "$tmp/help")"
+
 # ------------------------------------------------------------ refusals
 cp "$tmp/threads.csv" "$tmp/foreign.csv"
 "$SWEEP" $G --seed 1,3 --out "$tmp/foreign.csv" 2> "$tmp/err"
