@@ -7,7 +7,6 @@ VERSION_PATCH := $(shell sed -n 's/^\#define TSRELU_VERSION_PATCH \([0-9]*\).*/\
 VERSION := $(VERSION_MAJOR).$(VERSION_MINOR).$(VERSION_PATCH)
 
 PREFIX  ?= /usr/local
-PYTHONDIR ?= $(PREFIX)/lib/python3/dist-packages
 LIBDIR  ?= $(PREFIX)/lib
 INCDIR  ?= $(PREFIX)/include
 PCDIR   ?= $(LIBDIR)/pkgconfig
@@ -16,6 +15,10 @@ MANDIR  ?= $(PREFIX)/share/man
 DESTDIR ?=
 
 PYTHON  ?= /usr/bin/python3
+# Debian's interpreter searches PREFIX/lib/pythonX.Y/dist-packages for
+# PREFIX=/usr/local; install-python puts the package there by default.
+PYVER   := $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
+PYTHONDIR ?= $(PREFIX)/lib/python$(PYVER)/dist-packages
 PKG_CONFIG ?= pkg-config
 CLANG   ?= clang
 
@@ -272,12 +275,16 @@ install: all build/tsrelu-sweep
 	echo '.so man1/tsrelu-sweep.1' > $(DESTDIR)$(MANDIR)/man1/tsrelu-sweep-mpi.1
 	if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && command -v ldconfig >/dev/null 2>&1; then ldconfig; fi
 
+# The Python package through pip (bindings/python/pyproject.toml), offline,
+# with Debian's pip and setuptools; `pip show tsrelu` knows it afterwards.
+PIP_INSTALL = $(PYTHON) -m pip install --no-build-isolation --no-index --no-deps --upgrade \
+	      --disable-pip-version-check --root-user-action=ignore -q
 install-python:
-	install -d $(DESTDIR)$(PYTHONDIR)/tsrelu
-	install -m 644 bindings/python/tsrelu/*.py $(DESTDIR)$(PYTHONDIR)/tsrelu/
+	$(PIP_INSTALL) --target $(DESTDIR)$(PYTHONDIR) ./bindings/python
+	rm -rf bindings/python/build bindings/python/tsrelu.egg-info
 
 uninstall-python:
-	rm -rf $(DESTDIR)$(PYTHONDIR)/tsrelu
+	rm -rf $(DESTDIR)$(PYTHONDIR)/tsrelu $(DESTDIR)$(PYTHONDIR)/tsrelu-*.dist-info
 
 uninstall:
 	rm -f $(DESTDIR)$(INCDIR)/tsrelu.h $(DESTDIR)$(LIBDIR)/$(notdir $(SHLIB)) \
