@@ -480,6 +480,13 @@ TSRELU_API tsrelu_status tsrelu_gd_interrupt(tsrelu_gd *gd);
  *  iterate (0 at creation), or 0 if gd is NULL. */
 TSRELU_API uint64_t tsrelu_gd_iteration(const tsrelu_gd *gd);
 
+/*! tsrelu_gd_progress() : the iteration of the latest committed step, safe to
+ *  read from any thread while a run is in progress (a relaxed atomic load;
+ *  tsrelu_gd_iteration() may only be called by the thread running the state
+ *  or its callbacks): for progress displays. (1.1)
+ *  @return the iteration, 0 if gd is NULL. */
+TSRELU_API uint64_t tsrelu_gd_progress(const tsrelu_gd *gd);
+
 /*! tsrelu_gd_stop_value() : @return the non-zero value returned by the
  *  callback that stopped the latest run, else 0. */
 TSRELU_API int tsrelu_gd_stop_value(const tsrelu_gd *gd);
@@ -689,6 +696,15 @@ TSRELU_API TSRELU_NODISCARD tsrelu_status tsrelu_batch_run(tsrelu_batch *b);
  *  (1.1)
  *  @return : TSRELU_OK; TSRELU_EINVAL (b NULL, no message recorded). */
 TSRELU_API tsrelu_status tsrelu_batch_interrupt(tsrelu_batch *b);
+
+/*! tsrelu_batch_progress() :
+ *  Steps done so far over all runs of the batch (a run that ended early, by
+ *  convergence, a callback or an error, counts as done) and the steps asked
+ *  for in all, safe to call from another thread while tsrelu_batch_run()
+ *  runs (for progress displays). (1.1)
+ *  @return : TSRELU_OK; TSRELU_EINVAL (NULL; no message recorded). */
+TSRELU_API TSRELU_NODISCARD tsrelu_status
+tsrelu_batch_progress(const tsrelu_batch *b, uint64_t *done, uint64_t *total);
 
 /*! tsrelu_batch_summary() :
  *  The summary of run i after tsrelu_batch_run(), laid out as the
