@@ -20,7 +20,7 @@ export Teacher, Student, GD, TsReluError,
        loss, loss_accurate, gradient, angles, nearest_teacher, components, deficit, balance,
        rate_fit, weights, output_weights, set_weights!, set_output_weights!, width, dim,
        run!, step!, set_observer!, set_step!, set_eta!, eta, set_train_output!, train_output,
-       set_tolerances!, tolerances, iteration, stop_value, stop_reason, student, teacher,
+       set_tolerances!, tolerances, iteration, progress, stop_value, stop_reason, student, teacher,
        gradient_norm,
        phase, phase_times, groups, group_switches, set_phase_thresholds!,
        save, load, set_step_state!, interrupt!,
@@ -566,6 +566,10 @@ end
 """    iteration(gd) : iteration number of the current iterate."""
 iteration(gd::GD) =
     Int(GC.@preserve gd ccall((:tsrelu_gd_iteration, libtsrelu), UInt64, (Ptr{Cvoid},), handle(gd)))
+"""    progress(gd) : the iteration of the latest committed step, safe to read from
+    another task or thread while `run!(gd)` runs (tsrelu_gd_progress)."""
+progress(gd::GD) =
+    Int(GC.@preserve gd ccall((:tsrelu_gd_progress, libtsrelu), UInt64, (Ptr{Cvoid},), handle(gd)))
 """    stop_value(gd) : the non-zero value of the callback that stopped the latest run."""
 stop_value(gd::GD) =
     Int(GC.@preserve gd ccall((:tsrelu_gd_stop_value, libtsrelu), Cint, (Ptr{Cvoid},), handle(gd)))
@@ -963,6 +967,16 @@ end
 function interrupt!(b::Batch)
     GC.@preserve b check(ccall((:tsrelu_batch_interrupt, libtsrelu), Cint, (Ptr{Cvoid},), handle(b)))
     return b
+end
+
+"""    progress(b::Batch) : (done, total) steps over all runs, safe to call from
+    another task or thread while `run!(b)` runs (tsrelu_batch_progress)."""
+function progress(b::Batch)
+    done = Ref{UInt64}(0)
+    total = Ref{UInt64}(0)
+    GC.@preserve b check(ccall((:tsrelu_batch_progress, libtsrelu), Cint,
+                                (Ptr{Cvoid}, Ref{UInt64}, Ref{UInt64}), handle(b), done, total))
+    return (Int(done[]), Int(total[]))
 end
 
 """    summary(b::Batch, i) : NamedTuple of SUMMARY_FIELDS for run i after run!(b)."""

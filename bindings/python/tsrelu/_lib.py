@@ -134,6 +134,7 @@ PROTOTYPES = {
     "tsrelu_gd_iteration": (c_uint64, (_P,)),
     "tsrelu_gd_stop_value": (c_int, (_P,)),
     "tsrelu_gd_stop_reason": (c_int, (_P,)),
+    "tsrelu_gd_progress": (c_uint64, (_P,)),
     "tsrelu_gd_student": (_P, (_P,)),
     "tsrelu_gd_teacher": (_P, (_P,)),
     "tsrelu_gd_loss": (_ST, (_P, _PD)),
@@ -157,6 +158,7 @@ PROTOTYPES = {
     "tsrelu_batch_set_threads": (_ST, (_P, c_uint)),
     "tsrelu_batch_run": (_ST, (_P,)),
     "tsrelu_batch_interrupt": (_ST, (_P,)),
+    "tsrelu_batch_progress": (_ST, (_P, POINTER(c_uint64), POINTER(c_uint64))),
     "tsrelu_batch_summary": (_ST, (_P, _S, _PD, _S)),
     "tsrelu_summary_len": (_S, ()),
 }
