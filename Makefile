@@ -195,6 +195,7 @@ check-steps:
 	sh tests/integration/test_symbols.sh
 	$(PYTHON) tests/integration/test_docs.py
 	$(PYTHON) tests/integration/test_version.py
+	$(PYTHON) tests/integration/test_docblocks.py
 	sh tests/integration/test_kill_resume.sh
 	$(MAKE) test-sweep
 	$(MAKE) test-bindings abi-check test-abi-break test-install
