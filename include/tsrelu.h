@@ -256,8 +256,9 @@ tsrelu_student_create_weak_recovery(const tsrelu_teacher *t, size_t m, const siz
  *  row-major) must be exactly symmetric and positive definite; V = L Q with
  *  L the Cholesky factor of G and Q k random orthonormal rows (the frame of
  *  tsrelu_teacher_create_orthogonal() for the same seed, so G = norm^2 I
- *  gives that teacher when sqrt(norm^2) = norm, e.g. norm = 1). |v_j| = sqrt(G[j*k+j]); the angle between v_i and
- *  v_j is acos(G[i*k+j] / (|v_i||v_j|)). All pairwise angles alpha and norms
+ *  gives that teacher when sqrt(norm^2) = norm, e.g. norm = 1).
+ *  |v_j| = sqrt(G[j*k+j]); the angle between v_i and v_j is
+ *  acos(G[i*k+j] / (|v_i||v_j|)). All pairwise angles alpha and norms
  *  n_j: G[i*k+j] = n_i n_j cos(alpha) (i != j), positive definite iff
  *  cos(alpha) > -1/(k-1). b: k output weights (NULL: all 1, b_len ignored).
  *  @return : TSRELU_OK; TSRELU_EINVAL (G or out NULL, k or d zero, k > d, G
