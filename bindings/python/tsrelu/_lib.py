@@ -90,6 +90,7 @@ PROTOTYPES = {
     # teacher
     "tsrelu_teacher_create": (_ST, (_S, _S, _PD, _PD, _PP)),
     "tsrelu_teacher_create_orthogonal": (_ST, (_S, _S, _D, c_uint64, _PP)),
+    "tsrelu_teacher_create_gram": (_ST, (_S, _S, _PD, _S, _PD, _S, c_uint64, _PP)),
     "tsrelu_teacher_free": (None, (_P,)),
     "tsrelu_teacher_width": (_S, (_P,)),
     "tsrelu_teacher_dim": (_S, (_P,)),
@@ -98,6 +99,8 @@ PROTOTYPES = {
     # student
     "tsrelu_student_create": (_ST, (_S, _S, _PD, _PD, _PP)),
     "tsrelu_student_create_gaussian": (_ST, (_S, _S, _D, c_uint64, _PP)),
+    "tsrelu_student_create_weak_recovery": (_ST, (_P, _S, POINTER(c_size_t), _S, _D, _D, c_uint64,
+                                                  _PI, _S, _PP)),
     "tsrelu_student_copy": (_ST, (_P, _PP)),
     "tsrelu_student_free": (None, (_P,)),
     "tsrelu_student_width": (_S, (_P,)),
