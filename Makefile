@@ -7,13 +7,18 @@ VERSION_PATCH := $(shell sed -n 's/^\#define TSRELU_VERSION_PATCH \([0-9]*\).*/\
 VERSION := $(VERSION_MAJOR).$(VERSION_MINOR).$(VERSION_PATCH)
 
 PREFIX  ?= /usr/local
-PYTHONDIR ?= $(PREFIX)/lib/python3/dist-packages
 LIBDIR  ?= $(PREFIX)/lib
 INCDIR  ?= $(PREFIX)/include
 PCDIR   ?= $(LIBDIR)/pkgconfig
+BINDIR  ?= $(PREFIX)/bin
+MANDIR  ?= $(PREFIX)/share/man
 DESTDIR ?=
 
 PYTHON  ?= /usr/bin/python3
+# Debian's interpreter searches PREFIX/lib/pythonX.Y/dist-packages for
+# PREFIX=/usr/local; install-python puts the package there by default.
+PYVER   := $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
+PYTHONDIR ?= $(PREFIX)/lib/python$(PYVER)/dist-packages
 PKG_CONFIG ?= pkg-config
 CLANG   ?= clang
 
@@ -190,6 +195,7 @@ check-steps:
 	sh tests/integration/test_symbols.sh
 	$(PYTHON) tests/integration/test_docs.py
 	$(PYTHON) tests/integration/test_version.py
+	$(PYTHON) tests/integration/test_docblocks.py
 	sh tests/integration/test_kill_resume.sh
 	$(MAKE) test-sweep
 	$(MAKE) test-bindings abi-check test-abi-break test-install
@@ -250,26 +256,43 @@ test-sweep: build/tsrelu-sweep
 	sh tests/integration/test_sweep.sh
 
 # ---------------------------------------------------------------- install
-install: all
-	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR) $(DESTDIR)$(PCDIR)
+# The library, header, .pc file, tsrelu-sweep (and tsrelu-sweep-mpi when it
+# was built) with their man page. Installing to the live system (no DESTDIR)
+# as root refreshes the loader cache, so that programs find libtsrelu.so.1
+# at once (a LIBDIR outside the loader's paths still needs ld.so.conf.d or
+# LD_LIBRARY_PATH: README).
+install: all build/tsrelu-sweep
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR) $(DESTDIR)$(PCDIR) $(DESTDIR)$(BINDIR) \
+	  $(DESTDIR)$(MANDIR)/man1
 	install -m 644 include/tsrelu.h $(DESTDIR)$(INCDIR)/tsrelu.h
 	install -m 755 $(SHLIB) $(DESTDIR)$(LIBDIR)/
 	ln -sf $(notdir $(SHLIB)) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libtsrelu.so
 	install -m 644 $(STLIB) $(DESTDIR)$(LIBDIR)/
 	$(PC_SED) > $(DESTDIR)$(PCDIR)/libtsrelu.pc
+	install -m 755 build/tsrelu-sweep $(DESTDIR)$(BINDIR)/
+	if [ -x build/tsrelu-sweep-mpi ]; then install -m 755 build/tsrelu-sweep-mpi $(DESTDIR)$(BINDIR)/; fi
+	install -m 644 tools/sweep/tsrelu-sweep.1 $(DESTDIR)$(MANDIR)/man1/
+	echo '.so man1/tsrelu-sweep.1' > $(DESTDIR)$(MANDIR)/man1/tsrelu-sweep-mpi.1
+	if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && command -v ldconfig >/dev/null 2>&1; then ldconfig; fi
 
+# The Python package through pip (bindings/python/pyproject.toml), offline,
+# with Debian's pip and setuptools; `pip show tsrelu` knows it afterwards.
+PIP_INSTALL = $(PYTHON) -m pip install --no-build-isolation --no-index --no-deps --upgrade \
+	      --disable-pip-version-check --root-user-action=ignore -q
 install-python:
-	install -d $(DESTDIR)$(PYTHONDIR)/tsrelu
-	install -m 644 bindings/python/tsrelu/*.py $(DESTDIR)$(PYTHONDIR)/tsrelu/
+	$(PIP_INSTALL) --target $(DESTDIR)$(PYTHONDIR) ./bindings/python
+	rm -rf bindings/python/build bindings/python/tsrelu.egg-info
 
 uninstall-python:
-	rm -rf $(DESTDIR)$(PYTHONDIR)/tsrelu
+	rm -rf $(DESTDIR)$(PYTHONDIR)/tsrelu $(DESTDIR)$(PYTHONDIR)/tsrelu-*.dist-info
 
 uninstall:
 	rm -f $(DESTDIR)$(INCDIR)/tsrelu.h $(DESTDIR)$(LIBDIR)/$(notdir $(SHLIB)) \
 	      $(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/libtsrelu.so \
-	      $(DESTDIR)$(LIBDIR)/libtsrelu.a $(DESTDIR)$(PCDIR)/libtsrelu.pc
+	      $(DESTDIR)$(LIBDIR)/libtsrelu.a $(DESTDIR)$(PCDIR)/libtsrelu.pc \
+	      $(DESTDIR)$(BINDIR)/tsrelu-sweep $(DESTDIR)$(BINDIR)/tsrelu-sweep-mpi \
+	      $(DESTDIR)$(MANDIR)/man1/tsrelu-sweep.1 $(DESTDIR)$(MANDIR)/man1/tsrelu-sweep-mpi.1
 
 clean:
 	rm -rf build lib/libtsrelu.* pkgconfig/libtsrelu.pc demo-output

@@ -219,6 +219,57 @@ TSRELU_API TSRELU_NODISCARD tsrelu_status
 tsrelu_student_set_output_weights(tsrelu_student *s, const double *a, size_t len);
 
 /* ======================================================================
+ * Initial conditions from the theory (1.1)
+ *
+ * Seeded generators for the paper's assumptions, bit-identical on every
+ * IEEE-754 platform for one seed, like the ones above: students that start
+ * in "weak recovery" around a given teacher, and teachers whose neurons have
+ * a chosen Gram matrix (non-orthogonal, unequal norms and output weights).
+ * ====================================================================== */
+
+/*! tsrelu_student_create_weak_recovery() :
+ *  m students for teacher t (dimension d = the teacher's, d >= 2), a_i = 1.
+ *  Student i is assigned teacher tau_i: with counts (k entries summing to
+ *  m), counts[0] consecutive students to teacher 0, then counts[1] to
+ *  teacher 1, ... (a count may be 0); with counts NULL (counts_len
+ *  ignored), round-robin: tau_i = i mod k (group sizes differ by at most 1).
+ *  w_i = sigma (cos(zeta) v_tau/|v_tau| + sin(zeta) u_i): its norm is exactly
+ *  sigma and its angle to its teacher exactly zeta (up to rounding, a few
+ *  ulps), with u_i a unit vector drawn uniformly among those orthogonal to
+ *  v_tau. 0 < zeta < pi/2. The assigned teacher is the nearest one when
+ *  zeta is below half the smallest angle between teacher neurons. If tau is
+ *  not NULL the assignment is copied into it (tau_len must be m; NULL:
+ *  tau_len ignored).
+ *  @return : TSRELU_OK; TSRELU_EINVAL (t or out NULL, m zero, d < 2, counts
+ *            not summing to m, zeta outside (0, pi/2), sigma <= 0);
+ *            TSRELU_ELENGTH (counts_len != k, tau_len != m);
+ *            TSRELU_ENONFINITE (zeta or sigma NaN or Inf, or sigma so large
+ *            that the norm of a row overflows); TSRELU_ENOMEM (allocation,
+ *            m*d overflows, or m beyond the int range of tau). */
+TSRELU_API TSRELU_NODISCARD tsrelu_status
+tsrelu_student_create_weak_recovery(const tsrelu_teacher *t, size_t m, const size_t *counts,
+                                    size_t counts_len, double zeta, double sigma, uint64_t seed,
+                                    int *tau, size_t tau_len, tsrelu_student **out);
+
+/*! tsrelu_teacher_create_gram() :
+ *  k neurons in R^d (k <= d) with V V^T = G up to rounding: G (k*k doubles,
+ *  row-major) must be exactly symmetric and positive definite; V = L Q with
+ *  L the Cholesky factor of G and Q k random orthonormal rows (the frame of
+ *  tsrelu_teacher_create_orthogonal() for the same seed, so G = norm^2 I
+ *  gives that teacher when sqrt(norm^2) = norm, e.g. norm = 1).
+ *  |v_j| = sqrt(G[j*k+j]); the angle between v_i and v_j is
+ *  acos(G[i*k+j] / (|v_i||v_j|)). All pairwise angles alpha and norms
+ *  n_j: G[i*k+j] = n_i n_j cos(alpha) (i != j), positive definite iff
+ *  cos(alpha) > -1/(k-1). b: k output weights (NULL: all 1, b_len ignored).
+ *  @return : TSRELU_OK; TSRELU_EINVAL (G or out NULL, k or d zero, k > d, G
+ *            not symmetric or not positive definite); TSRELU_ELENGTH
+ *            (G_len != k*k, b_len != k); TSRELU_ENONFINITE (NaN or Inf in G
+ *            or b); TSRELU_ENOMEM (allocation, or k*d or k*k overflows). */
+TSRELU_API TSRELU_NODISCARD tsrelu_status
+tsrelu_teacher_create_gram(size_t k, size_t d, const double *G, size_t G_len, const double *b,
+                           size_t b_len, uint64_t seed, tsrelu_teacher **out);
+
+/* ======================================================================
  * Population loss and gradient (closed form)
  * ====================================================================== */
 
@@ -479,6 +530,13 @@ TSRELU_API tsrelu_status tsrelu_gd_interrupt(tsrelu_gd *gd);
 /*! tsrelu_gd_iteration() : @return the iteration number of the current
  *  iterate (0 at creation), or 0 if gd is NULL. */
 TSRELU_API uint64_t tsrelu_gd_iteration(const tsrelu_gd *gd);
+
+/*! tsrelu_gd_progress() : the iteration of the latest committed step, safe to
+ *  read from any thread while a run is in progress (a relaxed atomic load;
+ *  tsrelu_gd_iteration() may only be called by the thread running the state
+ *  or its callbacks): for progress displays. (1.1)
+ *  @return the iteration, 0 if gd is NULL. */
+TSRELU_API uint64_t tsrelu_gd_progress(const tsrelu_gd *gd);
 
 /*! tsrelu_gd_stop_value() : @return the non-zero value returned by the
  *  callback that stopped the latest run, else 0. */
@@ -836,6 +894,15 @@ TSRELU_API TSRELU_NODISCARD tsrelu_status tsrelu_batch_run(tsrelu_batch *b);
  *  (1.1)
  *  @return : TSRELU_OK; TSRELU_EINVAL (b NULL, no message recorded). */
 TSRELU_API tsrelu_status tsrelu_batch_interrupt(tsrelu_batch *b);
+
+/*! tsrelu_batch_progress() :
+ *  Steps done so far over all runs of the batch (a run that ended early, by
+ *  convergence, a callback or an error, counts as done) and the steps asked
+ *  for in all, safe to call from another thread while tsrelu_batch_run()
+ *  runs (for progress displays). (1.1)
+ *  @return : TSRELU_OK; TSRELU_EINVAL (NULL; no message recorded). */
+TSRELU_API TSRELU_NODISCARD tsrelu_status
+tsrelu_batch_progress(const tsrelu_batch *b, uint64_t *done, uint64_t *total);
 
 /*! tsrelu_batch_summary() :
  *  The summary of run i after tsrelu_batch_run(), laid out as the

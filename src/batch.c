@@ -22,6 +22,8 @@ typedef struct {
     tsrelu_gd *gd;
     uint64_t steps;
     double summary[TSRELU_SUMMARY_LEN];
+    atomic_uint_fast64_t start; /* iteration when the batch started it */
+    atomic_int finished;        /* its summary is written */
 } batch_run;
 
 struct tsrelu_batch {
@@ -80,6 +82,8 @@ TSRELU_API tsrelu_status tsrelu_batch_add(tsrelu_batch *b, const tsrelu_teacher 
     memset(r, 0, sizeof *r);
     r->gd = gd;
     r->steps = steps;
+    atomic_init(&r->start, 0);
+    atomic_init(&r->finished, 0);
     if (index)
         *index = b->n;
     b->n++;
@@ -193,6 +197,7 @@ static void run_one(batch_run *r, atomic_int *cancel)
     sm[TSRELU_SUMMARY_SLOPE] = slope;
     balance_range(gd, &sm[TSRELU_SUMMARY_RATIO_MIN], &sm[TSRELU_SUMMARY_RATIO_MAX]);
     sm[TSRELU_SUMMARY_SECONDS] = seconds() - t0;
+    atomic_store(&r->finished, 1);
 }
 
 static void *worker(void *arg)
@@ -229,6 +234,8 @@ TSRELU_API tsrelu_status tsrelu_batch_run(tsrelu_batch *b)
             return tsrelu__context(st, "tsrelu_batch_run: run %zu", i);
         }
     }
+    for (size_t i = 0; i < b->n; i++)
+        atomic_store(&b->runs[i].start, tsrelu_gd_iteration(b->runs[i].gd));
     b->ran = 1;
     atomic_store(&b->next, 0);
     atomic_store(&b->cancel, 0);
@@ -256,6 +263,23 @@ TSRELU_API tsrelu_status tsrelu_batch_run(tsrelu_batch *b)
             return tsrelu__fail(st, "tsrelu_batch_run: run %zu ended with %s", i, tsrelu_status_name(st));
     }
     return interrupted ? TSRELU_INTERRUPTED : TSRELU_OK;
+}
+
+TSRELU_API tsrelu_status tsrelu_batch_progress(const tsrelu_batch *b, uint64_t *done, uint64_t *total)
+{
+    if (!b || !done || !total) /* no message: may be called while the batch runs */
+        return TSRELU_EINVAL;
+    uint64_t d = 0, t = 0;
+    for (size_t i = 0; i < b->n; i++) {
+        batch_run *r = &b->runs[i];
+        uint64_t at = tsrelu_gd_progress(r->gd), s0 = atomic_load(&r->start);
+        uint64_t k = atomic_load(&r->finished) ? r->steps : at > s0 ? at - s0 : 0;
+        d += k < r->steps ? k : r->steps;
+        t += r->steps;
+    }
+    *done = d;
+    *total = t;
+    return TSRELU_OK;
 }
 
 TSRELU_API tsrelu_status tsrelu_batch_interrupt(tsrelu_batch *b)

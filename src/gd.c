@@ -58,6 +58,8 @@ struct tsrelu_gd {
     int have_loss;            /* ... and so does loss (computed only when needed) */
     tsrelu__phases ph;
 
+    atomic_uint_fast64_t published; /* iter, for tsrelu_gd_progress() from other threads */
+
     tsrelu_record *rec;       /* attached recorder (record.c), not owned */
     tsrelu__schedule rec_sched;
 
@@ -177,6 +179,7 @@ static tsrelu_status gd_alloc(const char *fn, const tsrelu_teacher *t, size_t m,
         return tsrelu__fail(TSRELU_ENOMEM, "%s: out of memory", fn);
     atomic_init(&gd->guard, 0);
     atomic_init(&gd->interrupt, 0);
+    atomic_init(&gd->published, 0);
     size_t md = m * d; /* m*d checked when the student was made */
     if ((st = tsrelu__teacher_clone(t, &gd->teacher)) != TSRELU_OK ||
         (st = tsrelu__ws_alloc(&gd->ws, m, t->k, d)) != TSRELU_OK ||
@@ -470,6 +473,7 @@ static tsrelu_status advance(tsrelu_gd *gd)
     gd->view.W = Wn;
     gd->view.a = gd->a_buf[nx];
     gd->iter++;
+    atomic_store_explicit(&gd->published, gd->iter, memory_order_relaxed);
     gd->evaluated = gd->have_loss = 0;
     return TSRELU_OK;
 }
@@ -585,6 +589,11 @@ TSRELU_API tsrelu_status tsrelu_gd_run(tsrelu_gd *gd, uint64_t max_steps)
 TSRELU_API uint64_t tsrelu_gd_iteration(const tsrelu_gd *gd)
 {
     return gd ? gd->iter : 0;
+}
+
+TSRELU_API uint64_t tsrelu_gd_progress(const tsrelu_gd *gd)
+{
+    return gd ? (uint64_t)atomic_load_explicit(&((tsrelu_gd *)gd)->published, memory_order_relaxed) : 0;
 }
 
 TSRELU_API int tsrelu_gd_stop_value(const tsrelu_gd *gd)
@@ -810,6 +819,7 @@ tsrelu_status tsrelu__gd_restore(const tsrelu__gd_image *im, const char *what, t
     gd->tol_grad = im->tol_grad;
     gd->train_a = im->train_a;
     gd->iter = im->iter;
+    atomic_store_explicit(&gd->published, gd->iter, memory_order_relaxed);
     gd->sched.kind = im->schedule;
     gd->sched.param = im->param;
     gd->sched.log_j = 0;

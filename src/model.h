@@ -32,6 +32,20 @@ tsrelu_status tsrelu__student_alloc(size_t m, size_t d, tsrelu_student **out);
  * tsrelu__teacher_destroy() frees it. */
 tsrelu_status tsrelu__teacher_clone(const tsrelu_teacher *t, tsrelu_teacher **out);
 void tsrelu__teacher_destroy(tsrelu_teacher *t);
+/* A teacher with uninitialised V and b (k*d checked for overflow); fill
+ * them, then tsrelu__teacher_finish() sets norms, unit rows and kappa_tt. */
+tsrelu_status tsrelu__teacher_alloc(size_t k, size_t d, tsrelu_teacher **out);
+tsrelu_status tsrelu__teacher_finish(tsrelu_teacher *t);
+/* Two passes of modified Gram-Schmidt of row j of V (rows of length d)
+ * against the orthonormal rows 0..j-1; returns the remaining norm of row j. */
+double tsrelu__orthogonalise_row(double *V, size_t j, size_t d);
+/* k <= d orthonormal rows (k*d doubles) in random directions: Gaussian draws
+ * of the teacher stream of `seed`, orthonormalised. The one random frame of
+ * tsrelu_teacher_create_orthogonal() and tsrelu_teacher_create_gram(). */
+void tsrelu__random_frame(size_t k, size_t d, uint64_t seed, double *Q);
+/* TSRELU_ENONFINITE naming `what` and the row if the norm of a row of W
+ * (m rows of d finite entries) overflows. */
+tsrelu_status tsrelu__check_row_norms(const double *W, size_t m, size_t d, const char *what);
 /* The one handle check of every function taking a student and a teacher:
  * TSRELU_EINVAL (NULL), TSRELU_EDIM (d differs), messages prefixed with fn. */
 tsrelu_status tsrelu__check_pair(const char *fn, const tsrelu_student *s, const tsrelu_teacher *t);

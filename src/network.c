@@ -1,5 +1,7 @@
 /* Teacher and student handles: validated copies of the weights, and their
- * seeded initialisation (Gaussian students, orthogonal teachers). */
+ * seeded initialisation (Gaussian students, orthogonal teachers). The
+ * generators from the theory (init.c) build on the helpers exported here
+ * through model.h. */
 #include "model.h"
 #include "kernel.h"
 #include "rng.h"
@@ -43,7 +45,7 @@ static void teacher_destroy(tsrelu_teacher *t)
     free(t);
 }
 
-static tsrelu_status teacher_alloc(size_t k, size_t d, tsrelu_teacher **out)
+tsrelu_status tsrelu__teacher_alloc(size_t k, size_t d, tsrelu_teacher **out)
 {
     size_t kd;
     tsrelu_status st = tsrelu__mul_size(k, d, "teacher k*d", &kd);
@@ -70,7 +72,7 @@ static tsrelu_status teacher_alloc(size_t k, size_t d, tsrelu_teacher **out)
 }
 
 /* Norms, unit rows and the constant teacher-teacher part of the loss. */
-static tsrelu_status teacher_finish(tsrelu_teacher *t)
+tsrelu_status tsrelu__teacher_finish(tsrelu_teacher *t)
 {
     size_t k = t->k, d = t->d;
     for (size_t j = 0; j < k; j++) {
@@ -107,7 +109,7 @@ TSRELU_API tsrelu_status tsrelu_teacher_create(size_t k, size_t d, const double 
     if (k == 0 || d == 0)
         return tsrelu__fail(TSRELU_EINVAL, "tsrelu_teacher_create: k=%zu and d=%zu must be >= 1", k, d);
     tsrelu_teacher *t;
-    tsrelu_status st = teacher_alloc(k, d, &t);
+    tsrelu_status st = tsrelu__teacher_alloc(k, d, &t);
     if (st != TSRELU_OK)
         return st;
     if ((st = tsrelu__check_finite(V, k * d, "teacher V")) != TSRELU_OK ||
@@ -118,7 +120,7 @@ TSRELU_API tsrelu_status tsrelu_teacher_create(size_t k, size_t d, const double 
     memcpy(t->V, V, k * d * sizeof(double));
     for (size_t j = 0; j < k; j++)
         t->b[j] = b ? b[j] : 1.0;
-    if ((st = teacher_finish(t)) != TSRELU_OK) {
+    if ((st = tsrelu__teacher_finish(t)) != TSRELU_OK) {
         teacher_destroy(t);
         return st;
     }
@@ -128,7 +130,7 @@ TSRELU_API tsrelu_status tsrelu_teacher_create(size_t k, size_t d, const double 
 
 /* Two passes of modified Gram-Schmidt against the previous rows; returns the
  * remaining norm of row j. */
-static double orthogonalise_row(double *V, size_t j, size_t d)
+double tsrelu__orthogonalise_row(double *V, size_t j, size_t d)
 {
     double *x = V + j * d;
     for (int pass = 0; pass < 2; pass++)
@@ -141,6 +143,22 @@ static double orthogonalise_row(double *V, size_t j, size_t d)
                 x[c] -= dot * q[c];
         }
     return tsrelu__norm(x, d);
+}
+
+void tsrelu__random_frame(size_t k, size_t d, uint64_t seed, double *Q)
+{
+    tsrelu__rng rng;
+    tsrelu__rng_seed(&rng, seed ^ TEACHER_STREAM);
+    for (size_t j = 0; j < k; j++) {
+        double n;
+        do { /* a draw in the span of the previous rows has probability 0 */
+            for (size_t c = 0; c < d; c++)
+                Q[j * d + c] = tsrelu__rng_normal(&rng);
+            n = tsrelu__orthogonalise_row(Q, j, d);
+        } while (!(n > 1e-6));
+        for (size_t c = 0; c < d; c++)
+            Q[j * d + c] /= n;
+    }
 }
 
 TSRELU_API tsrelu_status tsrelu_teacher_create_orthogonal(size_t k, size_t d, double norm,
@@ -158,26 +176,15 @@ TSRELU_API tsrelu_status tsrelu_teacher_create_orthogonal(size_t k, size_t d, do
     if (!(norm > 0.0))
         return tsrelu__fail(TSRELU_EINVAL, "tsrelu_teacher_create_orthogonal: norm=%g must be > 0", norm);
     tsrelu_teacher *t;
-    tsrelu_status st = teacher_alloc(k, d, &t);
+    tsrelu_status st = tsrelu__teacher_alloc(k, d, &t);
     if (st != TSRELU_OK)
         return st;
-    tsrelu__rng rng;
-    tsrelu__rng_seed(&rng, seed ^ TEACHER_STREAM);
-    for (size_t j = 0; j < k; j++) {
-        double n;
-        do { /* a draw in the span of the previous rows has probability 0 */
-            for (size_t c = 0; c < d; c++)
-                t->V[j * d + c] = tsrelu__rng_normal(&rng);
-            n = orthogonalise_row(t->V, j, d);
-        } while (!(n > 1e-6));
-        for (size_t c = 0; c < d; c++)
-            t->V[j * d + c] /= n;
-    }
+    tsrelu__random_frame(k, d, seed, t->V);
     for (size_t i = 0; i < k * d; i++)
         t->V[i] *= norm;
     for (size_t j = 0; j < k; j++)
         t->b[j] = 1.0;
-    if ((st = teacher_finish(t)) != TSRELU_OK) {
+    if ((st = tsrelu__teacher_finish(t)) != TSRELU_OK) {
         teacher_destroy(t);
         return st;
     }
@@ -188,7 +195,7 @@ TSRELU_API tsrelu_status tsrelu_teacher_create_orthogonal(size_t k, size_t d, do
 tsrelu_status tsrelu__teacher_clone(const tsrelu_teacher *t, tsrelu_teacher **out)
 {
     tsrelu_teacher *c;
-    tsrelu_status st = teacher_alloc(t->k, t->d, &c);
+    tsrelu_status st = tsrelu__teacher_alloc(t->k, t->d, &c);
     if (st != TSRELU_OK)
         return st;
     memcpy(c->V, t->V, t->k * t->d * sizeof(double));
@@ -239,7 +246,7 @@ TSRELU_API tsrelu_status tsrelu_teacher_output_weights(const tsrelu_teacher *t, 
 /* Rows whose norm is finite: finite entries near DBL_MAX can have an
  * overflowing norm, which would make every angle meaningless. The one row
  * check of every way a student's weights are made or replaced. */
-static tsrelu_status check_row_norms(const double *W, size_t m, size_t d, const char *what)
+tsrelu_status tsrelu__check_row_norms(const double *W, size_t m, size_t d, const char *what)
 {
     for (size_t i = 0; i < m; i++)
         if (!isfinite(tsrelu__norm(W + i * d, d)))
@@ -251,7 +258,7 @@ static tsrelu_status check_row_norms(const double *W, size_t m, size_t d, const 
 static tsrelu_status check_student_rows(const double *W, size_t m, size_t d, const char *what)
 {
     tsrelu_status st = tsrelu__check_finite(W, m * d, what);
-    return st != TSRELU_OK ? st : check_row_norms(W, m, d, what);
+    return st != TSRELU_OK ? st : tsrelu__check_row_norms(W, m, d, what);
 }
 
 tsrelu_status tsrelu__student_alloc(size_t m, size_t d, tsrelu_student **out)
@@ -341,7 +348,7 @@ TSRELU_API tsrelu_status tsrelu_student_create_gaussian(size_t m, size_t d, doub
     /* finite draws can still have an overflowing row norm (sigma ~ 1e307) */
     char what[80];
     snprintf(what, sizeof what, "tsrelu_student_create_gaussian: sigma=%g", sigma);
-    if ((st = check_row_norms(s->W, m, d, what)) != TSRELU_OK) {
+    if ((st = tsrelu__check_row_norms(s->W, m, d, what)) != TSRELU_OK) {
         tsrelu_student_free(s);
         return st;
     }

@@ -46,6 +46,18 @@ for f in include/tsrelu.h lib/libtsrelu.so.$version lib/libtsrelu.so.$major lib/
   [ -e "$prefix/$f" ] || { bad "installed file $f missing"; finish; }
 done
 ok "installed header, libtsrelu.so.$version and its links, libtsrelu.a, libtsrelu.pc"
+for f in bin/tsrelu-sweep share/man/man1/tsrelu-sweep.1 share/man/man1/tsrelu-sweep-mpi.1; do
+  [ -e "$prefix/$f" ] || { bad "installed file $f missing"; finish; }
+done
+ok "installed tsrelu-sweep and its man page"
+check "installed tsrelu-sweep -h prints the usage and exits 0" sh -c \
+  "'$prefix/bin/tsrelu-sweep' -h | grep -q '^usage: tsrelu-sweep'"
+check "installed tsrelu-sweep --version names the library version" sh -c \
+  "'$prefix/bin/tsrelu-sweep' --version | grep -q 'libtsrelu $version'"
+if command -v man >/dev/null 2>&1; then
+  check "man -l renders tsrelu-sweep.1 (NAME, SYNOPSIS, --shard)" sh -c \
+    "LC_ALL=C MANWIDTH=200 man -l '$prefix/share/man/man1/tsrelu-sweep.1' 2>/dev/null | grep -q 'dealt like cards'"
+fi
 
 export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
 flags=$(pkg-config --cflags --libs libtsrelu 2>"$tmp/pc.err")
@@ -113,14 +125,36 @@ if [ -f examples/quickstart.c ]; then
 fi
 
 # ---------------------------------------------------------------- Python side
-pydir=$prefix/lib/python3/dist-packages
-if $MAKE -n install-python PREFIX="$prefix" > /dev/null 2>&1; then
-  check "make install-python PREFIX=$prefix" $MAKE -s install-python PREFIX="$prefix"
-else  # what the proposed install-python target does
-  mkdir -p "$pydir/tsrelu" && cp bindings/python/tsrelu/*.py "$pydir/tsrelu/"
-  ok "copied bindings/python/tsrelu into $pydir (no install-python target yet)"
-fi
+pyver=$("$PY" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+pydir=$prefix/lib/python$pyver/dist-packages
+check "make install-python PREFIX=$prefix (pip, offline)" $MAKE -s install-python PREFIX="$prefix"
 [ -f "$pydir/tsrelu/__init__.py" ] && ok "tsrelu package installed in $pydir" || bad "no $pydir/tsrelu/__init__.py"
+check "pip show tsrelu knows the installed package (version $version)" sh -c \
+  "PYTHONPATH='$pydir' '$PY' -m pip show tsrelu 2>/dev/null | grep -qx 'Version: $version'"
+check "install-python leaves no build files in the source tree" \
+  test ! -e bindings/python/build -a ! -e bindings/python/tsrelu.egg-info
+
+# pip into a venv that sees Debian's numpy, offline: regular and editable
+venv=$tmp/venv
+if "$PY" -m venv --system-site-packages "$venv" > "$tmp/venv.out" 2>&1; then
+  pipq() { "$venv/bin/pip" install -q --disable-pip-version-check --no-build-isolation --no-index "$@"; }
+  run_venv='import tsrelu, sys
+gd = tsrelu.GD(tsrelu.Teacher.orthogonal(2, 6, 1.0, seed=1), tsrelu.Student.gaussian(4, 6, 0.1, seed=2), 0.1)
+assert gd.run(100) == tsrelu.OK
+print(tsrelu.__file__)'
+  check "pip install ./bindings/python in a venv (--no-build-isolation --no-index)" pipq ./bindings/python
+  check "the venv's tsrelu runs a GD against the installed library" sh -c \
+    "cd '$tmp' && TSRELU_LIBRARY='$prefix/lib/libtsrelu.so.$major' '$venv/bin/python' -c '$run_venv' | grep -q '$venv'"
+  check "pip show tsrelu in the venv: version $version" sh -c \
+    "'$venv/bin/pip' show tsrelu | grep -qx 'Version: $version'"
+  check "editable install (pip install -e) in the venv" pipq -e ./bindings/python
+  check "the editable package is the source tree's" sh -c \
+    "cd '$tmp' && TSRELU_LIBRARY='$prefix/lib/libtsrelu.so.$major' '$venv/bin/python' -c '$run_venv' | grep -q '$root/bindings/python/tsrelu'"
+  rm -rf bindings/python/build bindings/python/tsrelu.egg-info
+else
+  bad "python3 -m venv --system-site-packages (Debian package python3-venv)"
+  cat "$tmp/venv.out"
+fi
 
 probe='
 import sys, tsrelu
@@ -170,13 +204,14 @@ else
   cat "$tmp/stage.out"
 fi
 $MAKE -s uninstall PREFIX="$prefix" > /dev/null 2>&1
-left=$(cd "$prefix" && find . \( -type f -o -type l \) ! -path './lib/python3/*' | sort)
+left=$(cd "$prefix" && find . \( -type f -o -type l \) ! -path './lib/python*' | sort)
 [ -z "$left" ] && ok "make uninstall PREFIX=... removes every installed C file" ||
   bad "make uninstall left: $left"
 if $MAKE -n uninstall-python PREFIX="$prefix" > /dev/null 2>&1; then
   $MAKE -s uninstall-python PREFIX="$prefix" > /dev/null 2>&1
-  [ ! -e "$pydir/tsrelu" ] && ok "make uninstall-python removes the package" ||
-    bad "make uninstall-python left $pydir/tsrelu"
+  [ ! -e "$pydir/tsrelu" ] && [ -z "$(ls -d "$pydir"/tsrelu-*.dist-info 2>/dev/null)" ] &&
+    ok "make uninstall-python removes the package and its metadata" ||
+    bad "make uninstall-python left $pydir/tsrelu or its dist-info"
 fi
 
 finish

@@ -92,6 +92,27 @@ check "merge refuses gaps (no grid given)" test $? != 0 -a ! -e "$tmp/merged3.cs
 "$SWEEP" --merge "$tmp/merged4.csv" "$tmp/shard0.csv" "$tmp/shard1.csv" "$tmp/threads.csv" 2> /dev/null
 check "merge accepts runs recorded twice with equal results" same "$tmp/threads.csv" "$tmp/merged4.csv"
 
+# ------------------------------------------------------------ progress inside a long run
+# on a terminal (script(1) gives the sweep a pty) the live line shows the
+# steps done inside the run; in a pipe nothing but the summary; same rows
+if command -v script > /dev/null 2>&1; then
+  script -qec "$SWEEP --k 1 --m 2 --d 4 --steps 4e6 --threads 1 --out $tmp/tty.csv" /dev/null > "$tmp/tty.out" 2>&1
+  check "on a terminal, progress inside a long run (runs in flight N% done, N < 100)" \
+    test -n "$(tr '\r' '\n' < "$tmp/tty.out" | grep -E 'runs in flight [1-9][0-9]?% done')"
+  "$SWEEP" --k 1 --m 2 --d 4 --steps 4e6 --threads 1 --out "$tmp/pipe.csv" 2> "$tmp/pipe.out"
+  check "in a pipe, no live line (auto mode): only the summary" \
+    test -z "$(grep 'in flight' "$tmp/pipe.out")" -a "$(wc -l < "$tmp/pipe.out")" = 1
+  check "the rows are the same with and without the live line" same "$tmp/tty.csv" "$tmp/pipe.csv"
+else
+  bad "script(1) (util-linux) is missing: progress on a terminal not tested"
+fi
+
+# ------------------------------------------------------------ help
+"$SWEEP" -h > "$tmp/help" 2>&1
+check "-h prints the usage and exits 0" test $? = 0 -a -n "$(grep '^usage: tsrelu-sweep' "$tmp/help")"
+check "the help says how shards are dealt (by cost, not index mod N)" \
+  test -n "$(grep 'sorted by cost' "$tmp/help")" -a -z "$(grep 'index mod N' "$tmp/help")"
+
 # ------------------------------------------------------------ refusals
 cp "$tmp/threads.csv" "$tmp/foreign.csv"
 "$SWEEP" $G --seed 1,3 --out "$tmp/foreign.csv" 2> "$tmp/err"

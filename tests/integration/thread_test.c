@@ -328,12 +328,20 @@ static void interrupt_check(void)
     pthread_t th;
     check(pthread_create(&th, NULL, run_long, &r) == 0, "pthread_create (interrupt)");
     struct timespec ts = {0, 2000000};
+    uint64_t seen = 0;
     while (!atomic_load(&r.done)) {
         nanosleep(&ts, NULL);
+        uint64_t now_at = tsrelu_gd_progress(r.gd); /* safe while it runs */
+        if (now_at >= seen)
+            seen = now_at;
+        else
+            seen = UINT64_MAX;
         (void)tsrelu_gd_interrupt(r.gd);
     }
     pthread_join(th, NULL);
     check(r.st == TSRELU_INTERRUPTED && tsrelu_gd_iteration(r.gd) > 0, "interrupt from another thread");
+    check(seen != UINT64_MAX && tsrelu_gd_progress(r.gd) == tsrelu_gd_iteration(r.gd),
+          "tsrelu_gd_progress from another thread: monotone, the iteration once the run returned");
     check(tsrelu_gd_run(r.gd, 2) == TSRELU_OK, "the interrupted state runs on");
     tsrelu_gd_free(r.gd);
 
@@ -348,9 +356,14 @@ static void interrupt_check(void)
     check(pthread_create(&th, NULL, run_long, &r) == 0, "pthread_create (batch interrupt)");
     while (!atomic_load(&batch_started)) /* every state is held once a run has begun */
         nanosleep(&ts, NULL);
-    int busy = 0, tries = 0;
+    int busy = 0, tries = 0, monotone = 1;
+    uint64_t last = 0, done = 0, total = 0;
     while (!atomic_load(&r.done)) {
         nanosleep(&ts, NULL);
+        /* progress may be read from this thread while the batch runs */
+        if (tsrelu_batch_progress(r.b, &done, &total) != TSRELU_OK || done < last || done > total)
+            monotone = 0;
+        last = done;
         busy += tsrelu_gd_step(tsrelu_batch_state(r.b, 3)) == TSRELU_EBUSY;
         tries++;
         if (tries > 10)
@@ -359,6 +372,8 @@ static void interrupt_check(void)
     pthread_join(th, NULL);
     check(r.st == TSRELU_INTERRUPTED, "batch interrupt from another thread");
     check(busy >= 10, "a batch's state is busy while the batch runs");
+    check(monotone && last > 0 && total == 4 * ((uint64_t)1 << 40),
+          "tsrelu_batch_progress from another thread: monotone, within the total");
     tsrelu_batch_free(r.b);
 }
 

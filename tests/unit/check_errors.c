@@ -428,6 +428,135 @@ END_TEST
 
 /* --------------------------------------------------- loss and gradient */
 
+/* A forged teacher header of k neurons in dimension d; its arrays point to
+ * a small buffer that the library must not read before rejecting the size. */
+static struct tsrelu_teacher forged_teacher(size_t k, size_t d)
+{
+    struct tsrelu_teacher t;
+    memset(&t, 0, sizeof t);
+    t.k = k;
+    t.d = d;
+    t.V = t.unit = t.b = t.norm = buf;
+    t.owns = 1;
+    return t;
+}
+
+START_TEST(test_student_create_weak_recovery)
+{
+    tsrelu_student *s = (tsrelu_student *)&s;
+    const size_t c3[3] = {1, 1, 1}, over[2] = {2, 2}, under[2] = {1, 1}, huge[2] = {SIZE_MAX, 1};
+    tsrelu_teacher *t1 = teacher_dim(1);
+    struct tsrelu_teacher blas = forged_teacher(1, BLAS_OVER), bytes = forged_teacher(1, INT32_MAX),
+                          nomem = forged_teacher(1, (size_t)1 << 16);
+    ROW("WR-1", TSRELU_EINVAL, tsrelu_student_create_weak_recovery(T, 3, NULL, 0, 0.3, 1.0, 1, NULL, 0, NULL),
+        "tsrelu_student_create_weak_recovery: out is NULL");
+    ROW("WR-2", TSRELU_EINVAL, tsrelu_student_create_weak_recovery(NULL, 3, NULL, 0, 0.3, 1.0, 1, NULL, 0, &s),
+        "tsrelu_student_create_weak_recovery: teacher is NULL");
+    ck_assert_ptr_null(s);
+    ROW("WR-3", TSRELU_EINVAL, tsrelu_student_create_weak_recovery(T, 0, NULL, 0, 0.3, 1.0, 1, NULL, 0, &s),
+        "tsrelu_student_create_weak_recovery: m=0 must be >= 1");
+    ROW("WR-4", TSRELU_EINVAL, tsrelu_student_create_weak_recovery(t1, 3, NULL, 0, 0.3, 1.0, 1, NULL, 0, &s),
+        "tsrelu_student_create_weak_recovery: the teacher's d=1 ", "d >= 2 required");
+    ROW("WR-5", TSRELU_ENOMEM, tsrelu_student_create_weak_recovery(T, BLAS_OVER, NULL, 0, 0.3, 1.0, 1, NULL, 0, &s),
+        "tsrelu_student_create_weak_recovery: sizes m=2147483648", "BLAS int range");
+    ROW("WR-5", TSRELU_ENOMEM, tsrelu_student_create_weak_recovery(&blas, 3, NULL, 0, 0.3, 1.0, 1, NULL, 0, &s),
+        "tsrelu_student_create_weak_recovery: sizes ", "d=2147483648", "BLAS int range");
+    ROW("WR-6", TSRELU_ELENGTH, tsrelu_student_create_weak_recovery(T, 3, c3, 3, 0.3, 1.0, 1, NULL, 0, &s),
+        "tsrelu_student_create_weak_recovery: counts: length 3 given, 2 ");
+    ROW("WR-7", TSRELU_EINVAL, tsrelu_student_create_weak_recovery(T, 3, over, 2, 0.3, 1.0, 1, NULL, 0, &s),
+        "tsrelu_student_create_weak_recovery: counts[0..1] add up to more than m=3");
+    ROW("WR-7", TSRELU_EINVAL, tsrelu_student_create_weak_recovery(T, 3, huge, 2, 0.3, 1.0, 1, NULL, 0, &s),
+        "tsrelu_student_create_weak_recovery: counts[0..0] add up to more than m=3");
+    ROW("WR-8", TSRELU_EINVAL, tsrelu_student_create_weak_recovery(T, 3, under, 2, 0.3, 1.0, 1, NULL, 0, &s),
+        "tsrelu_student_create_weak_recovery: counts add up to 2, m=3 required");
+    ROW("WR-9", TSRELU_ENONFINITE, tsrelu_student_create_weak_recovery(T, 3, NULL, 0, NAN, 1.0, 1, NULL, 0, &s),
+        "tsrelu_student_create_weak_recovery: zeta is ", "nan");
+    ROW("WR-9", TSRELU_ENONFINITE, tsrelu_student_create_weak_recovery(T, 3, NULL, 0, -INFINITY, 1.0, 1, NULL, 0, &s),
+        "tsrelu_student_create_weak_recovery: zeta is ", "-inf");
+    ROW("WR-10", TSRELU_EINVAL, tsrelu_student_create_weak_recovery(T, 3, NULL, 0, 0.0, 1.0, 1, NULL, 0, &s),
+        "tsrelu_student_create_weak_recovery: zeta=0 must lie in (0, pi/2)");
+    ROW("WR-10", TSRELU_EINVAL, tsrelu_student_create_weak_recovery(T, 3, NULL, 0, -0.5, 1.0, 1, NULL, 0, &s),
+        "tsrelu_student_create_weak_recovery: zeta=-0.5 must lie in (0, pi/2)");
+    ROW("WR-10", TSRELU_EINVAL,
+        tsrelu_student_create_weak_recovery(T, 3, NULL, 0, 1.5707963267948968, 1.0, 1, NULL, 0, &s),
+        "tsrelu_student_create_weak_recovery: zeta=1.5708 must lie in (0, pi/2)");
+    ROW("WR-11", TSRELU_ENONFINITE, tsrelu_student_create_weak_recovery(T, 3, NULL, 0, 0.3, INFINITY, 1, NULL, 0, &s),
+        "tsrelu_student_create_weak_recovery: sigma is ", "inf");
+    ROW("WR-12", TSRELU_EINVAL, tsrelu_student_create_weak_recovery(T, 3, NULL, 0, 0.3, -0.0, 1, NULL, 0, &s),
+        "tsrelu_student_create_weak_recovery: sigma=-0 must be > 0");
+    ROW("WR-12", TSRELU_EINVAL, tsrelu_student_create_weak_recovery(T, 3, NULL, 0, 0.3, -2.0, 1, NULL, 0, &s),
+        "tsrelu_student_create_weak_recovery: sigma=-2 must be > 0");
+    ROW("WR-13", TSRELU_ELENGTH, tsrelu_student_create_weak_recovery(T, 3, NULL, 0, 0.3, 1.0, 1, ibuf, 4, &s),
+        "tsrelu_student_create_weak_recovery: tau: length 4 given, 3 (m) required");
+    ROW("WR-14", TSRELU_ENOMEM,
+        tsrelu_student_create_weak_recovery(&bytes, INT32_MAX - 1, NULL, 0, 0.3, 1.0, 1, NULL, 0, &s),
+        "student: m*d = ", "overflows size_t");
+    ROW("WR-15", TSRELU_ENOMEM,
+        tsrelu_student_create_weak_recovery(&nomem, INT32_MAX - 1, NULL, 0, 0.3, 1.0, 1, NULL, 0, &s),
+        "student: out of memory");
+    tsrelu_teacher *t2;
+    ck_assert_int_eq(tsrelu_teacher_create_orthogonal(2, 2, 1.0, 1, &t2), TSRELU_OK);
+    ROW("WR-16", TSRELU_ENONFINITE, tsrelu_student_create_weak_recovery(t2, 4, NULL, 0, 0.5, DBL_MAX, 1, NULL, 0, &s),
+        "tsrelu_student_create_weak_recovery: sigma=1.79769e+308: the norm of row 0 overflows");
+    ck_assert_ptr_null(s);
+    /* ignored arguments (not through ROW, which would call it twice) */
+    ck_assert_int_eq(tsrelu_student_create_weak_recovery(T, 3, NULL, 99, 0.3, 1.0, 1, NULL, 99, &s),
+                     TSRELU_OK);
+    tsrelu_student_free(s);
+    tsrelu_teacher_free(t2);
+    tsrelu_teacher_free(t1);
+}
+END_TEST
+
+START_TEST(test_teacher_create_gram)
+{
+    tsrelu_teacher *t = (tsrelu_teacher *)&t;
+    static const double I2[4] = {1.0, 0.0, 0.0, 1.0}, one[1] = {1.0}, b2[2] = {1.0, 2.0};
+    static const double nanG[4] = {1.0, 0.0, 0.0, NAN}, asym[4] = {1.0, 0.5, 0.25, 1.0};
+    static const double infb[2] = {1.0, -INFINITY}, indef[4] = {1.0, 2.0, 2.0, 1.0};
+    static const double sing[4] = {1.0, 1.0, 1.0, 1.0}, negd[4] = {-1.0, 0.0, 0.0, 1.0};
+    ROW("TG-1", TSRELU_EINVAL, tsrelu_teacher_create_gram(2, 3, I2, 4, NULL, 0, 1, NULL),
+        "tsrelu_teacher_create_gram: out is NULL");
+    ROW("TG-2", TSRELU_EINVAL, tsrelu_teacher_create_gram(2, 3, NULL, 4, NULL, 0, 1, &t),
+        "tsrelu_teacher_create_gram: G is NULL");
+    ck_assert_ptr_null(t);
+    ROW("TG-3", TSRELU_EINVAL, tsrelu_teacher_create_gram(0, 3, I2, 4, NULL, 0, 1, &t),
+        "tsrelu_teacher_create_gram: ", "k=0", "d=3", ">= 1");
+    ROW("TG-3", TSRELU_EINVAL, tsrelu_teacher_create_gram(2, 0, I2, 4, NULL, 0, 1, &t),
+        "tsrelu_teacher_create_gram: ", "k=2", "d=0", ">= 1");
+    ROW("TG-4", TSRELU_EINVAL, tsrelu_teacher_create_gram(3, 2, I2, 4, NULL, 0, 1, &t),
+        "tsrelu_teacher_create_gram: k=3 linearly independent neurons do not fit in d=2");
+    ROW("TG-5", TSRELU_ENOMEM, tsrelu_teacher_create_gram(HALF_WORD, HALF_WORD, I2, 4, NULL, 0, 1, &t),
+        "tsrelu_teacher_create_gram: k*k: size ", "overflows size_t");
+    ROW("TG-6", TSRELU_ELENGTH, tsrelu_teacher_create_gram(2, 3, I2, 3, NULL, 0, 1, &t),
+        "tsrelu_teacher_create_gram: G: length 3 given, 4 (k*k) required");
+    ROW("TG-7", TSRELU_ELENGTH, tsrelu_teacher_create_gram(2, 3, I2, 4, b2, 3, 1, &t),
+        "tsrelu_teacher_create_gram: b: length 3 given, 2 (k) required");
+    ROW("TG-8", TSRELU_ENONFINITE, tsrelu_teacher_create_gram(2, 3, nanG, 4, NULL, 0, 1, &t),
+        "tsrelu_teacher_create_gram: G[3] is ", "nan", "(not finite)");
+    ROW("TG-9", TSRELU_EINVAL, tsrelu_teacher_create_gram(2, 3, asym, 4, NULL, 0, 1, &t),
+        "tsrelu_teacher_create_gram: G is not symmetric: G[1]=0.5 but G[2]=0.25", "(0,1)", "(G + G^T)/2");
+    ROW("TG-10", TSRELU_ENONFINITE, tsrelu_teacher_create_gram(2, 3, I2, 4, infb, 2, 1, &t),
+        "tsrelu_teacher_create_gram: b[1] is ", "-inf", "(not finite)");
+    ROW("TG-11", TSRELU_ENOMEM, tsrelu_teacher_create_gram(2, SIZE_MAX, I2, 4, NULL, 0, 1, &t),
+        "teacher k*d: ", "overflows size_t");
+    ROW("TG-12", TSRELU_ENOMEM, tsrelu_teacher_create_gram(1, BYTES_OVERFLOW, one, 1, NULL, 0, 1, &t),
+        "teacher: k*d = ", "overflows size_t");
+    ROW("TG-13", TSRELU_ENOMEM, tsrelu_teacher_create_gram(1, NO_MEMORY, one, 1, NULL, 0, 1, &t),
+        "teacher: out of memory");
+    ROW("TG-14", TSRELU_EINVAL, tsrelu_teacher_create_gram(2, 3, indef, 4, NULL, 0, 1, &t),
+        "tsrelu_teacher_create_gram: G is not positive definite (Cholesky pivot 1 is -3)");
+    ROW("TG-14", TSRELU_EINVAL, tsrelu_teacher_create_gram(2, 3, sing, 4, NULL, 0, 1, &t),
+        "tsrelu_teacher_create_gram: G is not positive definite (Cholesky pivot 1 is 0)");
+    ROW("TG-14", TSRELU_EINVAL, tsrelu_teacher_create_gram(2, 3, negd, 4, NULL, 0, 1, &t),
+        "tsrelu_teacher_create_gram: G is not positive definite (Cholesky pivot 0 is -1)");
+    ck_assert_ptr_null(t);
+    /* ignored b_len (not through ROW, which would call it twice) */
+    ck_assert_int_eq(tsrelu_teacher_create_gram(2, 3, I2, 4, NULL, 99, 1, &t), TSRELU_OK);
+    tsrelu_teacher_free(t);
+}
+END_TEST
+
 START_TEST(test_loss)
 {
     double L;
@@ -1068,6 +1197,8 @@ Suite *errors_suite(void)
     tcase_add_test(tc, test_student_create_gaussian);
     tcase_add_test(tc, test_student_copy_and_getters);
     tcase_add_test(tc, test_student_setters);
+    tcase_add_test(tc, test_student_create_weak_recovery);
+    tcase_add_test(tc, test_teacher_create_gram);
     tcase_add_test(tc, test_loss);
     tcase_add_test(tc, test_loss_accurate);
     tcase_add_test(tc, test_gradient);

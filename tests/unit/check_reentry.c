@@ -489,6 +489,32 @@ START_TEST(stop_reason_names_the_cause)
 }
 END_TEST
 
+START_TEST(progress_counts_steps)
+{
+    tsrelu_gd *gd = make(0.05);
+    ck_assert_uint_eq(tsrelu_gd_progress(gd), 0);
+    ck_assert_int_eq(tsrelu_gd_run(gd, 25), TSRELU_OK);
+    ck_assert_uint_eq(tsrelu_gd_progress(gd), 25);
+    ck_assert_uint_eq(tsrelu_gd_progress(NULL), 0);
+    tsrelu_gd_free(gd);
+    batch_probe p = {0};
+    tsrelu_batch *b = two_runs(&p, 40);
+    uint64_t done = 1, total = 0;
+    ck_assert_int_eq(tsrelu_batch_progress(b, &done, &total), TSRELU_OK);
+    ck_assert_uint_eq(done, 0);
+    ck_assert_uint_eq(total, 80);
+    /* a run that converges at once counts as done */
+    ck_assert_int_eq(tsrelu_gd_set_tolerances(tsrelu_batch_state(b, 1), INFINITY, 0.0), TSRELU_OK);
+    ck_assert_int_eq(tsrelu_batch_run(b), TSRELU_OK);
+    ck_assert_int_eq(tsrelu_batch_progress(b, &done, &total), TSRELU_OK);
+    ck_assert_uint_eq(done, 80);
+    ck_assert_uint_eq(tsrelu_gd_progress(tsrelu_batch_state(b, 1)), 0);
+    ck_assert_int_eq(tsrelu_batch_progress(NULL, &done, &total), TSRELU_EINVAL);
+    ck_assert_int_eq(tsrelu_batch_progress(b, NULL, &total), TSRELU_EINVAL);
+    tsrelu_batch_free(b);
+}
+END_TEST
+
 Suite *reentry_suite(void)
 {
     Suite *s = suite_create("reentry");
@@ -505,6 +531,7 @@ Suite *reentry_suite(void)
     tcase_add_test(core, interrupt_from_another_thread);
     tcase_add_test(core, sigint_interrupts_a_child_run);
     tcase_add_test(core, stop_reason_names_the_cause);
+    tcase_add_test(core, progress_counts_steps);
     suite_add_tcase(s, core);
     return s;
 }

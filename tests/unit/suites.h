@@ -6,6 +6,7 @@
 Suite *status_suite(void);     /* tests/unit/check_status.c */
 Suite *kernel_suite(void);     /* tests/unit/check_kernel.c */
 Suite *network_suite(void);    /* tests/unit/check_network.c */
+Suite *init_suite(void);       /* tests/unit/check_init.c */
 Suite *population_suite(void); /* tests/unit/check_population.c */
 Suite *gd_suite(void);         /* tests/unit/check_gd.c */
 Suite *reference_suite(void);  /* tests/unit/check_reference.c */

@@ -8,6 +8,7 @@ int main(void)
     SRunner *sr = srunner_create(status_suite());
     srunner_add_suite(sr, kernel_suite());
     srunner_add_suite(sr, network_suite());
+    srunner_add_suite(sr, init_suite());
     srunner_add_suite(sr, population_suite());
     srunner_add_suite(sr, gd_suite());
     srunner_add_suite(sr, reference_suite());

@@ -33,12 +33,15 @@ static void usage(FILE *f)
             "  --out FILE       the CSV (created, or resumed when it exists)\n"
             "  --threads N      threads per batch, 0 = all online CPUs (default 0)\n"
             "  --chunk N        runs per batch = most runs lost by a kill (default: threads)\n"
-            "  --shard I/N      only runs with index mod N == I (job arrays), 0 <= I < N\n"
+            "  --shard I/N      this job's share of the runs (job arrays), 0 <= I < N: runs are\n"
+            "                   sorted by cost (largest first, ties by index) and dealt like\n"
+            "                   cards, position mod N == I, so every shard gets the same mix\n"
             "  --progress MODE  auto: a live line when stderr is a terminal (default);\n"
             "                   always: also plain lines per chunk in logs; never\n"
             "  --list           print the runs of the grid (or shard) and exit\n"
             "  --merge OUT IN.. merge shard CSVs into OUT (sorted, checked for gaps)\n"
-            "  --allow-missing  let --merge write OUT although runs are missing\n");
+            "  --allow-missing  let --merge write OUT although runs are missing\n"
+            "  -h, --help       this text;   --version  the tool's and the library's version\n");
 }
 
 /* A count in decimal digits (values_digits), at most max. */
@@ -62,6 +65,8 @@ int options_parse(int argc, char **argv, options *o)
     for (int i = 1; i < argc; i++) {
         char name[64];
         const char *a = argv[i], *val = NULL, *eq;
+        if (!strcmp(a, "-h"))
+            a = "--help";
         if (strncmp(a, "--", 2) != 0) {
             if (!o->merge_out) {
                 say("unexpected argument '%s' (input files go after --merge OUT)", a);

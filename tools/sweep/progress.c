@@ -41,28 +41,56 @@ void progress_start(progress *p, int mode, size_t total, size_t before, double c
     p->before = before;
     p->cost_todo = cost_todo;
     p->t0 = now();
+    pthread_mutex_init(&p->lock, NULL);
 }
 
-void progress_add(progress *p, size_t runs, size_t not_ok, double cost)
+int progress_live(const progress *p)
 {
-    p->done += runs;
-    p->not_ok += not_ok;
-    p->cost_done += cost;
-    if (p->mode == PROGRESS_NEVER || (p->mode == PROGRESS_AUTO && !p->tty))
-        return;
+    return p->tty && p->mode != PROGRESS_NEVER;
+}
+
+/* The progress line (p->lock held). */
+static void draw(progress *p)
+{
     double el = now() - p->t0;
     size_t left = p->total - p->before - p->done;
-    char e[32], r[64] = "";
+    char e[32], r[64] = "", f[64] = "";
     duration(e, sizeof e, el);
     if (p->cost_done > 0 && left > 0 && p->cost_todo > p->cost_done) {
         char l[32];
         duration(l, sizeof l, el * (p->cost_todo - p->cost_done) / p->cost_done);
         snprintf(r, sizeof r, ", about %s left", l);
     }
-    fprintf(stderr, "%stsrelu-sweep: %zu/%zu runs recorded (%zu before this start), %s%s%s",
-            p->tty ? "\r" : "", p->before + p->done, p->total, p->before, e, r, p->tty ? "\033[K" : "\n");
+    if (p->tty && p->steps_all > 0)
+        snprintf(f, sizeof f, "; runs in flight %.0f%% done",
+                 100.0 * (double)p->steps_done / (double)p->steps_all);
+    fprintf(stderr, "%stsrelu-sweep: %zu/%zu runs recorded (%zu before this start), %s%s%s%s",
+            p->tty ? "\r" : "", p->before + p->done, p->total, p->before, e, r, f, p->tty ? "\033[K" : "\n");
     fflush(stderr);
     p->shown = p->tty;
+    p->drawn = now();
+}
+
+void progress_add(progress *p, size_t runs, size_t not_ok, double cost)
+{
+    pthread_mutex_lock(&p->lock);
+    p->done += runs;
+    p->not_ok += not_ok;
+    p->cost_done += cost;
+    p->steps_done = p->steps_all = 0;
+    if (p->mode != PROGRESS_NEVER && (p->mode != PROGRESS_AUTO || p->tty))
+        draw(p);
+    pthread_mutex_unlock(&p->lock);
+}
+
+void progress_steps(progress *p, uint64_t done, uint64_t all)
+{
+    pthread_mutex_lock(&p->lock);
+    p->steps_done = done;
+    p->steps_all = all;
+    if (progress_live(p) && now() - p->drawn >= 0.25)
+        draw(p);
+    pthread_mutex_unlock(&p->lock);
 }
 
 void progress_end(progress *p, const char *out)
@@ -76,4 +104,5 @@ void progress_end(progress *p, const char *out)
     if (p->not_ok)
         fprintf(stderr, "; %zu of the new runs did not end with TSRELU_OK (see the status column)", p->not_ok);
     fputc('\n', stderr);
+    pthread_mutex_destroy(&p->lock);
 }

@@ -9,9 +9,12 @@
 
 #include <tsrelu.h>
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* Group sizes as "5/4/5/6". */
 static int sizes(strbuf *sb, const int *size, size_t k)
@@ -91,8 +94,43 @@ done:
     return rc;
 }
 
-int runner_run(const sweep_grid *g, const size_t *idx, size_t n, unsigned threads, strbuf *out,
-               size_t *not_ok, char *err, size_t errlen)
+/* The monitor of a running batch: steps done, four times a second. */
+typedef struct {
+    tsrelu_batch *b;
+    progress *prog;
+    atomic_int stop;
+} monitor;
+
+static void *watch(void *arg)
+{
+    monitor *mo = arg;
+    struct timespec ts = {0, 250 * 1000 * 1000};
+    while (!atomic_load(&mo->stop)) {
+        uint64_t done, all;
+        if (tsrelu_batch_progress(mo->b, &done, &all) == TSRELU_OK)
+            progress_steps(mo->prog, done, all);
+        nanosleep(&ts, NULL);
+    }
+    return NULL;
+}
+
+/* tsrelu_batch_run, watched by a monitor thread when a live line is shown
+ * (without one, or without a thread, it just runs). */
+static tsrelu_status run_watched(tsrelu_batch *b, progress *prog)
+{
+    monitor mo = {b, prog, 0};
+    pthread_t th;
+    int watching = prog && progress_live(prog) && pthread_create(&th, NULL, watch, &mo) == 0;
+    tsrelu_status st = tsrelu_batch_run(b);
+    if (watching) {
+        atomic_store(&mo.stop, 1);
+        pthread_join(th, NULL);
+    }
+    return st;
+}
+
+int runner_run(const sweep_grid *g, const size_t *idx, size_t n, unsigned threads, progress *prog,
+               strbuf *out, size_t *not_ok, char *err, size_t errlen)
 {
     tsrelu_batch *b = NULL;
     sweep_config *cfg = malloc(n * sizeof *cfg);
@@ -114,7 +152,7 @@ int runner_run(const sweep_grid *g, const size_t *idx, size_t n, unsigned thread
     }
     /* A run's own failure (say TSRELU_EDIVERGED) is a result, recorded in its
      * row; only a failure of the batch itself loses the chunk. */
-    st = tsrelu_batch_run(b);
+    st = run_watched(b, prog);
     if (st == TSRELU_EINVAL || st == TSRELU_ENOMEM) {
         say_err(err, errlen, "batch: %s (%s)", tsrelu_status_name(st), tsrelu_last_error());
         goto done;

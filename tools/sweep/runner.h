@@ -4,6 +4,7 @@
 #define SWEEP_RUNNER_H
 
 #include "grid.h"
+#include "progress.h"
 #include "strbuf.h"
 
 #include <stddef.h>
@@ -12,8 +13,10 @@
  * append one complete CSV line per run (in the order of idx) to out.
  * *not_ok (may be NULL) receives the number of runs whose own status was
  * neither TSRELU_OK nor TSRELU_CONVERGED (diverged runs are still rows).
+ * With a live progress line (prog non-NULL), a monitor thread reports the
+ * steps done inside the batch while it runs.
  * @return 0, or -1 with a message in err (setup or batch failure: no row). */
-int runner_run(const sweep_grid *g, const size_t *idx, size_t n, unsigned threads, strbuf *out,
-               size_t *not_ok, char *err, size_t errlen);
+int runner_run(const sweep_grid *g, const size_t *idx, size_t n, unsigned threads, progress *prog,
+               strbuf *out, size_t *not_ok, char *err, size_t errlen);
 
 #endif

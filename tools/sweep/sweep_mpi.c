@@ -181,7 +181,7 @@ int smpi_work(const sweep_grid *g, unsigned threads, size_t chunk, char *err, si
         size_t not_ok;
         sb_clear(&msg);
         if (sb_append(&msg, (const char *)head, sizeof head) != 0 ||
-            runner_run(g, idx, (size_t)n, threads, &msg, &not_ok, err, errlen) != 0)
+            runner_run(g, idx, (size_t)n, threads, NULL, &msg, &not_ok, err, errlen) != 0)
             goto done;
         head[1] = (uint64_t)n;
         head[2] = not_ok;

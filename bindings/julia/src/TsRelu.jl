@@ -20,11 +20,12 @@ export Teacher, Student, GD, TsReluError,
        loss, loss_accurate, gradient, angles, nearest_teacher, components, deficit, balance,
        rate_fit, weights, output_weights, set_weights!, set_output_weights!, width, dim,
        run!, step!, set_observer!, set_step!, set_eta!, eta, set_train_output!, train_output,
-       set_tolerances!, tolerances, iteration, stop_value, stop_reason, student, teacher,
+       set_tolerances!, tolerances, iteration, progress, stop_value, stop_reason, student, teacher,
        gradient_norm,
        phase, phase_times, groups, group_switches, set_phase_thresholds!,
        save, load, set_step_state!, interrupt!,
        Batch, add!, state, set_threads!, SUMMARY_FIELDS,
+       weak_recovery, equiangular_gram,
        Record, set_recorder!, capacity, missed, iterations, record_global, record_student,
        record_teacher, write_csv
 
@@ -119,10 +120,14 @@ end
 """
     Teacher(V::AbstractMatrix, b=nothing)
     Teacher(:orthogonal, k, d; norm=1.0, seed=0)
+    Teacher(:gram, G, d; b=nothing, seed=0)
 
 The fixed target network. `V` is d x k (column j = v_j); `b` the k output
 weights (default all 1). The C handle holds its own copy and is freed by a
-finalizer or `close`.
+finalizer or `close`. `:gram` (1.1) builds k <= d neurons with V'V = G (G a
+k x k symmetric positive definite matrix, e.g. from `equiangular_gram`),
+in the random frame of `:orthogonal` for the same seed
+(tsrelu_teacher_create_gram).
 """
 mutable struct Teacher
     ptr::Ptr{Cvoid}
@@ -136,9 +141,11 @@ end
 """
     Student(W::AbstractMatrix, a=nothing)
     Student(:gaussian, m, d; sigma, seed=0)
+    Student(:weak_recovery, t::Teacher, m; zeta, sigma, counts=nothing, seed=0)
 
 The trained network. `W` is d x m (column i = w_i); `a` the m output
-weights (default all 1).
+weights (default all 1). `:weak_recovery` (1.1): see `weak_recovery`, which
+also returns the assignment.
 """
 mutable struct Student
     ptr::Ptr{Cvoid}
@@ -225,6 +232,72 @@ function Student(kind::Symbol, m::Integer, d::Integer; sigma::Real, seed::Intege
                 (Csize_t, Csize_t, Cdouble, UInt64, Ref{Ptr{Cvoid}}),
                 m, d, sigma, UInt64(seed), out))
     return Student(out[])
+end
+
+function Teacher(kind::Symbol, G::AbstractMatrix{<:Real}, d::Integer; b=nothing, seed::Integer=0)
+    kind === :gram || throw(ArgumentError("Teacher: unknown kind $kind (use :gram with a matrix G)"))
+    d >= 0 || throw(TsReluError(TSRELU_EINVAL, "Teacher: d=$d must be >= 0"))
+    Gc = Matrix{Float64}(G) # symmetric: column-major is row-major
+    k = size(Gc, 1)
+    size(Gc, 2) == k ||
+        throw(TsReluError(TSRELU_ELENGTH, "Teacher: G is $(size(Gc)), a square k x k matrix required"))
+    bc = _vector_or_null(b, k, "Teacher: b")
+    out = Ref{Ptr{Cvoid}}(C_NULL)
+    GC.@preserve Gc bc begin
+        check(ccall((:tsrelu_teacher_create_gram, libtsrelu), Cint,
+                    (Csize_t, Csize_t, Ptr{Cdouble}, Csize_t, Ptr{Cdouble}, Csize_t, UInt64,
+                     Ref{Ptr{Cvoid}}),
+                    k, d, Gc, length(Gc), _cptr(bc), bc === nothing ? 0 : k, UInt64(seed), out))
+    end
+    return Teacher(out[])
+end
+
+"""
+    equiangular_gram(k, alpha, norms=1.0)
+
+The k x k Gram matrix of neurons with all pairwise angles `alpha` and norms
+`norms` (a number or k numbers): G[i,j] = n_i n_j cos(alpha), G[i,i] = n_i^2.
+Positive definite (usable by `Teacher(:gram, G, d)`) iff cos(alpha) > -1/(k-1).
+"""
+function equiangular_gram(k::Integer, alpha::Real, norms=1.0)
+    n = norms isa Real ? fill(Float64(norms), k) : Vector{Float64}(norms)
+    length(n) == k ||
+        throw(TsReluError(TSRELU_ELENGTH, "equiangular_gram: norms has $(length(n)) entries, $k required"))
+    c = cos(Float64(alpha))
+    return [i == j ? n[i] * n[i] : n[i] * n[j] * c for i in 1:k, j in 1:k]
+end
+
+"""
+    weak_recovery(t::Teacher, m; zeta, sigma, counts=nothing, seed=0) -> (student, tau)
+
+m students in weak recovery for `t` (tsrelu_student_create_weak_recovery):
+student i at angle exactly `zeta` (0 < zeta < pi/2) from its teacher tau[i]
+(1-based) and of norm exactly `sigma`, the rest of its direction uniform
+orthogonal to that teacher; a = 1. `counts` (k numbers adding up to m):
+counts[1] consecutive students for teacher 1, then counts[2] for teacher 2,
+...; `nothing`: round-robin, tau[i] = mod(i - 1, k) + 1.
+"""
+function weak_recovery(t::Teacher, m::Integer; zeta::Real, sigma::Real, counts=nothing,
+                       seed::Integer=0)
+    m >= 0 || throw(TsReluError(TSRELU_EINVAL, "weak_recovery: m=$m must be >= 0"))
+    cc = counts === nothing ? nothing : Vector{Csize_t}(counts)
+    tau = Vector{Cint}(undef, m)
+    out = Ref{Ptr{Cvoid}}(C_NULL)
+    GC.@preserve t cc tau begin
+        check(ccall((:tsrelu_student_create_weak_recovery, libtsrelu), Cint,
+                    (Ptr{Cvoid}, Csize_t, Ptr{Csize_t}, Csize_t, Cdouble, Cdouble, UInt64,
+                     Ptr{Cint}, Csize_t, Ref{Ptr{Cvoid}}),
+                    handle(t), m, cc === nothing ? Ptr{Csize_t}(C_NULL) : pointer(cc),
+                    cc === nothing ? 0 : length(cc), zeta, sigma, UInt64(seed), tau, m, out))
+    end
+    return Student(out[]), Int.(tau) .+ 1
+end
+
+function Student(kind::Symbol, t::Teacher, m::Integer; zeta::Real, sigma::Real, counts=nothing,
+                 seed::Integer=0)
+    kind === :weak_recovery ||
+        throw(ArgumentError("Student: unknown kind $kind (use :weak_recovery with a Teacher)"))
+    return first(weak_recovery(t, m; zeta=zeta, sigma=sigma, counts=counts, seed=seed))
 end
 
 """    copy(s::Student) : an independent deep copy (tsrelu_student_copy)."""
@@ -568,6 +641,10 @@ end
 """    iteration(gd) : iteration number of the current iterate."""
 iteration(gd::GD) =
     Int(GC.@preserve gd ccall((:tsrelu_gd_iteration, libtsrelu), UInt64, (Ptr{Cvoid},), handle(gd)))
+"""    progress(gd) : the iteration of the latest committed step, safe to read from
+    another task or thread while `run!(gd)` runs (tsrelu_gd_progress)."""
+progress(gd::GD) =
+    Int(GC.@preserve gd ccall((:tsrelu_gd_progress, libtsrelu), UInt64, (Ptr{Cvoid},), handle(gd)))
 """    stop_value(gd) : the non-zero value of the callback that stopped the latest run."""
 stop_value(gd::GD) =
     Int(GC.@preserve gd ccall((:tsrelu_gd_stop_value, libtsrelu), Cint, (Ptr{Cvoid},), handle(gd)))
@@ -965,6 +1042,16 @@ end
 function interrupt!(b::Batch)
     GC.@preserve b check(ccall((:tsrelu_batch_interrupt, libtsrelu), Cint, (Ptr{Cvoid},), handle(b)))
     return b
+end
+
+"""    progress(b::Batch) : (done, total) steps over all runs, safe to call from
+    another task or thread while `run!(b)` runs (tsrelu_batch_progress)."""
+function progress(b::Batch)
+    done = Ref{UInt64}(0)
+    total = Ref{UInt64}(0)
+    GC.@preserve b check(ccall((:tsrelu_batch_progress, libtsrelu), Cint,
+                                (Ptr{Cvoid}, Ref{UInt64}, Ref{UInt64}), handle(b), done, total))
+    return (Int(done[]), Int(total[]))
 end
 
 """    summary(b::Batch, i) : NamedTuple of SUMMARY_FIELDS for run i after run!(b)."""

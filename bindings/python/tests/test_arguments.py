@@ -45,6 +45,15 @@ INTEGER_ARGS = {
     "Student.gaussian m": (lambda v, **f: tsrelu.Student.gaussian(v, 4, 1.0), "size_t"),
     "Student.gaussian d": (lambda v, **f: tsrelu.Student.gaussian(2, v, 1.0), "size_t"),
     "Student.gaussian seed": (lambda v, **f: tsrelu.Student.gaussian(2, 4, 1.0, seed=v), "uint64"),
+    "Student.weak_recovery m": (lambda v, problem, **f: tsrelu.Student.weak_recovery(
+        problem[0], v, 0.3, 1.0), "size_t"),
+    "Student.weak_recovery seed": (lambda v, problem, **f: tsrelu.Student.weak_recovery(
+        problem[0], 2, 0.3, 1.0, seed=v), "uint64"),
+    "Student.weak_recovery counts": (lambda v, problem, **f: tsrelu.Student.weak_recovery(
+        problem[0], 2, 0.3, 1.0, counts=[1, v]), "size_t"),
+    "Teacher.from_gram d": (lambda v, **f: tsrelu.Teacher.from_gram(np.eye(2), d=v), "size_t"),
+    "Teacher.from_gram seed": (lambda v, **f: tsrelu.Teacher.from_gram(np.eye(2), d=2, seed=v),
+                               "uint64"),
     "GD.run steps": (lambda v, gd, **f: gd.run(v), "uint64"),
     "GD.run every": (lambda v, gd, **f: gd.run(1, observer=print, every=v), "uint64"),
     "GD.run per_decade": (lambda v, gd, **f: gd.run(1, observer=print, per_decade=v), "uint64"),

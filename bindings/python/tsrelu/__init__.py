@@ -17,7 +17,7 @@ from ._lib import (API_MAJOR, API_MINOR, CALLBACK_RAISED, SCHEDULE_LINEAR, SCHED
                    version_number)
 from ._metrics import (Balance, Components, angles, balance, components, deficit,
                        nearest_teacher, rate_fit)
-from ._network import Student, Teacher, gradient, loss, loss_accurate
+from ._network import Student, Teacher, equiangular_gram, gradient, loss, loss_accurate
 from ._gd import GD
 from ._record import Record
 from ._batch import SUMMARY_FIELDS, Batch, Summary
@@ -30,7 +30,7 @@ INTERRUPTED = Status.INTERRUPTED
 __all__ = [
     "Teacher", "Student", "GD", "Record", "Batch", "Summary", "SUMMARY_FIELDS", "Error", "OutOfRange",
     "VersionError", "Status", "StopReason", "OK", "STOPPED", "CONVERGED", "INTERRUPTED",
-    "loss", "loss_accurate", "gradient", "angles", "nearest_teacher", "components", "deficit",
+    "loss", "loss_accurate", "gradient", "equiangular_gram", "angles", "nearest_teacher", "components", "deficit",
     "balance", "rate_fit", "Balance", "Components", "version", "version_number", "status_name",
     "status_string", "last_error", "library_path", "library_where", "API_MAJOR", "API_MINOR",
     "CALLBACK_RAISED", "SCHEDULE_LINEAR", "SCHEDULE_LOG", "__version__",

@@ -152,6 +152,19 @@ def tau_arg(tau, fn):
     return t, t.size
 
 
+def size_array(x, what, fn):
+    """(array of C size_t, pointer, length) for an optional array of counts;
+    (None, None, 0) for None. Every entry must fit a size_t (OutOfRange)."""
+    if x is None:
+        return None, None, 0
+    a = array(x, what, fn, integral=True).ravel()
+    if a.size:
+        c_integer(int(a.min()), "size_t", "min(%s)" % what, fn)
+        c_integer(int(a.max()), "size_t", "max(%s)" % what, fn)
+    a = np.ascontiguousarray(a, dtype=np.uintp)
+    return a, a.ctypes.data_as(POINTER(ctypes.c_size_t)), a.size
+
+
 def ptr(a):
     """A ctypes pointer to the data of a contiguous numpy array (or NULL)."""
     if a is None:

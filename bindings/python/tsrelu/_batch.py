@@ -1,6 +1,6 @@
 """Batches: many independent GD runs on a pool of threads (tsrelu_batch_*)."""
 import collections
-from ctypes import byref, c_size_t
+from ctypes import byref, c_size_t, c_uint64
 
 import numpy as np
 
@@ -91,6 +91,15 @@ class Batch(_Handle):
             gd = GD._borrow(p, self)
             self._states[i] = gd
         return gd
+
+    @anytime
+    def progress(self):
+        """(done, total): steps done so far over all runs and steps asked for,
+        safe to call from any thread while run() executes (a run that ended
+        early counts as done): tsrelu_batch_progress."""
+        done, total = c_uint64(0), c_uint64(0)
+        call("tsrelu_batch_progress", self._h(), byref(done), byref(total))
+        return int(done.value), int(total.value)
 
     @anytime
     def interrupt(self):

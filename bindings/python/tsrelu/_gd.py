@@ -290,6 +290,13 @@ class GD(_Handle):
         return int(lib.tsrelu_gd_iteration(self._h()))
 
     @property
+    def progress(self):
+        """The iteration of the latest committed step. Unlike `iteration`, safe
+        to read from any thread while run() executes (for progress bars):
+        tsrelu_gd_progress, an atomic load."""
+        return int(lib.tsrelu_gd_progress(self._h()))
+
+    @property
     @reads
     def stop_value(self):
         """The non-zero value of the callback that stopped the latest run."""

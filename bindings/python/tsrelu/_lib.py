@@ -90,6 +90,7 @@ PROTOTYPES = {
     # teacher
     "tsrelu_teacher_create": (_ST, (_S, _S, _PD, _PD, _PP)),
     "tsrelu_teacher_create_orthogonal": (_ST, (_S, _S, _D, c_uint64, _PP)),
+    "tsrelu_teacher_create_gram": (_ST, (_S, _S, _PD, _S, _PD, _S, c_uint64, _PP)),
     "tsrelu_teacher_free": (None, (_P,)),
     "tsrelu_teacher_width": (_S, (_P,)),
     "tsrelu_teacher_dim": (_S, (_P,)),
@@ -98,6 +99,8 @@ PROTOTYPES = {
     # student
     "tsrelu_student_create": (_ST, (_S, _S, _PD, _PD, _PP)),
     "tsrelu_student_create_gaussian": (_ST, (_S, _S, _D, c_uint64, _PP)),
+    "tsrelu_student_create_weak_recovery": (_ST, (_P, _S, POINTER(c_size_t), _S, _D, _D, c_uint64,
+                                                  _PI, _S, _PP)),
     "tsrelu_student_copy": (_ST, (_P, _PP)),
     "tsrelu_student_free": (None, (_P,)),
     "tsrelu_student_width": (_S, (_P,)),
@@ -134,6 +137,7 @@ PROTOTYPES = {
     "tsrelu_gd_iteration": (c_uint64, (_P,)),
     "tsrelu_gd_stop_value": (c_int, (_P,)),
     "tsrelu_gd_stop_reason": (c_int, (_P,)),
+    "tsrelu_gd_progress": (c_uint64, (_P,)),
     "tsrelu_gd_student": (_P, (_P,)),
     "tsrelu_gd_teacher": (_P, (_P,)),
     "tsrelu_gd_loss": (_ST, (_P, _PD)),
@@ -157,6 +161,7 @@ PROTOTYPES = {
     "tsrelu_batch_set_threads": (_ST, (_P, c_uint)),
     "tsrelu_batch_run": (_ST, (_P,)),
     "tsrelu_batch_interrupt": (_ST, (_P,)),
+    "tsrelu_batch_progress": (_ST, (_P, POINTER(c_uint64), POINTER(c_uint64))),
     "tsrelu_batch_summary": (_ST, (_P, _S, _PD, _S)),
     "tsrelu_summary_len": (_S, ()),
     # trajectory recorder (1.1)

@@ -1,10 +1,11 @@
 """Teacher and Student handles, and the closed-form loss and gradient."""
+import math
 import weakref
 from ctypes import byref, c_double, c_void_p
 
 import numpy as np
 
-from ._args import c_integer, float_array, matrix, ptr, real, vector
+from ._args import c_integer, float_array, matrix, ptr, real, size_array, vector
 from ._lib import Status, call, fail, lib
 
 
@@ -136,6 +137,24 @@ class Teacher(_Handle):
                                         c_integer(d, "size_t", "d", fn), real(norm, "norm", fn),
                                         c_integer(seed, "uint64_t", "seed", fn)))
 
+    @classmethod
+    def from_gram(cls, G, b=None, *, d, seed=0):
+        """k neurons in R^d (k <= d) with V V^T = G up to rounding
+        (tsrelu_teacher_create_gram): G is k x k, exactly symmetric and
+        positive definite; V = L Q with L the Cholesky factor of G and Q the
+        random orthonormal frame of Teacher.orthogonal for the same seed.
+        b: k output weights (default all 1). See equiangular_gram()."""
+        fn = "Teacher.from_gram"
+        G = matrix(G, "G", fn)
+        k = G.shape[0]
+        if G.shape[1] != k:
+            fail(Status.ELENGTH, "%s: G has shape %s, a square k x k matrix required" % (fn, G.shape))
+        b = vector(b, k, "b", fn)
+        return cls._from_ptr(new_handle("tsrelu_teacher_create_gram", k,
+                                        c_integer(d, "size_t", "d", fn), ptr(G), G.size, ptr(b),
+                                        0 if b is None else k,
+                                        c_integer(seed, "uint64_t", "seed", fn)))
+
     @property
     def k(self):
         """Number of teacher neurons."""
@@ -199,6 +218,29 @@ class Student(_Handle):
                                         c_integer(m, "size_t", "m", fn),
                                         c_integer(d, "size_t", "d", fn), real(sigma, "sigma", fn),
                                         c_integer(seed, "uint64_t", "seed", fn)))
+
+    @classmethod
+    def weak_recovery(cls, teacher, m, zeta, sigma, counts=None, seed=0, return_tau=False):
+        """m students in weak recovery for `teacher`
+        (tsrelu_student_create_weak_recovery): student i at angle exactly
+        zeta (0 < zeta < pi/2) from its assigned teacher tau[i] and of norm
+        exactly sigma, the rest of its direction uniform orthogonal to that
+        teacher; a = 1. counts (k integers adding up to m): counts[0]
+        consecutive students for teacher 0, then counts[1] for teacher 1, ...;
+        None: round-robin, tau[i] = i % k. With return_tau, returns
+        (student, tau) with tau an int array of m entries."""
+        fn = "Student.weak_recovery"
+        if not isinstance(teacher, Teacher):
+            raise TypeError("%s: teacher must be a tsrelu.Teacher, got %s"
+                            % (fn, type(teacher).__name__))
+        m = c_integer(m, "size_t", "m", fn)
+        _, counts_p, counts_len = size_array(counts, "counts", fn)
+        tau = np.empty(m, dtype=np.intc) if return_tau else None
+        p = new_handle("tsrelu_student_create_weak_recovery", teacher._h(), m, counts_p, counts_len,
+                       real(zeta, "zeta", fn), real(sigma, "sigma", fn),
+                       c_integer(seed, "uint64_t", "seed", fn), ptr(tau), m if return_tau else 0)
+        s = cls._from_ptr(p)
+        return (s, tau.astype(int)) if return_tau else s
 
     def copy(self):
         """An independent deep copy (tsrelu_student_copy)."""
@@ -287,3 +329,20 @@ def loss_accurate(student, teacher):
 def gradient(student, teacher, output=False):
     """dL/dW as an m x d array; with output=True the pair (dL/dW, dL/da)."""
     return gradient_raw(*_pair(student, teacher, "gradient"), bool(output))
+
+
+def equiangular_gram(k, alpha, norms=1.0):
+    """The k x k Gram matrix of neurons with all pairwise angles `alpha`
+    (radians) and norms `norms` (a scalar or k values): G[i, j] =
+    n_i n_j cos(alpha), G[i, i] = n_i^2. Positive definite (usable by
+    Teacher.from_gram) iff cos(alpha) > -1/(k-1)."""
+    fn = "equiangular_gram"
+    k = c_integer(k, "size_t", "k", fn)
+    alpha = real(alpha, "alpha", fn)
+    if np.ndim(norms) == 0:
+        n = np.full(k, real(norms, "norms", fn))
+    else:
+        n = vector(norms, k, "norms", fn)
+    G = np.outer(n, n) * math.cos(alpha)  # exactly symmetric: n_i n_j = n_j n_i
+    G[np.diag_indices(k)] = n * n
+    return G
