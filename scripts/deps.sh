@@ -5,7 +5,7 @@
 set -eu
 what=${1:-check}
 build="gcc make pkg-config libopenblas-dev"
-check="$build check python3 python3-numpy python3-matplotlib python3-pytest python3-pip python3-setuptools python3-venv python3-wheel abigail-tools libopenmpi-dev openmpi-bin"
+check="$build check python3 python3-numpy python3-matplotlib python3-pytest python3-pip python3-setuptools python3-venv python3-wheel python3-tqdm python3-pandas abigail-tools libopenmpi-dev openmpi-bin"
 demo="$build python3 python3-matplotlib"
 optional=""
 case "$what" in

@@ -1,5 +1,6 @@
 """Batches: many independent GD runs on a pool of threads (tsrelu_batch_*)."""
 import collections
+import contextlib
 from ctypes import byref, c_size_t, c_uint64
 
 import numpy as np
@@ -9,6 +10,7 @@ from ._gd import GD
 from ._guard import Guard, anytime, mutates, reads
 from ._interrupt import call_interruptibly
 from ._lib import Status, call, fail, lib, outcome
+from ._progress import Progress
 from ._network import Student, Teacher, _Handle, new_handle
 
 # Field names of the per-run summary, in the order of the TSRELU_SUMMARY_*
@@ -111,19 +113,26 @@ class Batch(_Handle):
         running."""
         call("tsrelu_batch_interrupt", self._h())
 
-    def run(self):
+    def run(self, *, progress=False):
         """Run every run once. Returns Status.OK when all ended with OK or
         CONVERGED, Status.INTERRUPTED after interrupt(), else the status of the
         first run (by index) that did not (Status.STOPPED for a callback's
         stop); raises tsrelu.Error for an error (EDIVERGED, ...) and re-raises
         an exception from a callback. Ctrl-C stops every run at its next step
-        and raises KeyboardInterrupt; the states and summaries are valid."""
+        and raises KeyboardInterrupt; the states and summaries are valid.
+        progress=True shows a bar on stderr (tqdm when installed, else a
+        plain line) of the steps done over all runs (tsrelu_batch_progress,
+        read from another thread)."""
+        bar = contextlib.nullcontext()
+        if progress:
+            bar = Progress("Batch.run", self.progress()[1], lambda: self.progress()[0])
         h = self._guard.start(self, "run")
         try:
             for gd in self._states.values():
                 gd._pending = None
-            st, message = call_interruptibly(lambda: lib.tsrelu_batch_run(h),
-                                             lambda: lib.tsrelu_batch_interrupt(h))
+            with bar:
+                st, message = call_interruptibly(lambda: lib.tsrelu_batch_run(h),
+                                                 lambda: lib.tsrelu_batch_interrupt(h))
         finally:
             self._guard.stop(self)
             pending = [self._states[i]._pending for i in sorted(self._states)]

@@ -1,4 +1,5 @@
 """The gradient-descent state and its Python callbacks."""
+import contextlib
 import threading
 import weakref
 from ctypes import byref, c_double, c_int64, memmove
@@ -9,6 +10,7 @@ from . import _metrics
 from ._args import c_integer, path_arg, ptr, real
 from ._guard import Guard, anytime, in_own_callback, mutates, reads
 from ._interrupt import call_holding_sigint, call_interruptibly, status_of
+from ._progress import Progress
 from ._lib import (CALLBACK_RAISED, OBSERVER_FN, SCHEDULE_LINEAR, SCHEDULE_LOG, STEP_FN, Status,
                    StopReason, call, fail, lib, outcome)
 from ._record import Record
@@ -541,7 +543,7 @@ class GD(_Handle):
             self._guard.stop(self)
         return self._finish(st, message)
 
-    def run(self, steps, observer=None, *, every=None, per_decade=None):
+    def run(self, steps, observer=None, *, every=None, per_decade=None, progress=False):
         """Up to `steps` updates. With `observer`, fn(gd) is installed for this
         run only (schedule as in set_observer) and the previous observer is
         restored afterwards. Returns Status.OK (all steps done),
@@ -549,7 +551,13 @@ class GD(_Handle):
         raises tsrelu.Error on failure (EDIVERGED: the state keeps the last
         finite iterate) and re-raises an exception from a callback. Ctrl-C
         stops the run at the next step and raises KeyboardInterrupt; the
-        state is valid (it can continue or be saved)."""
+        state is valid (it can continue or be saved).
+
+        progress=True shows a bar on stderr (tqdm when installed, else a
+        plain line) with the steps, steps/s, the loss and the time left; the
+        steps are read from another thread (tsrelu_gd_progress), the loss at
+        the observer's iterates (with no observer at all, one at 10 points
+        per decade is installed for this run)."""
         fn = "GD.run"
         steps = c_integer(steps, "uint64_t", "steps", fn)
         if observer is None:
@@ -559,6 +567,20 @@ class GD(_Handle):
             raise TypeError("GD.run: observer %r is not callable" % (observer,))
         else:
             schedule = _schedule(every, per_decade, fn)
+        bar = contextlib.nullcontext()
+        if progress:
+            start = self.progress
+            bar = Progress("GD.run", steps, lambda: self.progress - start)
+            if observer is not None:
+                user = observer
+
+                def observer(g, _user=user, _bar=bar):
+                    _bar.loss = g.loss()
+                    return _user(g)
+            elif self._observer is None:
+                def observer(g, _bar=bar):
+                    _bar.loss = g.loss()
+                schedule = _schedule(None, 10, fn)
         h = self._guard.start(self, "run")
         try:
             previous = self._observer
@@ -566,8 +588,9 @@ class GD(_Handle):
                 self._install_observer(observer, *schedule)
             try:
                 self._pending = None
-                st, message = call_interruptibly(lambda: lib.tsrelu_gd_run(h, steps),
-                                                 lambda: lib.tsrelu_gd_interrupt(h))
+                with bar:
+                    st, message = call_interruptibly(lambda: lib.tsrelu_gd_run(h, steps),
+                                                     lambda: lib.tsrelu_gd_interrupt(h))
             finally:
                 if observer is not None:
                     self._install_observer(*(previous[:3] if previous else (None, 0, 0)))
