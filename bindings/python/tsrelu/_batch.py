@@ -9,7 +9,7 @@ from ._args import c_integer, ptr, real
 from ._gd import GD
 from ._guard import Guard, anytime, mutates, reads
 from ._interrupt import call_interruptibly
-from ._lib import Status, call, fail, lib, outcome
+from ._lib import Status, call, fail, lib, outcome, status_name
 from ._progress import Progress
 from ._network import Student, Teacher, _Handle, new_handle
 
@@ -45,6 +45,7 @@ class Batch(_Handle):
 
     def __init__(self, threads=None):
         self._states = {}
+        self._configs = []  # per run: sizes, eta, steps and the caller's labels
         self._guard = Guard()  # shared with the states
         self._adopt(new_handle("tsrelu_batch_create"))
         if threads is not None:
@@ -63,9 +64,11 @@ class Batch(_Handle):
              c_integer(threads, "unsigned", "threads", "Batch.set_threads"))
 
     @mutates
-    def add(self, teacher, student, eta, steps):
+    def add(self, teacher, student, eta, steps, *, config=None):
         """Add a run of `steps` GD steps (teacher and student are copied);
-        returns its index 0, 1, ..."""
+        returns its index 0, 1, ... `config` (a dict, e.g. {"seed": 3,
+        "sigma": 1e-6}) labels the run: it is kept with the sizes m, k, d,
+        eta and steps and comes back in config(i), table() and to_pandas()."""
         if not isinstance(teacher, Teacher) or not isinstance(student, Student):
             raise TypeError("Batch.add(teacher, student, eta, steps): got %s, %s"
                             % (type(teacher).__name__, type(student).__name__))
@@ -73,7 +76,22 @@ class Batch(_Handle):
         index = c_size_t()
         call("tsrelu_batch_add", self._h(), teacher._h(), student._h(), real(eta, "eta", fn),
              c_integer(steps, "uint64_t", "steps", fn), byref(index))
+        labels = dict(config or {})
+        for key in labels:
+            if not isinstance(key, str):
+                raise TypeError("Batch.add: config keys must be str, got %r" % (key,))
+        self._configs.append(dict(labels, m=student.m, k=teacher.k, d=teacher.d, eta=float(eta),
+                                  steps=int(steps)))
         return index.value
+
+    @anytime
+    def config(self, i):
+        """The configuration of run i: m, k, d, eta, steps and the labels
+        given to add() (a new dict)."""
+        i = c_integer(i, "size_t", "i", "Batch.config")
+        if i >= len(self._configs):
+            fail(Status.EINVAL, "Batch.config: run %d of %d does not exist" % (i, len(self._configs)))
+        return dict(self._configs[i])
 
     @anytime
     def __len__(self):
@@ -142,6 +160,37 @@ class Batch(_Handle):
             if e is not None:
                 raise e
         return outcome(st, message)
+
+    @reads
+    def table(self):
+        """One labelled column per configuration key and summary field, one
+        entry per run, as a dict of numpy arrays (after run()): the labels
+        given to add() (missing ones are None), m, k, d, eta, steps, then
+        SUMMARY_FIELDS (status as its C name such as "TSRELU_OK", t1/t2 -1
+        when not reached)."""
+        n = len(self)
+        keys = []
+        for c in self._configs:
+            keys += [k for k in c if k not in keys]
+        cols = {k: np.array([c.get(k) for c in self._configs]) for k in keys}
+        raw = self.summaries()
+        for j, name in enumerate(SUMMARY_FIELDS):
+            col = raw[:, j] if n else np.empty(0)
+            if name == "status":
+                col = np.array([status_name(int(x)) for x in col])
+            elif name in _INT_FIELDS or name in ("t1", "t2"):
+                col = col.astype(np.int64)
+            cols[name] = col
+        return cols
+
+    @reads
+    def to_pandas(self):
+        """table() as a pandas DataFrame, one row per run (needs pandas)."""
+        try:
+            import pandas as pd
+        except ImportError as e:
+            raise ImportError("Batch.to_pandas needs pandas (Debian: python3-pandas)") from e
+        return pd.DataFrame(self.table())
 
     @reads
     def summaries(self):
