@@ -21,6 +21,7 @@ from ._network import Student, Teacher, equiangular_gram, gradient, loss, loss_a
 from ._gd import GD
 from ._record import Record
 from ._batch import SUMMARY_FIELDS, Batch, Summary
+from ._plot import plot
 
 OK = Status.OK
 STOPPED = Status.STOPPED
@@ -28,7 +29,7 @@ CONVERGED = Status.CONVERGED
 INTERRUPTED = Status.INTERRUPTED
 
 __all__ = [
-    "Teacher", "Student", "GD", "Record", "Batch", "Summary", "SUMMARY_FIELDS", "Error", "OutOfRange",
+    "Teacher", "Student", "GD", "Record", "Batch", "Summary", "SUMMARY_FIELDS", "plot", "Error", "OutOfRange",
     "VersionError", "Status", "StopReason", "OK", "STOPPED", "CONVERGED", "INTERRUPTED",
     "loss", "loss_accurate", "gradient", "equiangular_gram", "angles", "nearest_teacher", "components", "deficit",
     "balance", "rate_fit", "Balance", "Components", "version", "version_number", "status_name",
