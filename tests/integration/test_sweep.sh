@@ -7,7 +7,8 @@
 #  - resuming under MPI, gaps in a merge, a foreign grid, a second writer and
 #    bad grids are handled;
 #  - --trajectories writes one complete file per run on the log schedule,
-#    leaves the rows unchanged, and survives a kill and a resume.
+#    leaves the rows unchanged, and survives a kill and a resume;
+#  - plot_sweep.py turns a sweep (and its trajectories) into PNG and PDF figures.
 # MPI is required: without mpirun or build/tsrelu-sweep-mpi the MPI checks fail.
 set -u
 cd "$(dirname "$0")/../.."
@@ -195,6 +196,37 @@ check "--per-decade 0 is refused" test $? = 2 -a -n "$(grep -F -- "--per-decade:
 "$SWEEP" $G --out "$tmp/trx.csv" --per-decade 5 2> "$tmp/err"
 check "--per-decade without --trajectories is refused" \
   test $? = 2 -a -n "$(grep -F -- "--per-decade needs --trajectories" "$tmp/err")"
+
+# ------------------------------------------------------------ figures
+# plot_sweep.py on the trajectories above: six files, PNG and PDF signatures;
+# the CSV alone gives the events and balance figures; clear errors.
+PLOT=tools/sweep/plot_sweep.py
+if "$PY" -c 'import matplotlib' 2> /dev/null; then
+  "$PY" "$PLOT" "$tmp/tr.csv" --trajectories "$tmp/tr" --out "$tmp/fig" > "$tmp/plot.log" 2>&1 || cat "$tmp/plot.log"
+  figs=ok
+  for f in loss events balance; do
+    [ -s "$tmp/fig_$f.png" ] && [ -s "$tmp/fig_$f.pdf" ] &&
+      [ "$(head -c 8 "$tmp/fig_$f.png" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ] &&
+      [ "$(head -c 5 "$tmp/fig_$f.pdf")" = %PDF- ] || figs="fig_$f missing or not PNG/PDF"
+  done
+  check "plot_sweep.py: loss, events, balance as PNG and PDF ($figs)" test "$figs" = ok
+  cp "$tmp/threads.csv" "$tmp/csvonly.csv"
+  "$PY" "$PLOT" "$tmp/csvonly.csv" > /dev/null 2>&1
+  check "plot_sweep.py without --trajectories: events and balance from the CSV, no loss figure" \
+    test $? = 0 -a -s "$tmp/csvonly_events.png" -a -s "$tmp/csvonly_balance.pdf" -a ! -e "$tmp/csvonly_loss.png"
+  "$PY" "$PLOT" "$tmp/nothere.csv" 2> "$tmp/err"
+  check "plot_sweep.py on a missing CSV fails, naming it" \
+    test $? = 1 -a -n "$(grep -F "$tmp/nothere.csv: No such file" "$tmp/err")"
+  "$PY" "$PLOT" "$tmp/tr/run_0.csv" --out "$tmp/foreign" 2> "$tmp/err"
+  check "plot_sweep.py on a foreign CSV fails, naming it, writing nothing" \
+    test $? = 1 -a -n "$(grep -F "run_0.csv: not a tsrelu-sweep CSV" "$tmp/err")" -a ! -e "$tmp/foreign_events.png"
+  mkdir "$tmp/emptydir"
+  "$PY" "$PLOT" "$tmp/tr.csv" --trajectories "$tmp/emptydir" --out "$tmp/empty" 2> "$tmp/err"
+  check "plot_sweep.py with a directory holding no trajectory of the sweep fails, writing nothing" \
+    test $? = 1 -a -n "$(grep -F "no trajectory file" "$tmp/err")" -a ! -e "$tmp/empty_events.png"
+else
+  bad "$PY has no matplotlib (python3-matplotlib): plot_sweep.py not tested"
+fi
 
 # ------------------------------------------------------------ help
 "$SWEEP" -h > "$tmp/help" 2>&1
