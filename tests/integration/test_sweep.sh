@@ -5,7 +5,10 @@
 #  - a sweep killed with SIGKILL mid-way, restarted with a partial last line
 #    planted in its output, ends with the CSV of an uninterrupted sweep;
 #  - resuming under MPI, gaps in a merge, a foreign grid, a second writer and
-#    bad grids are handled.
+#    bad grids are handled;
+#  - --trajectories writes one complete file per run on the log schedule,
+#    leaves the rows unchanged, and survives a kill and a resume;
+#  - plot_sweep.py turns a sweep (and its trajectories) into PNG and PDF figures.
 # MPI is required: without mpirun or build/tsrelu-sweep-mpi the MPI checks fail.
 set -u
 cd "$(dirname "$0")/../.."
@@ -105,6 +108,124 @@ if command -v script > /dev/null 2>&1; then
   check "the rows are the same with and without the live line" same "$tmp/tty.csv" "$tmp/pipe.csv"
 else
   bad "script(1) (util-linux) is missing: progress on a terminal not tested"
+fi
+
+# ------------------------------------------------------------ trajectories
+# --trajectories DIR: one complete file per run, on the log schedule, the
+# same rows; identical files from threads, shards and MPI ranks; a kill and
+# a resume leave only complete files.
+PY=${PYTHON:-/usr/bin/python3}
+CHK=$tmp/check_traj.py
+cat > "$CHK" <<'PYEOF'
+# check_traj.py SWEEP.csv DIR P MODE: every run of SWEEP.csv has DIR/run_<i>.csv,
+# complete (13 fields a line, m students per iterate, numbers); its iterates
+# are 0, the points ceil(10^(j/P)) up to the final iterate, and the final one
+# (MODE exact: nothing else, no other file in DIR; superset: extra iterates
+# only in the last decade, the batch's summary samples; partial: files of
+# runs without a row may exist, and a temporary, but every run_*.csv is whole)
+import csv, math, os, sys
+sweep, d, P, mode = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+def whole(path, m):
+    with open(path) as f:
+        text = f.read()
+    assert text.endswith("\n"), path + ": no final newline"
+    lines = text.splitlines()
+    assert lines[0].startswith("iteration,student,norm,"), path + ": header"
+    its = {}
+    for ln in lines[1:]:
+        f = ln.split(",")
+        assert len(f) == 13, path + ": " + ln
+        [float(x) for x in f]
+        its.setdefault(int(f[0]), []).append(int(f[1]))
+    if m is not None:
+        for i, st in its.items():
+            assert st == list(range(m)), "%s: iterate %d has students %s" % (path, i, st)
+    return set(its)
+rows = list(csv.DictReader(open(sweep)))
+seen = set()
+for r in rows:
+    name = "run_%s.csv" % r["run"]
+    seen.add(name)
+    got = whole(os.path.join(d, name), int(r["m"]))
+    end = int(r["iterations"])
+    want, j = {0, end}, 0
+    while math.ceil(10 ** (j / P)) <= end:
+        want.add(math.ceil(10 ** (j / P)))
+        j += 1
+    if mode == "exact":
+        assert got == want, "%s: %s != %s" % (name, sorted(got ^ want), "schedule")
+    else:
+        assert want <= got, "%s: missing %s" % (name, sorted(want - got))
+        assert all(t >= end / 10 for t in got - want), "%s: extra %s" % (name, sorted(got - want))
+for name in os.listdir(d):
+    if name in seen:
+        continue
+    assert mode == "partial", "%s: unexpected file %s" % (d, name)
+    if name.startswith("run_"):
+        whole(os.path.join(d, name), None)
+    else:
+        assert name.startswith(".run_") and name.endswith(".csv.tmp"), name
+PYEOF
+"$SWEEP" $G --threads 2 --out "$tmp/tr.csv" --trajectories "$tmp/tr" 2> "$tmp/err" || cat "$tmp/err"
+check "--trajectories: the rows are those of the sweep without it" same "$tmp/threads.csv" "$tmp/tr.csv"
+check "--trajectories: one file per run, parsed, iterates = 0, ceil(10^(j/10)) <= steps, the end" \
+  "$PY" "$CHK" "$tmp/tr.csv" "$tmp/tr" 10 exact
+"$SWEEP" $G --threads 1 --out "$tmp/tr3.csv" --trajectories "$tmp/tr3" --per-decade 3 2> "$tmp/err" || cat "$tmp/err"
+check "--per-decade 3: every point of the schedule, extra iterates only in the last decade" \
+  "$PY" "$CHK" "$tmp/tr3.csv" "$tmp/tr3" 3 superset
+"$SWEEP" $G --shard 0/2 --threads 1 --out "$tmp/trs0.csv" --trajectories "$tmp/trs" 2> /dev/null
+"$SWEEP" $G --shard 1/2 --threads 1 --out "$tmp/trs1.csv" --trajectories "$tmp/trs" 2> /dev/null
+check "two shards writing one DIR give the threaded files" diff -r "$tmp/tr" "$tmp/trs"
+if command -v "$MPIRUN" > /dev/null 2>&1 && [ -x "$SWEEP_MPI" ]; then
+  mpi "$SWEEP_MPI" $G --threads 1 --out "$tmp/trm.csv" --trajectories "$tmp/trm" > "$tmp/trm.log" 2>&1 ||
+    cat "$tmp/trm.log"
+  check "mpirun -np 2 --trajectories: the threaded rows and files" \
+    test -n "$(same "$tmp/threads.csv" "$tmp/trm.csv" && diff -r "$tmp/tr" "$tmp/trm" && echo same)"
+else
+  bad "mpirun or $SWEEP_MPI missing: --trajectories under MPI not tested"
+fi
+: > "$tmp/notadir"
+"$SWEEP" $G --out "$tmp/trx.csv" --trajectories "$tmp/notadir" 2> "$tmp/err"
+check "--trajectories on a file is refused, naming it" \
+  test $? = 1 -a -n "$(grep -F "'$tmp/notadir' is not a directory" "$tmp/err")"
+"$SWEEP" $G --out "$tmp/trx.csv" --trajectories "$tmp/no/such" 2> "$tmp/err"
+check "--trajectories in a missing parent is refused, naming it" \
+  test $? = 1 -a -n "$(grep -F "cannot create directory '$tmp/no/such'" "$tmp/err")"
+"$SWEEP" $G --out "$tmp/trx.csv" --per-decade 0 --trajectories "$tmp/trx" 2> "$tmp/err"
+check "--per-decade 0 is refused" test $? = 2 -a -n "$(grep -F -- "--per-decade: '0'" "$tmp/err")"
+"$SWEEP" $G --out "$tmp/trx.csv" --per-decade 5 2> "$tmp/err"
+check "--per-decade without --trajectories is refused" \
+  test $? = 2 -a -n "$(grep -F -- "--per-decade needs --trajectories" "$tmp/err")"
+
+# ------------------------------------------------------------ figures
+# plot_sweep.py on the trajectories above: six files, PNG and PDF signatures;
+# the CSV alone gives the events and balance figures; clear errors.
+PLOT=tools/sweep/plot_sweep.py
+if "$PY" -c 'import matplotlib' 2> /dev/null; then
+  "$PY" "$PLOT" "$tmp/tr.csv" --trajectories "$tmp/tr" --out "$tmp/fig" > "$tmp/plot.log" 2>&1 || cat "$tmp/plot.log"
+  figs=ok
+  for f in loss events balance; do
+    [ -s "$tmp/fig_$f.png" ] && [ -s "$tmp/fig_$f.pdf" ] &&
+      [ "$(head -c 8 "$tmp/fig_$f.png" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ] &&
+      [ "$(head -c 5 "$tmp/fig_$f.pdf")" = %PDF- ] || figs="fig_$f missing or not PNG/PDF"
+  done
+  check "plot_sweep.py: loss, events, balance as PNG and PDF ($figs)" test "$figs" = ok
+  cp "$tmp/threads.csv" "$tmp/csvonly.csv"
+  "$PY" "$PLOT" "$tmp/csvonly.csv" > /dev/null 2>&1
+  check "plot_sweep.py without --trajectories: events and balance from the CSV, no loss figure" \
+    test $? = 0 -a -s "$tmp/csvonly_events.png" -a -s "$tmp/csvonly_balance.pdf" -a ! -e "$tmp/csvonly_loss.png"
+  "$PY" "$PLOT" "$tmp/nothere.csv" 2> "$tmp/err"
+  check "plot_sweep.py on a missing CSV fails, naming it" \
+    test $? = 1 -a -n "$(grep -F "$tmp/nothere.csv: No such file" "$tmp/err")"
+  "$PY" "$PLOT" "$tmp/tr/run_0.csv" --out "$tmp/foreign" 2> "$tmp/err"
+  check "plot_sweep.py on a foreign CSV fails, naming it, writing nothing" \
+    test $? = 1 -a -n "$(grep -F "run_0.csv: not a tsrelu-sweep CSV" "$tmp/err")" -a ! -e "$tmp/foreign_events.png"
+  mkdir "$tmp/emptydir"
+  "$PY" "$PLOT" "$tmp/tr.csv" --trajectories "$tmp/emptydir" --out "$tmp/empty" 2> "$tmp/err"
+  check "plot_sweep.py with a directory holding no trajectory of the sweep fails, writing nothing" \
+    test $? = 1 -a -n "$(grep -F "no trajectory file" "$tmp/err")" -a ! -e "$tmp/empty_events.png"
+else
+  bad "$PY has no matplotlib (python3-matplotlib): plot_sweep.py not tested"
 fi
 
 # ------------------------------------------------------------ help
@@ -232,5 +353,20 @@ cp "$tmp/ref.csv" "$tmp/ref.copy"
 "$SWEEP" $R --out "$tmp/ref.csv" 2> "$tmp/again.log"
 check "a complete output is left as it is" \
   test -n "$(cmp "$tmp/ref.csv" "$tmp/ref.copy" && grep '(0 now, 24 before)' "$tmp/again.log")"
+
+# trajectories through a kill -9 and a resume (a stale temporary planted)
+"$SWEEP" $R --threads 1 --chunk 1 --out "$tmp/trk.csv" --trajectories "$tmp/trk" 2> /dev/null &
+bgpid=$!
+i=0
+while [ "$(rows "$tmp/trk.csv")" -lt 3 ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done
+kill -9 "$bgpid" 2> /dev/null
+wait "$bgpid" 2> /dev/null
+bgpid=
+check "the killed sweep left only complete trajectory files" "$PY" "$CHK" "$tmp/trk.csv" "$tmp/trk" 10 partial
+printf 'iteration,student,norm\n0,0,' > "$tmp/trk/.run_23.csv.tmp"
+"$SWEEP" $R --threads 2 --out "$tmp/trk.csv" --trajectories "$tmp/trk" 2> "$tmp/err" || cat "$tmp/err"
+check "resumed with --trajectories: the rows of the uninterrupted sweep" same "$tmp/ref.csv" "$tmp/trk.csv"
+check "resumed with --trajectories: 24 complete files on the schedule, no temporary left" \
+  "$PY" "$CHK" "$tmp/trk.csv" "$tmp/trk" 10 exact
 
 finish

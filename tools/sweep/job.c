@@ -73,7 +73,7 @@ int job_run_local(sweep_job *j)
     }
     while (rc == 0 && (n = job_take(j, j->chunk, idx)) > 0) {
         sb_clear(&rows);
-        if (runner_run(j->grid, idx, n, j->threads, j->prog, &rows, &not_ok, err, sizeof err) != 0) {
+        if (runner_run(j->grid, idx, n, j->threads, j->traj, j->prog, &rows, &not_ok, err, sizeof err) != 0) {
             job_fail(j, err);
             rc = -1;
         } else {

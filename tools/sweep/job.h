@@ -7,6 +7,7 @@
 #include "grid.h"
 #include "progress.h"
 #include "table.h"
+#include "traj.h"
 
 #include <pthread.h>
 #include <stddef.h>
@@ -15,6 +16,7 @@ typedef struct {
     const sweep_grid *grid;
     unsigned threads; /* threads of each local batch (>= 1) */
     size_t chunk;     /* runs per local batch (>= 1) */
+    const sweep_traj *traj; /* trajectories (NULL or dir NULL: none) */
     table_out *out;
     progress *prog;
     const size_t *todo; /* run indices not recorded yet, ascending */

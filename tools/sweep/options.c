@@ -5,6 +5,7 @@
 #include "grid.h"
 #include "progress.h"
 #include "say.h"
+#include "traj.h"
 #include "values.h"
 
 #include <tsrelu.h>
@@ -18,6 +19,7 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: tsrelu-sweep [--grid FILE] [AXIS FLAGS] --out FILE [--threads N] [--chunk N]\n"
             "                    [--shard I/N] [--progress auto|always|never]\n"
+            "                    [--trajectories DIR [--per-decade P]]\n"
             "       tsrelu-sweep [--grid FILE] [AXIS FLAGS] [--shard I/N] --list\n"
             "       tsrelu-sweep --merge OUT IN... [--grid FILE] [AXIS FLAGS] [--allow-missing]\n"
             "Runs every configuration of a grid with exact population GD (libtsrelu batch API)\n"
@@ -38,10 +40,15 @@ static void usage(FILE *f)
             "                   cards, position mod N == I, so every shard gets the same mix\n"
             "  --progress MODE  auto: a live line when stderr is a terminal (default);\n"
             "                   always: also plain lines per chunk in logs; never\n"
+            "  --trajectories DIR  also record every run on a log schedule and write\n"
+            "                   DIR/run_<index>.csv (created if missing; same CSV rows)\n"
+            "  --per-decade P   points per decade of that schedule, 1 to %d (default %d)\n"
             "  --list           print the runs of the grid (or shard) and exit\n"
             "  --merge OUT IN.. merge shard CSVs into OUT (sorted, checked for gaps)\n"
             "  --allow-missing  let --merge write OUT although runs are missing\n"
-            "  -h, --help       this text;   --version  the tool's and the library's version\n");
+            "  -h, --help       this text;   --version  the tool's and the library's version\n"
+            "Figures from a sweep: tools/sweep/plot_sweep.py (docs/sweeps.md).\n",
+            TRAJ_MAX_PER_DECADE, TRAJ_DEFAULT_PER_DECADE);
 }
 
 /* A count in decimal digits (values_digits), at most max. */
@@ -98,7 +105,8 @@ int options_parse(int argc, char **argv, options *o)
             o->allow_missing = 1;
             continue;
         }
-        static const char *const valued[] = {"grid", "out", "merge", "threads", "chunk", "shard", "progress"};
+        static const char *const valued[] = {"grid", "out", "merge", "threads", "chunk", "shard", "progress",
+                                             "trajectories", "per_decade"};
         int known = grid_axis_id(name) >= 0;
         for (size_t k = 0; k < sizeof valued / sizeof valued[0]; k++)
             known |= !strcmp(name, valued[k]);
@@ -148,6 +156,18 @@ int options_parse(int argc, char **argv, options *o)
             }
             o->shard_i = (size_t)si;
             o->shard_n = (size_t)sn;
+        } else if (!strcmp(name, "trajectories")) {
+            if (!*val) {
+                say("--trajectories: give a directory");
+                return 2;
+            }
+            o->traj_dir = val;
+        } else if (!strcmp(name, "per_decade")) {
+            if (parse_count(val, strlen(val), TRAJ_MAX_PER_DECADE, &v) != 0 || v == 0) {
+                say("--per-decade: '%s' is not a count from 1 to %d", val, TRAJ_MAX_PER_DECADE);
+                return 2;
+            }
+            o->per_decade = (unsigned)v;
         } else { /* progress */
             if ((o->progress = progress_mode(val)) < 0) {
                 say("--progress: '%s' is not auto, always or never", val);
@@ -157,6 +177,14 @@ int options_parse(int argc, char **argv, options *o)
     }
     if (o->merge_out && o->ninputs == 0) {
         say("--merge OUT needs input files");
+        return 2;
+    }
+    if (o->per_decade && !o->traj_dir) {
+        say("--per-decade needs --trajectories DIR");
+        return 2;
+    }
+    if (o->traj_dir && (o->merge_out || o->list)) {
+        say("--trajectories records a sweep's runs: not with --merge or --list");
         return 2;
     }
     if (!o->merge_out && !o->list && !o->out) {

@@ -20,6 +20,8 @@ typedef struct {
     size_t chunk, shard_i, shard_n;
     int progress;      /* PROGRESS_* */
     int list, allow_missing;
+    const char *traj_dir; /* --trajectories DIR, or NULL */
+    unsigned per_decade;  /* --per-decade P (0: not given) */
 } options;
 
 /* Parse argv into o (messages through say()). @return 0 to go on, 1 when

@@ -6,6 +6,7 @@
 #include "say.h"
 
 #include "table.h"
+#include "traj.h"
 
 #include <tsrelu.h>
 
@@ -129,15 +130,17 @@ static tsrelu_status run_watched(tsrelu_batch *b, progress *prog)
     return st;
 }
 
-int runner_run(const sweep_grid *g, const size_t *idx, size_t n, unsigned threads, progress *prog,
-               strbuf *out, size_t *not_ok, char *err, size_t errlen)
+int runner_run(const sweep_grid *g, const size_t *idx, size_t n, unsigned threads, const sweep_traj *traj,
+               progress *prog, strbuf *out, size_t *not_ok, char *err, size_t errlen)
 {
     tsrelu_batch *b = NULL;
     sweep_config *cfg = malloc(n * sizeof *cfg);
+    int tracing = traj && traj->dir;
+    tsrelu_record **rec = tracing ? calloc(n, sizeof *rec) : NULL;
     tsrelu_status st;
     int rc = -1;
     size_t bad = 0, start = out->len;
-    if (!cfg || (st = tsrelu_batch_create(&b)) != TSRELU_OK) {
+    if (!cfg || (tracing && !rec) || (st = tsrelu_batch_create(&b)) != TSRELU_OK) {
         say_err(err, errlen, "out of memory");
         goto done;
     }
@@ -147,7 +150,9 @@ int runner_run(const sweep_grid *g, const size_t *idx, size_t n, unsigned thread
     }
     for (size_t r = 0; r < n; r++) {
         grid_config(g, idx[r], &cfg[r]);
-        if (add_run(b, &cfg[r], err, errlen) != 0)
+        if (add_run(b, &cfg[r], err, errlen) != 0 ||
+            (tracing && traj_attach(traj, tsrelu_batch_state(b, r), cfg[r].steps, cfg[r].index, &rec[r], err,
+                                    errlen) != 0))
             goto done;
     }
     /* A run's own failure (say TSRELU_EDIVERGED) is a result, recorded in its
@@ -163,6 +168,10 @@ int runner_run(const sweep_grid *g, const size_t *idx, size_t n, unsigned thread
             goto done;
         bad += !ok;
     }
+    /* the files before the rows: a recorded run has its trajectory */
+    for (size_t r = 0; tracing && r < n; r++)
+        if (traj_write(traj, rec[r], cfg[r].index, err, errlen) != 0)
+            goto done;
     rc = 0;
 done:
     if (rc != 0 && out->s) { /* no partial chunk */
@@ -172,6 +181,9 @@ done:
     if (not_ok)
         *not_ok = bad;
     tsrelu_batch_free(b);
+    for (size_t r = 0; rec && r < n; r++)
+        tsrelu_record_free(rec[r]);
+    free(rec);
     free(cfg);
     return rc;
 }

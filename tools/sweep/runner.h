@@ -6,6 +6,7 @@
 #include "grid.h"
 #include "progress.h"
 #include "strbuf.h"
+#include "traj.h"
 
 #include <stddef.h>
 
@@ -14,9 +15,11 @@
  * *not_ok (may be NULL) receives the number of runs whose own status was
  * neither TSRELU_OK nor TSRELU_CONVERGED (diverged runs are still rows).
  * With a live progress line (prog non-NULL), a monitor thread reports the
- * steps done inside the batch while it runs.
+ * steps done inside the batch while it runs. With traj->dir set (traj may
+ * be NULL), each run is recorded on traj's log schedule and written to
+ * traj->dir/run_<index>.csv (traj.h) before its row is appended.
  * @return 0, or -1 with a message in err (setup or batch failure: no row). */
-int runner_run(const sweep_grid *g, const size_t *idx, size_t n, unsigned threads, progress *prog,
-               strbuf *out, size_t *not_ok, char *err, size_t errlen);
+int runner_run(const sweep_grid *g, const size_t *idx, size_t n, unsigned threads, const sweep_traj *traj,
+               progress *prog, strbuf *out, size_t *not_ok, char *err, size_t errlen);
 
 #endif

@@ -12,6 +12,7 @@
 #include "say.h"
 #include "strbuf.h"
 #include "table.h"
+#include "traj.h"
 #ifdef TSRELU_SWEEP_MPI
 #include "sweep_mpi.h"
 #endif
@@ -232,7 +233,16 @@ static int run_sweep(const options *o, const sweep_grid *g, const shard_plan *s)
     size_t *todo = NULL, ntodo = 0, before = 0;
     progress prog;
     sweep_job j;
+    sweep_traj traj = {o->traj_dir, o->per_decade ? o->per_decade : TRAJ_DEFAULT_PER_DECADE};
     int rc = rank == 0 ? plan(o, g, s, &out, &todo, &ntodo, &before) : 0;
+    if (rc == 0 && rank == 0 && traj.dir) {
+        char err[4200];
+        if (traj_prepare(traj.dir, err, sizeof err) != 0) {
+            say("%s", err);
+            table_out_close(&out);
+            rc = 1;
+        }
+    }
     unsigned threads = o->threads;
     if (threads == 0) {
         long c = sysconf(_SC_NPROCESSORS_ONLN);
@@ -243,7 +253,7 @@ static int run_sweep(const options *o, const sweep_grid *g, const shard_plan *s)
         goto done;
     if (rank != 0) {
         char err[1024];
-        if (smpi_work(g, threads, o->chunk ? o->chunk : threads, err, sizeof err) != 0) {
+        if (smpi_work(g, threads, o->chunk ? o->chunk : threads, &traj, err, sizeof err) != 0) {
             fprintf(stderr, "tsrelu-sweep (rank %d): %s\n", rank, err);
             rc = RC_ABORT;
         }
@@ -256,6 +266,7 @@ static int run_sweep(const options *o, const sweep_grid *g, const shard_plan *s)
     j.grid = g;
     j.threads = threads;
     j.chunk = o->chunk ? o->chunk : threads;
+    j.traj = &traj;
     j.out = &out;
     j.prog = &prog;
     j.todo = todo;

@@ -157,7 +157,8 @@ int smpi_coordinate(sweep_job *j, int size)
     return j->failed ? -1 : 0;
 }
 
-int smpi_work(const sweep_grid *g, unsigned threads, size_t chunk, char *err, size_t errlen)
+int smpi_work(const sweep_grid *g, unsigned threads, size_t chunk, const sweep_traj *traj, char *err,
+              size_t errlen)
 {
     strbuf msg = {0};
     uint64_t *work = malloc(chunk * sizeof *work);
@@ -181,7 +182,7 @@ int smpi_work(const sweep_grid *g, unsigned threads, size_t chunk, char *err, si
         size_t not_ok;
         sb_clear(&msg);
         if (sb_append(&msg, (const char *)head, sizeof head) != 0 ||
-            runner_run(g, idx, (size_t)n, threads, NULL, &msg, &not_ok, err, errlen) != 0)
+            runner_run(g, idx, (size_t)n, threads, traj, NULL, &msg, &not_ok, err, errlen) != 0)
             goto done;
         head[1] = (uint64_t)n;
         head[2] = not_ok;

@@ -39,7 +39,9 @@ int smpi_same(uint64_t fingerprint);
 int smpi_coordinate(sweep_job *j, int size);
 
 /* Ranks > 0: request chunks, run them, return rows, until told to stop.
+ * Trajectories (traj->dir set) are written by the rank that runs them.
  * @return 0 or -1 (message in err). */
-int smpi_work(const sweep_grid *g, unsigned threads, size_t chunk, char *err, size_t errlen);
+int smpi_work(const sweep_grid *g, unsigned threads, size_t chunk, const sweep_traj *traj, char *err,
+              size_t errlen);
 
 #endif
