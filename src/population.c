@@ -83,15 +83,24 @@ static void normalise_rows(size_t m, size_t d, const double *W, tsrelu__ws *ws)
     }
 }
 
+/* Cosines of every student against every teacher: gram[i*(m+k) + m + j].
+ * The one product behind the nearest-teacher rule (tsrelu__nearest calls
+ * it alone, a step with the student block). */
+static void teacher_cosines(const tsrelu_teacher *t, tsrelu__ws *ws)
+{
+    size_t m = ws->m, k = ws->k, d = ws->d, n = m + k;
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)m, (int)k, (int)d, 1.0,
+                ws->unit_w, (int)d, t->unit, (int)d, 0.0, ws->gram + m, (int)n);
+}
+
 /* Cosines of every student against every neuron: gram[i*(m+k) + n]. */
 static void gram_cosines(const tsrelu_teacher *t, tsrelu__ws *ws)
 {
-    size_t m = ws->m, k = ws->k, d = ws->d, n = m + k;
+    size_t m = ws->m, d = ws->d, n = m + ws->k;
     /* the pair pass reads only l > i of the student block: half of it */
     cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, (int)m, (int)d, 1.0, ws->unit_w, (int)d,
                 0.0, ws->gram, (int)n);
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)m, (int)k, (int)d, 1.0,
-                ws->unit_w, (int)d, t->unit, (int)d, 0.0, ws->gram + m, (int)n);
+    teacher_cosines(t, ws);
 }
 
 typedef struct {
@@ -284,7 +293,7 @@ tsrelu_status tsrelu__nearest(const char *fn, const tsrelu_student *s, const tsr
         return tsrelu__context(st, "%s", fn);
     size_t m = s->m, k = t->k, d = t->d, n = m + k;
     normalise_rows(m, d, s->W, &ws);
-    gram_cosines(t, &ws); /* the same products, of the same shapes, as a GD step */
+    teacher_cosines(t, &ws); /* the same product, of the same shape, as a GD step */
     for (size_t i = 0; i < m; i++) {
         ws.near[i] = -1;
         if (ws.norm_w[i] == 0.0)
