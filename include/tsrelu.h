@@ -46,11 +46,11 @@ extern "C" {
  * ====================================================================== */
 
 #define TSRELU_VERSION_MAJOR 1
-#define TSRELU_VERSION_MINOR 1
+#define TSRELU_VERSION_MINOR 2
 #define TSRELU_VERSION_PATCH 0
 #define TSRELU_VERSION_NUMBER \
     (TSRELU_VERSION_MAJOR * 10000 + TSRELU_VERSION_MINOR * 100 + TSRELU_VERSION_PATCH)
-#define TSRELU_VERSION_STRING "1.1.0"
+#define TSRELU_VERSION_STRING "1.2.0"
 
 #if defined(__GNUC__) && __GNUC__ >= 4
 #  define TSRELU_API __attribute__((visibility("default")))

@@ -21,5 +21,12 @@ sed -i -e "s/^API_MAJOR = .*/API_MAJOR = $major/" -e "s/^API_MINOR = .*/API_MINO
 sed -i -e "s/^version = .*/version = \"$v\"/" bindings/julia/Project.toml
 sed -i -e "s/^What it offers (version [0-9.]*):/What it offers (version $v):/" \
        -e "s/lib\/libtsrelu\.so\.[0-9]*\.[0-9]*\.[0-9]*/lib\/libtsrelu.so.$v/" README.md
-sed -i -e "s/^This is the reference for version [0-9.]* of/This is the reference for version $v of/" docs/api.md
+num=$((major * 10000 + minor * 100 + patch))
+sed -i -e "s/^This is the reference for version [0-9.]* of/This is the reference for version $v of/" \
+       -e "s/^| macro | value in [0-9.]* |/| macro | value in $v |/" \
+       -e "s/^| \`TSRELU_VERSION_MAJOR\` | \`[0-9]*\` |/| \`TSRELU_VERSION_MAJOR\` | \`$major\` |/" \
+       -e "s/^| \`TSRELU_VERSION_MINOR\` | \`[0-9]*\` |/| \`TSRELU_VERSION_MINOR\` | \`$minor\` |/" \
+       -e "s/^| \`TSRELU_VERSION_PATCH\` | \`[0-9]*\` |/| \`TSRELU_VERSION_PATCH\` | \`$patch\` |/" \
+       -e "s/^| \`TSRELU_VERSION_NUMBER\` | \`[0-9]*\` |/| \`TSRELU_VERSION_NUMBER\` | \`$num\` |/" \
+       -e "s/^| \`TSRELU_VERSION_STRING\` | \`\"[0-9.]*\"\` |/| \`TSRELU_VERSION_STRING\` | \`\"$v\"\` |/" docs/api.md
 echo "set-version: $v (check with /usr/bin/python3 tests/integration/test_version.py)"

@@ -28,7 +28,7 @@ def test_status_codes_of_1_1():
     assert tsrelu.Status.EBUSY == -9
     assert tsrelu.status_name(tsrelu.Status.INTERRUPTED) == "TSRELU_INTERRUPTED"
     assert tsrelu.status_name(tsrelu.Status.EBUSY) == "TSRELU_EBUSY"
-    assert (tsrelu.API_MAJOR, tsrelu.API_MINOR, tsrelu.__version__) == (1, 1, "1.1.0")
+    assert tsrelu.API_MAJOR == 1 and tsrelu.API_MINOR >= 1  # the 1.1 statuses exist from 1.1 on
 
 
 def test_interrupt_from_another_thread(tmp_path):

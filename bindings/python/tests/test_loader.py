@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from tsrelu._lib import PROTOTYPES, VersionError, check_version
+from tsrelu._lib import API_MINOR, PROTOTYPES, VersionError, check_version
 
 from conftest import ROOT, run_python
 
@@ -16,13 +16,16 @@ const char *tsrelu_version_string(void) { return "%(str)s"; }
 
 
 def test_check_version_rule():
-    assert check_version(10100, "x") == (1, 1, 0)
-    assert check_version(10107, "x") == (1, 1, 7)
-    assert check_version(10300, "x") == (1, 3, 0)  # newer minor: compatible
-    for bad in (20000, 10000, 10007, 9900, 0):  # 1.0 lacks the interrupt functions
+    # The binding needs the minor version it was written for, or a newer one
+    # (it calls that version's functions); any other major is refused.
+    now = 10000 + 100 * API_MINOR
+    assert check_version(now, "x") == (1, API_MINOR, 0)
+    assert check_version(now + 7, "x") == (1, API_MINOR, 7)
+    assert check_version(now + 100, "x") == (1, API_MINOR + 1, 0)  # newer minor: compatible
+    for bad in (20000, now - 100, now - 93, 9900, 0):  # an older minor lacks functions
         with pytest.raises(VersionError):
             check_version(bad, "x")
-    with pytest.raises(ImportError, match=r"libtsrelu 2\.1\.3.*needs libtsrelu 1\.x with x >= 1"):
+    with pytest.raises(ImportError, match=r"libtsrelu 2\.1\.3.*needs libtsrelu 1\.x with x >= %d" % API_MINOR):
         check_version(20103, "/some/libtsrelu.so.2")
 
 
@@ -47,7 +50,8 @@ def test_env_variable_bad_path_is_an_error():
     assert "cannot load TSRELU_LIBRARY=/nonexistent/libtsrelu.so.1" in r.stderr
 
 
-@pytest.mark.parametrize("num, text", [(20000, "2.0.0"), (10000, "1.0.0"), (900, "0.9.0")])
+@pytest.mark.parametrize("num, text", [(20000, "2.0.0"), (10000 + 100 * (API_MINOR - 1), "1.%d.0" % (API_MINOR - 1)),
+                                       (10000, "1.0.0"), (900, "0.9.0")])
 def test_incompatible_library_is_refused(cc, tmp_path, num, text):
     src = tmp_path / "fake.c"
     src.write_text(FAKE % {"num": num, "str": text})
@@ -58,7 +62,7 @@ def test_incompatible_library_is_refused(cc, tmp_path, num, text):
     assert "VersionError" in r.stderr
     assert str(so) in r.stderr
     assert "is libtsrelu %s (tsrelu_version_number() = %d)" % (text, num) in r.stderr
-    assert "needs libtsrelu 1.x with x >= 1" in r.stderr
+    assert "needs libtsrelu 1.x with x >= %d" % API_MINOR in r.stderr
 
 
 def test_library_missing_functions_is_refused(cc, tmp_path):

@@ -24,8 +24,8 @@ from pathlib import Path
 # The C API this binding was written for (include/tsrelu.h, TSRELU_1.1:
 # tsrelu_gd_interrupt, tsrelu_batch_interrupt, TSRELU_INTERRUPTED, TSRELU_EBUSY).
 API_MAJOR = 1
-API_MINOR = 1
-__version__ = "1.1.0"
+API_MINOR = 2
+__version__ = "1.2.0"
 
 SONAME = "libtsrelu.so.%d" % API_MAJOR
 
