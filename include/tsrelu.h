@@ -305,6 +305,40 @@ tsrelu_gradient(const tsrelu_student *s, const tsrelu_teacher *t,
                 double *gW, size_t gW_len, double *ga, size_t ga_len);
 
 /* ======================================================================
+ * Second order (1.2): Hessian, spectrum, Newton
+ *
+ * Variables, in this order: vec(W) row-major (entry i*d + c is W[i][c]),
+ * then, with TSRELU_HESSIAN_OUTPUT, the output weights a (entry m*d + i is
+ * a_i). N = m*d, or m*d + m with the flag; the Hessian is N x N, row-major.
+ * The loss is not twice differentiable at a zero student row (the second
+ * derivatives grow like 1/|w_i|); there, as the gradient takes
+ * relu'(0) = 0, every second derivative involving w_i or a_i is 0.
+ * ====================================================================== */
+
+#define TSRELU_HESSIAN_OUTPUT 1u /* include the output weights a (after W) */
+
+/*! tsrelu_hessian() :
+ *  The Hessian of L in closed form into H (H_len = N*N), exactly symmetric
+ *  (bit for bit), exact at aligned and opposite pairs. flags: 0 or
+ *  TSRELU_HESSIAN_OUTPUT. Accuracy: docs/numerics.md, section 6. (1.2)
+ *  @return : TSRELU_OK; TSRELU_EINVAL (NULL, unknown flag); TSRELU_EDIM
+ *            (d differs); TSRELU_ELENGTH (H_len not N*N); TSRELU_ENOMEM;
+ *            TSRELU_ENONFINITE (an entry overflows). */
+TSRELU_API TSRELU_NODISCARD tsrelu_status
+tsrelu_hessian(const tsrelu_student *s, const tsrelu_teacher *t, unsigned flags, double *H,
+               size_t H_len);
+
+/*! tsrelu_hessian_vector() :
+ *  y = H x (x_len = y_len = N) without forming H: O(m (m + k) d) work and
+ *  O(m (m + k) d) memory. flags as tsrelu_hessian(). (1.2)
+ *  @return : TSRELU_OK; TSRELU_EINVAL (NULL, x == y, unknown flag);
+ *            TSRELU_EDIM; TSRELU_ELENGTH; TSRELU_ENOMEM; TSRELU_ENONFINITE
+ *            (x has a NaN or Inf, or an entry of y overflows). */
+TSRELU_API TSRELU_NODISCARD tsrelu_status
+tsrelu_hessian_vector(const tsrelu_student *s, const tsrelu_teacher *t, unsigned flags,
+                      const double *x, size_t x_len, double *y, size_t y_len);
+
+/* ======================================================================
  * Metrics of the dynamics (const handles, caller buffers)
  *
  * Groups. tau[i] in {-1, 0, ..., k-1} assigns student i to a teacher; -1

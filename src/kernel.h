@@ -196,6 +196,25 @@ double tsrelu__angle(const double *u, const double *v, size_t d);
 double tsrelu__pair_g(const double *u, const double *v, size_t d);
 void tsrelu__pair_grad(const double *u, const double *v, size_t d, double *grad);
 
+/* Second order. For unit vectors p = u^ and q = v^ at angle theta (sine s,
+ * cosine c), e = q - c p is the component of q orthogonal to p, |e| = s
+ * (e = s t^, t^ the unit tangent at p towards q). It is formed as
+ * (q - p) + (1 - c) p for c > 0 and (q + p) - (1 + c) p otherwise, with
+ * 1 -/+ c = s^2 / (1 +/- c): no cancellation near theta = 0 or pi, so e has
+ * an absolute error of a few ulps. Then
+ *   d2g/du2  = |v| / (2 pi |u|) (s (I - p p^T) + e e^T / s)
+ *   d2g/dudv = 1/(2 pi) ((pi - theta) I + e f^T / s + s p q^T),  f = p - c q,
+ * and the terms with 1/s are bounded (|e e^T / s| = s): they and the s terms
+ * are 0 when s = 0 (theta = 0 or pi), where g is twice differentiable with
+ * these limits (docs/numerics.md, section 6). */
+void tsrelu__pair_tangent(const double *p, const double *q, size_t d, double s, double c,
+                          double *e);
+/* The two d x d blocks above for arbitrary non-zero u, v (row-major; Huu =
+ * d2g/du2, Huv = d2g/dudv, either may be NULL), all 0 if u or v is 0 (the
+ * relu'(0) = 0 convention). Pure maths, for tests; hessian.c assembles the
+ * network from tsrelu__pair_tangent. */
+void tsrelu__pair_hess(const double *u, const double *v, size_t d, double *Huu, double *Huv);
+
 /* Quadruple-precision versions for the accurate loss. */
 tsrelu_quad tsrelu__kappa_q(tsrelu_quad theta);
 /* Angle between unit vectors (quad, d entries each). */
