@@ -153,7 +153,7 @@ START_TEST(test_hessian_vs_finite_differences)
 {
     static const size_t shapes[][3] = {{1, 1, 1}, {1, 1, 3}, {2, 1, 2}, {3, 2, 4}, {4, 3, 5},
                                        {6, 4, 6}, {5, 2, 3}};
-    double H[MAXN * MAXN];
+    double H[MAXN * MAXN], worst = 0.0;
     for (size_t sh = 0; sh < sizeof shapes / sizeof shapes[0]; sh++)
         for (unsigned flags = 0; flags <= TSRELU_HESSIAN_OUTPUT; flags++)
             for (int sgn = 0; sgn < 2; sgn++) {
@@ -164,7 +164,9 @@ START_TEST(test_hessian_vs_finite_differences)
                 double e = fd_error(&c, flags, H, 0);
                 ck_assert_msg(e <= 1e-7, "shape %zu flags %u signed %d: FD error %.3g", sh, flags,
                               sgn, e);
+                worst = fmax(worst, e);
             }
+    printf("hessian vs central differences: largest error %.2g max|H|\n", worst);
 }
 END_TEST
 
@@ -189,7 +191,7 @@ static double hvp_error(const net *c, unsigned flags, const double *H, const dou
 
 START_TEST(test_hvp_equals_dense_product)
 {
-    double H[MAXN * MAXN], x[MAXN];
+    double H[MAXN * MAXN], x[MAXN], worst = 0.0;
     for (uint64_t seed = 0; seed < 12; seed++)
         for (unsigned flags = 0; flags <= TSRELU_HESSIAN_OUTPUT; flags++) {
             net c;
@@ -210,7 +212,9 @@ START_TEST(test_hvp_equals_dense_product)
                 x[v] = gauss();
             double e = hvp_error(&c, flags, H, x);
             ck_assert_msg(e <= 1e-14, "seed %u flags %u: |Hx - y| = %.3g", (unsigned)seed, flags, e);
+            worst = fmax(worst, e);
         }
+    printf("hessian-vector product vs H x: largest error %.2g max|H| max|x|\n", worst);
 }
 END_TEST
 
@@ -219,7 +223,7 @@ END_TEST
  * with central differences (the loss is twice differentiable there). */
 START_TEST(test_aligned_and_opposite)
 {
-    double H[MAXN * MAXN];
+    double H[MAXN * MAXN], worst = 0.0;
     for (int variant = 0; variant < 4; variant++)
         for (unsigned flags = 0; flags <= TSRELU_HESSIAN_OUTPUT; flags++) {
             net c;
@@ -237,7 +241,10 @@ START_TEST(test_aligned_and_opposite)
             check_symmetric(H, N);
             double e = fd_error(&c, flags, H, 1);
             ck_assert_msg(e <= 1e-7, "variant %d flags %u: FD error %.3g", variant, flags, e);
+            worst = fmax(worst, e);
         }
+    printf("hessian at aligned/opposite rows vs extrapolated differences: largest error %.2g "
+           "max|H|\n", worst);
 }
 END_TEST
 
@@ -319,6 +326,94 @@ START_TEST(test_hand_one_dimension)
 }
 END_TEST
 
+/* ------------------------------------------- the mpmath reference */
+
+enum { REF_MAXN = 16 };
+
+/* Next non-comment line of f into buf; 0 at end of file. */
+static int ref_line(FILE *f, char *buf, size_t len)
+{
+    while (fgets(buf, (int)len, f))
+        if (buf[0] != '#' && buf[0] != '\n')
+            return 1;
+    return 0;
+}
+
+/* n doubles from the line (after an optional leading word of `skip`
+ * characters). */
+static void ref_numbers(const char *line, size_t skip, double *x, size_t n)
+{
+    const char *p = line + skip;
+    for (size_t i = 0; i < n; i++) {
+        char *end;
+        x[i] = strtod(p, &end);
+        ck_assert_msg(end != p, "reference: number %zu missing in '%s'", i, line);
+        p = end;
+    }
+}
+
+/* Every configuration of hessian.txt: tsrelu_hessian with and without
+ * TSRELU_HESSIAN_OUTPUT against the reference (whose leading m*d block is
+ * the W part), within 1e-13 of the largest reference entry. */
+START_TEST(test_mpmath_reference)
+{
+    const char *dir = getenv("TSRELU_TEST_DATA");
+    char path[512], line[8192], name[128], cls[64];
+    snprintf(path, sizeof path, "%s/hessian.txt", dir ? dir : "tests/data/reference");
+    FILE *f = fopen(path, "r");
+    ck_assert_msg(f != NULL, "cannot open %s (set TSRELU_TEST_DATA)", path);
+    int count = 0;
+    double worst = 0.0;
+    static double Href[REF_MAXN * REF_MAXN], H[REF_MAXN * REF_MAXN];
+    while (ref_line(f, line, sizeof line)) {
+        net c;
+        unsigned m, k, d, N;
+        ck_assert_int_eq(sscanf(line, "config %127s %63s %u %u %u", name, cls, &m, &k, &d), 5);
+        ck_assert(m <= MAXM && k <= MAXK && d <= MAXD);
+        c.m = m;
+        c.k = k;
+        c.d = d;
+        ck_assert(ref_line(f, line, sizeof line) && strncmp(line, "W", 1) == 0);
+        for (unsigned i = 0; i < m; i++) {
+            ck_assert(ref_line(f, line, sizeof line));
+            ref_numbers(line, 0, c.W + i * d, d);
+        }
+        ck_assert(ref_line(f, line, sizeof line));
+        ref_numbers(line, 1, c.a, m);
+        ck_assert(ref_line(f, line, sizeof line) && strncmp(line, "V", 1) == 0);
+        for (unsigned j = 0; j < k; j++) {
+            ck_assert(ref_line(f, line, sizeof line));
+            ref_numbers(line, 0, c.V + j * d, d);
+        }
+        ck_assert(ref_line(f, line, sizeof line));
+        ref_numbers(line, 1, c.b, k);
+        ck_assert(ref_line(f, line, sizeof line) && sscanf(line, "H %u", &N) == 1);
+        ck_assert(N == m * d + m && N <= REF_MAXN);
+        for (unsigned r = 0; r < N; r++) {
+            ck_assert(ref_line(f, line, sizeof line));
+            ref_numbers(line, 0, Href + r * N, N);
+        }
+        ck_assert(ref_line(f, line, sizeof line) && strncmp(line, "end", 3) == 0);
+        double scale = max_abs(Href, (size_t)N * N);
+        for (unsigned flags = 0; flags <= TSRELU_HESSIAN_OUTPUT; flags++) {
+            size_t n = nvar(&c, flags);
+            hessian_of(&c, flags, H);
+            double err = 0.0;
+            for (size_t r = 0; r < n; r++)
+                for (size_t v = 0; v < n; v++)
+                    err = fmax(err, fabs(H[r * n + v] - Href[r * N + v]));
+            err /= scale;
+            ck_assert_msg(err <= 1e-13, "%s flags %u: error %.3g of max|H|", name, flags, err);
+            worst = fmax(worst, err);
+        }
+        count++;
+    }
+    fclose(f);
+    ck_assert_int_ge(count, 8);
+    printf("hessian reference: %d configurations, largest error %.2g max|H|\n", count, worst);
+}
+END_TEST
+
 START_TEST(test_limits)
 {
     net c;
@@ -367,6 +462,7 @@ Suite *hessian_suite(void)
     tcase_add_test(tc_core, test_pair_blocks_continuous);
     tcase_add_test(tc_core, test_zero_row_convention);
     tcase_add_test(tc_core, test_hand_one_dimension);
+    tcase_add_test(tc_core, test_mpmath_reference);
     suite_add_tcase(s, tc_core);
     TCase *tc_limits = tcase_create("limits");
     tcase_add_test(tc_limits, test_limits);
