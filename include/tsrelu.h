@@ -338,6 +338,24 @@ TSRELU_API TSRELU_NODISCARD tsrelu_status
 tsrelu_hessian_vector(const tsrelu_student *s, const tsrelu_teacher *t, unsigned flags,
                       const double *x, size_t x_len, double *y, size_t y_len);
 
+/*! tsrelu_spectrum() :
+ *  Eigenvalues of the Hessian (flags as tsrelu_hessian()) into eval
+ *  (eval_len = N, ascending), by LAPACK dsyevr. If evec is non-NULL it
+ *  receives orthonormal eigenvectors (evec_len = N*N): eigenvector j, of
+ *  eval[j], is evec[j*N .. j*N + N-1]. If counts is non-NULL (counts_len =
+ *  3) it receives the numbers of negative, flat and positive eigenvalues,
+ *  flat meaning |lambda| <= rel_tol * max_j |lambda_j| (rel_tol >= 0; e.g.
+ *  1e-9). Allocates the N x N Hessian and LAPACK's workspace. (1.2)
+ *  @return : TSRELU_OK; TSRELU_EINVAL (NULL s, t or eval, unknown flag,
+ *            rel_tol negative or not finite); TSRELU_EDIM; TSRELU_ELENGTH;
+ *            TSRELU_ENOMEM (allocation, or N beyond the LAPACK int range);
+ *            TSRELU_ENONFINITE (a Hessian entry overflows, or dsyevr
+ *            failed to converge). */
+TSRELU_API TSRELU_NODISCARD tsrelu_status
+tsrelu_spectrum(const tsrelu_student *s, const tsrelu_teacher *t, unsigned flags,
+                double rel_tol, double *eval, size_t eval_len, double *evec, size_t evec_len,
+                size_t *counts, size_t counts_len);
+
 /* ======================================================================
  * Metrics of the dynamics (const handles, caller buffers)
  *

@@ -18,5 +18,6 @@ Suite *roundtrip_suite(void);  /* tests/unit/check_roundtrip.c */
 Suite *reentry_suite(void);    /* tests/unit/check_reentry.c */
 Suite *record_suite(void);     /* tests/unit/check_record.c */
 Suite *hessian_suite(void);    /* tests/unit/check_hessian.c */
+Suite *spectrum_suite(void);   /* tests/unit/check_spectrum.c */
 
 #endif
