@@ -19,5 +19,6 @@ Suite *reentry_suite(void);    /* tests/unit/check_reentry.c */
 Suite *record_suite(void);     /* tests/unit/check_record.c */
 Suite *hessian_suite(void);    /* tests/unit/check_hessian.c */
 Suite *spectrum_suite(void);   /* tests/unit/check_spectrum.c */
+Suite *newton_suite(void);     /* tests/unit/check_newton.c */
 
 #endif
