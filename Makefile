@@ -236,7 +236,7 @@ build/bench_%: bench/bench_%.c bench/bench_time.h $(SHLIB) $(LIBOUT)/libtsrelu.s
 	  -Wl,-rpath,'$$ORIGIN/../lib' $(BLAS_LIBS) -lm
 
 bench: deps-bench
-	$(MAKE) all build/bench_step build/bench_batch
+	$(MAKE) all build/bench_step build/bench_batch build/bench_hessian
 	$(PYTHON) bench/run_bench.py
 
 # ---------------------------------------------------------------- sweep tool

@@ -16,6 +16,7 @@
 #include "model.h"
 #include "status.h"
 
+#include <cblas.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -45,8 +46,11 @@ tsrelu_status tsrelu__hess_alloc(tsrelu__hess_ws *ws, size_t m, size_t k, size_t
     ws->tang = malloc(mnd * sizeof(double));
     ws->rho = malloc(m * sizeof(double));
     ws->col = malloc((d > 0 ? d : 1) * sizeof(double));
+    ws->zx = malloc((m > 0 ? m : 1) * sizeof(double));
+    ws->tx = malloc((mn > 0 ? mn : 1) * sizeof(double));
+    ws->co = malloc((mn > 0 ? mn : 1) * sizeof(double));
     if (!ws->unit || !ws->norm || !ws->c || !ws->theta || !ws->sn || !ws->cs || !ws->tang ||
-        !ws->rho || !ws->col) {
+        !ws->rho || !ws->col || !ws->zx || !ws->tx || !ws->co) {
         tsrelu__hess_free(ws);
         return tsrelu__fail(TSRELU_ENOMEM,
                             "hessian workspace: out of memory for m=%zu, k=%zu, d=%zu", m, k, d);
@@ -65,6 +69,9 @@ void tsrelu__hess_free(tsrelu__hess_ws *ws)
     free(ws->tang);
     free(ws->rho);
     free(ws->col);
+    free(ws->zx);
+    free(ws->tx);
+    free(ws->co);
     memset(ws, 0, sizeof *ws);
 }
 
@@ -73,24 +80,41 @@ size_t tsrelu__hess_dim(const tsrelu__hess_ws *ws, unsigned flags)
     return ws->m * ws->d + ((flags & TSRELU_HESSIAN_OUTPUT) ? ws->m : 0);
 }
 
-static double dot(const double *x, const double *y, size_t d)
+/* x . y with four partial sums (independent chains that pipeline; the
+ * order is fixed, so results are deterministic). */
+static inline double dot(const double *x, const double *y, size_t d)
 {
-    double s = 0.0;
-    for (size_t c = 0; c < d; c++)
-        s += x[c] * y[c];
-    return s;
+    double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+    size_t c = 0;
+    for (; c + 4 <= d; c += 4) {
+        s0 += x[c] * y[c];
+        s1 += x[c + 1] * y[c + 1];
+        s2 += x[c + 2] * y[c + 2];
+        s3 += x[c + 3] * y[c + 3];
+    }
+    for (; c < d; c++)
+        s0 += x[c] * y[c];
+    return (s0 + s1) + (s2 + s3);
 }
 
-/* Angle, sine, cosine and tangent of student i against neuron q. */
+/* Angle, sine, cosine and tangent of student i against neuron q; for a
+ * student q > i also those of (q, i), from the same angle. */
 static void pair_geometry(tsrelu__hess_ws *ws, size_t i, size_t q)
 {
     size_t d = ws->d, iq = i * ws->n + q;
     const double *p = ws->unit + i * d, *u = ws->unit + q * d;
     double s, c;
-    ws->theta[iq] = tsrelu__angle_unit(p, u, d, dot(p, u, d), &s, &c);
+    ws->theta[iq] = tsrelu__angle_unit_inline(p, u, d, dot(p, u, d), &s, &c);
     ws->sn[iq] = s;
     ws->cs[iq] = c;
     tsrelu__pair_tangent(p, u, d, s, c, ws->tang + iq * d);
+    if (q < ws->m) {
+        size_t qi = q * ws->n + i;
+        ws->theta[qi] = ws->theta[iq];
+        ws->sn[qi] = s;
+        ws->cs[qi] = c;
+        tsrelu__pair_tangent(u, p, d, s, c, ws->tang + qi * d);
+    }
 }
 
 void tsrelu__hess_prepare(tsrelu__hess_ws *ws, const double *W, const double *a,
@@ -110,8 +134,8 @@ void tsrelu__hess_prepare(tsrelu__hess_ws *ws, const double *W, const double *a,
         ws->rho[i] = 0.0;
         if (ws->norm[i] == 0.0)
             continue;
-        for (size_t q = 0; q < n; q++)
-            if (q != i && ws->norm[q] != 0.0)
+        for (size_t q = i + 1; q < n; q++)
+            if (ws->norm[q] != 0.0)
                 pair_geometry(ws, i, q);
     }
     for (size_t i = 0; i < m; i++) {
@@ -187,108 +211,155 @@ static double aa_entry(const tsrelu__hess_ws *ws, size_t i, size_t l)
     return ws->norm[i] * ws->norm[l] * (0.5 * ws->cs[il] + kap * TSRELU_INV_2PI);
 }
 
-/* The d x d block (i, l), i <= l, into H at (i d, l d). */
-static void ww_block(const tsrelu__hess_ws *ws, size_t i, size_t l, double *H, size_t ld)
+/* The diagonal block (i, i) into H at (i d, i d): its upper triangle, then
+ * mirrored (exactly symmetric). */
+static void diag_block(const tsrelu__hess_ws *ws, size_t i, double *H, size_t ld)
 {
     size_t d = ws->d, n = ws->n;
     const double *p = ws->unit + i * d;
-    if (i == l) {
-        double half = 0.5 * ws->c[i] * ws->c[i], rho = ws->rho[i];
-        for (size_t r = 0; r < d; r++)
-            for (size_t c = r; c < d; c++)
-                H[r * ld + c] = (r == c ? half + rho : 0.0) - rho * p[r] * p[c];
-        for (size_t q = 0; q < n; q++) {
-            if (q == i || ws->norm[q] == 0.0)
-                continue;
-            double beta = uu_coef(ws, i, q);
-            const double *e = ws->tang + (i * n + q) * d;
-            if (beta != 0.0)
-                for (size_t r = 0; r < d; r++)
-                    for (size_t c = r; c < d; c++)
-                        H[r * ld + c] += beta * e[r] * e[c];
-        }
-        return;
-    }
-    size_t il = i * n + l;
-    double s = ws->sn[il], aa = ws->c[i] * ws->c[l] * TSRELU_INV_2PI;
-    double diag = aa * (TSRELU_PI - ws->theta[il]), beta = uv_coef(ws, i, l), gam = aa * s;
-    const double *q = ws->unit + l * d, *e = ws->tang + il * d, *f = ws->tang + (l * n + i) * d;
-    for (size_t r = 0; r < d; r++)
+    double half = 0.5 * ws->c[i] * ws->c[i], rho = ws->rho[i];
+    for (size_t r = 0; r < d; r++) {
+        double *row = H + r * ld, pr = rho * p[r];
         for (size_t c = 0; c < d; c++)
-            H[r * ld + c] = (r == c ? diag : 0.0) + beta * e[r] * f[c] + gam * p[r] * q[c];
-}
-
-void tsrelu__hess_dense(tsrelu__hess_ws *ws, unsigned flags, double *H, size_t ld)
-{
-    size_t m = ws->m, d = ws->d, md = m * d, N = tsrelu__hess_dim(ws, flags);
-    for (size_t r = 0; r < N; r++)
-        memset(H + r * ld, 0, N * sizeof(double));
-    /* the upper triangle, then mirrored: exactly symmetric */
-    for (size_t i = 0; i < m; i++) {
-        if (ws->norm[i] == 0.0)
-            continue;
-        for (size_t l = i; l < m; l++)
-            if (ws->norm[l] != 0.0)
-                ww_block(ws, i, l, H + i * d * ld + l * d, ld);
+            row[c] = -pr * p[c];
+        row[r] += half + rho;
     }
-    if (flags & TSRELU_HESSIAN_OUTPUT) {
-        double *col = ws->col;
-        for (size_t i = 0; i < m; i++) {
-            if (ws->norm[i] == 0.0)
-                continue;
-            for (size_t q = 0; q < m; q++) {
-                if (ws->norm[q] == 0.0)
-                    continue;
-                wa_column(ws, i, q, col);
-                for (size_t c = 0; c < d; c++)
-                    H[(i * d + c) * ld + md + q] = col[c];
-                if (q >= i)
-                    H[(md + i) * ld + md + q] = aa_entry(ws, i, q);
-            }
+    for (size_t q = 0; q < n; q++) {
+        if (q == i || ws->norm[q] == 0.0)
+            continue;
+        double beta = uu_coef(ws, i, q);
+        const double *e = ws->tang + (i * n + q) * d;
+        if (beta == 0.0)
+            continue;
+        for (size_t r = 0; r < d; r++) {
+            double *row = H + r * ld, be = beta * e[r];
+            for (size_t c = r; c < d; c++)
+                row[c] += be * e[c];
         }
     }
-    for (size_t r = 1; r < N; r++)
+    for (size_t r = 1; r < d; r++)
         for (size_t c = 0; c < r; c++)
             H[r * ld + c] = H[c * ld + r];
 }
 
+/* The block (i, l), i < l, at (i d, l d) and its transpose at (l d, i d),
+ * written from the same products (so exactly symmetric). */
+static void pair_blocks(const tsrelu__hess_ws *ws, size_t i, size_t l, double *H, size_t ld)
+{
+    size_t d = ws->d, n = ws->n, il = i * n + l;
+    double *Hil = H + i * d * ld + l * d, *Hli = H + l * d * ld + i * d;
+    const double *p = ws->unit + i * d, *q = ws->unit + l * d;
+    const double *e = ws->tang + il * d, *f = ws->tang + (l * n + i) * d;
+    double aa = ws->c[i] * ws->c[l] * TSRELU_INV_2PI;
+    double diag = aa * (TSRELU_PI - ws->theta[il]), beta = uv_coef(ws, i, l), gam = aa * ws->sn[il];
+    for (size_t r = 0; r < d; r++) {
+        double be = beta * e[r], gp = gam * p[r];
+        double *row = Hil + r * ld;
+        for (size_t c = 0; c < d; c++)
+            row[c] = be * f[c] + gp * q[c];
+        row[r] += diag;
+    }
+    for (size_t c = 0; c < d; c++) {
+        double *row = Hli + c * ld;
+        for (size_t r = 0; r < d; r++)
+            row[r] = (beta * e[r]) * f[c] + (gam * p[r]) * q[c];
+        row[c] += diag;
+    }
+}
+
+static void zero_block(double *H, size_t ld, size_t rows, size_t cols)
+{
+    for (size_t r = 0; r < rows; r++)
+        memset(H + r * ld, 0, cols * sizeof(double));
+}
+
+void tsrelu__hess_dense(tsrelu__hess_ws *ws, unsigned flags, double *H, size_t ld)
+{
+    size_t m = ws->m, d = ws->d, md = m * d;
+    for (size_t i = 0; i < m; i++) {
+        double *Hii = H + i * d * ld + i * d;
+        if (ws->norm[i] == 0.0)
+            zero_block(Hii, ld, d, d);
+        else
+            diag_block(ws, i, Hii, ld);
+        for (size_t l = i + 1; l < m; l++) {
+            if (ws->norm[i] == 0.0 || ws->norm[l] == 0.0) {
+                zero_block(H + i * d * ld + l * d, ld, d, d);
+                zero_block(H + l * d * ld + i * d, ld, d, d);
+            } else {
+                pair_blocks(ws, i, l, H, ld);
+            }
+        }
+    }
+    if (!(flags & TSRELU_HESSIAN_OUTPUT))
+        return;
+    double *col = ws->col;
+    for (size_t i = 0; i < m; i++) {
+        for (size_t q = 0; q < m; q++) {
+            int zero = ws->norm[i] == 0.0 || ws->norm[q] == 0.0;
+            if (!zero)
+                wa_column(ws, i, q, col);
+            for (size_t c = 0; c < d; c++)
+                H[(i * d + c) * ld + md + q] = H[(md + q) * ld + i * d + c] = zero ? 0.0 : col[c];
+            if (q >= i)
+                H[(md + i) * ld + md + q] = H[(md + q) * ld + md + i] = aa_entry(ws, i, q);
+        }
+    }
+}
+
+/* The W part of y = H x in BLAS level 2 and 3: tx[i][q] = e_iq . x_i
+ * (one product per student of its n tangents with x_i), from which both the
+ * e e^T terms of the diagonal blocks (e_iq . x_i) and the e f^T terms of
+ * the off-diagonal ones (f . x_q = e_qi . x_q = tx[q][i]) are read; then
+ * y_i = sum_q co[i][q] e_iq (one transposed product per student) plus the
+ * (pi - theta) x_q terms (one product by the m x m matrix, stored in co's
+ * first m columns after use) and the radial terms along w^_i. */
 void tsrelu__hess_vector(tsrelu__hess_ws *ws, unsigned flags, const double *x, double *y)
 {
     size_t m = ws->m, d = ws->d, n = ws->n, md = m * d;
     int out = (flags & TSRELU_HESSIAN_OUTPUT) != 0;
+    double *tx = ws->tx, *co = ws->co;
     memset(y, 0, tsrelu__hess_dim(ws, flags) * sizeof(double));
     for (size_t i = 0; i < m; i++) {
+        ws->zx[i] = ws->norm[i] != 0.0 ? dot(ws->unit + i * d, x + i * d, d) : 0.0;
+        if (ws->norm[i] != 0.0)
+            cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)n, (int)d, 1.0, ws->tang + i * n * d,
+                        (int)d, x + i * d, 1, 0.0, tx + i * n, 1);
+    }
+    for (size_t i = 0; i < m; i++) {
+        double *ci = co + i * n, *yi = y + i * d;
+        memset(ci, 0, n * sizeof(double));
         if (ws->norm[i] == 0.0)
             continue;
         const double *p = ws->unit + i * d, *xi = x + i * d;
-        double *yi = y + i * d;
         double half = 0.5 * ws->c[i] * ws->c[i], rho = ws->rho[i];
-        double px = dot(p, xi, d);
-        for (size_t c = 0; c < d; c++)
-            yi[c] += (half + rho) * xi[c] - rho * px * p[c];
+        double along_p = -rho * ws->zx[i];
         for (size_t q = 0; q < n; q++) {
             if (q == i || ws->norm[q] == 0.0)
                 continue;
-            const double *e = ws->tang + (i * n + q) * d;
-            double beta = uu_coef(ws, i, q);
-            if (beta != 0.0) {
-                double ex = beta * dot(e, xi, d);
-                for (size_t c = 0; c < d; c++)
-                    yi[c] += ex * e[c];
-            }
-            if (q >= m)
-                continue;
-            /* block (i, q) times x_q */
             size_t iq = i * n + q;
-            const double *xq = x + q * d, *f = ws->tang + (q * n + i) * d;
-            const double *uq = ws->unit + q * d;
-            double aa = ws->c[i] * ws->c[q] * TSRELU_INV_2PI;
-            double diag = aa * (TSRELU_PI - ws->theta[iq]), gam = aa * ws->sn[iq] * dot(uq, xq, d);
-            double fx = uv_coef(ws, i, q) * dot(f, xq, d);
-            for (size_t c = 0; c < d; c++)
-                yi[c] += diag * xq[c] + fx * e[c] + gam * p[c];
+            double coef = uu_coef(ws, i, q) * tx[iq];
+            if (q < m) {
+                double aa = ws->c[i] * ws->c[q] * TSRELU_INV_2PI;
+                along_p += aa * ws->sn[iq] * ws->zx[q];
+                coef += uv_coef(ws, i, q) * tx[q * n + i];
+            }
+            ci[q] = coef;
         }
+        cblas_dgemv(CblasRowMajor, CblasTrans, (int)n, (int)d, 1.0, ws->tang + i * n * d, (int)d,
+                    ci, 1, 0.0, yi, 1);
+        for (size_t c = 0; c < d; c++)
+            yi[c] += (half + rho) * xi[c] + along_p * p[c];
     }
+    /* the (pi - theta) x_q terms: co[i][q] = a_i a_q (pi - theta_iq) / 2pi */
+    for (size_t i = 0; i < m; i++)
+        for (size_t q = 0; q < m; q++)
+            co[i * n + q] = (q == i || ws->norm[i] == 0.0 || ws->norm[q] == 0.0)
+                                ? 0.0
+                                : ws->c[i] * ws->c[q] * TSRELU_INV_2PI *
+                                      (TSRELU_PI - ws->theta[i * n + q]);
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)m, (int)d, (int)m, 1.0, co, (int)n,
+                x, (int)d, 1.0, y, (int)d);
     if (!out)
         return;
     double *col = ws->col;

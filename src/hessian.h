@@ -23,6 +23,8 @@ typedef struct {
     double *tang;      /* m*n*d: e_in = u^_n - cos(theta_in) w^_i, |e_in| = sin */
     double *rho;       /* m: a_i / (2 pi |w_i|) sum_n c_n |u_n| sin(theta_in) */
     double *col;       /* d: scratch for one column of d2L/dW da */
+    double *zx;        /* m: scratch, w^_q . x_q of the Hessian-vector product */
+    double *tx, *co;   /* m*n each: its scratch, e_iq . x_i and the coefficients */
 } tsrelu__hess_ws;
 
 /* Workspace for m students, k teachers, dimension d (TSRELU_ENOMEM on

@@ -121,20 +121,6 @@ void tsrelu__pair_grad(const double *u, const double *v, size_t d, double *grad)
         grad[i] = w1 * v[i] + w2 * tsrelu__dir_comp(&ru, u[i]);
 }
 
-void tsrelu__pair_tangent(const double *p, const double *q, size_t d, double s, double c,
-                          double *e)
-{
-    if (c > 0.0) {
-        double omc = s * s / (1.0 + c); /* 1 - c */
-        for (size_t i = 0; i < d; i++)
-            e[i] = (q[i] - p[i]) + omc * p[i];
-    } else {
-        double opc = s * s / (1.0 - c); /* 1 + c */
-        for (size_t i = 0; i < d; i++)
-            e[i] = (q[i] + p[i]) - opc * p[i];
-    }
-}
-
 void tsrelu__pair_hess(const double *u, const double *v, size_t d, double *Huu, double *Huv)
 {
     size_t dd = d * d;

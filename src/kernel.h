@@ -207,8 +207,19 @@ void tsrelu__pair_grad(const double *u, const double *v, size_t d, double *grad)
  * and the terms with 1/s are bounded (|e e^T / s| = s): they and the s terms
  * are 0 when s = 0 (theta = 0 or pi), where g is twice differentiable with
  * these limits (docs/numerics.md, section 6). */
-void tsrelu__pair_tangent(const double *p, const double *q, size_t d, double s, double c,
-                          double *e);
+static inline void tsrelu__pair_tangent(const double *p, const double *q, size_t d, double s,
+                                        double c, double *e)
+{
+    if (c > 0.0) {
+        double omc = s * s / (1.0 + c); /* 1 - c */
+        for (size_t i = 0; i < d; i++)
+            e[i] = (q[i] - p[i]) + omc * p[i];
+    } else {
+        double opc = s * s / (1.0 - c); /* 1 + c */
+        for (size_t i = 0; i < d; i++)
+            e[i] = (q[i] + p[i]) - opc * p[i];
+    }
+}
 /* The two d x d blocks above for arbitrary non-zero u, v (row-major; Huu =
  * d2g/du2, Huv = d2g/dudv, either may be NULL), all 0 if u or v is 0 (the
  * relu'(0) = 0 convention). Pure maths, for tests; hessian.c assembles the
