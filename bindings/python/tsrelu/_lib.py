@@ -176,6 +176,11 @@ PROTOTYPES = {
     "tsrelu_record_student": (_ST, (_P, c_int, _PD, _S)),
     "tsrelu_record_teacher": (_ST, (_P, c_int, _PD, _S)),
     "tsrelu_record_write_csv": (_ST, (_P, c_char_p)),
+    # second order (1.2)
+    "tsrelu_hessian": (_ST, (_P, _P, c_uint, _PD, _S)),
+    "tsrelu_hessian_vector": (_ST, (_P, _P, c_uint, _PD, _S, _PD, _S)),
+    "tsrelu_spectrum": (_ST, (_P, _P, c_uint, _D, _PD, _S, _PD, _S, POINTER(c_size_t), _S)),
+    "tsrelu_newton": (_ST, (_P, _P, c_uint, _D, _D, _S, _PD, _S)),
 }
 
 
