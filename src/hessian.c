@@ -80,23 +80,6 @@ size_t tsrelu__hess_dim(const tsrelu__hess_ws *ws, unsigned flags)
     return ws->m * ws->d + ((flags & TSRELU_HESSIAN_OUTPUT) ? ws->m : 0);
 }
 
-/* x . y with four partial sums (independent chains that pipeline; the
- * order is fixed, so results are deterministic). */
-static inline double dot(const double *x, const double *y, size_t d)
-{
-    double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
-    size_t c = 0;
-    for (; c + 4 <= d; c += 4) {
-        s0 += x[c] * y[c];
-        s1 += x[c + 1] * y[c + 1];
-        s2 += x[c + 2] * y[c + 2];
-        s3 += x[c + 3] * y[c + 3];
-    }
-    for (; c < d; c++)
-        s0 += x[c] * y[c];
-    return (s0 + s1) + (s2 + s3);
-}
-
 /* Angle, sine, cosine and tangent of student i against neuron q; for a
  * student q > i also those of (q, i), from the same angle. */
 static void pair_geometry(tsrelu__hess_ws *ws, size_t i, size_t q)
@@ -104,7 +87,7 @@ static void pair_geometry(tsrelu__hess_ws *ws, size_t i, size_t q)
     size_t d = ws->d, iq = i * ws->n + q;
     const double *p = ws->unit + i * d, *u = ws->unit + q * d;
     double s, c;
-    ws->theta[iq] = tsrelu__angle_unit_inline(p, u, d, dot(p, u, d), &s, &c);
+    ws->theta[iq] = tsrelu__angle_unit_inline(p, u, d, tsrelu__dot(p, u, d), &s, &c);
     ws->sn[iq] = s;
     ws->cs[iq] = c;
     tsrelu__pair_tangent(p, u, d, s, c, ws->tang + iq * d);
@@ -321,7 +304,7 @@ void tsrelu__hess_vector(tsrelu__hess_ws *ws, unsigned flags, const double *x, d
     double *tx = ws->tx, *co = ws->co;
     memset(y, 0, tsrelu__hess_dim(ws, flags) * sizeof(double));
     for (size_t i = 0; i < m; i++) {
-        ws->zx[i] = ws->norm[i] != 0.0 ? dot(ws->unit + i * d, x + i * d, d) : 0.0;
+        ws->zx[i] = ws->norm[i] != 0.0 ? tsrelu__dot(ws->unit + i * d, x + i * d, d) : 0.0;
         if (ws->norm[i] != 0.0)
             cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)n, (int)d, 1.0, ws->tang + i * n * d,
                         (int)d, x + i * d, 1, 0.0, tx + i * n, 1);
@@ -374,7 +357,7 @@ void tsrelu__hess_vector(tsrelu__hess_ws *ws, unsigned flags, const double *x, d
             double xa = x[md + q];
             for (size_t c = 0; c < d; c++)
                 y[i * d + c] += col[c] * xa;
-            y[md + q] += dot(col, x + i * d, d);
+            y[md + q] += tsrelu__dot(col, x + i * d, d);
             y[md + i] += aa_entry(ws, i, q) * x[md + q];
         }
     }
@@ -382,8 +365,7 @@ void tsrelu__hess_vector(tsrelu__hess_ws *ws, unsigned flags, const double *x, d
 
 /* ---------------- public entry points ---------------- */
 
-/* The checks shared by both entry points; *N receives the variable count. */
-static tsrelu_status check_call(const char *fn, const tsrelu_student *s, const tsrelu_teacher *t,
+tsrelu_status tsrelu__hess_check(const char *fn, const tsrelu_student *s, const tsrelu_teacher *t,
                                 unsigned flags, size_t *N)
 {
     tsrelu_status st = tsrelu__check_pair(fn, s, t);
@@ -415,7 +397,7 @@ TSRELU_API tsrelu_status tsrelu_hessian(const tsrelu_student *s, const tsrelu_te
                                         unsigned flags, double *H, size_t H_len)
 {
     size_t N = 0, NN;
-    tsrelu_status st = check_call("tsrelu_hessian", s, t, flags, &N);
+    tsrelu_status st = tsrelu__hess_check("tsrelu_hessian", s, t, flags, &N);
     if (st != TSRELU_OK)
         return st;
     if (!H)
@@ -437,7 +419,7 @@ TSRELU_API tsrelu_status tsrelu_hessian_vector(const tsrelu_student *s, const ts
 {
     const char *fn = "tsrelu_hessian_vector";
     size_t N = 0;
-    tsrelu_status st = check_call(fn, s, t, flags, &N);
+    tsrelu_status st = tsrelu__hess_check(fn, s, t, flags, &N);
     if (st != TSRELU_OK)
         return st;
     if (!x || !y)

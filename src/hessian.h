@@ -50,6 +50,12 @@ void tsrelu__hess_dense(tsrelu__hess_ws *ws, unsigned flags, double *H, size_t l
  * work. ws->col is its only scratch (one thread per workspace). */
 void tsrelu__hess_vector(tsrelu__hess_ws *ws, unsigned flags, const double *x, double *y);
 
+/* The argument checks of every public second-order entry point: the pair
+ * (tsrelu__check_pair), flags (only TSRELU_HESSIAN_OUTPUT), and N, the
+ * number of variables, into *N (TSRELU_ENOMEM on overflow). */
+tsrelu_status tsrelu__hess_check(const char *fn, const tsrelu_student *s, const tsrelu_teacher *t,
+                                 unsigned flags, size_t *N);
+
 /* Allocate ws for s and t and prepare it at s (messages prefixed with fn).
  * For the public entry points (hessian.c, spectrum.c); free with
  * tsrelu__hess_free. */

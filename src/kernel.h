@@ -84,20 +84,26 @@ static inline double tsrelu__sumsq_combo(const double *p, const double *q, doubl
     return (s0 + s1) + (s2 + s3);
 }
 
-/* sum_i x_i^2, with the same four partial sums. */
-static inline double tsrelu__sumsq(const double *x, size_t d)
+/* x . y with the same four partial sums. */
+static inline double tsrelu__dot(const double *x, const double *y, size_t d)
 {
     double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
     size_t i = 0;
     for (; i + 4 <= d; i += 4) {
-        s0 += x[i] * x[i];
-        s1 += x[i + 1] * x[i + 1];
-        s2 += x[i + 2] * x[i + 2];
-        s3 += x[i + 3] * x[i + 3];
+        s0 += x[i] * y[i];
+        s1 += x[i + 1] * y[i + 1];
+        s2 += x[i + 2] * y[i + 2];
+        s3 += x[i + 3] * y[i + 3];
     }
     for (; i < d; i++)
-        s0 += x[i] * x[i];
+        s0 += x[i] * y[i];
     return (s0 + s1) + (s2 + s3);
+}
+
+/* sum_i x_i^2, with the same four partial sums. */
+static inline double tsrelu__sumsq(const double *x, size_t d)
+{
+    return tsrelu__dot(x, x, d);
 }
 
 /* kappa(theta) = sum_{n>=1} (-1)^(n+1) 2n/(2n+1)! theta^(2n+1). Ten terms

@@ -74,21 +74,15 @@ TSRELU_API tsrelu_status tsrelu_spectrum(const tsrelu_student *s, const tsrelu_t
                                          size_t *counts, size_t counts_len)
 {
     const char *fn = "tsrelu_spectrum";
-    tsrelu_status st = tsrelu__check_pair(fn, s, t);
+    size_t N = 0, NN;
+    tsrelu_status st = tsrelu__hess_check(fn, s, t, flags, &N);
     if (st != TSRELU_OK)
         return st;
-    if (flags & ~TSRELU_HESSIAN_OUTPUT)
-        return tsrelu__fail(TSRELU_EINVAL, "%s: unknown flags 0x%x", fn,
-                            flags & ~TSRELU_HESSIAN_OUTPUT);
     if (!(rel_tol >= 0.0) || !isfinite(rel_tol))
         return tsrelu__fail(TSRELU_EINVAL, "%s: rel_tol = %g (must be finite and >= 0)", fn,
                             rel_tol);
     if (!eval)
         return tsrelu__fail(TSRELU_EINVAL, "%s: eval is NULL", fn);
-    size_t N, NN;
-    if ((st = tsrelu__mul_size(s->m, s->d, fn, &N)) != TSRELU_OK)
-        return st;
-    N += (flags & TSRELU_HESSIAN_OUTPUT) ? s->m : 0;
     if ((st = tsrelu__mul_size(N, N, "tsrelu_spectrum: N*N", &NN)) != TSRELU_OK)
         return st;
     if ((st = tsrelu__check_len(eval_len, N, "tsrelu_spectrum: eval")) != TSRELU_OK ||

@@ -8,7 +8,7 @@ import numpy as np
 
 from ._args import c_integer, float_array, ptr, real
 from ._lib import Status, call, fail
-from ._network import Student, Teacher, student_shape
+from ._network import _pair, student_shape
 
 HESSIAN_OUTPUT = 1
 NEWTON_DESCENT = 2
@@ -24,14 +24,6 @@ NewtonResult = namedtuple("NewtonResult", ("student", "converged") + NEWTON_FIEL
 NewtonResult.__doc__ = """The polished student (a new Student), whether |grad L| <= grad_tol * S
 was reached, and the TSRELU_NEWTON_* fields at the final point: the Morse
 index is `negative`, the flat count `flat`."""
-
-
-def _pair(student, teacher, fn):
-    if not isinstance(student, Student):
-        raise TypeError("%s: student must be a tsrelu.Student, got %s" % (fn, type(student).__name__))
-    if not isinstance(teacher, Teacher):
-        raise TypeError("%s: teacher must be a tsrelu.Teacher, got %s" % (fn, type(teacher).__name__))
-    return student._h(), teacher._h()
 
 
 def _nvar(sp, output):
