@@ -20,6 +20,7 @@ from ._metrics import (Balance, Components, angles, balance, components, deficit
 from ._network import Student, Teacher, equiangular_gram, gradient, loss, loss_accurate
 from ._gd import GD
 from ._record import Record
+from ._events import Events, Switches, event_quantile
 from ._batch import SUMMARY_FIELDS, Batch, Summary
 from ._plot import plot
 from ._second import (NEWTON_FIELDS, NewtonResult, Spectrum, hessian, hessian_vector, newton,
@@ -38,4 +39,6 @@ __all__ = [
     "status_string", "last_error", "library_path", "library_where", "API_MAJOR", "API_MINOR",
     "CALLBACK_RAISED", "SCHEDULE_LINEAR", "SCHEDULE_LOG", "__version__",
     "hessian", "hessian_vector", "spectrum", "newton", "Spectrum", "NewtonResult", "NEWTON_FIELDS",
+    "CALLBACK_RAISED", "SCHEDULE_LINEAR", "SCHEDULE_LOG", "__version__", "Events", "Switches",
+    "event_quantile",
 ]
