@@ -27,6 +27,12 @@ CLANG   ?= clang
 BLAS_PC ?= $(shell for p in openblas cblas blas; do $(PKG_CONFIG) --exists $$p 2>/dev/null && { echo $$p; break; }; done)
 BLAS_CFLAGS ?= $(if $(BLAS_PC),$(shell $(PKG_CONFIG) --cflags $(BLAS_PC)))
 BLAS_LIBS   ?= $(if $(BLAS_PC),$(shell $(PKG_CONFIG) --libs $(BLAS_PC)),-lblas)
+# SUNDIALS CVODE (gradient flow, src/flow.c): Debian's libsundials-dev ships
+# no .pc file; libsundials_cvode 6.x carries the serial N_Vector, the dense
+# matrix and the dense and SPGMR linear solvers it uses. Override with
+# SUNDIALS_CFLAGS=... SUNDIALS_LIBS=...
+SUNDIALS_CFLAGS ?=
+SUNDIALS_LIBS ?= -lsundials_cvode
 CHECK_CFLAGS ?= $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
 CHECK_LIBS   ?= $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
 
@@ -66,8 +72,8 @@ EX_RPATH ?= $$ORIGIN/../lib
 WARN    := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 # No FMA contraction: results must not depend on what the compiler fuses.
 BASEFLAGS := -std=c11 -ffp-contract=off $(WARN)
-LIB_CFLAGS := $(BASEFLAGS) -fPIC -fvisibility=hidden -Iinclude $(BLAS_CFLAGS)
-LIB_LIBS := $(BLAS_LIBS) -lquadmath -lm -pthread
+LIB_CFLAGS := $(BASEFLAGS) -fPIC -fvisibility=hidden -Iinclude $(BLAS_CFLAGS) $(SUNDIALS_CFLAGS)
+LIB_LIBS := $(SUNDIALS_LIBS) $(BLAS_LIBS) -lquadmath -lm -pthread
 TEST_CFLAGS = $(CFLAGS) $(LDFLAGS) $(BASEFLAGS) -Wno-missing-prototypes -Iinclude -Isrc \
               $(CHECK_CFLAGS) $(BLAS_CFLAGS)
 

@@ -521,7 +521,7 @@ static tsrelu_status record(tsrelu_gd *gd)
     if (st != TSRELU_OK)
         return st;
     tsrelu__record_point pt = {gd->iter, gd->loss, cached_grad_norm(gd), &gd->view, gd->teacher,
-                               &gd->ws, &gd->ph};
+                               &gd->ws, &gd->ph, gd->eta * (double)gd->iter};
     tsrelu__record_take(gd->rec, &pt);
     return TSRELU_OK;
 }

@@ -16,6 +16,7 @@ typedef struct {
     const tsrelu_teacher *t;
     const tsrelu__ws *ws;
     const tsrelu__phases *ph;
+    double time;          /* eta * iter for GD, the flow time for a flow */
 } tsrelu__record_point;
 
 /* Store pt (no allocation); a full recorder counts it as missed. An
