@@ -33,6 +33,9 @@ BLAS_LIBS   ?= $(if $(BLAS_PC),$(shell $(PKG_CONFIG) --libs $(BLAS_PC)),-lblas)
 # SUNDIALS_CFLAGS=... SUNDIALS_LIBS=...
 SUNDIALS_CFLAGS ?=
 SUNDIALS_LIBS ?= -lsundials_cvode
+# LAPACK (dgetrf/dgetrs for the flow's dense solver): OpenBLAS carries it;
+# with the reference BLAS it is Debian's liblapack.
+LAPACK_LIBS ?= $(if $(filter openblas,$(BLAS_PC)),,-llapack)
 CHECK_CFLAGS ?= $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
 CHECK_LIBS   ?= $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
 
@@ -73,7 +76,7 @@ WARN    := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-proto
 # No FMA contraction: results must not depend on what the compiler fuses.
 BASEFLAGS := -std=c11 -ffp-contract=off $(WARN)
 LIB_CFLAGS := $(BASEFLAGS) -fPIC -fvisibility=hidden -Iinclude $(BLAS_CFLAGS) $(SUNDIALS_CFLAGS)
-LIB_LIBS := $(SUNDIALS_LIBS) $(BLAS_LIBS) -lquadmath -lm -pthread
+LIB_LIBS := $(SUNDIALS_LIBS) $(LAPACK_LIBS) $(BLAS_LIBS) -lquadmath -lm -pthread
 TEST_CFLAGS = $(CFLAGS) $(LDFLAGS) $(BASEFLAGS) -Wno-missing-prototypes -Iinclude -Isrc \
               $(CHECK_CFLAGS) $(BLAS_CFLAGS)
 
@@ -121,7 +124,8 @@ $(STLIB): $(OBJS) | $(LIBOUT)
 
 # The .pc file for the PREFIX of this make invocation (install rewrites it).
 PC_SED = sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' -e 's|@INCDIR@|$(INCDIR)|g' \
-	     -e 's|@VERSION@|$(VERSION)|g' -e 's|@BLAS_PC@|$(BLAS_PC)|g' pkgconfig/libtsrelu.pc.in
+	     -e 's|@VERSION@|$(VERSION)|g' -e 's|@BLAS_PC@|$(BLAS_PC)|g' \
+	     -e 's|@LAPACK_LIBS@ |$(if $(LAPACK_LIBS),$(LAPACK_LIBS) )|g' pkgconfig/libtsrelu.pc.in
 
 pkgconfig/libtsrelu.pc: pkgconfig/libtsrelu.pc.in include/tsrelu.h Makefile
 	$(PC_SED) > $@
@@ -234,7 +238,7 @@ build/bench_%: bench/bench_%.c bench/bench_time.h $(SHLIB) $(LIBOUT)/libtsrelu.s
 	  -Wl,-rpath,'$$ORIGIN/../lib' $(BLAS_LIBS) -lm
 
 bench: deps-bench
-	$(MAKE) all build/bench_step build/bench_batch
+	$(MAKE) all build/bench_step build/bench_batch build/bench_flow
 	$(PYTHON) bench/run_bench.py
 
 # ---------------------------------------------------------------- sweep tool

@@ -79,6 +79,7 @@ struct tsrelu_flow {
     double loss, gnorm;
     int evaluated;             /* loss and gnorm belong to the state */
     int rhs_failed;            /* the latest RHS evaluation was not finite */
+    uint64_t dq_rhs;           /* gradients of dq_jacobian, over the flow's life */
 
     tsrelu_flow_observer_fn obs_fn;
     void *obs_ud;
@@ -125,15 +126,48 @@ static int rhs(realtype t, N_Vector y, N_Vector ydot, void *ud)
     return 0;
 }
 
-/* The linear solver of the Newton iterations, and its Jacobian: CVODE's
- * difference quotients (dense J, or J v for SPGMR). The one place where an
- * analytic Hessian plugs in (CVodeSetJacFn, CVodeSetJacTimes). */
+/* The dense Jacobian -Hessian by forward differences of the gradient, one
+ * column per gradient, with CVODE's increments (cvLsDenseDQJac); written
+ * here because CVODE's own allocates a vector header at every call and a
+ * run must not allocate. */
+static int dq_jacobian(realtype t, N_Vector y, N_Vector fy, SUNMatrix J, void *ud, N_Vector tmp1, N_Vector tmp2,
+                       N_Vector tmp3)
+{
+    tsrelu_flow *fl = ud;
+    (void)tmp3;
+    double h = 0.0, *yd = N_VGetArrayPointer(y), *f1 = N_VGetArrayPointer(tmp1);
+    const double *f0 = N_VGetArrayPointer(fy), *ewt = N_VGetArrayPointer(tmp2);
+    size_t n = fl->n;
+    if (CVodeGetErrWeights(fl->cv, tmp2) != CV_SUCCESS || CVodeGetCurrentStep(fl->cv, &h) != CV_SUCCESS)
+        return -1;
+    const double uround = 2.220446049250313e-16, srur = sqrt(uround);
+    double fnorm = N_VWrmsNorm(fy, tmp2);
+    double min_inc = fnorm != 0.0 ? 1000.0 * fabs(h) * uround * (double)n * fnorm : 1.0;
+    for (size_t j = 0; j < n; j++) {
+        double yj = yd[j], inc = fmax(srur * fabs(yj), min_inc / ewt[j]);
+        yd[j] += inc;
+        int rv = rhs(t, y, tmp1, fl);
+        fl->dq_rhs++;
+        yd[j] = yj;
+        if (rv != 0)
+            return rv;
+        double *col = SUNDenseMatrix_Column(J, (sunindextype)j), inv = 1.0 / inc;
+        for (size_t i = 0; i < n; i++)
+            col[i] = (f1[i] - f0[i]) * inv;
+    }
+    return 0;
+}
+
+/* The linear solver of the Newton iterations, and its Jacobian: difference
+ * quotients of the gradient (dense J, or CVODE's J v for SPGMR). The one
+ * place where an analytic Hessian plugs in (CVodeSetJacFn,
+ * CVodeSetJacTimes). */
 static int attach_linear_solver(tsrelu_flow *fl)
 {
     if (fl->solver == TSRELU_FLOW_DENSE) {
         if (CVodeSetLinearSolver(fl->cv, fl->ls, fl->J) != CV_SUCCESS)
             return -1;
-        return CVodeSetJacFn(fl->cv, NULL) == CV_SUCCESS ? 0 : -1;
+        return CVodeSetJacFn(fl->cv, dq_jacobian) == CV_SUCCESS ? 0 : -1;
     }
     if (CVodeSetLinearSolver(fl->cv, fl->ls, NULL) != CV_SUCCESS)
         return -1;
@@ -814,6 +848,7 @@ TSRELU_API tsrelu_status tsrelu_flow_statistics(const tsrelu_flow *fl, uint64_t 
                             TSRELU_FLOW_NSTATS);
     uint64_t c[TSRELU_FLOW_NSTATS];
     counters(fl, c);
+    c[TSRELU_FLOW_STAT_LIN_RHS] += fl->dq_rhs;
     for (size_t i = 0; i < len; i++)
         stats[i] = fl->base[i] + c[i];
     return TSRELU_OK;
