@@ -33,9 +33,13 @@ BLAS_LIBS   ?= $(if $(BLAS_PC),$(shell $(PKG_CONFIG) --libs $(BLAS_PC)),-lblas)
 # SUNDIALS_CFLAGS=... SUNDIALS_LIBS=...
 SUNDIALS_CFLAGS ?=
 SUNDIALS_LIBS ?= -lsundials_cvode
-# LAPACK (dgetrf/dgetrs for the flow's dense solver): OpenBLAS carries it;
-# with the reference BLAS it is Debian's liblapack.
-LAPACK_LIBS ?= $(if $(filter openblas,$(BLAS_PC)),,-llapack)
+# LAPACK (dsyevr for the spectrum, dgetrf/dgetrs for the flow): OpenBLAS ships it inside
+# libopenblas, so nothing is added for BLAS_PC=openblas; the reference build
+# (BLAS_PC=blas-netlib) takes Debian's reference LAPACK (lapack-netlib), any
+# other BLAS the `lapack` alternative. Override with LAPACK_PC=name or
+# LAPACK_LIBS=...
+LAPACK_PC ?= $(if $(filter openblas,$(BLAS_PC)),,$(if $(filter %-netlib,$(BLAS_PC)),lapack-netlib,lapack))
+LAPACK_LIBS ?= $(if $(LAPACK_PC),$(shell $(PKG_CONFIG) --libs $(LAPACK_PC) 2>/dev/null || echo -llapack))
 CHECK_CFLAGS ?= $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
 CHECK_LIBS   ?= $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
 
@@ -125,7 +129,7 @@ $(STLIB): $(OBJS) | $(LIBOUT)
 # The .pc file for the PREFIX of this make invocation (install rewrites it).
 PC_SED = sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' -e 's|@INCDIR@|$(INCDIR)|g' \
 	     -e 's|@VERSION@|$(VERSION)|g' -e 's|@BLAS_PC@|$(BLAS_PC)|g' \
-	     -e 's|@LAPACK_LIBS@ |$(if $(LAPACK_LIBS),$(LAPACK_LIBS) )|g' pkgconfig/libtsrelu.pc.in
+	     -e 's|@LAPACK_LIBS@|$(LAPACK_LIBS)|g' pkgconfig/libtsrelu.pc.in
 
 pkgconfig/libtsrelu.pc: pkgconfig/libtsrelu.pc.in include/tsrelu.h Makefile
 	$(PC_SED) > $@
@@ -238,7 +242,7 @@ build/bench_%: bench/bench_%.c bench/bench_time.h $(SHLIB) $(LIBOUT)/libtsrelu.s
 	  -Wl,-rpath,'$$ORIGIN/../lib' $(BLAS_LIBS) -lm
 
 bench: deps-bench
-	$(MAKE) all build/bench_step build/bench_batch build/bench_flow
+	$(MAKE) all build/bench_step build/bench_batch build/bench_hessian build/bench_flow
 	$(PYTHON) bench/run_bench.py
 
 # ---------------------------------------------------------------- sweep tool

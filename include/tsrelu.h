@@ -305,6 +305,98 @@ tsrelu_gradient(const tsrelu_student *s, const tsrelu_teacher *t,
                 double *gW, size_t gW_len, double *ga, size_t ga_len);
 
 /* ======================================================================
+ * Second order (1.2): Hessian, spectrum, Newton
+ *
+ * Variables, in this order: vec(W) row-major (entry i*d + c is W[i][c]),
+ * then, with TSRELU_HESSIAN_OUTPUT, the output weights a (entry m*d + i is
+ * a_i). N = m*d, or m*d + m with the flag; the Hessian is N x N, row-major.
+ * The loss is not twice differentiable at a zero student row (the second
+ * derivatives grow like 1/|w_i|); there, as the gradient takes
+ * relu'(0) = 0, every second derivative involving w_i or a_i is 0.
+ * ====================================================================== */
+
+#define TSRELU_HESSIAN_OUTPUT 1u /* include the output weights a (after W) */
+
+/*! tsrelu_hessian() :
+ *  The Hessian of L in closed form into H (H_len = N*N), exactly symmetric
+ *  (bit for bit), exact at aligned and opposite pairs. flags: 0 or
+ *  TSRELU_HESSIAN_OUTPUT. Accuracy: docs/numerics.md, section 6. (1.2)
+ *  @return : TSRELU_OK; TSRELU_EINVAL (NULL, unknown flag); TSRELU_EDIM
+ *            (d differs); TSRELU_ELENGTH (H_len not N*N); TSRELU_ENOMEM;
+ *            TSRELU_ENONFINITE (an entry overflows). */
+TSRELU_API TSRELU_NODISCARD tsrelu_status
+tsrelu_hessian(const tsrelu_student *s, const tsrelu_teacher *t, unsigned flags, double *H,
+               size_t H_len);
+
+/*! tsrelu_hessian_vector() :
+ *  y = H x (x_len = y_len = N) without forming H: O(m (m + k) d) work and
+ *  O(m (m + k) d) memory. flags as tsrelu_hessian(). (1.2)
+ *  @return : TSRELU_OK; TSRELU_EINVAL (NULL, x == y, unknown flag);
+ *            TSRELU_EDIM; TSRELU_ELENGTH; TSRELU_ENOMEM; TSRELU_ENONFINITE
+ *            (x has a NaN or Inf, or an entry of y overflows). */
+TSRELU_API TSRELU_NODISCARD tsrelu_status
+tsrelu_hessian_vector(const tsrelu_student *s, const tsrelu_teacher *t, unsigned flags,
+                      const double *x, size_t x_len, double *y, size_t y_len);
+
+/*! tsrelu_spectrum() :
+ *  Eigenvalues of the Hessian (flags as tsrelu_hessian()) into eval
+ *  (eval_len = N, ascending), by LAPACK dsyevr. If evec is non-NULL it
+ *  receives orthonormal eigenvectors (evec_len = N*N): eigenvector j, of
+ *  eval[j], is evec[j*N .. j*N + N-1]. If counts is non-NULL (counts_len =
+ *  3) it receives the numbers of negative, flat and positive eigenvalues,
+ *  flat meaning |lambda| <= rel_tol * max_j |lambda_j| (rel_tol >= 0; e.g.
+ *  1e-9). Allocates the N x N Hessian and LAPACK's workspace. (1.2)
+ *  @return : TSRELU_OK; TSRELU_EINVAL (NULL s, t or eval, unknown flag,
+ *            rel_tol negative or not finite); TSRELU_EDIM; TSRELU_ELENGTH;
+ *            TSRELU_ENOMEM (allocation, or N beyond the LAPACK int range);
+ *            TSRELU_ENONFINITE (a Hessian entry overflows, or dsyevr
+ *            failed to converge). */
+TSRELU_API TSRELU_NODISCARD tsrelu_status
+tsrelu_spectrum(const tsrelu_student *s, const tsrelu_teacher *t, unsigned flags,
+                double rel_tol, double *eval, size_t eval_len, double *evec, size_t evec_len,
+                size_t *counts, size_t counts_len);
+
+#define TSRELU_NEWTON_DESCENT 2u /* step with |lambda| ("saddle-free"): heads for minima */
+
+/* Fields of tsrelu_newton()'s info, in this order (new ones only appended). */
+#define TSRELU_NEWTON_ITERATIONS   0 /* Newton steps taken */
+#define TSRELU_NEWTON_GRAD_NORM    1 /* |grad L| (Euclidean, over the N variables) at the end */
+#define TSRELU_NEWTON_GRAD_SCALE   2 /* S: max_i |a_i| sum_n |c_n||u_n| (docs/numerics.md);
+                                        with TSRELU_HESSIAN_OUTPUT max(|a_i|, |w_i|) times it */
+#define TSRELU_NEWTON_LOSS         3 /* L at the end */
+#define TSRELU_NEWTON_NEGATIVE     4 /* eigenvalues < -tol: the Morse index */
+#define TSRELU_NEWTON_FLAT         5 /* |lambda| <= tol = rel_tol max |lambda| */
+#define TSRELU_NEWTON_POSITIVE     6 /* eigenvalues > tol */
+#define TSRELU_NEWTON_MIN_POSITIVE 7 /* smallest eigenvalue > tol (NaN if none) */
+#define TSRELU_NEWTON_MIN_EIG      8 /* smallest eigenvalue */
+#define TSRELU_NEWTON_MAX_EIG      9 /* largest eigenvalue */
+#define TSRELU_NEWTON_LEN         10
+
+/*! tsrelu_newton() :
+ *  Newton's method from the student s (updated in place) to a stationary
+ *  point of L in W (and a, with TSRELU_HESSIAN_OUTPUT): each step is the
+ *  pseudo-inverse Newton step on the eigenvalues outside the flat band
+ *  |lambda| <= rel_tol max |lambda| (so singular Hessians, e.g. flat
+ *  manifolds of minima, are handled), halved until |grad L| decreases; with
+ *  TSRELU_NEWTON_DESCENT it uses |lambda| and requires L to decrease
+ *  (minima only). Stops when |grad L| <= grad_tol * S (S as
+ *  TSRELU_NEWTON_GRAD_SCALE; 1e-13 reaches the rounding floor), after
+ *  max_iter steps, or when no halving of the step helps. If info is
+ *  non-NULL it receives the first info_len (1 to TSRELU_NEWTON_LEN)
+ *  TSRELU_NEWTON_* fields at the final point, including the Morse index
+ *  and the flat count. Allocates two N x N matrices. (1.2)
+ *  @return : TSRELU_CONVERGED (the gradient tolerance was met); TSRELU_OK
+ *            (max_iter steps, or no step decreased the merit: s holds the
+ *            best point); TSRELU_EINVAL (NULL, a view of a GD state, unknown
+ *            flag, grad_tol negative or not finite, rel_tol outside
+ *            [0, 1)); TSRELU_EDIM; TSRELU_ELENGTH (info_len); TSRELU_ENOMEM;
+ *            TSRELU_ENONFINITE (a non-finite loss, gradient or Hessian, or
+ *            dsyevr failed). */
+TSRELU_API TSRELU_NODISCARD tsrelu_status
+tsrelu_newton(tsrelu_student *s, const tsrelu_teacher *t, unsigned flags, double grad_tol,
+              double rel_tol, size_t max_iter, double *info, size_t info_len);
+
+/* ======================================================================
  * Metrics of the dynamics (const handles, caller buffers)
  *
  * Groups. tau[i] in {-1, 0, ..., k-1} assigns student i to a teacher; -1

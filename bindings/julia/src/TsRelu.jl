@@ -28,7 +28,8 @@ export Teacher, Student, GD, TsReluError,
        weak_recovery, equiangular_gram,
        Record, set_recorder!, capacity, missed, iterations, record_global, record_student,
        record_teacher, write_csv,
-       Flow, statistics, set_accuracy!, accuracy, solver, set_flow_flags!, flow_flags, record_time
+       Flow, statistics, set_accuracy!, accuracy, solver, set_flow_flags!, flow_flags, record_time,
+       hessian, hessian_vector, spectrum, newton
 
 const libtsrelu = get(ENV, "TSRELU_LIBRARY", "libtsrelu.so.1")
 
@@ -411,6 +412,86 @@ loss_accurate(s::Student, t::Teacher) = GC.@preserve s t _loss(handle(s), handle
 """    gradient(s, t; output=false) : dL/dW (d x m), or (dL/dW, dL/da)."""
 gradient(s::Student, t::Teacher; output::Bool=false) =
     GC.@preserve s t _gradient(handle(s), handle(t), output)
+
+# ------------------------------------------------------------------ second order (1.2)
+# Variables: vec(W) with W row-major in C, i.e. the d x m Julia weights
+# column by column (w_1, then w_2, ...), then a with output=true. The
+# Hessian is symmetric, so its row- and column-major layouts coincide.
+
+const TSRELU_HESSIAN_OUTPUT = 1
+const TSRELU_NEWTON_DESCENT = 2
+const TSRELU_NEWTON_LEN = 10
+
+_nvar(sp::Ptr{Cvoid}, output::Bool) = _swidth(sp) * _sdim(sp) + (output ? _swidth(sp) : 0)
+_hflags(output::Bool) = Cuint(output ? TSRELU_HESSIAN_OUTPUT : 0)
+
+"""    hessian(s, t; output=false) : the N x N Hessian of L (N = m d, plus m with output)."""
+function hessian(s::Student, t::Teacher; output::Bool=false)
+    GC.@preserve s t begin
+        sp, tp = handle(s), handle(t)
+        N = _nvar(sp, output)
+        H = Matrix{Float64}(undef, N, N)
+        check(ccall((:tsrelu_hessian, libtsrelu), Cint,
+                    (Ptr{Cvoid}, Ptr{Cvoid}, Cuint, Ptr{Cdouble}, Csize_t),
+                    sp, tp, _hflags(output), H, length(H)))
+        return H
+    end
+end
+
+"""    hessian_vector(s, t, x; output=false) : H x without forming H (x: N entries)."""
+function hessian_vector(s::Student, t::Teacher, x::AbstractArray{<:Real}; output::Bool=false)
+    xv = Vector{Float64}(vec(x))
+    GC.@preserve s t begin
+        sp, tp = handle(s), handle(t)
+        N = _nvar(sp, output)
+        y = Vector{Float64}(undef, N)
+        check(ccall((:tsrelu_hessian_vector, libtsrelu), Cint,
+                    (Ptr{Cvoid}, Ptr{Cvoid}, Cuint, Ptr{Cdouble}, Csize_t, Ptr{Cdouble}, Csize_t),
+                    sp, tp, _hflags(output), xv, length(xv), y, N))
+        return y
+    end
+end
+
+"""    spectrum(s, t; output=false, rel_tol=1e-9, vectors=false) :
+(values, vectors, negative, flat, positive): ascending eigenvalues of the
+Hessian, eigenvectors as columns (or nothing) and the counts, flat meaning
+|lambda| <= rel_tol * max |lambda|."""
+function spectrum(s::Student, t::Teacher; output::Bool=false, rel_tol::Real=1e-9,
+                  vectors::Bool=false)
+    GC.@preserve s t begin
+        sp, tp = handle(s), handle(t)
+        N = _nvar(sp, output)
+        ev = Vector{Float64}(undef, N)
+        Z = vectors ? Matrix{Float64}(undef, N, N) : nothing
+        cnt = zeros(Csize_t, 3)
+        GC.@preserve Z check(ccall((:tsrelu_spectrum, libtsrelu), Cint,
+                    (Ptr{Cvoid}, Ptr{Cvoid}, Cuint, Cdouble, Ptr{Cdouble}, Csize_t, Ptr{Cdouble},
+                     Csize_t, Ptr{Csize_t}, Csize_t),
+                    sp, tp, _hflags(output), Float64(rel_tol), ev, N,
+                    vectors ? pointer(Z) : Ptr{Cdouble}(C_NULL), vectors ? N * N : 0, cnt, 3))
+        # eigenvector j is C row j: column j of the column-major array
+        return (values=ev, vectors=Z, negative=Int(cnt[1]), flat=Int(cnt[2]), positive=Int(cnt[3]))
+    end
+end
+
+"""    newton(s, t; output=false, descent=false, grad_tol=1e-13, rel_tol=1e-9, max_iter=100) :
+Newton's method from a copy of s to a stationary point. Returns
+(student, converged, iterations, grad_norm, grad_scale, loss, negative, flat,
+positive, min_positive, min_eig, max_eig); `negative` is the Morse index."""
+function newton(s::Student, t::Teacher; output::Bool=false, descent::Bool=false,
+                grad_tol::Real=1e-13, rel_tol::Real=1e-9, max_iter::Integer=100)
+    c = copy(s)
+    info = Vector{Float64}(undef, TSRELU_NEWTON_LEN)
+    flags = Cuint((output ? TSRELU_HESSIAN_OUTPUT : 0) | (descent ? TSRELU_NEWTON_DESCENT : 0))
+    st = GC.@preserve c t check(ccall((:tsrelu_newton, libtsrelu), Cint,
+                (Ptr{Cvoid}, Ptr{Cvoid}, Cuint, Cdouble, Cdouble, Csize_t, Ptr{Cdouble}, Csize_t),
+                handle(c), handle(t), flags, Float64(grad_tol), Float64(rel_tol), max_iter, info,
+                length(info)))
+    return (student=c, converged=(st == TSRELU_CONVERGED), iterations=Int(info[1]),
+            grad_norm=info[2], grad_scale=info[3], loss=info[4], negative=Int(info[5]),
+            flat=Int(info[6]), positive=Int(info[7]), min_positive=info[8], min_eig=info[9],
+            max_eig=info[10])
+end
 
 # ------------------------------------------------------------------ metrics
 # Teacher indices: 1-based here, 0 = none (C: 0-based, -1 = none).

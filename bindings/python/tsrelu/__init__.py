@@ -25,6 +25,8 @@ from ._record import Record
 from ._flow import Flow
 from ._batch import SUMMARY_FIELDS, Batch, Summary
 from ._plot import plot
+from ._second import (NEWTON_FIELDS, NewtonResult, Spectrum, hessian, hessian_vector, newton,
+                      spectrum)
 
 OK = Status.OK
 STOPPED = Status.STOPPED
@@ -38,4 +40,5 @@ __all__ = [
     "balance", "rate_fit", "Balance", "Components", "version", "version_number", "status_name",
     "status_string", "last_error", "library_path", "library_where", "API_MAJOR", "API_MINOR",
     "CALLBACK_RAISED", "SCHEDULE_LINEAR", "SCHEDULE_LOG", "__version__",
+    "hessian", "hessian_vector", "spectrum", "newton", "Spectrum", "NewtonResult", "NEWTON_FIELDS",
 ]

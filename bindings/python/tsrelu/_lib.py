@@ -199,6 +199,11 @@ PROTOTYPES = {
     "tsrelu_flow_statistics": (_ST, (_P, POINTER(c_uint64), _S)),
     "tsrelu_record_create_flow": (_ST, (_P, _S, c_uint, _PP)),
     "tsrelu_flow_set_recorder": (_ST, (_P, _P, c_int, c_uint64)),
+    # second order (1.2)
+    "tsrelu_hessian": (_ST, (_P, _P, c_uint, _PD, _S)),
+    "tsrelu_hessian_vector": (_ST, (_P, _P, c_uint, _PD, _S, _PD, _S)),
+    "tsrelu_spectrum": (_ST, (_P, _P, c_uint, _D, _PD, _S, _PD, _S, POINTER(c_size_t), _S)),
+    "tsrelu_newton": (_ST, (_P, _P, c_uint, _D, _D, _S, _PD, _S)),
 }
 
 
