@@ -1017,8 +1017,8 @@ TSRELU_API size_t tsrelu_summary_len(void);
  * variable-step BDF) to relative and absolute tolerances rtol, atol on every
  * weight. The right-hand side is the closed-form gradient of a GD step; the
  * Newton systems of the implicit steps are solved densely (small m*d) or by
- * matrix-free GMRES (large m*d), with difference-quotient Jacobians
- * (docs/flow.md). Observers, stopping tolerances, stop reasons, interrupt,
+ * matrix-free GMRES (large m*d), with the closed-form Hessian as Jacobian
+ * (dense, or Hessian-vector products) (docs/flow.md). Observers, stopping tolerances, stop reasons, interrupt,
  * recorder and re-entrancy work as for a GD state, with the time t (a
  * double) in place of the iteration. A run never allocates.
  * ---------------------------------------------------------------------- */
@@ -1039,6 +1039,8 @@ typedef int (*tsrelu_flow_observer_fn)(const tsrelu_flow *fl, void *user_data);
 #define TSRELU_FLOW_TRAIN_OUTPUT 1u /* also integrate the output weights a */
 #define TSRELU_FLOW_DENSE        2u /* dense direct linear solver */
 #define TSRELU_FLOW_KRYLOV       4u /* matrix-free GMRES (SPGMR), no preconditioner */
+#define TSRELU_FLOW_DQ_JACOBIAN  8u /* Jacobians by difference quotients of the gradient
+                                       instead of the closed-form Hessian */
 
 /* Counters of tsrelu_flow_statistics(), over every run of the state. */
 #define TSRELU_FLOW_STAT_STEPS      0 /* integrator steps */
@@ -1067,8 +1069,8 @@ tsrelu_flow_create(const tsrelu_teacher *t, const tsrelu_student *s0, double rto
 TSRELU_API void tsrelu_flow_free(tsrelu_flow *fl);
 
 /*! tsrelu_flow_set_flags() :
- *  TSRELU_FLOW_TRAIN_OUTPUT, and at most one of TSRELU_FLOW_DENSE,
- *  TSRELU_FLOW_KRYLOV. A change rebuilds the integrator at the current
+ *  TSRELU_FLOW_TRAIN_OUTPUT, at most one of TSRELU_FLOW_DENSE,
+ *  TSRELU_FLOW_KRYLOV, and TSRELU_FLOW_DQ_JACOBIAN. A change rebuilds the integrator at the current
  *  state (this allocates; the statistics are kept). (1.2)
  *  @return : TSRELU_OK; TSRELU_EINVAL (fl NULL, unknown flag, both solver
  *            flags); TSRELU_EBUSY (from a callback of fl); TSRELU_ENOMEM.

@@ -1,6 +1,7 @@
 /* Gradient flow dW/dt = -grad L (and da/dt = -dL/da when the output weights
  * train), integrated by SUNDIALS CVODE (BDF, variable order and step). The
- * right-hand side is tsrelu__evaluate, the same evaluation as a GD step.
+ * right-hand side is tsrelu__evaluate, the same evaluation as a GD step;
+ * the Jacobian is minus the closed-form Hessian (hessian.c).
  *
  * The integrator is driven one internal step at a time (CV_ONE_STEP) with a
  * stop time at the run's end: schedule points inside a step are read from
@@ -17,6 +18,7 @@
  * Re-entrancy as for a GD state (gd.c): a run holds the guard; callbacks
  * may read, mutating calls get TSRELU_EBUSY, a free is deferred. */
 #include "flow.h"
+#include "hessian.h"
 #include "model.h"
 #include "phases.h"
 #include "record.h"
@@ -75,11 +77,13 @@ struct tsrelu_flow {
     char cv_msg[200];          /* CVODE's latest error message */
 
     tsrelu__ws ws;
+    tsrelu__hess_ws hws;       /* the analytic Jacobian's (Hessian) workspace */
     double *gW, *ga;           /* the gradient at the state (ga: m) */
     double loss, gnorm;
     int evaluated;             /* loss and gnorm belong to the state */
     int rhs_failed;            /* the latest RHS evaluation was not finite */
     uint64_t dq_rhs;           /* gradients of dq_jacobian, over the flow's life */
+    unsigned hflags;           /* the Hessian's variables (TSRELU_HESSIAN_OUTPUT) */
 
     tsrelu_flow_observer_fn obs_fn;
     void *obs_ud;
@@ -158,20 +162,64 @@ static int dq_jacobian(realtype t, N_Vector y, N_Vector fy, SUNMatrix J, void *u
     return 0;
 }
 
-/* The linear solver of the Newton iterations, and its Jacobian: difference
- * quotients of the gradient (dense J, or CVODE's J v for SPGMR). The one
- * place where an analytic Hessian plugs in (CVodeSetJacFn,
- * CVodeSetJacTimes). */
+/* The closed-form Hessian (hessian.c) prepared at y: J = -H. */
+static unsigned prepare_hessian(tsrelu_flow *fl, N_Vector y)
+{
+    const double *W = N_VGetArrayPointer(y);
+    int train = (fl->flags & TSRELU_FLOW_TRAIN_OUTPUT) != 0;
+    tsrelu__hess_prepare(&fl->hws, W, train ? W + fl->m * fl->d : fl->a_fixed, fl->teacher->V, fl->teacher->b);
+    return train ? TSRELU_HESSIAN_OUTPUT : 0u;
+}
+
+/* J = -H, dense: H is exactly symmetric, so its row-major layout is the
+ * column-major one SUNDenseMatrix stores. */
+static int hessian_jacobian(realtype t, N_Vector y, N_Vector fy, SUNMatrix J, void *ud, N_Vector tmp1,
+                            N_Vector tmp2, N_Vector tmp3)
+{
+    tsrelu_flow *fl = ud;
+    (void)t, (void)fy, (void)tmp1, (void)tmp2, (void)tmp3;
+    double *H = SUNDenseMatrix_Data(J);
+    size_t nn = fl->n * fl->n;
+    tsrelu__hess_dense(&fl->hws, prepare_hessian(fl, y), H, fl->n);
+    for (size_t i = 0; i < nn; i++)
+        H[i] = -H[i];
+    return tsrelu__all_finite(H, nn) ? 0 : 1;
+}
+
+static int hessian_setup(realtype t, N_Vector y, N_Vector fy, void *ud)
+{
+    tsrelu_flow *fl = ud;
+    (void)t, (void)fy;
+    fl->hflags = prepare_hessian(fl, y);
+    return 0;
+}
+
+/* Jv = -H v at the point of the latest hessian_setup. */
+static int hessian_times(N_Vector v, N_Vector Jv, realtype t, N_Vector y, N_Vector fy, void *ud, N_Vector tmp)
+{
+    tsrelu_flow *fl = ud;
+    (void)t, (void)y, (void)fy, (void)tmp;
+    double *out = N_VGetArrayPointer(Jv);
+    tsrelu__hess_vector(&fl->hws, fl->hflags, N_VGetArrayPointer(v), out);
+    for (size_t i = 0; i < fl->n; i++)
+        out[i] = -out[i];
+    return tsrelu__all_finite(out, fl->n) ? 0 : 1;
+}
+
+/* The linear solver of the Newton iterations and its Jacobian: the
+ * closed-form Hessian (dense J, or J v for SPGMR), or with
+ * TSRELU_FLOW_DQ_JACOBIAN difference quotients of the gradient. */
 static int attach_linear_solver(tsrelu_flow *fl)
 {
+    int dq = (fl->flags & TSRELU_FLOW_DQ_JACOBIAN) != 0;
     if (fl->solver == TSRELU_FLOW_DENSE) {
         if (CVodeSetLinearSolver(fl->cv, fl->ls, fl->J) != CV_SUCCESS)
             return -1;
-        return CVodeSetJacFn(fl->cv, dq_jacobian) == CV_SUCCESS ? 0 : -1;
+        return CVodeSetJacFn(fl->cv, dq ? dq_jacobian : hessian_jacobian) == CV_SUCCESS ? 0 : -1;
     }
     if (CVodeSetLinearSolver(fl->cv, fl->ls, NULL) != CV_SUCCESS)
         return -1;
-    return CVodeSetJacTimes(fl->cv, NULL, NULL) == CV_SUCCESS ? 0 : -1;
+    return CVodeSetJacTimes(fl->cv, dq ? NULL : hessian_setup, dq ? NULL : hessian_times) == CV_SUCCESS ? 0 : -1;
 }
 
 static void release_cvode(tsrelu_flow *fl)
@@ -368,6 +416,7 @@ static void flow_destroy(tsrelu_flow *fl)
     free(fl->gW);
     free(fl->ga);
     tsrelu__ws_free(&fl->ws);
+    tsrelu__hess_free(&fl->hws);
     tsrelu__phases_free(&fl->ph);
     free(fl);
 }
@@ -389,7 +438,7 @@ static tsrelu_status check_accuracy(const char *fn, double rtol, double atol)
 
 static tsrelu_status busy(const char *fn);
 
-#define KNOWN_FLAGS (TSRELU_FLOW_TRAIN_OUTPUT | TSRELU_FLOW_DENSE | TSRELU_FLOW_KRYLOV)
+#define KNOWN_FLAGS (TSRELU_FLOW_TRAIN_OUTPUT | TSRELU_FLOW_DENSE | TSRELU_FLOW_KRYLOV | TSRELU_FLOW_DQ_JACOBIAN)
 
 static tsrelu_status check_flags(const char *fn, unsigned flags)
 {
@@ -437,6 +486,7 @@ TSRELU_API tsrelu_status tsrelu_flow_create(const tsrelu_teacher *t, const tsrel
     }
     if ((st = tsrelu__teacher_clone(t, &fl->teacher)) != TSRELU_OK ||
         (st = tsrelu__ws_alloc(&fl->ws, m, t->k, t->d)) != TSRELU_OK ||
+        (st = tsrelu__hess_alloc(&fl->hws, m, t->k, t->d)) != TSRELU_OK ||
         (st = tsrelu__phases_alloc(&fl->ph, m, t->k)) != TSRELU_OK) {
         flow_destroy(fl);
         return st;
