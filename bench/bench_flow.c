@@ -2,13 +2,17 @@
  * initialisation: k = 4 orthogonal unit teachers, m = 20, d = 16, students
  * N(0, sigma^2 I) with sigma = 1e-6, output weights 1.
  *
- *   bench_flow [--rtol R] [--atol A] [--gd-steps N] [--t-end T] [--seed S]
+ *   bench_flow [--rtol R] [--atol A] [--gd-steps N] [--t-end T]
+ *              [--late-rtol R] [--late-atol A] [--flags F] [--seed S]
  *
- * Times the flow to t = 1e6 (GD at eta = 0.1 needs 1e7 steps for it) and
- * GD on N steps (default 1e6), extrapolated linearly to 1e7 steps (a GD step
- * costs the same at every iterate); then continues the flow to T (default
- * 1e8), printing t, L(t) (tsrelu_loss_accurate) and L(t) t^3 at every
- * decade, and the integrator's statistics. Machine-readable lines:
+ * Times the flow (rtol R = 1e-8, atol A = 1e-14) to t = 1e6 (GD at
+ * eta = 0.1 needs 1e7 steps for it) and GD on N steps (default 1e6),
+ * extrapolated linearly to 1e7 steps (a GD step costs the same at every
+ * iterate). Then a second flow from t = 0 to T (default 1e10) with flags F
+ * (default TSRELU_FLOW_ACCURATE: the quad gradient, needed past t ~ 1e8)
+ * and late-rtol/atol (default 1e-10, 1e-18), printing t, L(t)
+ * (tsrelu_loss_accurate) and L(t) t^3 at every decade, and the
+ * integrator's statistics. Machine-readable lines:
  * "flow_seconds_1e6", "gd_seconds_1e7", "speedup_1e6", "flow_seconds_end". */
 #define _POSIX_C_SOURCE 200809L
 #include <tsrelu.h>
@@ -38,9 +42,11 @@ static int decade(const tsrelu_flow *fl, void *ud)
 
 int main(int argc, char **argv)
 {
-    double rtol = 1e-8, atol = 1e-14, t_end = 1e8;
+    double rtol = 1e-8, atol = 1e-14, t_end = 1e10;
     long gd_steps = 1000000;
     uint64_t seed = 1;
+    unsigned flags = TSRELU_FLOW_ACCURATE;
+    double late_rtol = 1e-10, late_atol = 1e-18;
     for (int i = 1; i + 1 < argc; i += 2) {
         if (!strcmp(argv[i], "--rtol"))
             rtol = atof(argv[i + 1]);
@@ -50,10 +56,17 @@ int main(int argc, char **argv)
             gd_steps = strtol(argv[i + 1], NULL, 10);
         else if (!strcmp(argv[i], "--t-end"))
             t_end = atof(argv[i + 1]);
+        else if (!strcmp(argv[i], "--late-rtol"))
+            late_rtol = atof(argv[i + 1]);
+        else if (!strcmp(argv[i], "--late-atol"))
+            late_atol = atof(argv[i + 1]);
+        else if (!strcmp(argv[i], "--flags"))
+            flags = (unsigned)strtoul(argv[i + 1], NULL, 0);
         else if (!strcmp(argv[i], "--seed"))
             seed = strtoull(argv[i + 1], NULL, 10);
         else {
-            fprintf(stderr, "usage: bench_flow [--rtol R] [--atol A] [--gd-steps N] [--t-end T] [--seed S]\n");
+            fprintf(stderr, "usage: bench_flow [--rtol R] [--atol A] [--gd-steps N] [--t-end T] [--late-rtol R] "
+                            "[--late-atol A] [--flags F] [--seed S]\n");
             return 2;
         }
     }
@@ -93,7 +106,8 @@ int main(int argc, char **argv)
 
     tsrelu_flow_free(fl);
     fl = NULL;
-    if (tsrelu_flow_create(t, s, rtol, atol, &fl) ||
+    printf("to t=%g: flags %u, rtol=%g atol=%g\n", t_end, flags, late_rtol, late_atol);
+    if (tsrelu_flow_create(t, s, late_rtol, late_atol, &fl) || tsrelu_flow_set_flags(fl, flags) ||
         tsrelu_flow_set_observer(fl, decade, &t0, TSRELU_SCHEDULE_LOG, 1)) {
         fprintf(stderr, "bench_flow: %s\n", tsrelu_last_error());
         return 1;

@@ -1041,6 +1041,8 @@ typedef int (*tsrelu_flow_observer_fn)(const tsrelu_flow *fl, void *user_data);
 #define TSRELU_FLOW_KRYLOV       4u /* matrix-free GMRES (SPGMR), no preconditioner */
 #define TSRELU_FLOW_DQ_JACOBIAN  8u /* Jacobians by difference quotients of the gradient
                                        instead of the closed-form Hessian */
+#define TSRELU_FLOW_ACCURATE    16u /* the gradient in quadruple precision (about 30x the
+                                       cost): follows the flow past t ~ 1e8 (docs/flow.md) */
 
 /* Counters of tsrelu_flow_statistics(), over every run of the state. */
 #define TSRELU_FLOW_STAT_STEPS      0 /* integrator steps */
@@ -1070,7 +1072,7 @@ TSRELU_API void tsrelu_flow_free(tsrelu_flow *fl);
 
 /*! tsrelu_flow_set_flags() :
  *  TSRELU_FLOW_TRAIN_OUTPUT, at most one of TSRELU_FLOW_DENSE,
- *  TSRELU_FLOW_KRYLOV, and TSRELU_FLOW_DQ_JACOBIAN. A change rebuilds the integrator at the current
+ *  TSRELU_FLOW_KRYLOV, TSRELU_FLOW_DQ_JACOBIAN and TSRELU_FLOW_ACCURATE. A change rebuilds the integrator at the current
  *  state (this allocates; the statistics are kept). (1.2)
  *  @return : TSRELU_OK; TSRELU_EINVAL (fl NULL, unknown flag, both solver
  *            flags); TSRELU_EBUSY (from a callback of fl); TSRELU_ENOMEM.

@@ -78,6 +78,7 @@ struct tsrelu_flow {
 
     tsrelu__ws ws;
     tsrelu__hess_ws hws;       /* the analytic Jacobian's (Hessian) workspace */
+    void *quad;                /* scratch of the quad-precision gradient */
     double *gW, *ga;           /* the gradient at the state (ga: m) */
     double loss, gnorm;
     int evaluated;             /* loss and gnorm belong to the state */
@@ -120,8 +121,19 @@ static int rhs(realtype t, N_Vector y, N_Vector ydot, void *ud)
     double *out = N_VGetArrayPointer(ydot);
     size_t md = fl->m * fl->d;
     int train = (fl->flags & TSRELU_FLOW_TRAIN_OUTPUT) != 0;
+    const double *a = train ? W + md : fl->a_fixed;
+    if (fl->flags & TSRELU_FLOW_ACCURATE) {
+        tsrelu__gradient_accurate_in(fl->m, W, a, fl->teacher, fl->quad, out, train ? out + md : NULL);
+        if (!tsrelu__all_finite(out, fl->n)) {
+            fl->rhs_failed = 1;
+            return 1;
+        }
+        for (size_t i = 0; i < fl->n; i++)
+            out[i] = -out[i];
+        return 0;
+    }
     tsrelu__eval req = {NULL, out, train ? out + md : NULL, TSRELU__CHECK_GRADIENT, TSRELU_EDIVERGED};
-    if (tsrelu__evaluate(&fl->ws, fl->teacher, W, train ? W + md : fl->a_fixed, &req) != TSRELU_OK) {
+    if (tsrelu__evaluate(&fl->ws, fl->teacher, W, a, &req) != TSRELU_OK) {
         fl->rhs_failed = 1;
         return 1; /* recoverable: CVODE tries a smaller step */
     }
@@ -417,6 +429,7 @@ static void flow_destroy(tsrelu_flow *fl)
     free(fl->ga);
     tsrelu__ws_free(&fl->ws);
     tsrelu__hess_free(&fl->hws);
+    free(fl->quad);
     tsrelu__phases_free(&fl->ph);
     free(fl);
 }
@@ -438,7 +451,9 @@ static tsrelu_status check_accuracy(const char *fn, double rtol, double atol)
 
 static tsrelu_status busy(const char *fn);
 
-#define KNOWN_FLAGS (TSRELU_FLOW_TRAIN_OUTPUT | TSRELU_FLOW_DENSE | TSRELU_FLOW_KRYLOV | TSRELU_FLOW_DQ_JACOBIAN)
+#define KNOWN_FLAGS                                                                                     \
+    (TSRELU_FLOW_TRAIN_OUTPUT | TSRELU_FLOW_DENSE | TSRELU_FLOW_KRYLOV | TSRELU_FLOW_DQ_JACOBIAN |         \
+     TSRELU_FLOW_ACCURATE)
 
 static tsrelu_status check_flags(const char *fn, unsigned flags)
 {
@@ -480,7 +495,9 @@ TSRELU_API tsrelu_status tsrelu_flow_create(const tsrelu_teacher *t, const tsrel
     fl->a_fixed = malloc(m * sizeof(double));
     fl->gW = malloc(md * sizeof(double));
     fl->ga = malloc(m * sizeof(double));
-    if (!fl->a_fixed || !fl->gW || !fl->ga) {
+    size_t nq = tsrelu__gradient_accurate_len(m, t->k, t->d); /* m*d checked: no overflow */
+    fl->quad = malloc(nq * sizeof(tsrelu_quad));
+    if (!fl->a_fixed || !fl->gW || !fl->ga || !fl->quad) {
         flow_destroy(fl);
         return tsrelu__fail(TSRELU_ENOMEM, "%s: out of memory for m=%zu, d=%zu", fn, m, s0->d);
     }
