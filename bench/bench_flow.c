@@ -10,7 +10,7 @@
  * extrapolated linearly to 1e7 steps (a GD step costs the same at every
  * iterate). Then a second flow from t = 0 to T (default 1e10) with flags F
  * (default TSRELU_FLOW_ACCURATE: the quad gradient, needed past t ~ 1e8)
- * and late-rtol/atol (default 1e-10, 1e-18), printing t, L(t)
+ * and late-rtol/atol (default 1e-12, 1e-20: docs/flow.md), printing t, L(t)
  * (tsrelu_loss_accurate) and L(t) t^3 at every decade, and the
  * integrator's statistics. Machine-readable lines:
  * "flow_seconds_1e6", "gd_seconds_1e7", "speedup_1e6", "flow_seconds_end". */
@@ -46,7 +46,7 @@ int main(int argc, char **argv)
     long gd_steps = 1000000;
     uint64_t seed = 1;
     unsigned flags = TSRELU_FLOW_ACCURATE;
-    double late_rtol = 1e-10, late_atol = 1e-18;
+    double late_rtol = 1e-12, late_atol = 1e-20;
     for (int i = 1; i + 1 < argc; i += 2) {
         if (!strcmp(argv[i], "--rtol"))
             rtol = atof(argv[i + 1]);
