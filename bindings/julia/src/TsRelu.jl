@@ -1295,18 +1295,22 @@ end
 const TSRELU_FLOW_TRAIN_OUTPUT = Cuint(1)
 const TSRELU_FLOW_DENSE = Cuint(2)
 const TSRELU_FLOW_KRYLOV = Cuint(4)
+const TSRELU_FLOW_DQ_JACOBIAN = Cuint(8)
+const TSRELU_FLOW_ACCURATE = Cuint(16)
 const TSRELU_FLOW_NSTATS = 8
 const FLOW_STATISTICS = (:steps, :rhs, :lin_rhs, :jacobians, :jtimes, :lin_iters, :err_fails, :conv_fails)
 const FLOW_OBSERVER_C = Ref{Ptr{Cvoid}}(C_NULL)
 
 """
-    Flow(t, s; rtol=1e-8, atol=1e-14, train_output=false, solver=:auto)
+    Flow(t, s; rtol=1e-8, atol=1e-14, train_output=false, solver=:auto, accurate=false, dq_jacobian=false)
 
 The gradient flow dW/dt = -grad L from student `s` at time 0 for teacher `t`
 (both copied), integrated by SUNDIALS CVODE to tolerances rtol, atol
 (docs/flow.md). GD at step eta is its Euler scheme: iteration T is time
 eta*T. `run!(fl, t_end; observer=f, per_decade=P)` as for GD, over time.
-`solver`: :auto, :dense or :krylov.
+`solver`: :auto, :dense or :krylov; `accurate=true`: the gradient in quad
+precision (past t ~ 1e8, with rtol ~ 1e-12); `dq_jacobian=true`: difference
+quotients instead of the closed-form Hessian.
 """
 mutable struct Flow
     ptr::Ptr{Cvoid}
@@ -1343,8 +1347,9 @@ function _flow_flags(train_output::Bool, solver::Symbol)
 end
 
 function Flow(t::Teacher, s::Student; rtol::Real=1e-8, atol::Real=1e-14, train_output::Bool=false,
-              solver::Symbol=:auto)
-    flags = _flow_flags(train_output, solver)
+              solver::Symbol=:auto, accurate::Bool=false, dq_jacobian::Bool=false)
+    flags = _flow_flags(train_output, solver) | (accurate ? TSRELU_FLOW_ACCURATE : Cuint(0)) |
+            (dq_jacobian ? TSRELU_FLOW_DQ_JACOBIAN : Cuint(0))
     out = Ref{Ptr{Cvoid}}(C_NULL)
     GC.@preserve t s check(ccall((:tsrelu_flow_create, libtsrelu), Cint,
                                  (Ptr{Cvoid}, Ptr{Cvoid}, Cdouble, Cdouble, Ref{Ptr{Cvoid}}),

@@ -111,3 +111,16 @@ def test_bad_input(problem):
     assert e.value.status == tsrelu.Status.ENONFINITE
     fl.close()
     assert "closed" in repr(fl)
+
+
+def test_accurate_flow_follows_t_minus_3(problem):
+    """The quad gradient (accurate=True) follows L ~ C t^-3 to t = 1e10."""
+    t, s = problem
+    fl = tsrelu.Flow(t, s, rtol=1e-12, atol=1e-20, accurate=True)
+    seen = {}
+    fl.run(1e10, lambda f: seen.__setitem__(f.time, f.loss_accurate() * f.time ** 3), per_decade=1)
+    assert seen[1e10] == pytest.approx(seen[1e6], rel=0.05)
+    assert fl.statistics["lin_rhs"] == 0  # the Hessian, not difference quotients
+    dq = tsrelu.Flow(t, s, dq_jacobian=True)
+    dq.run(10.0)
+    assert dq.statistics["lin_rhs"] > 0

@@ -16,7 +16,7 @@ from ._network import Student, Teacher, _Handle, loss_raw, new_handle, student_a
 from ._progress import Progress
 from ._record import Record
 
-TRAIN_OUTPUT, DENSE, KRYLOV = 1, 2, 4  # TSRELU_FLOW_* flags
+TRAIN_OUTPUT, DENSE, KRYLOV, DQ_JACOBIAN, ACCURATE = 1, 2, 4, 8, 16  # TSRELU_FLOW_* flags
 STATISTICS = ("steps", "rhs", "lin_rhs", "jacobians", "jtimes", "lin_iters", "err_fails", "conv_fails")
 
 
@@ -42,14 +42,17 @@ class Flow(_Handle):
     run(t_end, observer=f, per_decade=P | every=N) integrates to t_end and
     calls f(flow) at the times 0, 10^(j/P) (or 0, N, 2N, ...) and at the end;
     f returns None/0 to continue or a non-zero int to stop (Status.STOPPED).
-    solver: "auto", "dense" or "krylov". Properties return copies.
+    solver: "auto", "dense" or "krylov"; accurate=True evaluates the gradient
+    in quadruple precision (needed past t ~ 1e8, with rtol ~ 1e-12);
+    dq_jacobian=True uses difference quotients instead of the Hessian.
+    Properties return copies.
     """
 
     _free = "tsrelu_flow_free"
     _kind = "Flow"
 
     def __init__(self, teacher, student, *, rtol=1e-8, atol=1e-14, train_output=False, solver="auto",
-                 loss_tol=0.0, grad_tol=0.0):
+                 accurate=False, dq_jacobian=False, loss_tol=0.0, grad_tol=0.0):
         if not isinstance(teacher, Teacher):
             raise TypeError("Flow: teacher must be a tsrelu.Teacher, got %s" % type(teacher).__name__)
         if not isinstance(student, Student):
@@ -62,6 +65,7 @@ class Flow(_Handle):
         p = self._ptr
         self._m, self._d = student_shape(lib.tsrelu_flow_student(p))
         self._k = int(lib.tsrelu_teacher_width(lib.tsrelu_flow_teacher(p)))
+        self._extra = (ACCURATE if accurate else 0) | (DQ_JACOBIAN if dq_jacobian else 0)
         self._set_flags(train_output, solver)
         if loss_tol or grad_tol:
             self.set_tolerances(loss_tol, grad_tol)
@@ -70,7 +74,8 @@ class Flow(_Handle):
         kinds = {"auto": 0, "dense": DENSE, "krylov": KRYLOV}
         if solver not in kinds:
             fail(Status.EINVAL, "Flow: solver=%r; one of auto, dense, krylov" % (solver,))
-        call("tsrelu_flow_set_flags", self._h(), (TRAIN_OUTPUT if train_output else 0) | kinds[solver])
+        call("tsrelu_flow_set_flags", self._h(),
+             (TRAIN_OUTPUT if train_output else 0) | kinds[solver] | self._extra)
 
     def _s(self):
         return lib.tsrelu_flow_student(self._h())
