@@ -892,18 +892,8 @@ TSRELU_API tsrelu_status tsrelu_flow_gradient_norm(const tsrelu_flow *fl, double
         *norm = fl->gnorm;
         return TSRELU_OK;
     }
-    size_t m = fl->m, md = m * fl->d;
-    int train = (fl->flags & TSRELU_FLOW_TRAIN_OUTPUT) != 0;
-    double *g = malloc((md + m) * sizeof(double));
-    if (!g)
-        return tsrelu__fail(TSRELU_ENOMEM, "tsrelu_flow_gradient_norm: out of memory");
-    tsrelu_status st = tsrelu_gradient(&fl->view, fl->teacher, g, md, train ? g + md : NULL, m);
-    if (st == TSRELU_OK) {
-        double gw = tsrelu__norm(g, md), gn = train ? tsrelu__norm(g + md, m) : 0.0;
-        *norm = gn == 0.0 ? gw : hypot(gw, gn);
-    }
-    free(g);
-    return st;
+    return tsrelu__gradient_norm("tsrelu_flow_gradient_norm", &fl->view, fl->teacher,
+                                 (fl->flags & TSRELU_FLOW_TRAIN_OUTPUT) != 0, norm);
 }
 
 TSRELU_API tsrelu_status tsrelu_flow_statistics(const tsrelu_flow *fl, uint64_t *stats, size_t len)

@@ -90,6 +90,12 @@ typedef struct {
 tsrelu_status tsrelu__evaluate(tsrelu__ws *ws, const tsrelu_teacher *t, const double *W,
                                const double *a, const tsrelu__eval *req);
 
+/* |grad L|_2 at s (over W, and a when train_a) into *norm, computed with
+ * a workspace allocated here: the on-demand path of the GD and flow
+ * getters. TSRELU_ENOMEM (naming fn) or tsrelu_gradient's status. */
+tsrelu_status tsrelu__gradient_norm(const char *fn, const tsrelu_student *s, const tsrelu_teacher *t, int train_a,
+                                    double *norm);
+
 /* The nearest teacher of every student of s into tau (m ints, -1 for a zero
  * student): the rule and the computation of the pair pass, so that
  * tsrelu_nearest_teacher, the metrics' groups and the GD state's tracker

@@ -917,7 +917,7 @@ end
 const _STATUS_SYMBOL = Dict(TSRELU_OK => :ok, TSRELU_STOPPED => :stopped,
                             TSRELU_CONVERGED => :converged, TSRELU_INTERRUPTED => :interrupted)
 
-function _finish(gd::GD, st::Cint, message::AbstractString)
+function _finish(gd, st::Cint, message::AbstractString)   # a GD or a Flow
     e = gd.pending
     if e !== nothing
         gd.pending = nothing
@@ -996,26 +996,33 @@ see the README); the state stays valid.
 function run!(gd::GD, steps::Integer; observer=nothing, every=nothing, per_decade=nothing)
     h = _mutable(gd, "run!")
     steps >= 0 || throw(TsReluError(TSRELU_EINVAL, "run!: steps=$steps must be >= 0"))
-    previous, previous_schedule = gd.observer, gd.schedule
-    observer !== nothing && set_observer!(gd, observer; every=every, per_decade=per_decade)
-    gd.pending = nothing
-    local st::Cint, message::String
-    try
-        st, message = GC.@preserve gd _interruptible(
+    st, message = _observed_run(gd, observer, every, per_decade) do
+        GC.@preserve gd _interruptible(
             () -> ccall((:tsrelu_gd_run, libtsrelu), Cint, (Ptr{Cvoid}, UInt64), h, UInt64(steps)),
             () -> ccall((:tsrelu_gd_interrupt, libtsrelu), Cint, (Ptr{Cvoid},), h))
+    end
+    return _finish(gd, st, message)
+end
+
+# c_run() with `observer` installed on x (a GD or a Flow) for this call only,
+# the previous observer restored afterwards; returns c_run's (status, message).
+function _observed_run(c_run::Function, x, observer, every, per_decade)
+    previous, previous_schedule = x.observer, x.schedule
+    observer !== nothing && set_observer!(x, observer; every=every, per_decade=per_decade)
+    x.pending = nothing
+    try
+        return c_run()
     finally
         if observer !== nothing
             if previous === nothing
-                set_observer!(gd, nothing)
+                set_observer!(x, nothing)
             elseif previous_schedule[1] == TSRELU_SCHEDULE_LINEAR
-                set_observer!(gd, previous; every=previous_schedule[2])
+                set_observer!(x, previous; every=previous_schedule[2])
             else
-                set_observer!(gd, previous; per_decade=previous_schedule[2])
+                set_observer!(x, previous; per_decade=previous_schedule[2])
             end
         end
     end
-    return _finish(gd, st, message)
 end
 
 # ------------------------------------------------------------------ batches
@@ -1501,32 +1508,12 @@ and throws TsReluError on failure (as `run!(::GD, ...)`).
 """
 function run!(fl::Flow, t_end::Real; observer=nothing, every=nothing, per_decade=nothing)
     h = _mutable(fl, "run!")
-    previous, previous_schedule = fl.observer, fl.schedule
-    observer !== nothing && set_observer!(fl, observer; every=every, per_decade=per_decade)
-    fl.pending = nothing
-    local st::Cint, message::String
-    try
-        st, message = GC.@preserve fl _interruptible(
+    st, message = _observed_run(fl, observer, every, per_decade) do
+        GC.@preserve fl _interruptible(
             () -> ccall((:tsrelu_flow_run, libtsrelu), Cint, (Ptr{Cvoid}, Cdouble), h, Float64(t_end)),
             () -> ccall((:tsrelu_flow_interrupt, libtsrelu), Cint, (Ptr{Cvoid},), h))
-    finally
-        if observer !== nothing
-            if previous === nothing
-                set_observer!(fl, nothing)
-            elseif previous_schedule[1] == TSRELU_SCHEDULE_LINEAR
-                set_observer!(fl, previous; every=previous_schedule[2])
-            else
-                set_observer!(fl, previous; per_decade=previous_schedule[2])
-            end
-        end
     end
-    e = fl.pending
-    if e !== nothing
-        fl.pending = nothing
-        throw(e)
-    end
-    check(st, message)
-    return get(_STATUS_SYMBOL, st, Symbol(status_name(st)))
+    return _finish(fl, st, message)
 end
 
 """    Record(fl::Flow, capacity; accurate_loss=false) : a recorder shaped like `fl`."""

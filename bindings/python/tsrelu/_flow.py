@@ -7,10 +7,9 @@ from ctypes import POINTER, byref, c_double, c_uint64
 import numpy as np
 
 from ._args import real
-from ._gd import _callback, _schedule, _stop_value
+from ._gd import _callback, _run_observed, _schedule, _stop_value
 from ._guard import Guard, anytime, in_own_callback, mutates, reads
-from ._interrupt import call_interruptibly
-from ._lib import OBSERVER_FN, Status, StopReason, call, fail, lib, outcome
+from ._lib import OBSERVER_FN, Status, StopReason, call, fail, lib
 from ._network import Student, Teacher, _Handle, loss_raw, new_handle, student_a, student_shape, student_W, \
     teacher_b, teacher_V
 from ._progress import Progress
@@ -305,31 +304,8 @@ class Flow(_Handle):
                 if self._observer:
                     inner = self._observer[0]
                     observer = lambda f, _o=observer, _i=inner: (_o(f), _i(f))[1]
-        h = self._guard.start(self, "run")
-        try:
-            previous = self._observer
-            if observer is not None:
-                self._install_observer(observer, *schedule)
-            try:
-                self._pending = None
-                with bar:
-                    st, message = call_interruptibly(lambda: lib.tsrelu_flow_run(h, t_end),
-                                                     lambda: lib.tsrelu_flow_interrupt(h))
-            finally:
-                if observer is not None:
-                    self._install_observer(*(previous[:3] if previous else (None, 0, 0)))
-        except BaseException:
-            self._pending = None
-            raise
-        finally:
-            self._guard.stop(self)
-        pending, self._pending = self._pending, None
-        if pending is not None:
-            raise pending
-        status = outcome(st, message)
-        if self._recorder is not None:
-            self._recorder._check_missed()
-        return status
+        return _run_observed(self, "run", observer, schedule if observer is not None else None, bar,
+                             lambda h: lib.tsrelu_flow_run(h, t_end), lib.tsrelu_flow_interrupt)
 
     @mutates
     def close(self):
