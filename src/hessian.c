@@ -103,13 +103,12 @@ static void pair_geometry(tsrelu__hess_ws *ws, size_t i, size_t q)
 void tsrelu__hess_prepare(tsrelu__hess_ws *ws, const double *W, const double *a,
                           const double *V, const double *b)
 {
-    size_t m = ws->m, k = ws->k, d = ws->d, n = ws->n;
+    size_t m = ws->m, d = ws->d, n = ws->n;
     for (size_t q = 0; q < n; q++) {
         const double *row = q < m ? W + q * d : V + (q - m) * d;
         ws->norm[q] = tsrelu__unit(row, d, ws->unit + q * d);
         ws->c[q] = q < m ? a[q] : -b[q - m];
     }
-    (void)k;
     memset(ws->theta, 0, m * n * sizeof(double));
     memset(ws->sn, 0, m * n * sizeof(double));
     memset(ws->cs, 0, m * n * sizeof(double));
@@ -120,6 +119,13 @@ void tsrelu__hess_prepare(tsrelu__hess_ws *ws, const double *W, const double *a,
         for (size_t q = i + 1; q < n; q++)
             if (ws->norm[q] != 0.0)
                 pair_geometry(ws, i, q);
+    }
+    /* the tangent rows of no pair (self, zero rows) are 0: the
+     * Hessian-vector product multiplies whole blocks of them */
+    for (size_t i = 0; i < m; i++) {
+        for (size_t q = 0; q < n; q++)
+            if (q == i || ws->norm[i] == 0.0 || ws->norm[q] == 0.0)
+                memset(ws->tang + (i * n + q) * d, 0, d * sizeof(double));
     }
     for (size_t i = 0; i < m; i++) {
         if (ws->norm[i] == 0.0)
