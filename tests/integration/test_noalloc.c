@@ -144,9 +144,10 @@ int main(void)
             tsrelu_student_free(s);
             tsrelu_teacher_free(t);
         }
-    static const unsigned flow_flags[] = {0, TSRELU_FLOW_KRYLOV, TSRELU_FLOW_TRAIN_OUTPUT};
+    static const unsigned flow_flags[] = {0, TSRELU_FLOW_KRYLOV, TSRELU_FLOW_TRAIN_OUTPUT,
+                                          TSRELU_FLOW_ACCURATE | TSRELU_FLOW_DQ_JACOBIAN};
     for (size_t c = 0; c < 2; c++)
-        for (size_t v = 0; v < 3; v++) {
+        for (size_t v = 0; v < 4; v++) {
             int rc = flow_case(sizes[c][0], sizes[c][1], sizes[c][2], flow_flags[v], &failed);
             if (rc == 2)
                 return 2;
