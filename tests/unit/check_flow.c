@@ -409,6 +409,18 @@ START_TEST(bad_input)
     ck_assert_int_eq(tsrelu_record_create_flow(fl, 4, 0, &r), TSRELU_OK);
     ck_assert_int_eq(tsrelu_flow_set_recorder(fl, r, 99, 1), TSRELU_EINVAL);
     tsrelu_record_free(r);
+    /* a CVODE failure becomes TSRELU_EDIVERGED with CVODE's reason; the
+     * state keeps its time and runs again once the tolerances are sane */
+    tsrelu_flow *bad = make_flow(T, S, 0.0, 1e-300);
+    ck_assert_int_eq(tsrelu_flow_run(bad, 10.0), TSRELU_EDIVERGED);
+    ck_assert_ptr_nonnull(strstr(tsrelu_last_error(), "too much accuracy requested"));
+    ck_assert_ptr_nonnull(strstr(tsrelu_last_error(), "the state keeps time 0"));
+    ck_assert_int_eq(tsrelu_flow_stop_reason(bad), TSRELU_STOP_ERROR);
+    ck_assert_double_eq(tsrelu_flow_time(bad), 0.0);
+    ck_assert_int_eq(tsrelu_flow_set_accuracy(bad, 1e-8, 1e-14), TSRELU_OK);
+    ck_assert_int_eq(tsrelu_flow_run(bad, 10.0), TSRELU_OK);
+    ck_assert_double_eq(tsrelu_flow_time(bad), 10.0);
+    tsrelu_flow_free(bad);
     /* NULL-safe getters */
     ck_assert_double_eq(tsrelu_flow_time(NULL), 0.0);
     ck_assert_ptr_null(tsrelu_flow_student(NULL));
