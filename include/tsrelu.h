@@ -1071,8 +1071,9 @@ tsrelu_flow_create(const tsrelu_teacher *t, const tsrelu_student *s0, double rto
 TSRELU_API void tsrelu_flow_free(tsrelu_flow *fl);
 
 /*! tsrelu_flow_set_flags() :
- *  TSRELU_FLOW_TRAIN_OUTPUT, at most one of TSRELU_FLOW_DENSE,
- *  TSRELU_FLOW_KRYLOV, TSRELU_FLOW_DQ_JACOBIAN and TSRELU_FLOW_ACCURATE. A change rebuilds the integrator at the current
+ *  Any of TSRELU_FLOW_TRAIN_OUTPUT, TSRELU_FLOW_DQ_JACOBIAN,
+ *  TSRELU_FLOW_ACCURATE, and at most one of TSRELU_FLOW_DENSE,
+ *  TSRELU_FLOW_KRYLOV. A change rebuilds the integrator at the current
  *  state (this allocates; the statistics are kept). (1.2)
  *  @return : TSRELU_OK; TSRELU_EINVAL (fl NULL, unknown flag, both solver
  *            flags); TSRELU_EBUSY (from a callback of fl); TSRELU_ENOMEM.
