@@ -41,8 +41,8 @@
 enum { GUARD_BUSY = 1, GUARD_FREE_PENDING = 2 };
 
 /* Systems up to this size (m*d, plus m when a trains) use the dense direct
- * solver, larger ones matrix-free SPGMR (docs/flow.md: the measured
- * crossover). */
+ * solver, larger ones matrix-free SPGMR. A choice, not a measured crossover
+ * (8 MB of Jacobian; unpreconditioned GMRES is slow late, docs/flow.md). */
 #define DENSE_MAX 1024
 
 /* A schedule over time: point 0 is t = 0, then j*N (linear) or 10^(j/P)
