@@ -27,7 +27,13 @@ CLANG   ?= clang
 BLAS_PC ?= $(shell for p in openblas cblas blas; do $(PKG_CONFIG) --exists $$p 2>/dev/null && { echo $$p; break; }; done)
 BLAS_CFLAGS ?= $(if $(BLAS_PC),$(shell $(PKG_CONFIG) --cflags $(BLAS_PC)))
 BLAS_LIBS   ?= $(if $(BLAS_PC),$(shell $(PKG_CONFIG) --libs $(BLAS_PC)),-lblas)
-# LAPACK (dsyevr, for the Hessian's spectrum): OpenBLAS ships it inside
+# SUNDIALS CVODE (gradient flow, src/flow.c): Debian's libsundials-dev ships
+# no .pc file; libsundials_cvode 6.x carries the serial N_Vector, the dense
+# matrix and the dense and SPGMR linear solvers it uses. Override with
+# SUNDIALS_CFLAGS=... SUNDIALS_LIBS=...
+SUNDIALS_CFLAGS ?=
+SUNDIALS_LIBS ?= -lsundials_cvode
+# LAPACK (dsyevr for the spectrum, dgetrf/dgetrs for the flow): OpenBLAS ships it inside
 # libopenblas, so nothing is added for BLAS_PC=openblas; the reference build
 # (BLAS_PC=blas-netlib) takes Debian's reference LAPACK (lapack-netlib), any
 # other BLAS the `lapack` alternative. Override with LAPACK_PC=name or
@@ -73,8 +79,8 @@ EX_RPATH ?= $$ORIGIN/../lib
 WARN    := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 # No FMA contraction: results must not depend on what the compiler fuses.
 BASEFLAGS := -std=c11 -ffp-contract=off $(WARN)
-LIB_CFLAGS := $(BASEFLAGS) -fPIC -fvisibility=hidden -Iinclude $(BLAS_CFLAGS)
-LIB_LIBS := $(LAPACK_LIBS) $(BLAS_LIBS) -lquadmath -lm -pthread
+LIB_CFLAGS := $(BASEFLAGS) -fPIC -fvisibility=hidden -Iinclude $(BLAS_CFLAGS) $(SUNDIALS_CFLAGS)
+LIB_LIBS := $(SUNDIALS_LIBS) $(LAPACK_LIBS) $(BLAS_LIBS) -lquadmath -lm -pthread
 TEST_CFLAGS = $(CFLAGS) $(LDFLAGS) $(BASEFLAGS) -Wno-missing-prototypes -Iinclude -Isrc \
               $(CHECK_CFLAGS) $(BLAS_CFLAGS)
 
@@ -236,7 +242,7 @@ build/bench_%: bench/bench_%.c bench/bench_time.h $(SHLIB) $(LIBOUT)/libtsrelu.s
 	  -Wl,-rpath,'$$ORIGIN/../lib' $(BLAS_LIBS) -lm
 
 bench: deps-bench
-	$(MAKE) all build/bench_step build/bench_batch build/bench_hessian
+	$(MAKE) all build/bench_step build/bench_batch build/bench_hessian build/bench_flow
 	$(PYTHON) bench/run_bench.py
 
 # ---------------------------------------------------------------- sweep tool

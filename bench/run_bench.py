@@ -171,6 +171,25 @@ def main():
     t2 = statistics.median(bb(2) for _ in range(3))
     say(f"batch (OPENBLAS_NUM_THREADS=1): {runs} runs of {bsteps} steps at (20, 4, 16): 1 thread {t1:.3f} s, "
         f"2 threads {t2:.3f} s, scaling {t1 / t2:.2f}x (target ≥ 1.8: {'met' if t1 / t2 >= 1.8 else 'NOT met'})")
+    # Gradient flow (CVODE) against GD from the Figure-1 initialisation, one
+    # core: flow time 1e6 = 1e7 GD steps at eta = 0.1, GD timed on fewer
+    # steps and extrapolated linearly (bench/bench_flow.c).
+    gsteps = 20000 if args.quick else 1000000
+    out = subprocess.run([os.path.join(BUILD, "bench_flow"), "--gd-steps", str(gsteps),
+                          "--t-end", "1e6" if args.quick else "1e10"],
+                         check=True, capture_output=True, text=True, env=env).stdout
+    vals = {ln.split()[0]: float(ln.split()[1]) for ln in out.splitlines()
+            if ln.split() and ln.split()[0] in ("flow_seconds_1e6", "gd_seconds_1e7", "speedup_1e6")}
+    say(f"gradient flow (OPENBLAS_NUM_THREADS=1), Figure-1 init to t = 1e6: flow {vals['flow_seconds_1e6']:.3f} s, "
+        f"GD 1e7 steps {vals['gd_seconds_1e7']:.1f} s (from {gsteps} steps), ratio {vals['speedup_1e6']:.0f}x "
+        f"(target ≥ 100: {'met' if vals['speedup_1e6'] >= 100 else 'NOT met'})")
+    for ln in out.splitlines():
+        if ln.startswith(("t ", "to t=", "statistics", "flow_seconds_end")):
+            say("    " + ln)
+    end = next(float(ln.split()[1]) for ln in out.splitlines() if ln.startswith("flow_seconds_end"))
+    if not args.quick:
+        say(f"gradient flow to t = 1e10 (quad gradient): {end:.1f} s (target < 60 s: "
+            f"{'met' if end < 60 else 'NOT met'})")
     # Second order: dense Hessian against the finite-difference Hessian from
     # our own gradient, and one Hessian-vector product against one gradient
     # (bench_hessian interleaves the four timings and reports medians).

@@ -768,6 +768,7 @@ typedef struct tsrelu_record tsrelu_record;
 #define TSRELU_RECORD_LOSS          1  /* L (double precision) */
 #define TSRELU_RECORD_GRAD_NORM     2  /* |grad L| */
 #define TSRELU_RECORD_LOSS_ACCURATE 3  /* tsrelu_loss_accurate() (needs the flag) */
+#define TSRELU_RECORD_TIME          4  /* time: eta * iteration for GD, t for a flow (1.2) */
 /* Fields of tsrelu_record_student() (per iterate and student). */
 #define TSRELU_RECORD_NORM          10 /* |w_i| */
 #define TSRELU_RECORD_OUTPUT_WEIGHT 11 /* a_i */
@@ -939,11 +940,13 @@ TSRELU_API TSRELU_NODISCARD tsrelu_status tsrelu_record_write_csv(const tsrelu_r
  *  (a student that becomes zero only leaves, one that stops being zero only
  *  enters); ALIGN likewise when the nearest teacher of an aligned student
  *  changes. The first row of a record reports an entry into every set the
- *  items are in. Called from tsrelu_gd_run() after the row is stored,
+ *  items are in. Called from tsrelu_gd_run() (or tsrelu_flow_run()) after the row is stored,
  *  before the observer of that iterate; gd is the recording state (read-only
- *  calls only, as for an observer). Return 0 to continue, non-zero to stop:
- *  the run returns TSRELU_STOPPED, tsrelu_gd_stop_reason() is
- *  TSRELU_STOP_EVENT, the rest of the row is not reported and the observer
+ *  calls only, as for an observer; NULL when the recorder is attached to a
+ *  gradient flow: `time` is then the flow time, and the flow is read through
+ *  the handle the caller holds). Return 0 to continue, non-zero to stop:
+ *  the run returns TSRELU_STOPPED, tsrelu_gd_stop_reason() (or
+ *  tsrelu_flow_stop_reason()) is TSRELU_STOP_EVENT, the rest of the row is not reported and the observer
  *  of that iterate is not called. (1.2) */
 typedef int (*tsrelu_event_fn)(const tsrelu_gd *gd, int kind, int transition, size_t index, int teacher,
                                double time, void *user_data);
@@ -1169,6 +1172,203 @@ tsrelu_batch_summary(const tsrelu_batch *b, size_t i, double *out, size_t len);
 
 /*! tsrelu_summary_len() : @return TSRELU_SUMMARY_LEN (for FFI callers). */
 TSRELU_API size_t tsrelu_summary_len(void);
+
+/* ----------------------------------------------------------------------
+ * Gradient flow (1.2): dW/dt = -grad_W L (and da/dt = -dL/da when the output
+ * weights train) from time 0, integrated by SUNDIALS CVODE (variable-order,
+ * variable-step BDF) to relative and absolute tolerances rtol, atol on every
+ * weight. The right-hand side is the closed-form gradient of a GD step; the
+ * Newton systems of the implicit steps are solved densely (small m*d) or by
+ * matrix-free GMRES (large m*d), with the closed-form Hessian as Jacobian
+ * (dense, or Hessian-vector products) (docs/flow.md). Observers, stopping tolerances, stop reasons, interrupt,
+ * recorder and re-entrancy work as for a GD state, with the time t (a
+ * double) in place of the iteration. A run never allocates.
+ * ---------------------------------------------------------------------- */
+
+typedef struct tsrelu_flow tsrelu_flow;
+
+/*! tsrelu_flow_observer_fn :
+ *  Called by tsrelu_flow_run() at the times of its schedule (the state
+ *  there is CVODE's interpolant, as accurate as the integration) and at the
+ *  final state of a run that ends with TSRELU_OK or TSRELU_CONVERGED, never
+ *  twice at one time. Read the state through the tsrelu_flow_* getters.
+ *  Return 0 to continue, non-zero to stop: the run returns TSRELU_STOPPED
+ *  with the state at the observed time. (1.2) */
+typedef int (*tsrelu_flow_observer_fn)(const tsrelu_flow *fl, void *user_data);
+
+/* Flags of tsrelu_flow_set_flags(). Without a solver flag the solver is
+ * chosen from the size of the system (docs/flow.md). */
+#define TSRELU_FLOW_TRAIN_OUTPUT 1u /* also integrate the output weights a */
+#define TSRELU_FLOW_DENSE        2u /* dense direct linear solver */
+#define TSRELU_FLOW_KRYLOV       4u /* matrix-free GMRES (SPGMR), no preconditioner */
+#define TSRELU_FLOW_DQ_JACOBIAN  8u /* Jacobians by difference quotients of the gradient
+                                       instead of the closed-form Hessian */
+#define TSRELU_FLOW_ACCURATE    16u /* the gradient in quadruple precision (about 30x the
+                                       cost): follows the flow past t ~ 1e8 (docs/flow.md) */
+
+/* Counters of tsrelu_flow_statistics(), over every run of the state. */
+#define TSRELU_FLOW_STAT_STEPS      0 /* integrator steps */
+#define TSRELU_FLOW_STAT_RHS        1 /* gradient evaluations by the integrator */
+#define TSRELU_FLOW_STAT_LIN_RHS    2 /* ... of them for difference-quotient Jacobians or J v */
+#define TSRELU_FLOW_STAT_JAC        3 /* dense Jacobian evaluations */
+#define TSRELU_FLOW_STAT_JTIMES     4 /* Jacobian-vector products (Krylov) */
+#define TSRELU_FLOW_STAT_LIN_ITERS  5 /* linear (GMRES) iterations */
+#define TSRELU_FLOW_STAT_ERR_FAILS  6 /* local error test failures */
+#define TSRELU_FLOW_STAT_CONV_FAILS 7 /* nonlinear (Newton) convergence failures */
+#define TSRELU_FLOW_NSTATS          8
+
+/*! tsrelu_flow_create() :
+ *  A gradient flow from student s0 (copied) at time 0 for teacher t (copied),
+ *  with CVODE's relative and absolute tolerances rtol, atol >= 0 (not both
+ *  0); the output weights stay fixed (see tsrelu_flow_set_flags()). (1.2)
+ *  @return : TSRELU_OK; TSRELU_EINVAL (NULL, negative tolerance, both 0);
+ *            TSRELU_ENONFINITE (rtol or atol NaN or Inf, or a gradient at s0
+ *            that is not finite); TSRELU_EDIM; TSRELU_ENOMEM. */
+TSRELU_API TSRELU_NODISCARD tsrelu_status
+tsrelu_flow_create(const tsrelu_teacher *t, const tsrelu_student *s0, double rtol, double atol,
+                   tsrelu_flow **out);
+
+/*! tsrelu_flow_free() : release a flow; NULL is a no-op; from the flow's own
+ *  observer the release happens when its run returns (TSRELU_STOPPED). (1.2) */
+TSRELU_API void tsrelu_flow_free(tsrelu_flow *fl);
+
+/*! tsrelu_flow_set_flags() :
+ *  Any of TSRELU_FLOW_TRAIN_OUTPUT, TSRELU_FLOW_DQ_JACOBIAN,
+ *  TSRELU_FLOW_ACCURATE, and at most one of TSRELU_FLOW_DENSE,
+ *  TSRELU_FLOW_KRYLOV. A change rebuilds the integrator at the current
+ *  state (this allocates; the statistics are kept). (1.2)
+ *  @return : TSRELU_OK; TSRELU_EINVAL (fl NULL, unknown flag, both solver
+ *            flags); TSRELU_EBUSY (from a callback of fl); TSRELU_ENOMEM.
+ *            On error the flags are unchanged. */
+TSRELU_API TSRELU_NODISCARD tsrelu_status tsrelu_flow_set_flags(tsrelu_flow *fl, unsigned flags);
+
+/*! tsrelu_flow_flags() : @return the flags, 0 if fl is NULL. (1.2) */
+TSRELU_API unsigned tsrelu_flow_flags(const tsrelu_flow *fl);
+
+/*! tsrelu_flow_solver() : @return the linear solver in use,
+ *  TSRELU_FLOW_DENSE or TSRELU_FLOW_KRYLOV; 0 if fl is NULL. (1.2) */
+TSRELU_API int tsrelu_flow_solver(const tsrelu_flow *fl);
+
+/*! tsrelu_flow_set_accuracy() : new integration tolerances rtol, atol (as
+ *  in tsrelu_flow_create()), used from the next run on (the integrator
+ *  restarts there). (1.2)
+ *  @return : TSRELU_OK; TSRELU_EINVAL (fl NULL, negative, both 0);
+ *            TSRELU_ENONFINITE (NaN or Inf); TSRELU_EBUSY. */
+TSRELU_API TSRELU_NODISCARD tsrelu_status tsrelu_flow_set_accuracy(tsrelu_flow *fl, double rtol, double atol);
+
+/*! tsrelu_flow_accuracy() : the current rtol and atol (either pointer may
+ *  be NULL). (1.2)
+ *  @return : TSRELU_OK; TSRELU_EINVAL (fl NULL). */
+TSRELU_API TSRELU_NODISCARD tsrelu_status
+tsrelu_flow_accuracy(const tsrelu_flow *fl, double *rtol, double *atol);
+
+/*! tsrelu_flow_set_tolerances() : stopping tolerances, as
+ *  tsrelu_gd_set_tolerances(): tsrelu_flow_run() returns TSRELU_CONVERGED
+ *  at the end of the first integrator step where L <= loss_tol or
+ *  |grad L| <= grad_tol (0 turns a test off; the loss is tested first).
+ *  (1.2)
+ *  @return : TSRELU_OK; TSRELU_EINVAL (fl NULL, negative or NaN tolerance);
+ *            TSRELU_EBUSY. */
+TSRELU_API TSRELU_NODISCARD tsrelu_status
+tsrelu_flow_set_tolerances(tsrelu_flow *fl, double loss_tol, double grad_tol);
+
+/*! tsrelu_flow_tolerances() : the current loss_tol and grad_tol (either
+ *  pointer may be NULL). (1.2)
+ *  @return : TSRELU_OK; TSRELU_EINVAL (fl NULL). */
+TSRELU_API TSRELU_NODISCARD tsrelu_status
+tsrelu_flow_tolerances(const tsrelu_flow *fl, double *loss_tol, double *grad_tol);
+
+/*! tsrelu_flow_set_observer() :
+ *  Install (fn non-NULL) or remove (fn NULL) the observer. Its times:
+ *  TSRELU_SCHEDULE_LINEAR with param = N >= 1: t = 0, N, 2N, ...;
+ *  TSRELU_SCHEDULE_LOG with 1 <= P <= TSRELU_LOG_MAX_PER_DECADE: t = 0 and
+ *  10^(j/P), j = 0, 1, ... Times before the current one are skipped. (1.2)
+ *  @return : TSRELU_OK; TSRELU_EINVAL (fl NULL, unknown schedule, param 0,
+ *            log param above TSRELU_LOG_MAX_PER_DECADE); TSRELU_EBUSY. */
+TSRELU_API TSRELU_NODISCARD tsrelu_status
+tsrelu_flow_set_observer(tsrelu_flow *fl, tsrelu_flow_observer_fn fn, void *user_data, int schedule,
+                         uint64_t param);
+
+/*! tsrelu_flow_run() :
+ *  Integrate from the current time to t_end, calling the observer at its
+ *  times and at the end, testing the stopping tolerances and the interrupt
+ *  flag after every integrator step. t_end equal to the current time
+ *  evaluates and observes the state only. (1.2)
+ *  @return : TSRELU_OK (t_end reached); TSRELU_CONVERGED; TSRELU_STOPPED
+ *            (the observer returned non-zero: tsrelu_flow_stop_value());
+ *            TSRELU_INTERRUPTED (tsrelu_flow_interrupt()); TSRELU_EINVAL (fl
+ *            NULL, t_end before the current time); TSRELU_ENONFINITE (t_end
+ *            NaN or Inf); TSRELU_EDIVERGED (a gradient that is not finite,
+ *            or CVODE failed to meet its tolerances: the state keeps the
+ *            last good time; the message gives CVODE's reason); TSRELU_EBUSY
+ *            (called from a callback of fl); TSRELU_ENOMEM. */
+TSRELU_API TSRELU_NODISCARD tsrelu_status tsrelu_flow_run(tsrelu_flow *fl, double t_end);
+
+/*! tsrelu_flow_interrupt() : ask the run in progress to stop after its
+ *  current integrator step (tsrelu_flow_run() then returns
+ *  TSRELU_INTERRUPTED); thread-safe and async-signal-safe; cleared when a
+ *  run starts. (1.2)
+ *  @return : TSRELU_OK; TSRELU_EINVAL (fl NULL; no message is recorded). */
+TSRELU_API tsrelu_status tsrelu_flow_interrupt(tsrelu_flow *fl);
+
+/*! tsrelu_flow_time() : @return the time of the state, 0 if fl is NULL. (1.2) */
+TSRELU_API double tsrelu_flow_time(const tsrelu_flow *fl);
+
+/*! tsrelu_flow_student() : @return a read-only view of the state at
+ *  tsrelu_flow_time(), owned by fl (as tsrelu_gd_student()); NULL if fl is
+ *  NULL. (1.2) */
+TSRELU_API const tsrelu_student *tsrelu_flow_student(const tsrelu_flow *fl);
+
+/*! tsrelu_flow_teacher() : @return a read-only view of fl's teacher copy,
+ *  NULL if fl is NULL. (1.2) */
+TSRELU_API const tsrelu_teacher *tsrelu_flow_teacher(const tsrelu_flow *fl);
+
+/*! tsrelu_flow_loss() : the loss at the state (double precision, cached).
+ *  (1.2)
+ *  @return : TSRELU_OK; TSRELU_EINVAL (NULL); if not cached also
+ *            TSRELU_ENOMEM, TSRELU_ENONFINITE. */
+TSRELU_API TSRELU_NODISCARD tsrelu_status tsrelu_flow_loss(const tsrelu_flow *fl, double *loss);
+
+/*! tsrelu_flow_gradient_norm() : |grad L|_2 at the state (over W, and a
+ *  when it trains). (1.2)
+ *  @return : TSRELU_OK; TSRELU_EINVAL (NULL); if not cached also
+ *            TSRELU_ENOMEM, TSRELU_ENONFINITE. */
+TSRELU_API TSRELU_NODISCARD tsrelu_status tsrelu_flow_gradient_norm(const tsrelu_flow *fl, double *norm);
+
+/*! tsrelu_flow_stop_value() : @return the non-zero value returned by the
+ *  observer that stopped the latest run, else 0. (1.2) */
+TSRELU_API int tsrelu_flow_stop_value(const tsrelu_flow *fl);
+
+/*! tsrelu_flow_stop_reason() : @return the TSRELU_STOP_* reason of the
+ *  latest run (TSRELU_STOP_STEPS: t_end reached), TSRELU_STOP_NONE if fl is
+ *  NULL or has not run. (1.2) */
+TSRELU_API int tsrelu_flow_stop_reason(const tsrelu_flow *fl);
+
+/*! tsrelu_flow_statistics() : the first len counters TSRELU_FLOW_STAT_*
+ *  (1 <= len <= TSRELU_FLOW_NSTATS; new counters are only appended), summed
+ *  over every run since creation. (1.2)
+ *  @return : TSRELU_OK; TSRELU_EINVAL (NULL); TSRELU_ELENGTH (len 0 or
+ *            above TSRELU_FLOW_NSTATS). */
+TSRELU_API TSRELU_NODISCARD tsrelu_status
+tsrelu_flow_statistics(const tsrelu_flow *fl, uint64_t *stats, size_t len);
+
+/*! tsrelu_record_create_flow() : a recorder shaped like fl, as
+ *  tsrelu_record_create(). Its iteration column counts the recorded rows;
+ *  TSRELU_RECORD_TIME holds the flow time. (1.2)
+ *  @return : TSRELU_OK; TSRELU_EINVAL (NULL, capacity 0, unknown flag);
+ *            TSRELU_ENOMEM (out of memory, or the size overflows). */
+TSRELU_API TSRELU_NODISCARD tsrelu_status
+tsrelu_record_create_flow(const tsrelu_flow *fl, size_t capacity, unsigned flags, tsrelu_record **out);
+
+/*! tsrelu_flow_set_recorder() :
+ *  Attach recorder r (NULL detaches) to fl with a schedule over time as
+ *  tsrelu_flow_set_observer()'s: a row at each schedule time and at the end
+ *  of every run, never twice at one time. (1.2)
+ *  @return : TSRELU_OK; TSRELU_EINVAL (fl NULL, unknown schedule, bad
+ *            param, r attached elsewhere); TSRELU_EDIM (r made for another
+ *            shape); TSRELU_EBUSY (from a callback of fl). */
+TSRELU_API TSRELU_NODISCARD tsrelu_status
+tsrelu_flow_set_recorder(tsrelu_flow *fl, tsrelu_record *r, int schedule, uint64_t param);
 
 #ifdef __cplusplus
 }

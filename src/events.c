@@ -345,7 +345,7 @@ static tsrelu_status watch_of(const char *fn, tsrelu_record *r, tsrelu__watch **
         return tsrelu__fail(TSRELU_EINVAL, "%s: r is NULL", fn);
     const tsrelu_gd *gd;
     *w = tsrelu__record_watch(r, &gd);
-    return gd ? tsrelu__gd_idle(gd, fn) : TSRELU_OK;
+    return tsrelu__record_idle(r, fn);
 }
 
 TSRELU_API tsrelu_status tsrelu_record_set_event_callback(tsrelu_record *r, unsigned kinds, tsrelu_event_fn fn,

@@ -522,7 +522,7 @@ static tsrelu_status record(tsrelu_gd *gd)
     if (st != TSRELU_OK)
         return st;
     tsrelu__record_point pt = {gd->iter, gd->loss, cached_grad_norm(gd), &gd->view, gd->teacher,
-                               &gd->ws, &gd->ph};
+                               &gd->ws, &gd->ph, gd->eta * (double)gd->iter};
     int rv = tsrelu__record_take(gd->rec, &pt);
     /* only the recorder's event callback runs in there */
     if (rv != 0 || free_pending(gd)) {
@@ -647,18 +647,7 @@ TSRELU_API tsrelu_status tsrelu_gd_gradient_norm(const tsrelu_gd *gd, double *no
         *norm = n;
         return TSRELU_OK;
     }
-    size_t m = gd->view.m, md = m * gd->view.d;
-    double *g = malloc((md + m) * sizeof(double));
-    if (!g)
-        return tsrelu__fail(TSRELU_ENOMEM, "tsrelu_gd_gradient_norm: out of memory");
-    tsrelu_status st = tsrelu_gradient(&gd->view, gd->teacher, g, md,
-                                       gd->train_a ? g + md : NULL, m);
-    if (st == TSRELU_OK) {
-        double gw = tsrelu__norm(g, md), gn = gd->train_a ? tsrelu__norm(g + md, m) : 0.0;
-        *norm = gn == 0.0 ? gw : hypot(gw, gn);
-    }
-    free(g);
-    return st;
+    return tsrelu__gradient_norm("tsrelu_gd_gradient_norm", &gd->view, gd->teacher, gd->train_a, norm);
 }
 
 /* ---------------- hook of the recorder (record.c) ---------------- */

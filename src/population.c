@@ -283,6 +283,22 @@ TSRELU_API tsrelu_status tsrelu_gradient(const tsrelu_student *s, const tsrelu_t
     return st;
 }
 
+tsrelu_status tsrelu__gradient_norm(const char *fn, const tsrelu_student *s, const tsrelu_teacher *t, int train_a,
+                                    double *norm)
+{
+    size_t m = s->m, md = m * s->d;
+    double *g = malloc((md + m) * sizeof(double));
+    if (!g)
+        return tsrelu__fail(TSRELU_ENOMEM, "%s: out of memory", fn);
+    tsrelu_status st = tsrelu_gradient(s, t, g, md, train_a ? g + md : NULL, m);
+    if (st == TSRELU_OK) {
+        double gw = tsrelu__norm(g, md), gn = train_a ? tsrelu__norm(g + md, m) : 0.0;
+        *norm = gn == 0.0 ? gw : hypot(gw, gn);
+    }
+    free(g);
+    return st;
+}
+
 tsrelu_status tsrelu__nearest(const char *fn, const tsrelu_student *s, const tsrelu_teacher *t, int *tau)
 {
     tsrelu__ws ws;

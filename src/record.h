@@ -17,6 +17,7 @@ typedef struct {
     const tsrelu_teacher *t;
     const tsrelu__ws *ws;
     const tsrelu__phases *ph;
+    double time;          /* eta * iter for GD, the flow time for a flow */
 } tsrelu__record_point;
 
 /* Store pt (no allocation); a full recorder counts it as missed. An
@@ -30,6 +31,9 @@ void tsrelu__record_traj(const tsrelu_record *r, tsrelu__traj *tr);
 /* The on-line event settings of r, and the state it is attached to (NULL
  * if none) into *gd. */
 tsrelu__watch *tsrelu__record_watch(tsrelu_record *r, const tsrelu_gd **gd);
+/* TSRELU_OK unless the GD state or flow r is attached to is running
+ * (TSRELU_EBUSY naming fn). */
+tsrelu_status tsrelu__record_idle(const tsrelu_record *r, const char *fn);
 /* The state r was attached to is being freed. */
 void tsrelu__record_detached(tsrelu_record *r);
 

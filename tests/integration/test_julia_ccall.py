@@ -10,7 +10,7 @@ size_t, Cdouble, Ptr{Cdouble}, UInt64, Int64, Cint, Ptr{Cvoid}, ...). It
 also checks that every public function is wrapped and that the @cfunction
 trampolines match the callback typedefs; that the TSRELU_* constants, the
 API version and Project.toml agree with the header; and that every run
-(tsrelu_gd_run, tsrelu_batch_run) is made through _interruptible together
+(tsrelu_gd_run, tsrelu_batch_run, tsrelu_flow_run) is made through _interruptible together
 with its interrupt function, so that Ctrl-C can stop it.
 
 usage: /usr/bin/python3 tests/integration/test_julia_ccall.py [LIBRARY]
@@ -27,11 +27,12 @@ PROJECT = ROOT / "bindings" / "julia" / "Project.toml"
 HEADER = ROOT / "include" / "tsrelu.h"
 
 # Each C function that runs GD steps, and the function that interrupts it.
-RUNS = {"tsrelu_gd_run": "tsrelu_gd_interrupt", "tsrelu_batch_run": "tsrelu_batch_interrupt"}
+RUNS = {"tsrelu_gd_run": "tsrelu_gd_interrupt", "tsrelu_batch_run": "tsrelu_batch_interrupt",
+        "tsrelu_flow_run": "tsrelu_flow_interrupt"}
 
 # Opaque handle types: filled from the header's "typedef struct X X;" lines.
 HANDLE_TYPES = set()
-CALLBACK_TYPES = {"tsrelu_observer_fn", "tsrelu_step_fn", "tsrelu_event_fn"}
+CALLBACK_TYPES = {"tsrelu_observer_fn", "tsrelu_step_fn", "tsrelu_event_fn", "tsrelu_flow_observer_fn"}
 
 
 # ------------------------------------------------------------------ C side
@@ -379,13 +380,15 @@ def self_test(funcs, exported):
     stop = "ccall((:tsrelu_gd_interrupt, libtsrelu), Cint, (Ptr{Cvoid},), h)"
     brun = "ccall((:tsrelu_batch_run, libtsrelu), Cint, (Ptr{Cvoid},), h)"
     bstop = "ccall((:tsrelu_batch_interrupt, libtsrelu), Cint, (Ptr{Cvoid},), h)"
+    frun = "ccall((:tsrelu_flow_run, libtsrelu), Cint, (Ptr{Cvoid}, Cdouble), h, 1.0)"
+    fstop = "ccall((:tsrelu_flow_interrupt, libtsrelu), Cint, (Ptr{Cvoid},), h)"
     wrap = "_interruptible(() -> %s, () -> %s)\n"
-    ok = wrap % (run, stop) + wrap % (brun, bstop)
+    ok = wrap % (run, stop) + wrap % (brun, bstop) + wrap % (frun, fstop)
     if check_interruptible(ok):
         failures.append("self-test: runs made through _interruptible were rejected")
     for what, bad in (("bare run", "st = %s\n" % run + ok),
                       ("run without its interrupt", ok.replace(stop, bstop)),
-                      ("batch run never interruptible", wrap % (run, stop))):
+                      ("batch run never interruptible", wrap % (run, stop) + wrap % (frun, fstop))):
         if not check_interruptible(bad):
             failures.append("self-test: a %s was not detected" % what)
     return failures

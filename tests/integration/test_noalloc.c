@@ -3,7 +3,9 @@
  * tsrelu_gd_run advances states of several sizes, with the default update,
  * a step rule, output training, an observer and a trajectory recorder
  * (with the accurate loss and an event callback on every on-line kind,
- * filled past its capacity). */
+ * filled past its capacity); and while
+ * tsrelu_flow_run integrates a gradient flow (dense and Krylov solvers,
+ * observer, recorder, output training) after its first run. */
 #include <tsrelu.h>
 
 #include <stdio.h>
@@ -68,6 +70,44 @@ static int on_event(const tsrelu_gd *gd, int kind, int transition, size_t index,
     return 0;
 }
 
+static int flow_observer(const tsrelu_flow *fl, void *ud)
+{
+    double L;
+    (void)ud;
+    return tsrelu_flow_loss(fl, &L) != TSRELU_OK;
+}
+
+/* A flow run after a warm-up run: CVODE allocates its workspaces when it is
+ * built (creation, tsrelu_flow_set_flags), never while it steps. */
+static int flow_case(size_t m, size_t k, size_t d, unsigned flags, int *failed)
+{
+    tsrelu_teacher *t;
+    tsrelu_student *s;
+    tsrelu_flow *fl;
+    tsrelu_record *r = NULL;
+    if (tsrelu_teacher_create_orthogonal(k, d, 1.0, 1, &t) || tsrelu_student_create_gaussian(m, d, 1e-3, 2, &s) ||
+        tsrelu_flow_create(t, s, 1e-8, 1e-14, &fl) || tsrelu_flow_set_flags(fl, flags) ||
+        tsrelu_flow_set_observer(fl, flow_observer, NULL, TSRELU_SCHEDULE_LOG, 5) ||
+        tsrelu_record_create_flow(fl, 8, TSRELU_RECORD_ACCURATE_LOSS, &r) ||
+        tsrelu_flow_set_recorder(fl, r, TSRELU_SCHEDULE_LOG, 3))
+        return 2;
+    if (tsrelu_flow_run(fl, 10.0) != TSRELU_OK)
+        return 2;
+    allocations = 0;
+    tsrelu_status st = tsrelu_flow_run(fl, 1e4);
+    long seen = allocations;
+    if (st != TSRELU_OK || seen != 0) {
+        printf("noalloc: flow (m,k,d)=(%zu,%zu,%zu) flags %u: status %d, %ld allocation calls\n", m, k, d, flags,
+               st, seen);
+        ++*failed;
+    }
+    tsrelu_record_free(r);
+    tsrelu_flow_free(fl);
+    tsrelu_student_free(s);
+    tsrelu_teacher_free(t);
+    return st != TSRELU_OK || seen != 0 ? 1 : 0;
+}
+
 int main(void)
 {
     static const size_t sizes[][3] = {{6, 2, 8}, {20, 4, 16}, {40, 4, 64}, {100, 10, 100}};
@@ -118,6 +158,15 @@ int main(void)
             tsrelu_gd_free(gd);
             tsrelu_student_free(s);
             tsrelu_teacher_free(t);
+        }
+    static const unsigned flow_flags[] = {0, TSRELU_FLOW_KRYLOV, TSRELU_FLOW_TRAIN_OUTPUT,
+                                          TSRELU_FLOW_ACCURATE | TSRELU_FLOW_DQ_JACOBIAN};
+    for (size_t c = 0; c < 2; c++)
+        for (size_t v = 0; v < 4; v++) {
+            int rc = flow_case(sizes[c][0], sizes[c][1], sizes[c][2], flow_flags[v], &failed);
+            if (rc == 2)
+                return 2;
+            passed += rc == 0;
         }
     printf("noalloc: %d passed, %d failed\n", passed, failed);
     return failed != 0;

@@ -19,6 +19,7 @@ int main(void)
     srunner_add_suite(sr, roundtrip_suite());
     srunner_add_suite(sr, reentry_suite());
     srunner_add_suite(sr, record_suite());
+    srunner_add_suite(sr, flow_suite());
     srunner_add_suite(sr, hessian_suite());
     srunner_add_suite(sr, spectrum_suite());
     srunner_add_suite(sr, newton_suite());

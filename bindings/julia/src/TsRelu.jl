@@ -29,7 +29,8 @@ export Teacher, Student, GD, TsReluError,
        Record, set_recorder!, capacity, missed, iterations, record_global, record_student,
        record_teacher, write_csv,
        hessian, hessian_vector, spectrum, newton,
-       event_times, switches, rate_onset, event_quantile, on_event!
+       event_times, switches, rate_onset, event_quantile, on_event!,
+       Flow, statistics, set_accuracy!, accuracy, solver, set_flow_flags!, flow_flags, record_time
 
 const libtsrelu = get(ENV, "TSRELU_LIBRARY", "libtsrelu.so.1")
 
@@ -112,6 +113,7 @@ function __init__()
               "set ENV[\"TSRELU_LIBRARY\"] to a compatible libtsrelu.so.$(API_MAJOR)")
     end
     OBSERVER_C[] = @cfunction(_observer_trampoline, Cint, (Ptr{Cvoid}, Ptr{Cvoid}))
+    FLOW_OBSERVER_C[] = @cfunction(_flow_observer_trampoline, Cint, (Ptr{Cvoid}, Ptr{Cvoid}))
     STEP_C[] = @cfunction(_step_trampoline, Cint,
                           (Ptr{Cvoid}, Ptr{Cdouble}, Ptr{Cdouble}, Ptr{Cdouble}, Ptr{Cdouble},
                            Ptr{Cvoid}))
@@ -927,7 +929,7 @@ end
 const _STATUS_SYMBOL = Dict(TSRELU_OK => :ok, TSRELU_STOPPED => :stopped,
                             TSRELU_CONVERGED => :converged, TSRELU_INTERRUPTED => :interrupted)
 
-function _finish(gd::GD, st::Cint, message::AbstractString)
+function _finish(gd, st::Cint, message::AbstractString)   # a GD or a Flow
     e = gd.pending
     if e !== nothing
         gd.pending = nothing
@@ -1006,26 +1008,33 @@ see the README); the state stays valid.
 function run!(gd::GD, steps::Integer; observer=nothing, every=nothing, per_decade=nothing)
     h = _mutable(gd, "run!")
     steps >= 0 || throw(TsReluError(TSRELU_EINVAL, "run!: steps=$steps must be >= 0"))
-    previous, previous_schedule = gd.observer, gd.schedule
-    observer !== nothing && set_observer!(gd, observer; every=every, per_decade=per_decade)
-    gd.pending = nothing
-    local st::Cint, message::String
-    try
-        st, message = GC.@preserve gd _interruptible(
+    st, message = _observed_run(gd, observer, every, per_decade) do
+        GC.@preserve gd _interruptible(
             () -> ccall((:tsrelu_gd_run, libtsrelu), Cint, (Ptr{Cvoid}, UInt64), h, UInt64(steps)),
             () -> ccall((:tsrelu_gd_interrupt, libtsrelu), Cint, (Ptr{Cvoid},), h))
+    end
+    return _finish(gd, st, message)
+end
+
+# c_run() with `observer` installed on x (a GD or a Flow) for this call only,
+# the previous observer restored afterwards; returns c_run's (status, message).
+function _observed_run(c_run::Function, x, observer, every, per_decade)
+    previous, previous_schedule = x.observer, x.schedule
+    observer !== nothing && set_observer!(x, observer; every=every, per_decade=per_decade)
+    x.pending = nothing
+    try
+        return c_run()
     finally
         if observer !== nothing
             if previous === nothing
-                set_observer!(gd, nothing)
+                set_observer!(x, nothing)
             elseif previous_schedule[1] == TSRELU_SCHEDULE_LINEAR
-                set_observer!(gd, previous; every=previous_schedule[2])
+                set_observer!(x, previous; every=previous_schedule[2])
             else
-                set_observer!(gd, previous; per_decade=previous_schedule[2])
+                set_observer!(x, previous; per_decade=previous_schedule[2])
             end
         end
     end
-    return _finish(gd, st, message)
 end
 
 # ------------------------------------------------------------------ batches
@@ -1163,6 +1172,7 @@ const TSRELU_RECORD_ACCURATE_LOSS = 1
 const TSRELU_RECORD_LOSS = Cint(1)
 const TSRELU_RECORD_GRAD_NORM = Cint(2)
 const TSRELU_RECORD_LOSS_ACCURATE = Cint(3)
+const TSRELU_RECORD_TIME = Cint(4)
 const TSRELU_RECORD_NORM = Cint(10)
 const TSRELU_RECORD_OUTPUT_WEIGHT = Cint(11)
 const TSRELU_RECORD_NEAREST = Cint(12)
@@ -1173,7 +1183,7 @@ const TSRELU_RECORD_ANGLE_MEAN = Cint(16)
 const TSRELU_RECORD_DEFICIT = Cint(20)
 const TSRELU_RECORD_GROUP_SIZE = Cint(21)
 
-const _RECORD_GLOBAL = Dict(:loss => TSRELU_RECORD_LOSS, :grad_norm => TSRELU_RECORD_GRAD_NORM,
+const _RECORD_GLOBAL = Dict(:loss => TSRELU_RECORD_LOSS, :grad_norm => TSRELU_RECORD_GRAD_NORM, :time => TSRELU_RECORD_TIME,
                             :loss_accurate => TSRELU_RECORD_LOSS_ACCURATE)
 const _RECORD_STUDENT = Dict(:norm => TSRELU_RECORD_NORM, :output_weight => TSRELU_RECORD_OUTPUT_WEIGHT,
                              :nearest => TSRELU_RECORD_NEAREST, :angle => TSRELU_RECORD_ANGLE,
@@ -1442,5 +1452,248 @@ function on_event!(r::Record, f; kinds=_ONLINE_KINDS, align=nothing, mean=nothin
                                handle(r), mask, EVENT_C[], pointer_from_objref(r)))
     return r
 end
+
+# ------------------------------------------------------------------ gradient flow (1.2)
+
+const TSRELU_FLOW_TRAIN_OUTPUT = Cuint(1)
+const TSRELU_FLOW_DENSE = Cuint(2)
+const TSRELU_FLOW_KRYLOV = Cuint(4)
+const TSRELU_FLOW_DQ_JACOBIAN = Cuint(8)
+const TSRELU_FLOW_ACCURATE = Cuint(16)
+const TSRELU_FLOW_NSTATS = 8
+const FLOW_STATISTICS = (:steps, :rhs, :lin_rhs, :jacobians, :jtimes, :lin_iters, :err_fails, :conv_fails)
+const FLOW_OBSERVER_C = Ref{Ptr{Cvoid}}(C_NULL)
+
+"""
+    Flow(t, s; rtol=1e-8, atol=1e-14, train_output=false, solver=:auto, accurate=false, dq_jacobian=false)
+
+The gradient flow dW/dt = -grad L from student `s` at time 0 for teacher `t`
+(both copied), integrated by SUNDIALS CVODE to tolerances rtol, atol
+(docs/flow.md). GD at step eta is its Euler scheme: iteration T is time
+eta*T. `run!(fl, t_end; observer=f, per_decade=P)` as for GD, over time.
+`solver`: :auto, :dense or :krylov; `accurate=true`: the gradient in quad
+precision (past t ~ 1e8, with rtol ~ 1e-12); `dq_jacobian=true`: difference
+quotients instead of the closed-form Hessian.
+"""
+mutable struct Flow
+    ptr::Ptr{Cvoid}
+    m::Int
+    d::Int
+    k::Int
+    observer::Any
+    schedule::Tuple{Cint,UInt64}
+    pending::Any
+    pending_bt::Any
+    depth::Int
+    recorder::Any
+    function Flow(p::Ptr{Cvoid}, m::Integer, d::Integer, k::Integer)
+        fl = new(p, m, d, k, nothing, (Cint(0), UInt64(0)), nothing, nothing, 0, nothing)
+        finalizer(close, fl)
+        return fl
+    end
+end
+
+function handle(fl::Flow)
+    fl.ptr == C_NULL && throw(TsReluError(TSRELU_EINVAL, "this Flow is closed"))
+    return fl.ptr
+end
+
+function _mutable(fl::Flow, what::AbstractString)
+    fl.depth > 0 && throw(TsReluError(TSRELU_EBUSY, "$what is not allowed inside a callback of the same Flow"))
+    return handle(fl)
+end
+
+function _flow_flags(train_output::Bool, solver::Symbol)
+    kinds = Dict(:auto => Cuint(0), :dense => TSRELU_FLOW_DENSE, :krylov => TSRELU_FLOW_KRYLOV)
+    haskey(kinds, solver) || throw(TsReluError(TSRELU_EINVAL, "solver=:$solver; one of :auto, :dense, :krylov"))
+    return (train_output ? TSRELU_FLOW_TRAIN_OUTPUT : Cuint(0)) | kinds[solver]
+end
+
+function Flow(t::Teacher, s::Student; rtol::Real=1e-8, atol::Real=1e-14, train_output::Bool=false,
+              solver::Symbol=:auto, accurate::Bool=false, dq_jacobian::Bool=false)
+    flags = _flow_flags(train_output, solver) | (accurate ? TSRELU_FLOW_ACCURATE : Cuint(0)) |
+            (dq_jacobian ? TSRELU_FLOW_DQ_JACOBIAN : Cuint(0))
+    out = Ref{Ptr{Cvoid}}(C_NULL)
+    GC.@preserve t s check(ccall((:tsrelu_flow_create, libtsrelu), Cint,
+                                 (Ptr{Cvoid}, Ptr{Cvoid}, Cdouble, Cdouble, Ref{Ptr{Cvoid}}),
+                                 handle(t), handle(s), rtol, atol, out))
+    fl = Flow(out[], width(s), dim(s), width(t))
+    flags == 0 || set_flow_flags!(fl, flags)
+    return fl
+end
+
+function Base.close(fl::Flow)
+    fl.depth > 0 && throw(TsReluError(TSRELU_EBUSY, "close(::Flow) inside a callback of the same Flow"))
+    if fl.ptr != C_NULL
+        ccall((:tsrelu_flow_free, libtsrelu), Cvoid, (Ptr{Cvoid},), fl.ptr)
+        fl.ptr = C_NULL
+    end
+    fl.observer = nothing
+    return nothing
+end
+
+Base.show(io::IO, fl::Flow) =
+    fl.ptr == C_NULL ? print(io, "TsRelu.Flow(closed)") :
+    print(io, "TsRelu.Flow(m=$(fl.m), k=$(fl.k), d=$(fl.d), t=$(time(fl)))")
+
+"""    set_flow_flags!(fl, flags) : TSRELU_FLOW_TRAIN_OUTPUT | at most one solver flag."""
+function set_flow_flags!(fl::Flow, flags::Integer)
+    h = _mutable(fl, "set_flow_flags!")
+    GC.@preserve fl check(ccall((:tsrelu_flow_set_flags, libtsrelu), Cint, (Ptr{Cvoid}, Cuint), h, Cuint(flags)))
+    return fl
+end
+flow_flags(fl::Flow) = Int(GC.@preserve fl ccall((:tsrelu_flow_flags, libtsrelu), Cuint, (Ptr{Cvoid},), handle(fl)))
+train_output(fl::Flow) = (flow_flags(fl) & TSRELU_FLOW_TRAIN_OUTPUT) != 0
+set_train_output!(fl::Flow, on::Bool) =
+    set_flow_flags!(fl, (flow_flags(fl) & ~Int(TSRELU_FLOW_TRAIN_OUTPUT)) | (on ? Int(TSRELU_FLOW_TRAIN_OUTPUT) : 0))
+"""    solver(fl) : :dense or :krylov, the linear solver in use."""
+solver(fl::Flow) =
+    GC.@preserve(fl, ccall((:tsrelu_flow_solver, libtsrelu), Cint, (Ptr{Cvoid},), handle(fl))) ==
+    Cint(TSRELU_FLOW_DENSE) ? :dense : :krylov
+
+function set_accuracy!(fl::Flow, rtol::Real, atol::Real)
+    h = _mutable(fl, "set_accuracy!")
+    GC.@preserve fl check(ccall((:tsrelu_flow_set_accuracy, libtsrelu), Cint, (Ptr{Cvoid}, Cdouble, Cdouble),
+                                h, rtol, atol))
+    return fl
+end
+function accuracy(fl::Flow)
+    r, a = Ref{Cdouble}(0), Ref{Cdouble}(0)
+    GC.@preserve fl check(ccall((:tsrelu_flow_accuracy, libtsrelu), Cint, (Ptr{Cvoid}, Ref{Cdouble}, Ref{Cdouble}),
+                                handle(fl), r, a))
+    return (r[], a[])
+end
+function set_tolerances!(fl::Flow; loss_tol::Real=0.0, grad_tol::Real=0.0)
+    h = _mutable(fl, "set_tolerances!")
+    GC.@preserve fl check(ccall((:tsrelu_flow_set_tolerances, libtsrelu), Cint, (Ptr{Cvoid}, Cdouble, Cdouble),
+                                h, loss_tol, grad_tol))
+    return fl
+end
+function tolerances(fl::Flow)
+    l, g = Ref{Cdouble}(0), Ref{Cdouble}(0)
+    GC.@preserve fl check(ccall((:tsrelu_flow_tolerances, libtsrelu), Cint, (Ptr{Cvoid}, Ref{Cdouble}, Ref{Cdouble}),
+                                handle(fl), l, g))
+    return (loss_tol=l[], grad_tol=g[])
+end
+
+"""    time(fl::Flow) : the flow time of the state (a method of Base.time)."""
+Base.time(fl::Flow) = GC.@preserve fl ccall((:tsrelu_flow_time, libtsrelu), Cdouble, (Ptr{Cvoid},), handle(fl))
+stop_value(fl::Flow) = Int(GC.@preserve fl ccall((:tsrelu_flow_stop_value, libtsrelu), Cint, (Ptr{Cvoid},), handle(fl)))
+stop_reason(fl::Flow) = Int(GC.@preserve fl ccall((:tsrelu_flow_stop_reason, libtsrelu), Cint, (Ptr{Cvoid},), handle(fl)))
+_fl_student(fl::Flow) = ccall((:tsrelu_flow_student, libtsrelu), Ptr{Cvoid}, (Ptr{Cvoid},), handle(fl))
+_fl_teacher(fl::Flow) = ccall((:tsrelu_flow_teacher, libtsrelu), Ptr{Cvoid}, (Ptr{Cvoid},), handle(fl))
+function student(fl::Flow)
+    out = Ref{Ptr{Cvoid}}(C_NULL)
+    GC.@preserve fl check(ccall((:tsrelu_student_copy, libtsrelu), Cint, (Ptr{Cvoid}, Ref{Ptr{Cvoid}}),
+                                _fl_student(fl), out))
+    return Student(out[])
+end
+teacher(fl::Flow) = GC.@preserve fl Teacher(_tweights(_fl_teacher(fl)), _toutput(_fl_teacher(fl)))
+weights(fl::Flow) = GC.@preserve fl _sweights(_fl_student(fl))
+output_weights(fl::Flow) = GC.@preserve fl _soutput(_fl_student(fl))
+function loss(fl::Flow)
+    L = Ref{Cdouble}(0)
+    GC.@preserve fl check(ccall((:tsrelu_flow_loss, libtsrelu), Cint, (Ptr{Cvoid}, Ref{Cdouble}), handle(fl), L))
+    return L[]
+end
+loss_accurate(fl::Flow) = GC.@preserve fl _loss(_fl_student(fl), _fl_teacher(fl), true)
+function gradient_norm(fl::Flow)
+    g = Ref{Cdouble}(0)
+    GC.@preserve fl check(ccall((:tsrelu_flow_gradient_norm, libtsrelu), Cint, (Ptr{Cvoid}, Ref{Cdouble}),
+                                handle(fl), g))
+    return g[]
+end
+
+"""    statistics(fl) : the integrator's counters since creation, a NamedTuple."""
+function statistics(fl::Flow)
+    c = zeros(UInt64, TSRELU_FLOW_NSTATS)
+    GC.@preserve fl c check(ccall((:tsrelu_flow_statistics, libtsrelu), Cint, (Ptr{Cvoid}, Ptr{UInt64}, Csize_t),
+                                  handle(fl), c, length(c)))
+    return NamedTuple{FLOW_STATISTICS}(Tuple(Int.(c)))
+end
+
+function _flow_observer_trampoline(flp::Ptr{Cvoid}, ud::Ptr{Cvoid})::Cint
+    fl = unsafe_pointer_to_objref(ud)::Flow
+    fl.depth += 1
+    try
+        GC.safepoint()
+        return _stop_value(fl.observer(fl))
+    catch e
+        fl.pending = e
+        fl.pending_bt = catch_backtrace()
+        return CALLBACK_RAISED
+    finally
+        fl.depth -= 1
+    end
+end
+
+"""
+    set_observer!(fl::Flow, f; every=nothing, per_decade=nothing)
+
+`f(fl)` at times 0, N, 2N, ... (`every=N`) or 0 and 10^(j/P) (`per_decade=P`,
+default 10), and at the end of each run.
+"""
+function set_observer!(fl::Flow, f; every=nothing, per_decade=nothing)
+    h = _mutable(fl, "set_observer!")
+    if f === nothing
+        GC.@preserve fl check(ccall((:tsrelu_flow_set_observer, libtsrelu), Cint,
+                                    (Ptr{Cvoid}, Ptr{Cvoid}, Ptr{Cvoid}, Cint, UInt64), h, C_NULL, C_NULL, 0, 0))
+        fl.observer = nothing
+        return fl
+    end
+    kind, param = _schedule(every, per_decade)
+    GC.@preserve fl check(ccall((:tsrelu_flow_set_observer, libtsrelu), Cint,
+                                (Ptr{Cvoid}, Ptr{Cvoid}, Ptr{Cvoid}, Cint, UInt64),
+                                h, FLOW_OBSERVER_C[], pointer_from_objref(fl), kind, param))
+    fl.observer = f
+    fl.schedule = (kind, param)
+    return fl
+end
+
+"""    interrupt!(fl::Flow) : stop the run in progress after its current step."""
+function interrupt!(fl::Flow)
+    GC.@preserve fl check(ccall((:tsrelu_flow_interrupt, libtsrelu), Cint, (Ptr{Cvoid},), handle(fl)))
+    return fl
+end
+
+"""
+    run!(fl::Flow, t_end; observer=nothing, every=nothing, per_decade=nothing)
+
+Integrate to time `t_end`; returns :ok, :converged, :stopped or :interrupted
+and throws TsReluError on failure (as `run!(::GD, ...)`).
+"""
+function run!(fl::Flow, t_end::Real; observer=nothing, every=nothing, per_decade=nothing)
+    h = _mutable(fl, "run!")
+    st, message = _observed_run(fl, observer, every, per_decade) do
+        GC.@preserve fl _interruptible(
+            () -> ccall((:tsrelu_flow_run, libtsrelu), Cint, (Ptr{Cvoid}, Cdouble), h, Float64(t_end)),
+            () -> ccall((:tsrelu_flow_interrupt, libtsrelu), Cint, (Ptr{Cvoid},), h))
+    end
+    return _finish(fl, st, message)
+end
+
+"""    Record(fl::Flow, capacity; accurate_loss=false) : a recorder shaped like `fl`."""
+function Record(fl::Flow, capacity::Integer; accurate_loss::Bool=false)
+    out = Ref{Ptr{Cvoid}}(C_NULL)
+    flags = accurate_loss ? Cuint(TSRELU_RECORD_ACCURATE_LOSS) : Cuint(0)
+    GC.@preserve fl check(ccall((:tsrelu_record_create_flow, libtsrelu), Cint,
+                                (Ptr{Cvoid}, Csize_t, Cuint, Ref{Ptr{Cvoid}}), handle(fl), capacity, flags, out))
+    return Record(out[], fl.m, fl.k)
+end
+
+"""    set_recorder!(fl::Flow, r; every=nothing, per_decade=nothing) : attach `r` (nothing detaches)."""
+function set_recorder!(fl::Flow, r; every=nothing, per_decade=nothing)
+    h = _mutable(fl, "set_recorder!")
+    kind, param = r === nothing ? (Cint(0), UInt64(0)) : _schedule(every, per_decade)
+    rp = r === nothing ? C_NULL : handle(r)
+    GC.@preserve fl r check(ccall((:tsrelu_flow_set_recorder, libtsrelu), Cint,
+                                  (Ptr{Cvoid}, Ptr{Cvoid}, Cint, UInt64), h, rp, kind, param))
+    r === nothing || (r.gd = fl)
+    fl.recorder = r
+    return fl
+end
+
+"""    record_time(r) : the time of every recorded row (eta * iteration for GD)."""
+record_time(r::Record) = record_global(r, :time)
 
 end # module
