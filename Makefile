@@ -195,6 +195,7 @@ check-steps:
 	sh tests/integration/test_symbols.sh
 	$(PYTHON) tests/integration/test_docs.py
 	$(PYTHON) tests/integration/test_version.py
+	$(MAKE) build/tsrelu-sweep
 	$(PYTHON) tests/integration/test_docblocks.py
 	sh scripts/first-figure.sh
 	sh tests/integration/test_kill_resume.sh
