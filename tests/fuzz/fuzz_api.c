@@ -24,7 +24,9 @@
  * input, each live GD state (batch states included) must keep the
  * checkpoint promise: tsrelu_gd_save() returned OK => tsrelu_gd_load()
  * returns OK and the loaded state saves to the same bytes (files under
- * /dev/shm when it exists, so that fsync costs nothing).
+ * /dev/shm when it exists, so that fsync costs nothing). The theory
+ * initialisers and the recorder (selector bytes 240..255) keep the bounds
+ * stated above op_weak_recovery, op_gram and check_record (docs/fuzzing.md).
  *
  * Build: scripts/fuzz.sh (libFuzzer), or with -DFUZZ_STANDALONE for a plain
  * main() that replays the files named on its command line (valgrind). */
