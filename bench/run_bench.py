@@ -171,6 +171,16 @@ def main():
     t2 = statistics.median(bb(2) for _ in range(3))
     say(f"batch (OPENBLAS_NUM_THREADS=1): {runs} runs of {bsteps} steps at (20, 4, 16): 1 thread {t1:.3f} s, "
         f"2 threads {t2:.3f} s, scaling {t1 / t2:.2f}x (target ≥ 1.8: {'met' if t1 / t2 >= 1.8 else 'NOT met'})")
+    # Second order: dense Hessian against the finite-difference Hessian from
+    # our own gradient, and one Hessian-vector product against one gradient
+    # (bench_hessian interleaves the four timings and reports medians).
+    hreps = "5" if args.quick else "21"
+    h = run([os.path.join(BUILD, "bench_hessian"), "20", "4", "16", "--repeats", hreps]).split()
+    dense, fd, hratio, hvp, grad, vratio = map(float, h[1:7])
+    say(f"hessian at (20, 4, 16), N = 320: dense {dense:.1f} µs, finite differences of the gradient "
+        f"(640 gradients) {fd:.0f} µs: {hratio:.0f}x (target ≥ 50x: {'met' if hratio >= 50 else 'NOT met'}); "
+        f"Hessian-vector product {hvp:.1f} µs, gradient {grad:.1f} µs: {vratio:.2f}x "
+        f"(target ≤ 3x: {'met' if vratio <= 3 else 'NOT met'})")
     with open(args.out, "w") as f:
         f.write("\n".join(lines) + "\n")
     print(f"\nresults written to {os.path.relpath(args.out, ROOT)}")
