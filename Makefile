@@ -209,7 +209,9 @@ check-steps:
 	sh tests/integration/test_symbols.sh
 	$(PYTHON) tests/integration/test_docs.py
 	$(PYTHON) tests/integration/test_version.py
+	$(MAKE) build/tsrelu-sweep
 	$(PYTHON) tests/integration/test_docblocks.py
+	sh scripts/first-figure.sh
 	sh tests/integration/test_kill_resume.sh
 	$(MAKE) test-sweep
 	$(MAKE) test-bindings abi-check test-abi-break test-install
@@ -271,7 +273,10 @@ test-sweep: build/tsrelu-sweep
 
 # ---------------------------------------------------------------- install
 # The library, header, .pc file, tsrelu-sweep (and tsrelu-sweep-mpi when it
-# was built) with their man page. Installing to the live system (no DESTDIR)
+# was built) with their man page, and the sweep's Python tools as commands:
+# tools/sweep/plot_sweep.py as tsrelu-plot-sweep, summarize.py as
+# tsrelu-summarize (both #!/usr/bin/python3, Debian's interpreter with
+# matplotlib; their man entries point to tsrelu-sweep(1)). Installing to the live system (no DESTDIR)
 # as root refreshes the loader cache, so that programs find libtsrelu.so.1
 # at once (a LIBDIR outside the loader's paths still needs ld.so.conf.d or
 # LD_LIBRARY_PATH: README).
@@ -286,8 +291,11 @@ install: all build/tsrelu-sweep
 	$(PC_SED) > $(DESTDIR)$(PCDIR)/libtsrelu.pc
 	install -m 755 build/tsrelu-sweep $(DESTDIR)$(BINDIR)/
 	if [ -x build/tsrelu-sweep-mpi ]; then install -m 755 build/tsrelu-sweep-mpi $(DESTDIR)$(BINDIR)/; fi
+	install -m 755 tools/sweep/plot_sweep.py $(DESTDIR)$(BINDIR)/tsrelu-plot-sweep
+	install -m 755 tools/sweep/summarize.py $(DESTDIR)$(BINDIR)/tsrelu-summarize
 	install -m 644 tools/sweep/tsrelu-sweep.1 $(DESTDIR)$(MANDIR)/man1/
-	echo '.so man1/tsrelu-sweep.1' > $(DESTDIR)$(MANDIR)/man1/tsrelu-sweep-mpi.1
+	for t in tsrelu-sweep-mpi tsrelu-plot-sweep tsrelu-summarize; do \
+	  echo '.so man1/tsrelu-sweep.1' > $(DESTDIR)$(MANDIR)/man1/$$t.1; done
 	if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && command -v ldconfig >/dev/null 2>&1; then ldconfig; fi
 
 # The Python package through pip (bindings/python/pyproject.toml), offline,
@@ -306,7 +314,9 @@ uninstall:
 	      $(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/libtsrelu.so \
 	      $(DESTDIR)$(LIBDIR)/libtsrelu.a $(DESTDIR)$(PCDIR)/libtsrelu.pc \
 	      $(DESTDIR)$(BINDIR)/tsrelu-sweep $(DESTDIR)$(BINDIR)/tsrelu-sweep-mpi \
-	      $(DESTDIR)$(MANDIR)/man1/tsrelu-sweep.1 $(DESTDIR)$(MANDIR)/man1/tsrelu-sweep-mpi.1
+	      $(DESTDIR)$(BINDIR)/tsrelu-plot-sweep $(DESTDIR)$(BINDIR)/tsrelu-summarize \
+	      $(DESTDIR)$(MANDIR)/man1/tsrelu-sweep.1 $(DESTDIR)$(MANDIR)/man1/tsrelu-sweep-mpi.1 \
+	      $(DESTDIR)$(MANDIR)/man1/tsrelu-plot-sweep.1 $(DESTDIR)$(MANDIR)/man1/tsrelu-summarize.1
 
 clean:
 	rm -rf build lib/libtsrelu.* pkgconfig/libtsrelu.pc demo-output

@@ -11,8 +11,10 @@ here **column i of W is student neuron w_i** (and column j of V is teacher
 neuron v_j). Teacher indices are 1-based in Julia (`0` = no teacher) and
 0-based in C (`-1`).
 
-The library is `ENV["TSRELU_LIBRARY"]` when the module is loaded, else
-`libtsrelu.so.1` from the system loader (`LD_LIBRARY_PATH`, ld.so.cache).
+The library is found when the module is loaded (`__init__`, not at
+precompile time), in the order the Python package uses: `ENV["TSRELU_LIBRARY"]`,
+the source tree's `lib/libtsrelu.so.1`, pkg-config's `libdir`, the system
+loader (`LD_LIBRARY_PATH`, ld.so.cache); `TsRelu.library_path()` says which.
 """
 module TsRelu
 
@@ -32,7 +34,56 @@ export Teacher, Student, GD, TsReluError,
        event_times, switches, rate_onset, event_quantile, on_event!,
        Flow, statistics, set_accuracy!, accuracy, solver, set_flow_flags!, flow_flags, record_time
 
-const libtsrelu = get(ENV, "TSRELU_LIBRARY", "libtsrelu.so.1")
+using Libdl
+
+# Every ccall names the library by its soname. __init__ dlopens the file it
+# finds (by path, RTLD_GLOBAL) before any ccall, and the dynamic loader
+# resolves a soname to an object already loaded with that soname, so the
+# ccalls reach that file, chosen at load time, never at precompile time.
+const libtsrelu = "libtsrelu.so.1"
+const LIBRARY_PATH = Ref{String}("")
+const LIBRARY_HANDLE = Ref{Ptr{Cvoid}}(C_NULL)
+
+"""
+    library_candidates() -> [(how, path or name)]
+
+Where `__init__` looks for the library, in order: `ENV["TSRELU_LIBRARY"]`
+(then nothing else), the source tree's `lib/`, pkg-config's `libdir`, the
+system loader.
+"""
+function library_candidates()
+    env = get(ENV, "TSRELU_LIBRARY", "")
+    isempty(env) || return [("TSRELU_LIBRARY", env)]
+    found = Tuple{String,String}[]
+    tree = normpath(joinpath(@__DIR__, "..", "..", "..", "lib", libtsrelu))
+    isfile(tree) && push!(found, ("the source tree's lib/", tree))
+    libdir = try
+        readchomp(pipeline(`pkg-config --variable=libdir libtsrelu`; stderr=devnull))
+    catch
+        ""
+    end
+    !isempty(libdir) && isfile(joinpath(libdir, libtsrelu)) &&
+        push!(found, ("pkg-config", joinpath(libdir, libtsrelu)))
+    push!(found, ("the system loader", libtsrelu))
+    return found
+end
+
+"""    library_path() : the file (or name) `__init__` loaded the library from."""
+library_path() = LIBRARY_PATH[]
+
+function _load_library()
+    tried = String[]
+    for (how, path) in library_candidates()
+        h = Libdl.dlopen(path, Libdl.RTLD_LAZY | Libdl.RTLD_GLOBAL; throw_error=false)
+        if h !== nothing
+            LIBRARY_HANDLE[], LIBRARY_PATH[] = h, path
+            return nothing
+        end
+        push!(tried, "$path ($how)")
+    end
+    error("TsRelu: libtsrelu not found; tried " * join(tried, ", ") *
+          ". Build it (make all), install it (make install), or set ENV[\"TSRELU_LIBRARY\"]")
+end
 
 # The C API this wrapper mirrors: libtsrelu 1.x with x >= 1 (node TSRELU_1.1:
 # tsrelu_gd_interrupt, tsrelu_batch_interrupt, TSRELU_INTERRUPTED, TSRELU_EBUSY).
@@ -105,10 +156,11 @@ function check(st::Cint, message::AbstractString=st < 0 ? last_error() : "")
 end
 
 function __init__()
+    _load_library()
     v = version_number()
     major, minor = div(v, 10000), div(v, 100) % 100
     if major != API_MAJOR || minor < API_MINOR
-        error("TsRelu: $(libtsrelu) is libtsrelu $(version_string()) (version number $v), " *
+        error("TsRelu: $(library_path()) is libtsrelu $(version_string()) (version number $v), " *
               "but this wrapper needs libtsrelu $(API_MAJOR).x with x >= $(API_MINOR); " *
               "set ENV[\"TSRELU_LIBRARY\"] to a compatible libtsrelu.so.$(API_MAJOR)")
     end
