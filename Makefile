@@ -181,6 +181,7 @@ test-c: $(B)/run_checks $(B)/test_noalloc
 test-examples: $(EXAMPLES)
 	@for e in $(EXAMPLES); do echo "== $$e --quick"; $$e --quick > /dev/null || exit 1; done
 	$(PYTHON) examples/plot_demo.py build/demo-quick
+	$(PYTHON) examples/plot_flow.py build/demo-quick
 
 # Every test; the last line adds up the counts every runner printed.
 check: deps-check
@@ -237,6 +238,9 @@ demo: deps-demo
 	$(MAKE) all build/examples/paper_demo
 	./build/examples/paper_demo --out demo-output
 	$(PYTHON) examples/plot_demo.py demo-output
+	$(MAKE) build/examples/flow_demo
+	./build/examples/flow_demo --out demo-output
+	$(PYTHON) examples/plot_flow.py demo-output
 
 # ---------------------------------------------------------------- bench
 build/bench_%: bench/bench_%.c bench/bench_time.h $(SHLIB) $(LIBOUT)/libtsrelu.so | build
