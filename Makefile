@@ -73,8 +73,20 @@ TEST_CFLAGS = $(CFLAGS) $(LDFLAGS) $(BASEFLAGS) -Wno-missing-prototypes -Iinclud
 
 # `make check SANITIZE=1` runs scripts/sanitize.sh instead (BUILD=asan).
 
-SRCS := $(wildcard src/*.c)
+# src/simd/: one kernel template compiled per instruction set; only the files
+# of a path get its -m flags, and dispatch.c picks a path at run time, so one
+# library runs on any x86-64. Other targets build the portable path alone.
+SIMD_X86 := $(if $(filter x86_64-% amd64-%,$(shell $(CC) -dumpmachine 2>/dev/null)),1)
+SIMD_SRCS := src/simd/dispatch.c src/simd/kernels_portable.c \
+             $(if $(SIMD_X86),src/simd/kernels_avx2.c src/simd/kernels_avx512.c)
+SRCS := $(wildcard src/*.c) $(SIMD_SRCS)
 OBJS := $(SRCS:src/%.c=$(B)/obj/%.o)
+# -fno-math-errno: sqrt of a discarded lane must not call into libm (the
+# results do not change; errno is never read)
+$(B)/obj/simd/%.o: LIB_CFLAGS += -Isrc -fno-math-errno $(if $(SIMD_X86),-DTSRELU_SIMD_X86)
+$(B)/obj/simd/kernels_avx2.o: LIB_CFLAGS += -mavx2 -mfma
+$(B)/obj/simd/kernels_avx512.o: LIB_CFLAGS += -mavx2 -mfma -mavx512f -mavx512dq -mavx512vl \
+  -mprefer-vector-width=512
 SONAME := libtsrelu.so.$(VERSION_MAJOR)
 SHLIB  := $(LIBOUT)/libtsrelu.so.$(VERSION)
 STLIB  := $(LIBOUT)/libtsrelu.a
@@ -91,12 +103,12 @@ all: $(SHLIB) $(LIBOUT)/$(SONAME) $(LIBOUT)/libtsrelu.so $(STLIB) $(if $(filter 
 
 # -MMD -MP: every object depends on every header it includes (a touched
 # kernel.h rebuilds what inlines it).
-$(B)/obj/%.o: src/%.c | $(B)/obj
+$(B)/obj/%.o: src/%.c | $(B)/obj $(B)/obj/simd
 	$(CC) $(CFLAGS) $(LIB_CFLAGS) -MMD -MP -c $< -o $@
 
 -include $(OBJS:.o=.d)
 
-$(sort build $(B)/obj $(B)/examples $(LIBOUT)):
+$(sort build $(B)/obj $(B)/obj/simd $(B)/examples $(LIBOUT)):
 	mkdir -p $@
 
 $(SHLIB): $(OBJS) src/libtsrelu.map | $(LIBOUT)
@@ -127,6 +139,9 @@ $(B)/run_checks: tests/unit/test_main.c tests/unit/suites.h tests/unit/fixtures.
 # No allocation inside a run; OpenBLAS allocates per call when it goes
 # multi-threaded, so its thread count is pinned for this test.
 $(B)/test_noalloc: tests/integration/test_noalloc.c $(STLIB)
+	$(CC) $(TEST_CFLAGS) -o $@ $< $(STLIB) $(LIB_LIBS)
+
+$(B)/isa_trace: tests/integration/isa_trace.c $(STLIB)
 	$(CC) $(TEST_CFLAGS) -o $@ $< $(STLIB) $(LIB_LIBS)
 
 $(B)/thread_test: tests/integration/thread_test.c $(STLIB)
@@ -160,9 +175,10 @@ deps-demo:
 deps-bench:
 	@sh scripts/deps.sh bench
 
-test-c: $(B)/run_checks $(B)/test_noalloc
+test-c: $(B)/run_checks $(B)/test_noalloc $(B)/isa_trace
 	TSRELU_TEST_DATA=tests/data/reference ./$(B)/run_checks
 	OPENBLAS_NUM_THREADS=1 ./$(B)/test_noalloc
+	sh tests/integration/test_isa.sh
 
 test-examples: $(EXAMPLES)
 	@for e in $(EXAMPLES); do echo "== $$e --quick"; $$e --quick > /dev/null || exit 1; done

@@ -34,7 +34,7 @@ const libtsrelu = get(ENV, "TSRELU_LIBRARY", "libtsrelu.so.1")
 # The C API this wrapper mirrors: libtsrelu 1.x with x >= 1 (node TSRELU_1.1:
 # tsrelu_gd_interrupt, tsrelu_batch_interrupt, TSRELU_INTERRUPTED, TSRELU_EBUSY).
 const API_MAJOR = 1
-const API_MINOR = 1
+const API_MINOR = 2
 
 # Status codes (tsrelu.h; append-only).
 const TSRELU_OK = Cint(0)
@@ -89,6 +89,8 @@ status_string(s::Integer) =
 last_error() = unsafe_string(ccall((:tsrelu_last_error, libtsrelu), Cstring, ()))
 version_number() = Int(ccall((:tsrelu_version_number, libtsrelu), Cuint, ()))
 version_string() = unsafe_string(ccall((:tsrelu_version_string, libtsrelu), Cstring, ()))
+"""The kernels' instruction-set path, "avx512", "avx2" or "portable" (ENV TSRELU_ISA asks for one)."""
+instruction_set() = unsafe_string(ccall((:tsrelu_isa, libtsrelu), Cstring, ()))
 
 TsReluError(status::Integer, message::AbstractString) =
     TsReluError(Cint(status), status_name(status), String(message))
