@@ -81,9 +81,11 @@ SIMD_SRCS := src/simd/dispatch.c src/simd/kernels_portable.c \
              $(if $(SIMD_X86),src/simd/kernels_avx2.c src/simd/kernels_avx512.c)
 SRCS := $(wildcard src/*.c) $(SIMD_SRCS)
 OBJS := $(SRCS:src/%.c=$(B)/obj/%.o)
-# -fno-math-errno: sqrt of a discarded lane must not call into libm (the
-# results do not change; errno is never read)
-$(B)/obj/simd/%.o: LIB_CFLAGS += -Isrc -fno-math-errno $(if $(SIMD_X86),-DTSRELU_SIMD_X86)
+# -fno-math-errno -fno-trapping-math: the branch-free angle kernel computes
+# every range in every lane (a sqrt or a division of a discarded lane may be
+# invalid); these let the compiler do so with vectors. Neither changes a
+# computed value (errno and the exception flags are never read).
+$(B)/obj/simd/%.o: LIB_CFLAGS += -Isrc -fno-math-errno -fno-trapping-math $(if $(SIMD_X86),-DTSRELU_SIMD_X86)
 $(B)/obj/simd/kernels_avx2.o: LIB_CFLAGS += -mavx2 -mfma
 $(B)/obj/simd/kernels_avx512.o: LIB_CFLAGS += -mavx2 -mfma -mavx512f -mavx512dq -mavx512vl \
   -mprefer-vector-width=512
@@ -137,7 +139,8 @@ $(B)/run_checks: tests/unit/test_main.c tests/unit/suites.h tests/unit/fixtures.
 	$(CC) $(TEST_CFLAGS) -o $@ tests/unit/test_main.c $(TEST_SRCS) $(STLIB) $(CHECK_LIBS) $(LIB_LIBS)
 
 # No allocation inside a run; OpenBLAS allocates per call when it goes
-# multi-threaded, so its thread count is pinned for this test.
+# multi-threaded, so its thread count is pinned for this test, except on the
+# sizes that never call the BLAS (--blas-free).
 $(B)/test_noalloc: tests/integration/test_noalloc.c $(STLIB)
 	$(CC) $(TEST_CFLAGS) -o $@ $< $(STLIB) $(LIB_LIBS)
 
@@ -178,6 +181,7 @@ deps-bench:
 test-c: $(B)/run_checks $(B)/test_noalloc $(B)/isa_trace
 	TSRELU_TEST_DATA=tests/data/reference ./$(B)/run_checks
 	OPENBLAS_NUM_THREADS=1 ./$(B)/test_noalloc
+	./$(B)/test_noalloc --blas-free
 	sh tests/integration/test_isa.sh
 
 test-examples: $(EXAMPLES)
@@ -243,8 +247,12 @@ build/bench_%: bench/bench_%.c bench/bench_time.h $(SHLIB) $(LIBOUT)/libtsrelu.s
 	$(CC) $(CFLAGS) $(LDFLAGS) $(BASEFLAGS) -Iinclude $(BLAS_CFLAGS) -o $@ $< -Llib -ltsrelu \
 	  -Wl,-rpath,'$$ORIGIN/../lib' $(BLAS_LIBS) -lm
 
+# the kernels alone (internal: linked statically) for the estimated limit
+build/bench_kernels: bench/bench_kernels.c bench/bench_time.h $(STLIB) | build
+	$(CC) $(CFLAGS) $(LDFLAGS) $(BASEFLAGS) -Iinclude -Isrc -o $@ $< $(STLIB) $(LIB_LIBS)
+
 bench: deps-bench
-	$(MAKE) all build/bench_step build/bench_batch
+	$(MAKE) all build/bench_step build/bench_batch build/bench_kernels
 	$(PYTHON) bench/run_bench.py
 
 # ---------------------------------------------------------------- sweep tool

@@ -216,22 +216,41 @@ static void add_radial_outside_fast_range(const tsrelu__ws *ws, double *gW)
                 gW[i * d + c] += ws->radial[i] * ws->unit_w[i * d + c];
 }
 
+/* r = W^T a - V^T b: small sizes summed over the neurons in index order
+ * (vectorised across the d entries), the others by the BLAS. */
+static void residual(const tsrelu_teacher *t, const double *W, const double *a, tsrelu__ws *ws)
+{
+    size_t m = ws->m, k = ws->k, d = ws->d;
+    if (!tsrelu__simd_small(m, k, d)) {
+        cblas_dgemv(CblasRowMajor, CblasTrans, (int)m, (int)d, 1.0, W, (int)d, a, 1, 0.0,
+                    ws->resid, 1);
+        cblas_dgemv(CblasRowMajor, CblasTrans, (int)k, (int)d, -1.0, t->V, (int)d, t->b, 1,
+                    1.0, ws->resid, 1);
+        return;
+    }
+    double *r = ws->resid;
+    for (size_t c = 0; c < d; c++)
+        r[c] = 0.0;
+    for (size_t i = 0; i < m; i++)
+        for (size_t c = 0; c < d; c++)
+            r[c] += a[i] * W[i * d + c];
+    for (size_t j = 0; j < k; j++)
+        for (size_t c = 0; c < d; c++)
+            r[c] -= t->b[j] * t->V[j * d + c];
+}
+
 tsrelu_status tsrelu__evaluate(tsrelu__ws *ws, const tsrelu_teacher *t, const double *W,
                                const double *a, const tsrelu__eval *req)
 {
     size_t m = ws->m, k = ws->k, d = ws->d;
     double *loss = req->loss, *gW = req->gW, *ga = req->ga;
     int check = (req->flags & TSRELU__CHECK_GRADIENT) != 0;
+    int small = tsrelu__simd_small(m, k, d); /* no BLAS call at all */
     normalise_rows(m, d, W, ws);
     double ksum = (loss || ga) ? pair_pass(t, a, ws, 1) : pair_pass(t, a, ws, 0);
 
-    /* r = W^T a - V^T b */
-    if (loss || ga) {
-        cblas_dgemv(CblasRowMajor, CblasTrans, (int)m, (int)d, 1.0, W, (int)d, a, 1,
-                    0.0, ws->resid, 1);
-        cblas_dgemv(CblasRowMajor, CblasTrans, (int)k, (int)d, -1.0, t->V, (int)d, t->b,
-                    1, 1.0, ws->resid, 1);
-    }
+    if (loss || ga)
+        residual(t, W, a, ws);
     if (loss) {
         double rn = tsrelu__norm(ws->resid, d);
         *loss = 0.25 * rn * rn + ksum * TSRELU_INV_2PI + t->kappa_tt;
@@ -248,7 +267,7 @@ tsrelu_status tsrelu__evaluate(tsrelu__ws *ws, const tsrelu_teacher *t, const do
                 ws->coef[i * m + i] += ws->radial[i] / ws->norm_w[i];
         /* P is stored transposed: OpenBLAS 0.3.21's NoTrans x NoTrans small
          * kernel mallocs on every call, and a step must not allocate */
-        if (tsrelu__simd_small(m, k, d)) {
+        if (small) {
             tsrelu__simd()->product(m, k, d, ws->coef, W, t->V, gW);
         } else {
             cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)m, (int)d, (int)m, 1.0,
@@ -261,8 +280,16 @@ tsrelu_status tsrelu__evaluate(tsrelu__ws *ws, const tsrelu_teacher *t, const do
             return tsrelu__fail(req->nonfinite, "gradient dL/dW is not finite");
     }
     if (ga) {
-        cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)m, (int)d, 0.5, W, (int)d, ws->resid,
-                    1, 0.0, ga, 1);
+        if (small) /* 1/2 w_i . r, summed in index order */
+            for (size_t i = 0; i < m; i++) {
+                double s = 0.0;
+                for (size_t c = 0; c < d; c++)
+                    s += W[i * d + c] * ws->resid[c];
+                ga[i] = 0.5 * s;
+            }
+        else
+            cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)m, (int)d, 0.5, W, (int)d, ws->resid,
+                        1, 0.0, ga, 1);
         for (size_t i = 0; i < m; i++)
             ga[i] += ws->norm_w[i] * ws->kap[i] * TSRELU_INV_2PI;
         if (check && !tsrelu__all_finite(ga, m))

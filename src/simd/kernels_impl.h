@@ -3,8 +3,8 @@
  * path's flags (Makefile). Plain C written so that the compiler vectorises
  * it and so that every path performs the same operations in the same
  * order: every sum of products runs over its terms in index order from 0
- * (vectorised across outputs, never within one sum), the distances of
- * kernel.h's tsrelu__sumsq_combo, and element-wise selects in the angle
+ * (vectorised across outputs), or in eight partial sums combined in a
+ * fixed tree (the distances), and element-wise selects in the angle
  * kernel. With -ffp-contract=off
  * (and no -ffast-math) a vectoriser may not reassociate, so the results are
  * bit-identical on every path; only the speed differs. */
@@ -132,6 +132,26 @@ static void TSRELU_SIMD_FN(cosines)(size_t m, size_t k, size_t d, const double *
     }
 }
 
+/* sum_c (p_c + sign q_c)^2 in 8 partial sums (lane q takes c = q mod 8),
+ * combined in a fixed tree: vectorised within the sum, the same on every
+ * path. */
+static inline double sumsq_combo8(const double *p, const double *q, double sign, size_t d)
+{
+    double s[8] = {0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0};
+    size_t c = 0;
+    for (; c + 8 <= d; c += 8) {
+        for (int v = 0; v < 8 / VW; v++) {
+            vd x = loadv(p + c + v * VW) + sign * loadv(q + c + v * VW);
+            storev(s + v * VW, loadv(s + v * VW) + x * x);
+        }
+    }
+    for (size_t r = 0; c + r < d; r++) {
+        double x = p[c + r] + sign * q[c + r];
+        s[r] += x * x;
+    }
+    return ((s[0] + s[4]) + (s[2] + s[6])) + ((s[1] + s[5]) + (s[3] + s[7]));
+}
+
 static void TSRELU_SIMD_FN(distances)(size_t m, size_t k, size_t d, const double *U,
                                        const double *T, int students_too, const tsrelu__pairs *p)
 {
@@ -142,7 +162,7 @@ static void TSRELU_SIMD_FN(distances)(size_t m, size_t k, size_t d, const double
             const double *v = l < m ? U + l * d : T + (l - m) * d;
             double c = p->c[q];
             p->h2[q] = c > TSRELU_EXACT_COS || c < -TSRELU_EXACT_COS
-                           ? tsrelu__sumsq_combo(ui, v, c > 0.0 ? -1.0 : 1.0, d)
+                           ? sumsq_combo8(ui, v, c > 0.0 ? -1.0 : 1.0, d)
                            : 0.0;
         }
     }
@@ -210,7 +230,8 @@ static void angle_loop(size_t n, const double *restrict c, const double *restric
         z = mid ? z : 0.0;
         double s = sqrt(z), t = mid ? z : cj * cj, r = asin_r(t);
         double df = high_half(s), den = s + df;
-        double corr = den > 0.0 ? (z - df * df) / (den > 0.0 ? den : 1.0) : 0.0;
+        double quot = (z - df * df) / (den > 0.0 ? den : 1.0); /* computed in every lane */
+        double corr = den > 0.0 ? quot : 0.0;
         double th_low = PIO2_HI - (cj - (PIO2_LO - cj * r));
         double th_pos = 2.0 * (df + (r * s + corr));
         double th_neg = PI_HI - 2.0 * (s + (r * s - PIO2_LO));
@@ -223,7 +244,8 @@ static void angle_loop(size_t n, const double *restrict c, const double *restric
         theta[j] = th;
         sine[j] = sn;
         cosine[j] = cs;
-        kap[j] = th < TSRELU_KAPPA_SERIES_MAX ? tsrelu__kappa_series(th) : sn - th * cs;
+        double k_series = tsrelu__kappa_series(th), k_direct = sn - th * cs;
+        kap[j] = th < TSRELU_KAPPA_SERIES_MAX ? k_series : k_direct;
     }
 }
 
@@ -242,10 +264,26 @@ static void TSRELU_SIMD_FN(angles)(size_t n, const tsrelu__pairs *p)
     angle_loop(n, p->c, p->h2, p->theta, p->sn, p->cs, p->kappa);
 }
 
+static int TSRELU_SIMD_FN(update)(const double *restrict x, const double *restrict g,
+                                   double eta, double *restrict out, size_t n)
+{
+    const uint64_t exponent = 0x7ff0000000000000u; /* all ones: Inf or NaN */
+    uint64_t bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        double y = x[i] - eta * g[i];
+        uint64_t b;
+        memcpy(&b, &y, sizeof b);
+        out[i] = y;
+        bad |= (b & exponent) == exponent;
+    }
+    return bad == 0;
+}
+
 const tsrelu__simd_ops TSRELU_SIMD_CAT(tsrelu__simd_, TSRELU_SIMD_NAME) = {
     TSRELU_SIMD_STR(TSRELU_SIMD_NAME),
     TSRELU_SIMD_FN(cosines),
     TSRELU_SIMD_FN(distances),
     TSRELU_SIMD_FN(angles),
     TSRELU_SIMD_FN(product),
+    TSRELU_SIMD_FN(update),
 };

@@ -11,8 +11,8 @@
 #include <stddef.h>
 
 /* Up to this many multiply-adds per product (m (m + k) d), the own kernels
- * replace OpenBLAS (measured: docs/performance.md). */
-#define TSRELU_SIMD_MAX_WORK ((size_t)1 << 20)
+ * replace the BLAS entirely (measured: docs/performance.md). */
+#define TSRELU_SIMD_MAX_WORK ((size_t)1 << 17)
 
 /* Scratch of the cosines kernel: the transposed unit rows, padded. */
 #define TSRELU_SIMD_SCRATCH(n, d) ((d) * ((n) + 20))
@@ -60,6 +60,10 @@ typedef struct {
      * summed in the order l = 0..m-1, then j = 0..k-1. */
     void (*product)(size_t m, size_t k, size_t d, const double *Pt, const double *W,
                     const double *V, double *G);
+    /* out = x - eta g (n entries, out apart from x and g); 1 if every
+     * entry of out is finite, by a class test on the exponent bits (no
+     * dependency chain through the data). */
+    int (*update)(const double *x, const double *g, double eta, double *out, size_t n);
 } tsrelu__simd_ops;
 
 /* The kernels of the chosen path (thread-safe, chosen once). */
