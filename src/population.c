@@ -174,7 +174,10 @@ static inline double pair_pass(const tsrelu_teacher *t, const double *a, tsrelu_
         }
         double *P = ws->coef; /* transposed: P_in at P[n*m + i] */
         double ai = a[i], wi = ai * ni; /* c_i |u_i| */
-        P[i * m + i] = 0.5 * ai * ai;   /* self term: theta = 0 */
+        /* row i's own sums in registers (the same additions in the same
+         * order as into ws->radial[i], ws->kap[i]) */
+        double ri = ws->radial[i], ki = ws->kap[i];
+        P[i * m + i] = 0.5 * ai * ai; /* self term: theta = 0 */
         for (size_t l = i + 1; l < m; l++, q++) {
             double nl = ws->norm_w[l];
             if (nl == 0.0)
@@ -183,9 +186,9 @@ static inline double pair_pass(const tsrelu_teacher *t, const double *a, tsrelu_
             double wl = a[l] * nl, w = (TSRELU_PI - pr.theta[q]) * TSRELU_INV_2PI;
             P[l * m + i] = ai * a[l] * w;
             P[i * m + l] = a[l] * ai * w;
-            ws->radial[i] += wl * sn;
+            ri += wl * sn;
             ws->radial[l] += wi * sn;
-            ws->kap[i] += wl * kappa;
+            ki += wl * kappa;
             ws->kap[l] += wi * kappa;
             ksum += wi * wl * kappa;
         }
@@ -193,12 +196,14 @@ static inline double pair_pass(const tsrelu_teacher *t, const double *a, tsrelu_
             double sn = pr.sn[q], kappa = want_kappa ? pr.kappa[q] : 0.0;
             double vj = -t->b[j] * t->norm[j];
             P[(m + j) * m + i] = -ai * t->b[j] * (TSRELU_PI - pr.theta[q]) * TSRELU_INV_2PI;
-            ws->radial[i] += vj * sn;
-            ws->kap[i] += vj * kappa;
+            ri += vj * sn;
+            ki += vj * kappa;
             ksum += wi * vj * kappa;
             pair_angle p = {pr.theta[q], pr.cs[q]};
             note_nearest(ws, i, j, &p);
         }
+        ws->radial[i] = ri;
+        ws->kap[i] = ki;
     }
     for (size_t i = 0; i < m; i++)
         ws->radial[i] *= a[i] * TSRELU_INV_2PI;

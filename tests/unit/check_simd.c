@@ -45,6 +45,16 @@ static void unit(double *x, size_t d)
         x[c] /= n;
 }
 
+/* n random unit rows of d entries. */
+static void random_units(double *X, size_t n, size_t d)
+{
+    for (size_t i = 0; i < n; i++) {
+        for (size_t c = 0; c < d; c++)
+            X[i * d + c] = uniform_pm1();
+        unit(X + i * d, d);
+    }
+}
+
 /* The per-pair arrays for n pairs, in one allocation. */
 static tsrelu__pairs pairs_new(size_t n)
 {
@@ -210,16 +220,8 @@ START_TEST(test_cosines_vs_quad)
             double *scratch = malloc(TSRELU_SIMD_SCRATCH(n, d) * sizeof(double));
             ck_assert(U && T && scratch);
             rng_state = 77 + z;
-            for (size_t i = 0; i < m; i++) {
-                for (size_t c = 0; c < d; c++)
-                    U[i * d + c] = uniform_pm1();
-                unit(U + i * d, d);
-            }
-            for (size_t j = 0; j < k; j++) {
-                for (size_t c = 0; c < d; c++)
-                    T[j * d + c] = uniform_pm1();
-                unit(T + j * d, d);
-            }
+            random_units(U, m, d);
+            random_units(T, k, d);
             tsrelu__pairs all = pairs_new(tsrelu__pair_count(m, k, 1));
             tsrelu__pairs tch = pairs_new(tsrelu__pair_count(m, k, 0));
             ops[p]->cosines(m, k, d, U, T, 1, scratch, &all);
@@ -304,11 +306,7 @@ START_TEST(test_paths_bit_identical)
     tsrelu__pairs pr[3];
     ck_assert(U && T && Pt && scratch);
     rng_state = 4242;
-    for (size_t j = 0; j < k; j++) {
-        for (size_t c = 0; c < d; c++)
-            T[j * d + c] = uniform_pm1();
-        unit(T + j * d, d);
-    }
+    random_units(T, k, d);
     for (size_t i = 0; i < m; i++) { /* a third near a teacher, some exactly on it */
         for (size_t c = 0; c < d; c++)
             U[i * d + c] = i % 3 ? uniform_pm1() : T[(i % k) * d + c] + (i % 2 ? 1e-7 * uniform_pm1() : 0.0);
