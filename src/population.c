@@ -174,24 +174,18 @@ static inline double pair_pass(const tsrelu_teacher *t, const double *a, tsrelu_
         }
         double *P = ws->coef; /* transposed: P_in at P[n*m + i] */
         double ai = a[i], wi = ai * ni; /* c_i |u_i| */
-        /* row i's own sums in registers (the same additions in the same
-         * order as into ws->radial[i], ws->kap[i]) */
-        double ri = ws->radial[i], ki = ws->kap[i];
+        double ri = ws->radial[i], ki = ws->kap[i]; /* row i's own sums */
         P[i * m + i] = 0.5 * ai * ai; /* self term: theta = 0 */
-        for (size_t l = i + 1; l < m; l++, q++) {
-            double nl = ws->norm_w[l];
-            if (nl == 0.0)
-                continue;
-            double sn = pr.sn[q], kappa = want_kappa ? pr.kappa[q] : 0.0;
-            double wl = a[l] * nl, w = (TSRELU_PI - pr.theta[q]) * TSRELU_INV_2PI;
-            P[l * m + i] = ai * a[l] * w;
-            P[i * m + l] = a[l] * ai * w;
-            ri += wl * sn;
-            ws->radial[l] += wi * sn;
-            ki += wl * kappa;
-            ws->kap[l] += wi * kappa;
-            ksum += wi * wl * kappa;
-        }
+        double sums[3];
+        tsrelu__simd()->pair_row(m - i - 1, pr.theta + q, pr.sn + q, want_kappa ? pr.kappa + q : NULL,
+                                 a + i + 1, ws->norm_w + i + 1, ai, wi, P + i * m + i + 1,
+                                 ws->radial + i + 1, ws->kap + i + 1, sums);
+        for (size_t l = i + 1; l < m; l++) /* the student block of P is symmetric */
+            P[l * m + i] = P[i * m + l];
+        q += m - i - 1;
+        ri += sums[0];
+        ki += sums[1];
+        ksum += sums[2];
         for (size_t j = 0; j < k; j++, q++) {
             double sn = pr.sn[q], kappa = want_kappa ? pr.kappa[q] : 0.0;
             double vj = -t->b[j] * t->norm[j];

@@ -264,6 +264,62 @@ static void TSRELU_SIMD_FN(angles)(size_t n, const tsrelu__pairs *p)
     angle_loop(n, p->c, p->h2, p->theta, p->sn, p->cs, p->kappa);
 }
 
+typedef long long vi __attribute__((vector_size(VW * sizeof(double))));
+
+/* x where mask is all ones, +0 where it is 0 */
+static inline vd keep(vd x, vi mask)
+{
+    return (vd)((vi)x & mask);
+}
+
+static inline double combine8(const double *s)
+{
+    return ((s[0] + s[4]) + (s[2] + s[6])) + ((s[1] + s[5]) + (s[3] + s[7]));
+}
+
+/* Lane sums start at +0 and only ever add: a lane is never -0, so adding
+ * +0 for a skipped (zero) student changes nothing, and neither does adding
+ * +0 to radial and kap (never -0 either). */
+static void TSRELU_SIMD_FN(pair_row)(size_t n, const double *restrict theta,
+                                      const double *restrict sn, const double *restrict kappa,
+                                      const double *restrict a, const double *restrict norm,
+                                      double ai, double wi, double *restrict P_row,
+                                      double *restrict radial, double *restrict kap,
+                                      double sums[3])
+{
+    double lane[3][8] = {{0.0}};
+    size_t t = 0;
+    for (; t + 8 <= n; t += 8)
+        for (int v = 0; v < 8 / VW; v++) {
+            size_t o = t + (size_t)v * VW;
+            vd nl = loadv(norm + o), al = loadv(a + o), s = loadv(sn + o);
+            vd kp = kappa ? loadv(kappa + o) : (vd){0.0};
+            vi live = nl != 0.0;
+            vd wl = al * nl, w = (TSRELU_PI - loadv(theta + o)) * TSRELU_INV_2PI;
+            storev(P_row + o, keep(ai * al * w, live));
+            storev(radial + o, loadv(radial + o) + keep(wi * s, live));
+            storev(kap + o, loadv(kap + o) + keep(wi * kp, live));
+            storev(lane[0] + v * VW, loadv(lane[0] + v * VW) + keep(wl * s, live));
+            storev(lane[1] + v * VW, loadv(lane[1] + v * VW) + keep(wl * kp, live));
+            storev(lane[2] + v * VW, loadv(lane[2] + v * VW) + keep(wi * wl * kp, live));
+        }
+    for (size_t q = 0; t + q < n; q++) { /* the same operations, one lane at a time */
+        size_t o = t + q;
+        if (norm[o] == 0.0)
+            continue;
+        double kp = kappa ? kappa[o] : 0.0, wl = a[o] * norm[o];
+        double w = (TSRELU_PI - theta[o]) * TSRELU_INV_2PI;
+        P_row[o] = ai * a[o] * w;
+        radial[o] += wi * sn[o];
+        kap[o] += wi * kp;
+        lane[0][q] += wl * sn[o];
+        lane[1][q] += wl * kp;
+        lane[2][q] += wi * wl * kp;
+    }
+    for (int r = 0; r < 3; r++)
+        sums[r] = combine8(lane[r]);
+}
+
 static int TSRELU_SIMD_FN(update)(const double *restrict x, const double *restrict g,
                                    double eta, double *restrict out, size_t n)
 {
@@ -285,5 +341,6 @@ const tsrelu__simd_ops TSRELU_SIMD_CAT(tsrelu__simd_, TSRELU_SIMD_NAME) = {
     TSRELU_SIMD_FN(distances),
     TSRELU_SIMD_FN(angles),
     TSRELU_SIMD_FN(product),
+    TSRELU_SIMD_FN(pair_row),
     TSRELU_SIMD_FN(update),
 };

@@ -323,7 +323,39 @@ START_TEST(test_paths_bit_identical)
         ops[p]->angles(np_all, &pr[p]);
         ops[p]->product(m, k, d, Pt, U, T, G[p]);
     }
+    /* one pair-pass row over all those pairs, some students zero */
+    double a[64], norm[64], rows[3][3 * 64 + 3];
+    for (size_t l = 0; l < 64; l++) {
+        a[l] = 0.5 + uniform_pm1();
+        norm[l] = l % 7 == 3 ? 0.0 : 1.0 + uniform_pm1();
+    }
+    for (size_t p = 0; p < np; p++) {
+        memset(rows[p], 0, sizeof rows[p]);
+        for (size_t l = 0; l < 64; l++)
+            rows[p][64 + l] = rows[p][128 + l] = 0.25 * (double)l;
+        ops[p]->pair_row(61, pr[p].theta, pr[p].sn, pr[p].kappa, a, norm, 0.7, -1.3, rows[p],
+                         rows[p] + 64, rows[p] + 128, rows[p] + 192);
+        ck_assert(rows[p][3] == 0.0 && rows[p][64 + 3] == 0.75); /* a zero student: skipped */
+        double want[3] = {0.0, 0.0, 0.0}, mag = 0.0;
+        for (size_t l = 0; l < 61; l++) {
+            if (norm[l] == 0.0)
+                continue;
+            double wl = a[l] * norm[l];
+            ck_assert(rows[p][l] == 0.7 * a[l] * ((TSRELU_PI - pr[p].theta[l]) * TSRELU_INV_2PI));
+            ck_assert(rows[p][64 + l] == 0.25 * (double)l + -1.3 * pr[p].sn[l]);
+            ck_assert(rows[p][128 + l] == 0.25 * (double)l + -1.3 * pr[p].kappa[l]);
+            want[0] += wl * pr[p].sn[l];
+            want[1] += wl * pr[p].kappa[l];
+            want[2] += -1.3 * wl * pr[p].kappa[l];
+            mag += fabs(wl) * (1.0 + 1.3 * pr[p].kappa[l]) + fabs(wl * pr[p].sn[l]);
+        }
+        for (int r = 0; r < 3; r++) /* another summation order: 61 ulp of the magnitudes */
+            ck_assert_msg(fabs(rows[p][192 + r] - want[r]) <= 61 * ULP1 * mag, "%s sum %d: %.17g, want %.17g",
+                          ops[p]->name, r, rows[p][192 + r], want[r]);
+    }
     for (size_t p = 0; p + 1 < np; p++) {
+        ck_assert_msg(memcmp(rows[p], rows[np - 1], sizeof rows[p]) == 0,
+                      "pair_row: %s differs from portable", ops[p]->name);
         ck_assert_msg(memcmp(pr[p].c, pr[np - 1].c, 6 * np_all * sizeof(double)) == 0,
                       "pairs: %s differs from portable", ops[p]->name);
         ck_assert_msg(memcmp(G[p], G[np - 1], m * d * sizeof(double)) == 0,
