@@ -27,6 +27,13 @@ CLANG   ?= clang
 BLAS_PC ?= $(shell for p in openblas cblas blas; do $(PKG_CONFIG) --exists $$p 2>/dev/null && { echo $$p; break; }; done)
 BLAS_CFLAGS ?= $(if $(BLAS_PC),$(shell $(PKG_CONFIG) --cflags $(BLAS_PC)))
 BLAS_LIBS   ?= $(if $(BLAS_PC),$(shell $(PKG_CONFIG) --libs $(BLAS_PC)),-lblas)
+# LAPACK (dsyevr, for the Hessian's spectrum): OpenBLAS ships it inside
+# libopenblas, so nothing is added for BLAS_PC=openblas; the reference build
+# (BLAS_PC=blas-netlib) takes Debian's reference LAPACK (lapack-netlib), any
+# other BLAS the `lapack` alternative. Override with LAPACK_PC=name or
+# LAPACK_LIBS=...
+LAPACK_PC ?= $(if $(filter openblas,$(BLAS_PC)),,$(if $(filter %-netlib,$(BLAS_PC)),lapack-netlib,lapack))
+LAPACK_LIBS ?= $(if $(LAPACK_PC),$(shell $(PKG_CONFIG) --libs $(LAPACK_PC) 2>/dev/null || echo -llapack))
 CHECK_CFLAGS ?= $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
 CHECK_LIBS   ?= $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
 
@@ -67,7 +74,7 @@ WARN    := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-proto
 # No FMA contraction: results must not depend on what the compiler fuses.
 BASEFLAGS := -std=c11 -ffp-contract=off $(WARN)
 LIB_CFLAGS := $(BASEFLAGS) -fPIC -fvisibility=hidden -Iinclude $(BLAS_CFLAGS)
-LIB_LIBS := $(BLAS_LIBS) -lquadmath -lm -pthread
+LIB_LIBS := $(LAPACK_LIBS) $(BLAS_LIBS) -lquadmath -lm -pthread
 TEST_CFLAGS = $(CFLAGS) $(LDFLAGS) $(BASEFLAGS) -Wno-missing-prototypes -Iinclude -Isrc \
               $(CHECK_CFLAGS) $(BLAS_CFLAGS)
 
@@ -129,7 +136,8 @@ $(STLIB): $(OBJS) | $(LIBOUT)
 
 # The .pc file for the PREFIX of this make invocation (install rewrites it).
 PC_SED = sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' -e 's|@INCDIR@|$(INCDIR)|g' \
-	     -e 's|@VERSION@|$(VERSION)|g' -e 's|@BLAS_PC@|$(BLAS_PC)|g' pkgconfig/libtsrelu.pc.in
+	     -e 's|@VERSION@|$(VERSION)|g' -e 's|@BLAS_PC@|$(BLAS_PC)|g' \
+	     -e 's|@LAPACK_LIBS@|$(LAPACK_LIBS)|g' pkgconfig/libtsrelu.pc.in
 
 pkgconfig/libtsrelu.pc: pkgconfig/libtsrelu.pc.in include/tsrelu.h Makefile
 	$(PC_SED) > $@
@@ -252,7 +260,7 @@ build/bench_kernels: bench/bench_kernels.c bench/bench_time.h $(STLIB) | build
 	$(CC) $(CFLAGS) $(LDFLAGS) $(BASEFLAGS) -Iinclude -Isrc -o $@ $< $(STLIB) $(LIB_LIBS)
 
 bench: deps-bench
-	$(MAKE) all build/bench_step build/bench_batch build/bench_kernels
+	$(MAKE) all build/bench_step build/bench_batch build/bench_kernels build/bench_hessian
 	$(PYTHON) bench/run_bench.py
 
 # ---------------------------------------------------------------- sweep tool

@@ -231,6 +231,17 @@ def main():
         t2 = statistics.median(bb(2) for _ in range(3))
         say(f"batch ({best['isa']}): {nruns} runs of {bsteps} steps at ({m}, {k}, {d}): "
             f"1 thread {nruns / t1:.0f} runs/s, 2 threads {nruns / t2:.0f} runs/s (scaling {t1 / t2:.2f}x)")
+    # Second order: dense Hessian against the finite-difference Hessian from
+    # our own gradient, and one Hessian-vector product against one gradient
+    # (bench_hessian interleaves the four timings and reports medians).
+    hreps = "5" if args.quick else "21"
+    h = subprocess.run([os.path.join(BUILD, "bench_hessian"), "20", "4", "16", "--repeats", hreps],
+                       check=True, capture_output=True, text=True).stdout.split()
+    dense, fd, hratio, hvp, grad, vratio = map(float, h[1:7])
+    say(f"hessian at (20, 4, 16), N = 320: dense {dense:.1f} µs, finite differences of the gradient "
+        f"(640 gradients) {fd:.0f} µs: {hratio:.0f}x (target ≥ 50x: {'met' if hratio >= 50 else 'NOT met'}); "
+        f"Hessian-vector product {hvp:.1f} µs, gradient {grad:.1f} µs: {vratio:.2f}x "
+        f"(target ≤ 3x: {'met' if vratio <= 3 else 'NOT met'})")
     with open(args.out, "w") as f:
         f.write("\n".join(lines) + "\n")
     print(f"\nresults written to {os.path.relpath(args.out, ROOT)}")

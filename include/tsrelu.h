@@ -317,6 +317,98 @@ tsrelu_gradient(const tsrelu_student *s, const tsrelu_teacher *t,
                 double *gW, size_t gW_len, double *ga, size_t ga_len);
 
 /* ======================================================================
+ * Second order (1.2): Hessian, spectrum, Newton
+ *
+ * Variables, in this order: vec(W) row-major (entry i*d + c is W[i][c]),
+ * then, with TSRELU_HESSIAN_OUTPUT, the output weights a (entry m*d + i is
+ * a_i). N = m*d, or m*d + m with the flag; the Hessian is N x N, row-major.
+ * The loss is not twice differentiable at a zero student row (the second
+ * derivatives grow like 1/|w_i|); there, as the gradient takes
+ * relu'(0) = 0, every second derivative involving w_i or a_i is 0.
+ * ====================================================================== */
+
+#define TSRELU_HESSIAN_OUTPUT 1u /* include the output weights a (after W) */
+
+/*! tsrelu_hessian() :
+ *  The Hessian of L in closed form into H (H_len = N*N), exactly symmetric
+ *  (bit for bit), exact at aligned and opposite pairs. flags: 0 or
+ *  TSRELU_HESSIAN_OUTPUT. Accuracy: docs/numerics.md, section 6. (1.2)
+ *  @return : TSRELU_OK; TSRELU_EINVAL (NULL, unknown flag); TSRELU_EDIM
+ *            (d differs); TSRELU_ELENGTH (H_len not N*N); TSRELU_ENOMEM;
+ *            TSRELU_ENONFINITE (an entry overflows). */
+TSRELU_API TSRELU_NODISCARD tsrelu_status
+tsrelu_hessian(const tsrelu_student *s, const tsrelu_teacher *t, unsigned flags, double *H,
+               size_t H_len);
+
+/*! tsrelu_hessian_vector() :
+ *  y = H x (x_len = y_len = N) without forming H: O(m (m + k) d) work and
+ *  O(m (m + k) d) memory. flags as tsrelu_hessian(). (1.2)
+ *  @return : TSRELU_OK; TSRELU_EINVAL (NULL, x == y, unknown flag);
+ *            TSRELU_EDIM; TSRELU_ELENGTH; TSRELU_ENOMEM; TSRELU_ENONFINITE
+ *            (x has a NaN or Inf, or an entry of y overflows). */
+TSRELU_API TSRELU_NODISCARD tsrelu_status
+tsrelu_hessian_vector(const tsrelu_student *s, const tsrelu_teacher *t, unsigned flags,
+                      const double *x, size_t x_len, double *y, size_t y_len);
+
+/*! tsrelu_spectrum() :
+ *  Eigenvalues of the Hessian (flags as tsrelu_hessian()) into eval
+ *  (eval_len = N, ascending), by LAPACK dsyevr. If evec is non-NULL it
+ *  receives orthonormal eigenvectors (evec_len = N*N): eigenvector j, of
+ *  eval[j], is evec[j*N .. j*N + N-1]. If counts is non-NULL (counts_len =
+ *  3) it receives the numbers of negative, flat and positive eigenvalues,
+ *  flat meaning |lambda| <= rel_tol * max_j |lambda_j| (rel_tol >= 0; e.g.
+ *  1e-9). Allocates the N x N Hessian and LAPACK's workspace. (1.2)
+ *  @return : TSRELU_OK; TSRELU_EINVAL (NULL s, t or eval, unknown flag,
+ *            rel_tol negative or not finite); TSRELU_EDIM; TSRELU_ELENGTH;
+ *            TSRELU_ENOMEM (allocation, or N beyond the LAPACK int range);
+ *            TSRELU_ENONFINITE (a Hessian entry overflows, or dsyevr
+ *            failed to converge). */
+TSRELU_API TSRELU_NODISCARD tsrelu_status
+tsrelu_spectrum(const tsrelu_student *s, const tsrelu_teacher *t, unsigned flags,
+                double rel_tol, double *eval, size_t eval_len, double *evec, size_t evec_len,
+                size_t *counts, size_t counts_len);
+
+#define TSRELU_NEWTON_DESCENT 2u /* step with |lambda| ("saddle-free"): heads for minima */
+
+/* Fields of tsrelu_newton()'s info, in this order (new ones only appended). */
+#define TSRELU_NEWTON_ITERATIONS   0 /* Newton steps taken */
+#define TSRELU_NEWTON_GRAD_NORM    1 /* |grad L| (Euclidean, over the N variables) at the end */
+#define TSRELU_NEWTON_GRAD_SCALE   2 /* S: max_i |a_i| sum_n |c_n||u_n| (docs/numerics.md);
+                                        with TSRELU_HESSIAN_OUTPUT max(|a_i|, |w_i|) times it */
+#define TSRELU_NEWTON_LOSS         3 /* L at the end */
+#define TSRELU_NEWTON_NEGATIVE     4 /* eigenvalues < -tol: the Morse index */
+#define TSRELU_NEWTON_FLAT         5 /* |lambda| <= tol = rel_tol max |lambda| */
+#define TSRELU_NEWTON_POSITIVE     6 /* eigenvalues > tol */
+#define TSRELU_NEWTON_MIN_POSITIVE 7 /* smallest eigenvalue > tol (NaN if none) */
+#define TSRELU_NEWTON_MIN_EIG      8 /* smallest eigenvalue */
+#define TSRELU_NEWTON_MAX_EIG      9 /* largest eigenvalue */
+#define TSRELU_NEWTON_LEN         10
+
+/*! tsrelu_newton() :
+ *  Newton's method from the student s (updated in place) to a stationary
+ *  point of L in W (and a, with TSRELU_HESSIAN_OUTPUT): each step is the
+ *  pseudo-inverse Newton step on the eigenvalues outside the flat band
+ *  |lambda| <= rel_tol max |lambda| (so singular Hessians, e.g. flat
+ *  manifolds of minima, are handled), halved until |grad L| decreases; with
+ *  TSRELU_NEWTON_DESCENT it uses |lambda| and requires L to decrease
+ *  (minima only). Stops when |grad L| <= grad_tol * S (S as
+ *  TSRELU_NEWTON_GRAD_SCALE; 1e-13 reaches the rounding floor), after
+ *  max_iter steps, or when no halving of the step helps. If info is
+ *  non-NULL it receives the first info_len (1 to TSRELU_NEWTON_LEN)
+ *  TSRELU_NEWTON_* fields at the final point, including the Morse index
+ *  and the flat count. Allocates two N x N matrices. (1.2)
+ *  @return : TSRELU_CONVERGED (the gradient tolerance was met); TSRELU_OK
+ *            (max_iter steps, or no step decreased the merit: s holds the
+ *            best point); TSRELU_EINVAL (NULL, a view of a GD state, unknown
+ *            flag, grad_tol negative or not finite, rel_tol outside
+ *            [0, 1)); TSRELU_EDIM; TSRELU_ELENGTH (info_len); TSRELU_ENOMEM;
+ *            TSRELU_ENONFINITE (a non-finite loss, gradient or Hessian, or
+ *            dsyevr failed). */
+TSRELU_API TSRELU_NODISCARD tsrelu_status
+tsrelu_newton(tsrelu_student *s, const tsrelu_teacher *t, unsigned flags, double grad_tol,
+              double rel_tol, size_t max_iter, double *info, size_t info_len);
+
+/* ======================================================================
  * Metrics of the dynamics (const handles, caller buffers)
  *
  * Groups. tau[i] in {-1, 0, ..., k-1} assigns student i to a teacher; -1
@@ -564,6 +656,7 @@ TSRELU_API int tsrelu_gd_stop_value(const tsrelu_gd *gd);
 #define TSRELU_STOP_STEP_RULE 5 /* the step rule returned non-zero (TSRELU_STOPPED) */
 #define TSRELU_STOP_INTERRUPT 6 /* tsrelu_gd_interrupt() (TSRELU_INTERRUPTED) */
 #define TSRELU_STOP_ERROR     7 /* an error status, e.g. TSRELU_EDIVERGED */
+#define TSRELU_STOP_EVENT     8 /* the event callback returned non-zero (TSRELU_STOPPED, 1.2) */
 
 /*! tsrelu_gd_stop_reason() : @return the TSRELU_STOP_* reason of the latest
  *  run or step (which tolerance ended a converged run, which callback
@@ -783,6 +876,165 @@ tsrelu_record_teacher(const tsrelu_record *r, int field, double *out, size_t len
  *  @return : TSRELU_OK; TSRELU_EINVAL (NULL); TSRELU_EIO (with the system
  *            error in tsrelu_last_error()). */
 TSRELU_API TSRELU_NODISCARD tsrelu_status tsrelu_record_write_csv(const tsrelu_record *r, const char *path);
+
+/* ----------------------------------------------------------------------
+ * Events of a trajectory (1.2): the times at which each student, teacher
+ * or the loss does something, each event defined on its own (no event is
+ * gated on another, unlike the 1.0 tracker's t1 and t2: docs/events.md),
+ * each with its threshold as an argument, computed from a recorder's rows.
+ *
+ * Post hoc: tsrelu_record_event_times(), tsrelu_record_switches() and
+ * tsrelu_record_rate_onset() read a record after (or during, from a
+ * callback of its state) a run; thresholds are chosen afterwards and may be
+ * re-applied at will. On line: tsrelu_record_set_event_callback() reports
+ * the transitions as each row is recorded, by the same code (the row is
+ * compared with the previous row of the record), so the on-line answer is
+ * the post-hoc one on the rows recorded so far.
+ *
+ * Times are the iteration numbers of the recorded rows, as doubles (exact
+ * up to 2^53), NaN = never: an event is resolved to the recorded rows only
+ * (a finer schedule, a finer time). The same functions will serve gradient
+ * flow, whose times are continuous. Per row n and item x, each kind is a
+ * set that x is in or not:
+ *   TSRELU_EVENT_GROUP    student i is in group l (its nearest teacher
+ *                         l_i, TSRELU_RECORD_NEAREST); no threshold;
+ *   TSRELU_EVENT_ALIGN    student i is within eps (radians) of its nearest
+ *                         teacher l_i: angle <= eps, the set being "aligned
+ *                         with l_i"; post hoc the teacher is the FINAL one
+ *                         (l_i of the last row): l_i = final and angle <=
+ *                         eps, which is the angle to the final teacher being
+ *                         <= eps whenever eps is below half the smallest
+ *                         angle between two teachers;
+ *   TSRELU_EVENT_MEAN     student i is within eps of the mean teacher
+ *                         direction (condensation; TSRELU_RECORD_ANGLE_MEAN);
+ *   TSRELU_EVENT_DEFICIT  teacher l: |H_l| <= eps |b_l| |v_l|;
+ *   TSRELU_EVENT_NORM     (post hoc) |w_i| >= q |w_i(final)|;
+ *   TSRELU_EVENT_NORM_SHARE (post hoc) |a_i| |w_i| >= q |b_l| |v_l| / m_l
+ *                         for the final group l of i and its final size
+ *                         m_l (the minimum-norm share; NaN for a student
+ *                         that is zero at the end).
+ * A zero student is in no GROUP, ALIGN or MEAN set. |b_l| |v_l| is that of
+ * the teacher of the state the recorder was last attached to (or made for).
+ * Modes of tsrelu_record_event_times():
+ *   TSRELU_EVENT_FIRST   the first row in the set;
+ *   TSRELU_EVENT_SETTLE  the first row of the final run of rows in the set
+ *                        (enters for good; NaN if not in it at the end);
+ *   TSRELU_EVENT_LEAVE   the first row of the final run of rows out of the
+ *                        set after being in it (leaves for good: the split
+ *                        time of MEAN; NaN if in it at the end or never).
+ * ---------------------------------------------------------------------- */
+
+/* Event kinds. */
+#define TSRELU_EVENT_GROUP      1
+#define TSRELU_EVENT_ALIGN      2
+#define TSRELU_EVENT_MEAN       3
+#define TSRELU_EVENT_DEFICIT    4
+#define TSRELU_EVENT_NORM       5 /* post hoc only */
+#define TSRELU_EVENT_NORM_SHARE 6 /* post hoc only */
+/* The mask bit of an on-line kind (TSRELU_EVENT_GROUP ... _DEFICIT). */
+#define TSRELU_EVENT_BIT(kind) (1u << (kind))
+#define TSRELU_EVENT_ALL_ONLINE 0x1eu /* the bits of GROUP, ALIGN, MEAN, DEFICIT */
+/* Modes of tsrelu_record_event_times(). */
+#define TSRELU_EVENT_FIRST  1
+#define TSRELU_EVENT_SETTLE 2
+#define TSRELU_EVENT_LEAVE  3
+/* Transitions reported on line. */
+#define TSRELU_EVENT_ENTERED 1
+#define TSRELU_EVENT_LEFT    2
+
+/*! tsrelu_event_fn :
+ *  An on-line event: at the recorded row of iteration `time`, item `index`
+ *  (a student; a teacher for TSRELU_EVENT_DEFICIT) entered or left
+ *  (`transition`) the set of `kind`; `teacher` is the set's teacher (the
+ *  group or the aligned-with teacher; l itself for DEFICIT; -1 for MEAN).
+ *  A group switch from l to l' is reported as "left l" then "entered l'"
+ *  (a student that becomes zero only leaves, one that stops being zero only
+ *  enters); ALIGN likewise when the nearest teacher of an aligned student
+ *  changes. The first row of a record reports an entry into every set the
+ *  items are in. Called from tsrelu_gd_run() after the row is stored,
+ *  before the observer of that iterate; gd is the recording state (read-only
+ *  calls only, as for an observer). Return 0 to continue, non-zero to stop:
+ *  the run returns TSRELU_STOPPED, tsrelu_gd_stop_reason() is
+ *  TSRELU_STOP_EVENT, the rest of the row is not reported and the observer
+ *  of that iterate is not called. (1.2) */
+typedef int (*tsrelu_event_fn)(const tsrelu_gd *gd, int kind, int transition, size_t index, int teacher,
+                               double time, void *user_data);
+
+/*! tsrelu_record_set_event_callback() :
+ *  Report the transitions of the kinds in `kinds` (an OR of
+ *  TSRELU_EVENT_BIT() of GROUP, ALIGN, MEAN, DEFICIT) to fn as each row is
+ *  recorded; fn NULL removes the callback (kinds and user_data are then
+ *  ignored). The final on-line answer of an event: SETTLE is the time of
+ *  the item's last "entered" with no "left" after it, LEAVE the time of the
+ *  last "left" with no "entered" after it, FIRST the first "entered" (for
+ *  ALIGN and GROUP, into the teacher that turns out to be the final one).
+ *  NORM, NORM_SHARE, the post-hoc ALIGN's final teacher and the rate onset
+ *  need the end of the run: post hoc only. A full recorder stores no row
+ *  and reports nothing. (1.2)
+ *  @return : TSRELU_OK; TSRELU_EINVAL (r NULL, a kind bit outside the
+ *            on-line kinds); TSRELU_EBUSY (its state is running). */
+TSRELU_API TSRELU_NODISCARD tsrelu_status
+tsrelu_record_set_event_callback(tsrelu_record *r, unsigned kinds, tsrelu_event_fn fn, void *user_data);
+
+/*! tsrelu_record_set_event_threshold() :
+ *  The threshold of on-line kind `kind` (TSRELU_EVENT_ALIGN or _MEAN:
+ *  radians; TSRELU_EVENT_DEFICIT: eps of |H_l| <= eps |b_l| |v_l|); each
+ *  is 0.05 until set, as the 1.0 tracker's. (1.2)
+ *  @return : TSRELU_OK; TSRELU_EINVAL (r NULL, not one of these kinds,
+ *            threshold <= 0); TSRELU_ENONFINITE (threshold NaN or Inf);
+ *            TSRELU_EBUSY (its state is running). */
+TSRELU_API TSRELU_NODISCARD tsrelu_status
+tsrelu_record_set_event_threshold(tsrelu_record *r, int kind, double threshold);
+
+/*! tsrelu_record_event_times() :
+ *  Per item, the time of event `kind` in `mode` (see above) with
+ *  `threshold` (eps of ALIGN, MEAN, DEFICIT; q of NORM, NORM_SHARE;
+ *  ignored for GROUP), over the rows of r, into times (len: m for student
+ *  kinds, k for DEFICIT); NaN = never, every entry NaN for an empty
+ *  record. (1.2)
+ *  @return : TSRELU_OK; TSRELU_EINVAL (NULL, unknown kind or mode,
+ *            threshold <= 0); TSRELU_ENONFINITE (threshold NaN or Inf);
+ *            TSRELU_ELENGTH. */
+TSRELU_API TSRELU_NODISCARD tsrelu_status
+tsrelu_record_event_times(const tsrelu_record *r, int kind, int mode, double threshold, double *times,
+                          size_t len);
+
+/*! tsrelu_record_switches() :
+ *  The group switches of the record, every change of a student's nearest
+ *  teacher between consecutive rows, in row then student order, as rows of
+ *  4 doubles (time, student, from, to) in out; from or to is -1 for a zero
+ *  student. *count gets their number; with out NULL and len 0 only the
+ *  count is computed, else len must be 4 * count. (1.2)
+ *  @return : TSRELU_OK; TSRELU_EINVAL (r or count NULL, out NULL with
+ *            len > 0); TSRELU_ELENGTH (len not 0 or 4 * count; *count is
+ *            set). */
+TSRELU_API TSRELU_NODISCARD tsrelu_status
+tsrelu_record_switches(const tsrelu_record *r, double *out, size_t len, size_t *count);
+
+/*! tsrelu_record_rate_onset() :
+ *  The onset of the late rate: the final slope is tsrelu_rate_fit() of
+ *  log L on log T over the rows with T in [T_last / 10, T_last] (the last
+ *  decade; L is the accurate loss when recorded, else the double one); the
+ *  local slope of rows n - 1, n is (log L_n - log L_{n-1}) / (log T_n -
+ *  log T_{n-1}) (undefined, hence not within, unless both T and L are
+ *  positive and finite and T_n > T_{n-1}); *onset is T_{n-1} of the first
+ *  pair of the final run of pairs whose slope is within delta of the final
+ *  one. Either output may be NULL; both are NaN when the last decade has
+ *  fewer than 2 usable rows, *onset when the last pair is not within. (1.2)
+ *  @return : TSRELU_OK; TSRELU_EINVAL (r NULL, delta <= 0);
+ *            TSRELU_ENONFINITE (delta NaN or Inf); TSRELU_ENOMEM. */
+TSRELU_API TSRELU_NODISCARD tsrelu_status
+tsrelu_record_rate_onset(const tsrelu_record *r, double delta, double *onset, double *slope);
+
+/*! tsrelu_event_quantile() :
+ *  The p-quantile of n event times (NaN = never, counted as later than
+ *  every time) into *out: the element of index floor(p (n - 1)) in sorted
+ *  order (numpy's method="lower"): p = 1 is the max, p = 0.5 the (lower)
+ *  median; NaN when that element is a never, or n = 0. (1.2)
+ *  @return : TSRELU_OK; TSRELU_EINVAL (out NULL, times NULL with n > 0, p
+ *            outside [0, 1]); TSRELU_ENONFINITE (p NaN); TSRELU_ENOMEM. */
+TSRELU_API TSRELU_NODISCARD tsrelu_status
+tsrelu_event_quantile(const double *times, size_t n, double p, double *out);
 
 /* ----------------------------------------------------------------------
  * Checkpoints: save a GD state to a file and resume it bit-identically.

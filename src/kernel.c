@@ -121,6 +121,34 @@ void tsrelu__pair_grad(const double *u, const double *v, size_t d, double *grad)
         grad[i] = w1 * v[i] + w2 * tsrelu__dir_comp(&ru, u[i]);
 }
 
+void tsrelu__pair_hess(const double *u, const double *v, size_t d, double *Huu, double *Huv)
+{
+    size_t dd = d * d;
+    for (size_t i = 0; Huu && i < dd; i++)
+        Huu[i] = 0.0;
+    for (size_t i = 0; Huv && i < dd; i++)
+        Huv[i] = 0.0;
+    double p[d > 0 ? d : 1], q[d > 0 ? d : 1], e[d > 0 ? d : 1], f[d > 0 ? d : 1];
+    double nu = tsrelu__unit(u, d, p), nv = tsrelu__unit(v, d, q);
+    if (nu == 0.0 || nv == 0.0)
+        return;
+    double dot = 0.0;
+    for (size_t i = 0; i < d; i++)
+        dot += p[i] * q[i];
+    double s, c, theta = tsrelu__angle_unit(p, q, d, dot, &s, &c);
+    tsrelu__pair_tangent(p, q, d, s, c, e);
+    tsrelu__pair_tangent(q, p, d, s, c, f);
+    double inv_s = s > 0.0 ? 1.0 / s : 0.0, r = nv / nu * TSRELU_INV_2PI;
+    for (size_t i = 0; i < d; i++)
+        for (size_t j = 0; j < d; j++) {
+            if (Huu)
+                Huu[i * d + j] = r * (s * ((i == j) - p[i] * p[j]) + e[i] * e[j] * inv_s);
+            if (Huv)
+                Huv[i * d + j] = TSRELU_INV_2PI * ((i == j) * (TSRELU_PI - theta) +
+                                                   e[i] * f[j] * inv_s + s * p[i] * q[j]);
+        }
+}
+
 /* ---------------- quadruple precision ---------------- */
 
 /* (-1)^(n+1) 2n/(2n+1)! for n = 1..13, folded at compile time (the

@@ -84,20 +84,26 @@ static inline double tsrelu__sumsq_combo(const double *p, const double *q, doubl
     return (s0 + s1) + (s2 + s3);
 }
 
-/* sum_i x_i^2, with the same four partial sums. */
-static inline double tsrelu__sumsq(const double *x, size_t d)
+/* x . y with the same four partial sums. */
+static inline double tsrelu__dot(const double *x, const double *y, size_t d)
 {
     double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
     size_t i = 0;
     for (; i + 4 <= d; i += 4) {
-        s0 += x[i] * x[i];
-        s1 += x[i + 1] * x[i + 1];
-        s2 += x[i + 2] * x[i + 2];
-        s3 += x[i + 3] * x[i + 3];
+        s0 += x[i] * y[i];
+        s1 += x[i + 1] * y[i + 1];
+        s2 += x[i + 2] * y[i + 2];
+        s3 += x[i + 3] * y[i + 3];
     }
     for (; i < d; i++)
-        s0 += x[i] * x[i];
+        s0 += x[i] * y[i];
     return (s0 + s1) + (s2 + s3);
+}
+
+/* sum_i x_i^2, with the same four partial sums. */
+static inline double tsrelu__sumsq(const double *x, size_t d)
+{
+    return tsrelu__dot(x, x, d);
 }
 
 /* kappa(theta) = sum_{n>=1} (-1)^(n+1) 2n/(2n+1)! theta^(2n+1). Ten terms
@@ -195,6 +201,36 @@ double tsrelu__angle(const double *u, const double *v, size_t d);
  * metrics); g = 0 and grad = 0 when u or v is zero. */
 double tsrelu__pair_g(const double *u, const double *v, size_t d);
 void tsrelu__pair_grad(const double *u, const double *v, size_t d, double *grad);
+
+/* Second order. For unit vectors p = u^ and q = v^ at angle theta (sine s,
+ * cosine c), e = q - c p is the component of q orthogonal to p, |e| = s
+ * (e = s t^, t^ the unit tangent at p towards q). It is formed as
+ * (q - p) + (1 - c) p for c > 0 and (q + p) - (1 + c) p otherwise, with
+ * 1 -/+ c = s^2 / (1 +/- c): no cancellation near theta = 0 or pi, so e has
+ * an absolute error of a few ulps. Then
+ *   d2g/du2  = |v| / (2 pi |u|) (s (I - p p^T) + e e^T / s)
+ *   d2g/dudv = 1/(2 pi) ((pi - theta) I + e f^T / s + s p q^T),  f = p - c q,
+ * and the terms with 1/s are bounded (|e e^T / s| = s): they and the s terms
+ * are 0 when s = 0 (theta = 0 or pi), where g is twice differentiable with
+ * these limits (docs/numerics.md, section 6). */
+static inline void tsrelu__pair_tangent(const double *p, const double *q, size_t d, double s,
+                                        double c, double *e)
+{
+    if (c > 0.0) {
+        double omc = s * s / (1.0 + c); /* 1 - c */
+        for (size_t i = 0; i < d; i++)
+            e[i] = (q[i] - p[i]) + omc * p[i];
+    } else {
+        double opc = s * s / (1.0 - c); /* 1 + c */
+        for (size_t i = 0; i < d; i++)
+            e[i] = (q[i] + p[i]) - opc * p[i];
+    }
+}
+/* The two d x d blocks above for arbitrary non-zero u, v (row-major; Huu =
+ * d2g/du2, Huv = d2g/dudv, either may be NULL), all 0 if u or v is 0 (the
+ * relu'(0) = 0 convention). Pure maths, for tests; hessian.c assembles the
+ * network from tsrelu__pair_tangent. */
+void tsrelu__pair_hess(const double *u, const double *v, size_t d, double *Huu, double *Huv);
 
 /* Quadruple-precision versions for the accurate loss. */
 tsrelu_quad tsrelu__kappa_q(tsrelu_quad theta);

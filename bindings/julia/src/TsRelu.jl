@@ -27,7 +27,9 @@ export Teacher, Student, GD, TsReluError,
        Batch, add!, state, set_threads!, SUMMARY_FIELDS,
        weak_recovery, equiangular_gram,
        Record, set_recorder!, capacity, missed, iterations, record_global, record_student,
-       record_teacher, write_csv
+       record_teacher, write_csv,
+       hessian, hessian_vector, spectrum, newton,
+       event_times, switches, rate_onset, event_quantile, on_event!
 
 const libtsrelu = get(ENV, "TSRELU_LIBRARY", "libtsrelu.so.1")
 
@@ -61,6 +63,7 @@ const TSRELU_STOP_OBSERVER = Cint(4)
 const TSRELU_STOP_STEP_RULE = Cint(5)
 const TSRELU_STOP_INTERRUPT = Cint(6)
 const TSRELU_STOP_ERROR = Cint(7)
+const TSRELU_STOP_EVENT = Cint(8)
 
 # Stop value returned by a callback whose Julia function threw; the
 # exception is re-thrown by run!/step! after the C call returns.
@@ -114,6 +117,8 @@ function __init__()
     STEP_C[] = @cfunction(_step_trampoline, Cint,
                           (Ptr{Cvoid}, Ptr{Cdouble}, Ptr{Cdouble}, Ptr{Cdouble}, Ptr{Cdouble},
                            Ptr{Cvoid}))
+    EVENT_C[] = @cfunction(_event_trampoline, Cint,
+                           (Ptr{Cvoid}, Cint, Cint, Csize_t, Cint, Cdouble, Ptr{Cvoid}))
     return nothing
 end
 
@@ -412,6 +417,86 @@ loss_accurate(s::Student, t::Teacher) = GC.@preserve s t _loss(handle(s), handle
 gradient(s::Student, t::Teacher; output::Bool=false) =
     GC.@preserve s t _gradient(handle(s), handle(t), output)
 
+# ------------------------------------------------------------------ second order (1.2)
+# Variables: vec(W) with W row-major in C, i.e. the d x m Julia weights
+# column by column (w_1, then w_2, ...), then a with output=true. The
+# Hessian is symmetric, so its row- and column-major layouts coincide.
+
+const TSRELU_HESSIAN_OUTPUT = 1
+const TSRELU_NEWTON_DESCENT = 2
+const TSRELU_NEWTON_LEN = 10
+
+_nvar(sp::Ptr{Cvoid}, output::Bool) = _swidth(sp) * _sdim(sp) + (output ? _swidth(sp) : 0)
+_hflags(output::Bool) = Cuint(output ? TSRELU_HESSIAN_OUTPUT : 0)
+
+"""    hessian(s, t; output=false) : the N x N Hessian of L (N = m d, plus m with output)."""
+function hessian(s::Student, t::Teacher; output::Bool=false)
+    GC.@preserve s t begin
+        sp, tp = handle(s), handle(t)
+        N = _nvar(sp, output)
+        H = Matrix{Float64}(undef, N, N)
+        check(ccall((:tsrelu_hessian, libtsrelu), Cint,
+                    (Ptr{Cvoid}, Ptr{Cvoid}, Cuint, Ptr{Cdouble}, Csize_t),
+                    sp, tp, _hflags(output), H, length(H)))
+        return H
+    end
+end
+
+"""    hessian_vector(s, t, x; output=false) : H x without forming H (x: N entries)."""
+function hessian_vector(s::Student, t::Teacher, x::AbstractArray{<:Real}; output::Bool=false)
+    xv = Vector{Float64}(vec(x))
+    GC.@preserve s t begin
+        sp, tp = handle(s), handle(t)
+        N = _nvar(sp, output)
+        y = Vector{Float64}(undef, N)
+        check(ccall((:tsrelu_hessian_vector, libtsrelu), Cint,
+                    (Ptr{Cvoid}, Ptr{Cvoid}, Cuint, Ptr{Cdouble}, Csize_t, Ptr{Cdouble}, Csize_t),
+                    sp, tp, _hflags(output), xv, length(xv), y, N))
+        return y
+    end
+end
+
+"""    spectrum(s, t; output=false, rel_tol=1e-9, vectors=false) :
+(values, vectors, negative, flat, positive): ascending eigenvalues of the
+Hessian, eigenvectors as columns (or nothing) and the counts, flat meaning
+|lambda| <= rel_tol * max |lambda|."""
+function spectrum(s::Student, t::Teacher; output::Bool=false, rel_tol::Real=1e-9,
+                  vectors::Bool=false)
+    GC.@preserve s t begin
+        sp, tp = handle(s), handle(t)
+        N = _nvar(sp, output)
+        ev = Vector{Float64}(undef, N)
+        Z = vectors ? Matrix{Float64}(undef, N, N) : nothing
+        cnt = zeros(Csize_t, 3)
+        GC.@preserve Z check(ccall((:tsrelu_spectrum, libtsrelu), Cint,
+                    (Ptr{Cvoid}, Ptr{Cvoid}, Cuint, Cdouble, Ptr{Cdouble}, Csize_t, Ptr{Cdouble},
+                     Csize_t, Ptr{Csize_t}, Csize_t),
+                    sp, tp, _hflags(output), Float64(rel_tol), ev, N,
+                    vectors ? pointer(Z) : Ptr{Cdouble}(C_NULL), vectors ? N * N : 0, cnt, 3))
+        # eigenvector j is C row j: column j of the column-major array
+        return (values=ev, vectors=Z, negative=Int(cnt[1]), flat=Int(cnt[2]), positive=Int(cnt[3]))
+    end
+end
+
+"""    newton(s, t; output=false, descent=false, grad_tol=1e-13, rel_tol=1e-9, max_iter=100) :
+Newton's method from a copy of s to a stationary point. Returns
+(student, converged, iterations, grad_norm, grad_scale, loss, negative, flat,
+positive, min_positive, min_eig, max_eig); `negative` is the Morse index."""
+function newton(s::Student, t::Teacher; output::Bool=false, descent::Bool=false,
+                grad_tol::Real=1e-13, rel_tol::Real=1e-9, max_iter::Integer=100)
+    c = copy(s)
+    info = Vector{Float64}(undef, TSRELU_NEWTON_LEN)
+    flags = Cuint((output ? TSRELU_HESSIAN_OUTPUT : 0) | (descent ? TSRELU_NEWTON_DESCENT : 0))
+    st = GC.@preserve c t check(ccall((:tsrelu_newton, libtsrelu), Cint,
+                (Ptr{Cvoid}, Ptr{Cvoid}, Cuint, Cdouble, Cdouble, Csize_t, Ptr{Cdouble}, Csize_t),
+                handle(c), handle(t), flags, Float64(grad_tol), Float64(rel_tol), max_iter, info,
+                length(info)))
+    return (student=c, converged=(st == TSRELU_CONVERGED), iterations=Int(info[1]),
+            grad_norm=info[2], grad_scale=info[3], loss=info[4], negative=Int(info[5]),
+            flat=Int(info[6]), positive=Int(info[7]), min_positive=info[8], min_eig=info[9],
+            max_eig=info[10])
+end
+
 # ------------------------------------------------------------------ metrics
 # Teacher indices: 1-based here, 0 = none (C: 0-based, -1 = none).
 
@@ -654,7 +739,8 @@ stop_value(gd::GD) =
 const _STOP_SYMBOL = Dict(TSRELU_STOP_NONE => :none, TSRELU_STOP_STEPS => :steps,
                           TSRELU_STOP_LOSS_TOL => :loss_tol, TSRELU_STOP_GRAD_TOL => :grad_tol,
                           TSRELU_STOP_OBSERVER => :observer, TSRELU_STOP_STEP_RULE => :step_rule,
-                          TSRELU_STOP_INTERRUPT => :interrupt, TSRELU_STOP_ERROR => :error)
+                          TSRELU_STOP_INTERRUPT => :interrupt, TSRELU_STOP_ERROR => :error,
+                          TSRELU_STOP_EVENT => :event)
 
 """
     stop_reason(gd) : why the latest run or step returned: :steps, :loss_tol,
@@ -747,12 +833,14 @@ _stop_value(x::Bool) = Cint(x)
 _stop_value(x::Integer) = Cint(x)    # InexactError outside the C int range: a stop
 _stop_value(x) = throw(ArgumentError("a callback returned $(repr(x)); return nothing or 0 to continue, a non-zero integer to stop"))
 
-function _observer_trampoline(gdp::Ptr{Cvoid}, ud::Ptr{Cvoid})::Cint
-    gd = unsafe_pointer_to_objref(ud)::GD
+# f() as a callback of gd: inside gd's callback depth, its value as the C
+# stop value, an exception kept in gd.pending (re-thrown after the C call)
+# and turned into a stop. The observer and the event callback share it.
+function _callback(f, gd::GD)::Cint
     gd.depth += 1
     try
         GC.safepoint()  # a Ctrl-C pending since the C call began is thrown here: the run stops
-        return _stop_value(gd.observer(gd))
+        return _stop_value(f())
     catch e
         gd.pending = e
         gd.pending_bt = catch_backtrace()
@@ -760,6 +848,11 @@ function _observer_trampoline(gdp::Ptr{Cvoid}, ud::Ptr{Cvoid})::Cint
     finally
         gd.depth -= 1
     end
+end
+
+function _observer_trampoline(gdp::Ptr{Cvoid}, ud::Ptr{Cvoid})::Cint
+    gd = unsafe_pointer_to_objref(ud)::GD
+    return _callback(() -> gd.observer(gd), gd)
 end
 
 function _step_trampoline(gdp::Ptr{Cvoid}, W::Ptr{Cdouble}, gW::Ptr{Cdouble}, a::Ptr{Cdouble},
@@ -1104,8 +1197,9 @@ mutable struct Record
     m::Int
     k::Int
     gd::Any           # the GD attached to, kept alive while attached
+    on_event::Any     # the on-line event function (on_event!), or nothing
     function Record(p::Ptr{Cvoid}, m::Integer, k::Integer)
-        r = new(p, m, k, nothing)
+        r = new(p, m, k, nothing, nothing)
         finalizer(close, r)
         return r
     end
@@ -1206,6 +1300,149 @@ function write_csv(r::Record, path::AbstractString)
     GC.@preserve r check(ccall((:tsrelu_record_write_csv, libtsrelu), Cint, (Ptr{Cvoid}, Cstring),
                                handle(r), path))
     return path
+end
+
+# ---- events (1.2): docs/events.md
+
+const TSRELU_EVENT_GROUP = Cint(1)
+const TSRELU_EVENT_ALIGN = Cint(2)
+const TSRELU_EVENT_MEAN = Cint(3)
+const TSRELU_EVENT_DEFICIT = Cint(4)
+const TSRELU_EVENT_NORM = Cint(5)
+const TSRELU_EVENT_NORM_SHARE = Cint(6)
+const TSRELU_EVENT_FIRST = Cint(1)
+const TSRELU_EVENT_SETTLE = Cint(2)
+const TSRELU_EVENT_LEAVE = Cint(3)
+const TSRELU_EVENT_ENTERED = Cint(1)
+const TSRELU_EVENT_LEFT = Cint(2)
+
+const _EVENT_KINDS = Dict(:group => TSRELU_EVENT_GROUP, :align => TSRELU_EVENT_ALIGN,
+                          :mean => TSRELU_EVENT_MEAN, :deficit => TSRELU_EVENT_DEFICIT,
+                          :norm => TSRELU_EVENT_NORM, :norm_share => TSRELU_EVENT_NORM_SHARE)
+const _EVENT_NAMES = Dict(v => k for (k, v) in _EVENT_KINDS)
+const _EVENT_MODES = Dict(:first => TSRELU_EVENT_FIRST, :settle => TSRELU_EVENT_SETTLE,
+                          :leave => TSRELU_EVENT_LEAVE)
+const _ONLINE_KINDS = (:group, :align, :mean, :deficit)
+
+"""
+    event_times(r, kind, threshold=nothing; mode=:first)
+
+Per student (per teacher for `:deficit`) the iteration of event `kind`
+(`:group`, `:align`, `:mean`, `:deficit`, `:norm`, `:norm_share`) in `mode`
+(`:first` row in the set, `:settle` enters for good, `:leave` leaves for
+good), with `threshold` (radians for `:align`, `:mean`; eps of
+|H_l| <= eps |b_l||v_l| for `:deficit`; the fraction q for the norms;
+unused for `:group`); NaN = never (tsrelu_record_event_times).
+"""
+function event_times(r::Record, kind::Symbol, threshold=nothing; mode::Symbol=:first)
+    k = _field(_EVENT_KINDS, kind)
+    md = _field(_EVENT_MODES, mode)
+    threshold === nothing && kind !== :group &&
+        throw(TsReluError(TSRELU_EINVAL, "event_times: the :$kind event needs a threshold"))
+    out = Vector{Float64}(undef, kind === :deficit ? r.k : r.m)
+    GC.@preserve r check(ccall((:tsrelu_record_event_times, libtsrelu), Cint,
+                               (Ptr{Cvoid}, Cint, Cint, Cdouble, Ptr{Cdouble}, Csize_t),
+                               handle(r), k, md, threshold === nothing ? 0.0 : Float64(threshold),
+                               out, length(out)))
+    return out
+end
+
+"""
+    switches(r)
+
+The group switches as a named tuple of vectors (time, student, from, to):
+students 1-based, teachers 1-based with 0 for none (tsrelu_record_switches).
+"""
+function switches(r::Record)
+    n = Ref{Csize_t}(0)
+    GC.@preserve r check(ccall((:tsrelu_record_switches, libtsrelu), Cint,
+                               (Ptr{Cvoid}, Ptr{Cdouble}, Csize_t, Ref{Csize_t}),
+                               handle(r), C_NULL, 0, n))
+    raw = Matrix{Float64}(undef, 4, n[])
+    if n[] > 0
+        GC.@preserve r raw check(ccall((:tsrelu_record_switches, libtsrelu), Cint,
+                                       (Ptr{Cvoid}, Ptr{Cdouble}, Csize_t, Ref{Csize_t}),
+                                       handle(r), raw, length(raw), n))
+    end
+    return (time=raw[1, :], student=Int.(raw[2, :]) .+ 1, from=Int.(raw[3, :]) .+ 1,
+            to=Int.(raw[4, :]) .+ 1)
+end
+
+"""
+    rate_onset(r; delta=0.1) -> (onset, slope)
+
+The slope of log L on log T fitted over the last decade of rows, and the
+first T after which the slope between consecutive rows stays within delta
+of it (tsrelu_record_rate_onset); NaN when undefined or never.
+"""
+function rate_onset(r::Record; delta::Real=0.1)
+    onset, slope = Ref{Cdouble}(NaN), Ref{Cdouble}(NaN)
+    GC.@preserve r check(ccall((:tsrelu_record_rate_onset, libtsrelu), Cint,
+                               (Ptr{Cvoid}, Cdouble, Ref{Cdouble}, Ref{Cdouble}),
+                               handle(r), delta, onset, slope))
+    return (onset[], slope[])
+end
+
+"""
+    event_quantile(times, p)
+
+The p-quantile of event times, NaN = never counted as later than every
+time: element floor(p (n-1)) + 1 of the sorted times (tsrelu_event_quantile).
+"""
+function event_quantile(times::AbstractVector{<:Real}, p::Real)
+    t = Vector{Float64}(times)
+    out = Ref{Cdouble}(NaN)
+    GC.@preserve t check(ccall((:tsrelu_event_quantile, libtsrelu), Cint,
+                               (Ptr{Cdouble}, Csize_t, Cdouble, Ref{Cdouble}),
+                               isempty(t) ? Ptr{Cdouble}(C_NULL) : pointer(t), length(t), p, out))
+    return out[]
+end
+
+const EVENT_C = Ref{Ptr{Cvoid}}(C_NULL)
+
+function _event_trampoline(gdp::Ptr{Cvoid}, kind::Cint, transition::Cint, index::Csize_t, teacher::Cint,
+                           time::Cdouble, ud::Ptr{Cvoid})::Cint
+    r = unsafe_pointer_to_objref(ud)::Record
+    gd = r.gd::GD
+    tr = transition == TSRELU_EVENT_ENTERED ? :entered : :left
+    return _callback(() -> r.on_event(gd, _EVENT_NAMES[kind], tr, Int(index) + 1, Int(teacher) + 1, time), gd)
+end
+
+"""
+    on_event!(r, f; kinds=(:group, :align, :mean, :deficit), align=nothing, mean=nothing, deficit=nothing)
+    on_event!(r, nothing)
+
+Call `f(gd, kind, transition, index, teacher, time)` for every on-line
+transition as each row is recorded: `transition` is `:entered` or `:left`,
+`index` the student (the teacher for `:deficit`, 1-based), `teacher` the
+set's teacher (1-based; 0 for `:mean`); return nothing/0 to continue,
+non-zero to stop the run (stop_reason `:event`). Thresholds given here are
+set for their kinds (0.05 until set). The record must stay attached to the
+GD it runs with. (tsrelu_record_set_event_callback)
+"""
+function on_event!(r::Record, f; kinds=_ONLINE_KINDS, align=nothing, mean=nothing, deficit=nothing)
+    for (kind, v) in ((:align, align), (:mean, mean), (:deficit, deficit))
+        v === nothing && continue
+        GC.@preserve r check(ccall((:tsrelu_record_set_event_threshold, libtsrelu), Cint,
+                                   (Ptr{Cvoid}, Cint, Cdouble), handle(r), _EVENT_KINDS[kind], v))
+    end
+    if f === nothing
+        GC.@preserve r check(ccall((:tsrelu_record_set_event_callback, libtsrelu), Cint,
+                                   (Ptr{Cvoid}, Cuint, Ptr{Cvoid}, Ptr{Cvoid}), handle(r), 0, C_NULL, C_NULL))
+        r.on_event = nothing
+        return r
+    end
+    mask = Cuint(0)
+    for kind in kinds
+        kind in _ONLINE_KINDS ||
+            throw(TsReluError(TSRELU_EINVAL, "on_event!: :$kind is not an on-line kind $(_ONLINE_KINDS)"))
+        mask |= Cuint(1) << _EVENT_KINDS[kind]
+    end
+    r.on_event = f
+    GC.@preserve r check(ccall((:tsrelu_record_set_event_callback, libtsrelu), Cint,
+                               (Ptr{Cvoid}, Cuint, Ptr{Cvoid}, Ptr{Cvoid}),
+                               handle(r), mask, EVENT_C[], pointer_from_objref(r)))
+    return r
 end
 
 end # module

@@ -20,8 +20,11 @@ from ._metrics import (Balance, Components, angles, balance, components, deficit
 from ._network import Student, Teacher, equiangular_gram, gradient, loss, loss_accurate
 from ._gd import GD
 from ._record import Record
+from ._events import Events, Switches, event_quantile
 from ._batch import SUMMARY_FIELDS, Batch, Summary
 from ._plot import plot
+from ._second import (NEWTON_FIELDS, NewtonResult, Spectrum, hessian, hessian_vector, newton,
+                      spectrum)
 
 OK = Status.OK
 STOPPED = Status.STOPPED
@@ -35,4 +38,7 @@ __all__ = [
     "balance", "rate_fit", "Balance", "Components", "version", "version_number", "isa", "status_name",
     "status_string", "last_error", "library_path", "library_where", "API_MAJOR", "API_MINOR",
     "CALLBACK_RAISED", "SCHEDULE_LINEAR", "SCHEDULE_LOG", "__version__",
+    "hessian", "hessian_vector", "spectrum", "newton", "Spectrum", "NewtonResult", "NEWTON_FIELDS",
+    "CALLBACK_RAISED", "SCHEDULE_LINEAR", "SCHEDULE_LOG", "__version__", "Events", "Switches",
+    "event_quantile",
 ]

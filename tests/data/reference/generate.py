@@ -12,8 +12,9 @@ library. numpy is not used. Takes a few minutes on two cores. Writes
     tests/data/reference/configs.txt   random and degenerate configurations
     tests/data/reference/subnormal.txt tiny and subnormal rows (own seed)
     tests/data/reference/late_gd.txt   late iterates of a GD run of the library
+    tests/data/reference/hessian.txt   Hessians of a few small networks (own seed)
 
-(--only configs|subnormal|late_gd rewrites just that file.)
+(--only configs|subnormal|late_gd|hessian rewrites just that file.)
 
 `make check` only reads these files; it never needs mpmath. The format and
 the classes are described in tests/data/reference/README.md.
@@ -677,6 +678,111 @@ def gd_iterates(libpath):
 # ---------------------------------------------------------------- driver
 
 
+# ---------------------------------------------------------------- Hessian
+
+SEED_HESSIAN = 20261130
+
+
+def _hessian_at(W, a, V, b, dps):
+    """The Hessian in (vec(W) row-major, a) as central differences of the
+    mpmath gradient at `dps` digits with step 10^-(dps/3) (truncation error
+    ~ 10^-(2 dps/3), or 10^-(dps/3) at exactly aligned pairs, where the
+    Hessian is only Lipschitz). Independent of the library's closed form."""
+    m, d = len(W), len(V[0])
+    with mp.workdps(dps):
+        h = mpf(10) ** (-(dps // 3))
+        Wm = [[mpf(x) for x in row] for row in W]
+        am = [mpf(x) for x in a]
+        N = m * d + m
+        cols = []
+        for v in range(N):
+            grads = []
+            for sg in (1, -1):
+                W2 = [row[:] for row in Wm]
+                a2 = am[:]
+                if v < m * d:
+                    W2[v // d][v % d] += sg * h
+                else:
+                    a2[v - m * d] += sg * h
+                _, gW, ga = _reference_at(W2, a2, V, b, dps)
+                grads.append([x for row in gW for x in row] + list(ga))
+            cols.append([(p - q) / (2 * h) for p, q in zip(*grads)])
+        # H[r][v] = d grad_r / d x_v
+        return [[cols[v][r] for v in range(N)] for r in range(N)]
+
+
+def hessian_reference(c, dps):
+    H1 = _hessian_at(c["W"], c["a"], c["V"], c["b"], dps)
+    H2 = _hessian_at(c["W"], c["a"], c["V"], c["b"], dps + 40)
+    with mp.workdps(dps + 40):
+        scale = max(abs(x) for row in H2 for x in row)
+        diff = max(abs(x - y) for r1, r2 in zip(H1, H2) for x, y in zip(r1, r2))
+        if diff > mpf(10) ** -20 * scale:
+            raise RuntimeError("%s: Hessian reference unstable (%s)" % (c["name"], mp.nstr(diff / scale, 3)))
+    return H2
+
+
+def render_hessian(c, H):
+    m, k, d = len(c["W"]), len(c["V"]), len(c["V"][0])
+    out = ["config %s %s %d %d %d" % (c["name"], c["cls"], m, k, d), "W"]
+    out.extend(" ".join(fmt_in(x) for x in row) for row in c["W"])
+    out.append("a " + " ".join(fmt_in(x) for x in c["a"]))
+    out.append("V")
+    out.extend(" ".join(fmt_in(x) for x in row) for row in c["V"])
+    out.append("b " + " ".join(fmt_in(x) for x in c["b"]))
+    out.append("H %d" % len(H))
+    with mp.workdps(60):
+        out.extend(" ".join(fmt_ref(x) for x in row) for row in H)
+    out.append("end")
+    return "\n".join(out) + "\n"
+
+
+def class_hessian(rng):
+    """A few small networks: random (unit and signed output weights), a
+    student within 1e-6 and 1e-10 rad of a teacher and of another student,
+    exactly aligned and exactly opposite students, and near-opposite ones."""
+    out = []
+    for j, (m, k, d, ka, kb) in enumerate([(1, 1, 2, "ones", "ones"), (2, 1, 3, "ones", "ones"),
+                                           (3, 2, 3, "signed", "pos"), (2, 2, 4, "pos", "signed")]):
+        W, a, V, b = random_net(rng, m, k, d, ka, kb, 0.5)
+        out.append(cfg("hess-rand-%d" % j, "random", W, a, V, b))
+    for delta in (1e-6, 1e-10):
+        W, a, V, b = random_net(rng, 3, 2, 3, "ones", "ones", 0.3)
+        W[0] = rotate(rng, V[0], delta, 0.6)
+        W[2] = rotate(rng, W[1], delta, 0.8)
+        out.append(cfg("hess-near-%g" % delta, "near-aligned", W, a, V, b))
+    W, a, V, b = random_net(rng, 3, 2, 3, "pos", "ones", 0.3)
+    W[0] = [0.5 * x for x in V[0]]
+    W[1] = [0.25 * x for x in V[0]]
+    W[2] = [-2.0 * x for x in V[1]]
+    out.append(cfg("hess-parallel", "parallel", W, a, V, b))
+    W, a, V, b = random_net(rng, 2, 2, 3, "ones", "ones", 0.3)
+    W[0] = rotate(rng, V[0], 1e-8, 0.7, sign=-1)
+    W[1] = rotate(rng, W[0], 1e-7, 1.3, sign=-1)
+    out.append(cfg("hess-anti", "anti-aligned", W, a, V, b))
+    return out
+
+
+def _work_hessian(args):
+    c, dps = args
+    return render_hessian(c, hessian_reference(c, dps))
+
+
+def write_hessian(args):
+    rng = random.Random(SEED_HESSIAN)
+    configs = class_hessian(rng)
+    t0 = time.time()
+    with multiprocessing.Pool(args.jobs) as pool:
+        texts = pool.map(_work_hessian, [(c, args.dps) for c in configs], chunksize=1)
+    path = os.path.join(args.out, "hessian.txt")
+    with open(path, "w") as f:
+        f.write(HEADER.format(what="Hessians in (W, a) by central differences of the mpmath "
+                              "gradient", mpv=mpmath.__version__, dps=args.dps, dps2=args.dps + 40))
+        for text in texts:
+            f.write(text)
+    print("%s: %d configs in %.0f s" % (path, len(configs), time.time() - t0))
+
+
 def _work(args):
     c, dps = args
     t0 = time.time()
@@ -733,10 +839,10 @@ def main():
     ap.add_argument("--dps", type=int, default=80, help="mpmath digits (checked at +40)")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--skip-gd", action="store_true", help="do not rewrite late_gd.txt")
-    ap.add_argument("--only", choices=("configs", "subnormal", "late_gd"), action="append",
-                    help="rewrite only this file (repeatable; default: all three)")
+    ap.add_argument("--only", choices=("configs", "subnormal", "late_gd", "hessian"),
+                    action="append", help="rewrite only this file (repeatable; default: all four)")
     args = ap.parse_args()
-    only = set(args.only or ("configs", "subnormal", "late_gd"))
+    only = set(args.only or ("configs", "subnormal", "late_gd", "hessian"))
     if args.skip_gd:
         only.discard("late_gd")
 
@@ -748,6 +854,9 @@ def main():
     if "subnormal" in only:
         write_classes(args, "subnormal.txt", SEED_SUBNORMAL, (class_subnormal,),
                       "subnormal and tiny rows")
+
+    if "hessian" in only:
+        write_hessian(args)
 
     if "late_gd" in only:
         if not os.path.exists(args.lib):

@@ -1,0 +1,445 @@
+/* Closed-form Hessian of the population loss in (W, a): dense, and as a
+ * Hessian-vector product that never forms it. With U = [W; V], c = [a; -b]
+ * and the pair blocks of kernel.h (p = w^_i, e_in = u^_n - cos w^_i, s = sin):
+ *   d2L/dw_i2     = a_i^2/2 I + rho_i (I - p p^T)
+ *                   + sum_{n != i} a_i c_n |u_n| / (2 pi |w_i|) e_in e_in^T / s_in,
+ *                   rho_i = a_i / (2 pi |w_i|) sum_{n != i} c_n |u_n| s_in
+ *   d2L/dw_i dw_l = a_i a_l / 2pi ((pi - theta) I + e_il e_li^T / s + s w^_i w^_l^T)
+ *   d2L/dw_i da_i = sum_{n != i} c_n |u_n| / 2pi ((pi - theta_in) u^_n + s_in w^_i) + a_i w_i
+ *   d2L/dw_i da_l = a_i |w_l| / 2pi ((pi - theta_il) w^_l + s_il w^_i)
+ *   d2L/da_i da_l = g(w_i, w_l),  d2L/da_i2 = |w_i|^2 / 2
+ * A zero student (|w_i| = 0) has every second derivative involving w_i or
+ * a_i equal to 0: the relu'(0) = 0 convention of the gradient, under which
+ * a zero neuron is dead (docs/numerics.md, section 6). */
+#include "hessian.h"
+#include "kernel.h"
+#include "model.h"
+#include "status.h"
+
+#include <cblas.h>
+#include <stdlib.h>
+#include <string.h>
+
+tsrelu_status tsrelu__hess_alloc(tsrelu__hess_ws *ws, size_t m, size_t k, size_t d)
+{
+    memset(ws, 0, sizeof *ws);
+    size_t n = m + k, nd, mn, mnd;
+    tsrelu_status st;
+    if (n < m)
+        return tsrelu__fail(TSRELU_ENOMEM, "hessian workspace: m + k overflows size_t");
+    if ((st = tsrelu__mul_size(n, d, "hessian workspace (m+k)*d", &nd)) != TSRELU_OK ||
+        (st = tsrelu__mul_size(m, n, "hessian workspace m*(m+k)", &mn)) != TSRELU_OK ||
+        (st = tsrelu__mul_size(mn, d, "hessian workspace m*(m+k)*d", &mnd)) != TSRELU_OK)
+        return st;
+    if (mnd > SIZE_MAX / sizeof(double))
+        return tsrelu__fail(TSRELU_ENOMEM, "hessian workspace: size overflows size_t");
+    ws->m = m;
+    ws->k = k;
+    ws->d = d;
+    ws->n = n;
+    ws->unit = malloc(nd * sizeof(double));
+    ws->norm = malloc(n * sizeof(double));
+    ws->c = malloc(n * sizeof(double));
+    ws->theta = malloc(mn * sizeof(double));
+    ws->sn = malloc(mn * sizeof(double));
+    ws->cs = malloc(mn * sizeof(double));
+    ws->tang = malloc(mnd * sizeof(double));
+    ws->rho = malloc(m * sizeof(double));
+    ws->col = malloc((d > 0 ? d : 1) * sizeof(double));
+    ws->zx = malloc((m > 0 ? m : 1) * sizeof(double));
+    ws->tx = malloc((mn > 0 ? mn : 1) * sizeof(double));
+    ws->co = malloc((mn > 0 ? mn : 1) * sizeof(double));
+    if (!ws->unit || !ws->norm || !ws->c || !ws->theta || !ws->sn || !ws->cs || !ws->tang ||
+        !ws->rho || !ws->col || !ws->zx || !ws->tx || !ws->co) {
+        tsrelu__hess_free(ws);
+        return tsrelu__fail(TSRELU_ENOMEM,
+                            "hessian workspace: out of memory for m=%zu, k=%zu, d=%zu", m, k, d);
+    }
+    return TSRELU_OK;
+}
+
+void tsrelu__hess_free(tsrelu__hess_ws *ws)
+{
+    free(ws->unit);
+    free(ws->norm);
+    free(ws->c);
+    free(ws->theta);
+    free(ws->sn);
+    free(ws->cs);
+    free(ws->tang);
+    free(ws->rho);
+    free(ws->col);
+    free(ws->zx);
+    free(ws->tx);
+    free(ws->co);
+    memset(ws, 0, sizeof *ws);
+}
+
+size_t tsrelu__hess_dim(const tsrelu__hess_ws *ws, unsigned flags)
+{
+    return ws->m * ws->d + ((flags & TSRELU_HESSIAN_OUTPUT) ? ws->m : 0);
+}
+
+/* Angle, sine, cosine and tangent of student i against neuron q; for a
+ * student q > i also those of (q, i), from the same angle. */
+static void pair_geometry(tsrelu__hess_ws *ws, size_t i, size_t q)
+{
+    size_t d = ws->d, iq = i * ws->n + q;
+    const double *p = ws->unit + i * d, *u = ws->unit + q * d;
+    double s, c;
+    ws->theta[iq] = tsrelu__angle_unit_inline(p, u, d, tsrelu__dot(p, u, d), &s, &c);
+    ws->sn[iq] = s;
+    ws->cs[iq] = c;
+    tsrelu__pair_tangent(p, u, d, s, c, ws->tang + iq * d);
+    if (q < ws->m) {
+        size_t qi = q * ws->n + i;
+        ws->theta[qi] = ws->theta[iq];
+        ws->sn[qi] = s;
+        ws->cs[qi] = c;
+        tsrelu__pair_tangent(u, p, d, s, c, ws->tang + qi * d);
+    }
+}
+
+void tsrelu__hess_prepare(tsrelu__hess_ws *ws, const double *W, const double *a,
+                          const double *V, const double *b)
+{
+    size_t m = ws->m, d = ws->d, n = ws->n;
+    for (size_t q = 0; q < n; q++) {
+        const double *row = q < m ? W + q * d : V + (q - m) * d;
+        ws->norm[q] = tsrelu__unit(row, d, ws->unit + q * d);
+        ws->c[q] = q < m ? a[q] : -b[q - m];
+    }
+    memset(ws->theta, 0, m * n * sizeof(double));
+    memset(ws->sn, 0, m * n * sizeof(double));
+    memset(ws->cs, 0, m * n * sizeof(double));
+    for (size_t i = 0; i < m; i++) {
+        ws->rho[i] = 0.0;
+        if (ws->norm[i] == 0.0)
+            continue;
+        for (size_t q = i + 1; q < n; q++)
+            if (ws->norm[q] != 0.0)
+                pair_geometry(ws, i, q);
+    }
+    /* the tangent rows of no pair (self, zero rows) are 0: the
+     * Hessian-vector product multiplies whole blocks of them */
+    for (size_t i = 0; i < m; i++) {
+        for (size_t q = 0; q < n; q++)
+            if (q == i || ws->norm[i] == 0.0 || ws->norm[q] == 0.0)
+                memset(ws->tang + (i * n + q) * d, 0, d * sizeof(double));
+    }
+    for (size_t i = 0; i < m; i++) {
+        if (ws->norm[i] == 0.0)
+            continue;
+        double r = 0.0;
+        for (size_t q = 0; q < n; q++)
+            if (q != i && ws->norm[q] != 0.0)
+                r += ws->c[q] * (ws->norm[q] / ws->norm[i]) * ws->sn[i * n + q];
+        ws->rho[i] = a[i] * r * TSRELU_INV_2PI;
+    }
+}
+
+/* The coefficient of e_iq e_iq^T in d2L/dw_i2: a_i c_q |u_q| / (2 pi |w_i| s). */
+static double uu_coef(const tsrelu__hess_ws *ws, size_t i, size_t q)
+{
+    double s = ws->sn[i * ws->n + q];
+    if (s == 0.0)
+        return 0.0;
+    return ws->c[i] * ws->c[q] * (ws->norm[q] / ws->norm[i]) * TSRELU_INV_2PI / s;
+}
+
+/* The coefficient of e_il e_li^T in d2L/dw_i dw_l: a_i a_l / (2 pi s). */
+static double uv_coef(const tsrelu__hess_ws *ws, size_t i, size_t l)
+{
+    double s = ws->sn[i * ws->n + l];
+    if (s == 0.0)
+        return 0.0;
+    return ws->c[i] * ws->c[l] * TSRELU_INV_2PI / s;
+}
+
+/* d2L/dw_i da_q for q a student (the column of a_q), into col (d entries). */
+static void wa_column(const tsrelu__hess_ws *ws, size_t i, size_t q, double *col)
+{
+    size_t d = ws->d, n = ws->n;
+    const double *p = ws->unit + i * d;
+    if (q != i) {
+        size_t iq = i * n + q;
+        double w1 = ws->c[i] * ws->norm[q] * (TSRELU_PI - ws->theta[iq]) * TSRELU_INV_2PI;
+        double w2 = ws->c[i] * ws->norm[q] * ws->sn[iq] * TSRELU_INV_2PI;
+        const double *uq = ws->unit + q * d;
+        for (size_t c = 0; c < d; c++)
+            col[c] = w1 * uq[c] + w2 * p[c];
+        return;
+    }
+    double radial = ws->c[i] * ws->norm[i]; /* a_i w_i = a_i |w_i| w^_i */
+    for (size_t c = 0; c < d; c++)
+        col[c] = 0.0;
+    for (size_t r = 0; r < n; r++) {
+        size_t ir = i * n + r;
+        if (r == i || ws->norm[r] == 0.0)
+            continue;
+        double w1 = ws->c[r] * ws->norm[r] * (TSRELU_PI - ws->theta[ir]) * TSRELU_INV_2PI;
+        const double *ur = ws->unit + r * d;
+        for (size_t c = 0; c < d; c++)
+            col[c] += w1 * ur[c];
+        radial += ws->c[r] * ws->norm[r] * ws->sn[ir] * TSRELU_INV_2PI;
+    }
+    for (size_t c = 0; c < d; c++)
+        col[c] += radial * p[c];
+}
+
+/* d2L/da_i da_l = g(w_i, w_l) in the split form (1/2 cos + kappa / 2pi). */
+static double aa_entry(const tsrelu__hess_ws *ws, size_t i, size_t l)
+{
+    if (ws->norm[i] == 0.0 || ws->norm[l] == 0.0)
+        return 0.0;
+    if (i == l)
+        return 0.5 * ws->norm[i] * ws->norm[i];
+    size_t il = i * ws->n + l;
+    double th = ws->theta[il];
+    double kap = tsrelu__kappa_sc(th, ws->sn[il], ws->cs[il]);
+    return ws->norm[i] * ws->norm[l] * (0.5 * ws->cs[il] + kap * TSRELU_INV_2PI);
+}
+
+/* The diagonal block (i, i) into H at (i d, i d): its upper triangle, then
+ * mirrored (exactly symmetric). */
+static void diag_block(const tsrelu__hess_ws *ws, size_t i, double *H, size_t ld)
+{
+    size_t d = ws->d, n = ws->n;
+    const double *p = ws->unit + i * d;
+    double half = 0.5 * ws->c[i] * ws->c[i], rho = ws->rho[i];
+    for (size_t r = 0; r < d; r++) {
+        double *row = H + r * ld, pr = rho * p[r];
+        for (size_t c = 0; c < d; c++)
+            row[c] = -pr * p[c];
+        row[r] += half + rho;
+    }
+    for (size_t q = 0; q < n; q++) {
+        if (q == i || ws->norm[q] == 0.0)
+            continue;
+        double beta = uu_coef(ws, i, q);
+        const double *e = ws->tang + (i * n + q) * d;
+        if (beta == 0.0)
+            continue;
+        for (size_t r = 0; r < d; r++) {
+            double *row = H + r * ld, be = beta * e[r];
+            for (size_t c = r; c < d; c++)
+                row[c] += be * e[c];
+        }
+    }
+    for (size_t r = 1; r < d; r++)
+        for (size_t c = 0; c < r; c++)
+            H[r * ld + c] = H[c * ld + r];
+}
+
+/* The block (i, l), i < l, at (i d, l d) and its transpose at (l d, i d),
+ * written from the same products (so exactly symmetric). */
+static void pair_blocks(const tsrelu__hess_ws *ws, size_t i, size_t l, double *H, size_t ld)
+{
+    size_t d = ws->d, n = ws->n, il = i * n + l;
+    double *Hil = H + i * d * ld + l * d, *Hli = H + l * d * ld + i * d;
+    const double *p = ws->unit + i * d, *q = ws->unit + l * d;
+    const double *e = ws->tang + il * d, *f = ws->tang + (l * n + i) * d;
+    double aa = ws->c[i] * ws->c[l] * TSRELU_INV_2PI;
+    double diag = aa * (TSRELU_PI - ws->theta[il]), beta = uv_coef(ws, i, l), gam = aa * ws->sn[il];
+    for (size_t r = 0; r < d; r++) {
+        double be = beta * e[r], gp = gam * p[r];
+        double *row = Hil + r * ld;
+        for (size_t c = 0; c < d; c++)
+            row[c] = be * f[c] + gp * q[c];
+        row[r] += diag;
+    }
+    for (size_t c = 0; c < d; c++) {
+        double *row = Hli + c * ld;
+        for (size_t r = 0; r < d; r++)
+            row[r] = (beta * e[r]) * f[c] + (gam * p[r]) * q[c];
+        row[c] += diag;
+    }
+}
+
+static void zero_block(double *H, size_t ld, size_t rows, size_t cols)
+{
+    for (size_t r = 0; r < rows; r++)
+        memset(H + r * ld, 0, cols * sizeof(double));
+}
+
+void tsrelu__hess_dense(tsrelu__hess_ws *ws, unsigned flags, double *H, size_t ld)
+{
+    size_t m = ws->m, d = ws->d, md = m * d;
+    for (size_t i = 0; i < m; i++) {
+        double *Hii = H + i * d * ld + i * d;
+        if (ws->norm[i] == 0.0)
+            zero_block(Hii, ld, d, d);
+        else
+            diag_block(ws, i, Hii, ld);
+        for (size_t l = i + 1; l < m; l++) {
+            if (ws->norm[i] == 0.0 || ws->norm[l] == 0.0) {
+                zero_block(H + i * d * ld + l * d, ld, d, d);
+                zero_block(H + l * d * ld + i * d, ld, d, d);
+            } else {
+                pair_blocks(ws, i, l, H, ld);
+            }
+        }
+    }
+    if (!(flags & TSRELU_HESSIAN_OUTPUT))
+        return;
+    double *col = ws->col;
+    for (size_t i = 0; i < m; i++) {
+        for (size_t q = 0; q < m; q++) {
+            int zero = ws->norm[i] == 0.0 || ws->norm[q] == 0.0;
+            if (!zero)
+                wa_column(ws, i, q, col);
+            for (size_t c = 0; c < d; c++)
+                H[(i * d + c) * ld + md + q] = H[(md + q) * ld + i * d + c] = zero ? 0.0 : col[c];
+            if (q >= i)
+                H[(md + i) * ld + md + q] = H[(md + q) * ld + md + i] = aa_entry(ws, i, q);
+        }
+    }
+}
+
+/* The W part of y = H x in BLAS level 2 and 3: tx[i][q] = e_iq . x_i
+ * (one product per student of its n tangents with x_i), from which both the
+ * e e^T terms of the diagonal blocks (e_iq . x_i) and the e f^T terms of
+ * the off-diagonal ones (f . x_q = e_qi . x_q = tx[q][i]) are read; then
+ * y_i = sum_q co[i][q] e_iq (one transposed product per student) plus the
+ * (pi - theta) x_q terms (one product by the m x m matrix, stored in co's
+ * first m columns after use) and the radial terms along w^_i. */
+void tsrelu__hess_vector(tsrelu__hess_ws *ws, unsigned flags, const double *x, double *y)
+{
+    size_t m = ws->m, d = ws->d, n = ws->n, md = m * d;
+    int out = (flags & TSRELU_HESSIAN_OUTPUT) != 0;
+    double *tx = ws->tx, *co = ws->co;
+    memset(y, 0, tsrelu__hess_dim(ws, flags) * sizeof(double));
+    for (size_t i = 0; i < m; i++) {
+        ws->zx[i] = ws->norm[i] != 0.0 ? tsrelu__dot(ws->unit + i * d, x + i * d, d) : 0.0;
+        if (ws->norm[i] != 0.0)
+            cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)n, (int)d, 1.0, ws->tang + i * n * d,
+                        (int)d, x + i * d, 1, 0.0, tx + i * n, 1);
+    }
+    for (size_t i = 0; i < m; i++) {
+        double *ci = co + i * n, *yi = y + i * d;
+        memset(ci, 0, n * sizeof(double));
+        if (ws->norm[i] == 0.0)
+            continue;
+        const double *p = ws->unit + i * d, *xi = x + i * d;
+        double half = 0.5 * ws->c[i] * ws->c[i], rho = ws->rho[i];
+        double along_p = -rho * ws->zx[i];
+        for (size_t q = 0; q < n; q++) {
+            if (q == i || ws->norm[q] == 0.0)
+                continue;
+            size_t iq = i * n + q;
+            double coef = uu_coef(ws, i, q) * tx[iq];
+            if (q < m) {
+                double aa = ws->c[i] * ws->c[q] * TSRELU_INV_2PI;
+                along_p += aa * ws->sn[iq] * ws->zx[q];
+                coef += uv_coef(ws, i, q) * tx[q * n + i];
+            }
+            ci[q] = coef;
+        }
+        cblas_dgemv(CblasRowMajor, CblasTrans, (int)n, (int)d, 1.0, ws->tang + i * n * d, (int)d,
+                    ci, 1, 0.0, yi, 1);
+        for (size_t c = 0; c < d; c++)
+            yi[c] += (half + rho) * xi[c] + along_p * p[c];
+    }
+    /* the (pi - theta) x_q terms: co[i][q] = a_i a_q (pi - theta_iq) / 2pi */
+    for (size_t i = 0; i < m; i++)
+        for (size_t q = 0; q < m; q++)
+            co[i * n + q] = (q == i || ws->norm[i] == 0.0 || ws->norm[q] == 0.0)
+                                ? 0.0
+                                : ws->c[i] * ws->c[q] * TSRELU_INV_2PI *
+                                      (TSRELU_PI - ws->theta[i * n + q]);
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)m, (int)d, (int)m, 1.0, co, (int)n,
+                x, (int)d, 1.0, y, (int)d);
+    if (!out)
+        return;
+    double *col = ws->col;
+    for (size_t i = 0; i < m; i++) {
+        if (ws->norm[i] == 0.0)
+            continue;
+        for (size_t q = 0; q < m; q++) {
+            if (ws->norm[q] == 0.0)
+                continue;
+            wa_column(ws, i, q, col);
+            /* H[w_i, a_q] x_{a_q} and H[a_q, w_i] x_{w_i} */
+            double xa = x[md + q];
+            for (size_t c = 0; c < d; c++)
+                y[i * d + c] += col[c] * xa;
+            y[md + q] += tsrelu__dot(col, x + i * d, d);
+            y[md + i] += aa_entry(ws, i, q) * x[md + q];
+        }
+    }
+}
+
+/* ---------------- public entry points ---------------- */
+
+tsrelu_status tsrelu__hess_check(const char *fn, const tsrelu_student *s, const tsrelu_teacher *t,
+                                unsigned flags, size_t *N)
+{
+    tsrelu_status st = tsrelu__check_pair(fn, s, t);
+    if (st != TSRELU_OK)
+        return st;
+    if (flags & ~TSRELU_HESSIAN_OUTPUT)
+        return tsrelu__fail(TSRELU_EINVAL, "%s: unknown flags 0x%x", fn,
+                            flags & ~TSRELU_HESSIAN_OUTPUT);
+    size_t md;
+    if ((st = tsrelu__mul_size(s->m, s->d, fn, &md)) != TSRELU_OK)
+        return st;
+    *N = md + ((flags & TSRELU_HESSIAN_OUTPUT) ? s->m : 0);
+    if (*N < md)
+        return tsrelu__fail(TSRELU_ENOMEM, "%s: N overflows size_t", fn);
+    return TSRELU_OK;
+}
+
+tsrelu_status tsrelu__hess_at(const char *fn, tsrelu__hess_ws *ws, const tsrelu_student *s,
+                              const tsrelu_teacher *t)
+{
+    tsrelu_status st = tsrelu__hess_alloc(ws, s->m, t->k, t->d);
+    if (st != TSRELU_OK)
+        return tsrelu__context(st, "%s", fn);
+    tsrelu__hess_prepare(ws, s->W, s->a, t->V, t->b);
+    return TSRELU_OK;
+}
+
+TSRELU_API tsrelu_status tsrelu_hessian(const tsrelu_student *s, const tsrelu_teacher *t,
+                                        unsigned flags, double *H, size_t H_len)
+{
+    size_t N = 0, NN;
+    tsrelu_status st = tsrelu__hess_check("tsrelu_hessian", s, t, flags, &N);
+    if (st != TSRELU_OK)
+        return st;
+    if (!H)
+        return tsrelu__fail(TSRELU_EINVAL, "tsrelu_hessian: H is NULL");
+    if ((st = tsrelu__mul_size(N, N, "tsrelu_hessian: N*N", &NN)) != TSRELU_OK ||
+        (st = tsrelu__check_len(H_len, NN, "tsrelu_hessian: H")) != TSRELU_OK)
+        return st;
+    tsrelu__hess_ws ws;
+    if ((st = tsrelu__hess_at("tsrelu_hessian", &ws, s, t)) != TSRELU_OK)
+        return st;
+    tsrelu__hess_dense(&ws, flags, H, N);
+    tsrelu__hess_free(&ws);
+    return tsrelu__check_finite(H, NN, "tsrelu_hessian: H");
+}
+
+TSRELU_API tsrelu_status tsrelu_hessian_vector(const tsrelu_student *s, const tsrelu_teacher *t,
+                                               unsigned flags, const double *x, size_t x_len,
+                                               double *y, size_t y_len)
+{
+    const char *fn = "tsrelu_hessian_vector";
+    size_t N = 0;
+    tsrelu_status st = tsrelu__hess_check(fn, s, t, flags, &N);
+    if (st != TSRELU_OK)
+        return st;
+    if (!x || !y)
+        return tsrelu__fail(TSRELU_EINVAL, "%s: %s is NULL", fn, !x ? "x" : "y");
+    if (x == y)
+        return tsrelu__fail(TSRELU_EINVAL, "%s: x and y are the same buffer", fn);
+    if ((st = tsrelu__check_len(x_len, N, "tsrelu_hessian_vector: x")) != TSRELU_OK ||
+        (st = tsrelu__check_len(y_len, N, "tsrelu_hessian_vector: y")) != TSRELU_OK ||
+        (st = tsrelu__check_finite(x, N, "tsrelu_hessian_vector: x")) != TSRELU_OK)
+        return st;
+    tsrelu__hess_ws ws;
+    if ((st = tsrelu__hess_at(fn, &ws, s, t)) != TSRELU_OK)
+        return st;
+    tsrelu__hess_vector(&ws, flags, x, y);
+    tsrelu__hess_free(&ws);
+    return tsrelu__check_finite(y, N, "tsrelu_hessian_vector: y");
+}

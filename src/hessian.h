@@ -1,0 +1,65 @@
+/* Closed-form Hessian of the population loss (hessian.c), on raw arrays so
+ * that other engines (gradient flow's Jacobian, Newton) can call it on their
+ * own iterates without handles. Pure evaluation: no allocation after
+ * tsrelu__hess_alloc, no status other than the allocation's.
+ *
+ * Variables, in this order: vec(W) row-major (x[i*d + c] = W[i][c], m*d
+ * entries), then, with TSRELU_HESSIAN_OUTPUT, a (m entries). */
+#ifndef TSRELU_HESSIAN_H
+#define TSRELU_HESSIAN_H
+
+#include "tsrelu.h"
+
+#include <stddef.h>
+
+typedef struct {
+    size_t m, k, d, n; /* n = m + k neurons: students then teachers */
+    double *unit;      /* n*d: u_n / |u_n| (0 row for a zero student) */
+    double *norm;      /* n: |u_n| */
+    double *c;         /* n: a then -b */
+    double *theta;     /* m*n: angle of student i with neuron n */
+    double *sn;        /* m*n: its sine */
+    double *cs;        /* m*n: its cosine */
+    double *tang;      /* m*n*d: e_in = u^_n - cos(theta_in) w^_i, |e_in| = sin */
+    double *rho;       /* m: a_i / (2 pi |w_i|) sum_n c_n |u_n| sin(theta_in) */
+    double *col;       /* d: scratch for one column of d2L/dW da */
+    double *zx;        /* m: scratch, w^_q . x_q of the Hessian-vector product */
+    double *tx, *co;   /* m*n each: its scratch, e_iq . x_i and the coefficients */
+} tsrelu__hess_ws;
+
+/* Workspace for m students, k teachers, dimension d (TSRELU_ENOMEM on
+ * overflow or allocation failure, message set). */
+tsrelu_status tsrelu__hess_alloc(tsrelu__hess_ws *ws, size_t m, size_t k, size_t d);
+void tsrelu__hess_free(tsrelu__hess_ws *ws);
+
+/* The geometry of (W, a) (m x d, m) against (V, b) (k x d, k): angles,
+ * tangents, radial terms. Call once per point; then any number of
+ * tsrelu__hess_dense / tsrelu__hess_vector at that point. V must have no
+ * zero row. */
+void tsrelu__hess_prepare(tsrelu__hess_ws *ws, const double *W, const double *a,
+                          const double *V, const double *b);
+
+/* The number of variables: m*d, plus m with TSRELU_HESSIAN_OUTPUT. */
+size_t tsrelu__hess_dim(const tsrelu__hess_ws *ws, unsigned flags);
+
+/* H (N x N row-major, N = tsrelu__hess_dim, leading dimension ld >= N) at
+ * the prepared point; exactly symmetric. */
+void tsrelu__hess_dense(tsrelu__hess_ws *ws, unsigned flags, double *H, size_t ld);
+
+/* y = H x (N entries each, x and y distinct) without forming H: O(m (m + k) d)
+ * work. ws->col is its only scratch (one thread per workspace). */
+void tsrelu__hess_vector(tsrelu__hess_ws *ws, unsigned flags, const double *x, double *y);
+
+/* The argument checks of every public second-order entry point: the pair
+ * (tsrelu__check_pair), flags (only TSRELU_HESSIAN_OUTPUT), and N, the
+ * number of variables, into *N (TSRELU_ENOMEM on overflow). */
+tsrelu_status tsrelu__hess_check(const char *fn, const tsrelu_student *s, const tsrelu_teacher *t,
+                                 unsigned flags, size_t *N);
+
+/* Allocate ws for s and t and prepare it at s (messages prefixed with fn).
+ * For the public entry points (hessian.c, spectrum.c); free with
+ * tsrelu__hess_free. */
+tsrelu_status tsrelu__hess_at(const char *fn, tsrelu__hess_ws *ws, const tsrelu_student *s,
+                              const tsrelu_teacher *t);
+
+#endif
