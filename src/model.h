@@ -68,7 +68,7 @@ typedef struct {
     double *near_theta; /* m: angle to it */
     double *near_cos;   /* m: its cosine */
     double *pairs;      /* 6 arrays of m*(m+k): cosines, distances, angles, sines,
-                           cosines, kappas of the packed pairs (simd/simd.h) */
+                           cosines, kappas of the packed pairs (simd/simd.h), + 24 */
     double *unit_t;     /* d*(m+k) scratch of the BLAS-free cosines, small sizes only */
 } tsrelu__ws;
 

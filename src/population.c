@@ -44,7 +44,9 @@ tsrelu_status tsrelu__ws_alloc(tsrelu__ws *ws, size_t m, size_t k, size_t d)
     ws->near = malloc(m * sizeof(int));
     ws->near_theta = malloc(m * sizeof(double));
     ws->near_cos = malloc(m * sizeof(double));
-    ws->pairs = mn <= SIZE_MAX / (6 * sizeof(double)) ? malloc(6 * mn * sizeof(double)) : NULL;
+    /* + 24: the lanes of the pair-pass rows (simd/simd.h) */
+    ws->pairs = mn <= SIZE_MAX / (6 * sizeof(double)) - 24 ? malloc((6 * mn + 24) * sizeof(double))
+                                                           : NULL;
     /* small: d*(n+20) doubles are a few MB, no overflow */
     ws->unit_t = tsrelu__simd_small(m, k, d) ? malloc(TSRELU_SIMD_SCRATCH(n, d) * sizeof(double) + 1)
                                              : NULL;
@@ -179,7 +181,7 @@ static inline double pair_pass(const tsrelu_teacher *t, const double *a, tsrelu_
         double sums[3];
         tsrelu__simd()->pair_row(m - i - 1, pr.theta + q, pr.sn + q, want_kappa ? pr.kappa + q : NULL,
                                  a + i + 1, ws->norm_w + i + 1, ai, wi, P + i * m + i + 1,
-                                 ws->radial + i + 1, ws->kap + i + 1, sums);
+                                 ws->radial + i + 1, ws->kap + i + 1, ws->pairs + 6 * m * n, sums);
         for (size_t l = i + 1; l < m; l++) /* the student block of P is symmetric */
             P[l * m + i] = P[i * m + l];
         q += m - i - 1;

@@ -285,9 +285,12 @@ static void TSRELU_SIMD_FN(pair_row)(size_t n, const double *restrict theta,
                                       const double *restrict a, const double *restrict norm,
                                       double ai, double wi, double *restrict P_row,
                                       double *restrict radial, double *restrict kap,
-                                      double sums[3])
+                                      double *restrict lanes, double sums[3])
 {
-    double lane[3][8] = {{0.0}};
+    double (*lane)[8] = (double (*)[8])lanes;
+    for (int r = 0; r < 3; r++)
+        for (int q = 0; q < 8; q++)
+            lane[r][q] = 0.0;
     size_t t = 0;
     for (; t + 8 <= n; t += 8)
         for (int v = 0; v < 8 / VW; v++) {
