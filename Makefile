@@ -86,8 +86,22 @@ TEST_CFLAGS = $(CFLAGS) $(LDFLAGS) $(BASEFLAGS) -Wno-missing-prototypes -Iinclud
 
 # `make check SANITIZE=1` runs scripts/sanitize.sh instead (BUILD=asan).
 
-SRCS := $(wildcard src/*.c)
+# src/simd/: one kernel template compiled per instruction set; only the files
+# of a path get its -m flags, and dispatch.c picks a path at run time, so one
+# library runs on any x86-64. Other targets build the portable path alone.
+SIMD_X86 := $(if $(filter x86_64-% amd64-%,$(shell $(CC) -dumpmachine 2>/dev/null)),1)
+SIMD_SRCS := src/simd/dispatch.c src/simd/kernels_portable.c \
+             $(if $(SIMD_X86),src/simd/kernels_avx2.c src/simd/kernels_avx512.c)
+SRCS := $(wildcard src/*.c) $(SIMD_SRCS)
 OBJS := $(SRCS:src/%.c=$(B)/obj/%.o)
+# -fno-math-errno -fno-trapping-math: the branch-free angle kernel computes
+# every range in every lane (a sqrt or a division of a discarded lane may be
+# invalid); these let the compiler do so with vectors. Neither changes a
+# computed value (errno and the exception flags are never read).
+$(B)/obj/simd/%.o: LIB_CFLAGS += -Isrc -fno-math-errno -fno-trapping-math $(if $(SIMD_X86),-DTSRELU_SIMD_X86)
+$(B)/obj/simd/kernels_avx2.o: LIB_CFLAGS += -mavx2 -mfma
+$(B)/obj/simd/kernels_avx512.o: LIB_CFLAGS += -mavx2 -mfma -mavx512f -mavx512dq -mavx512vl \
+  -mprefer-vector-width=512
 SONAME := libtsrelu.so.$(VERSION_MAJOR)
 SHLIB  := $(LIBOUT)/libtsrelu.so.$(VERSION)
 STLIB  := $(LIBOUT)/libtsrelu.a
@@ -104,12 +118,12 @@ all: $(SHLIB) $(LIBOUT)/$(SONAME) $(LIBOUT)/libtsrelu.so $(STLIB) $(if $(filter 
 
 # -MMD -MP: every object depends on every header it includes (a touched
 # kernel.h rebuilds what inlines it).
-$(B)/obj/%.o: src/%.c | $(B)/obj
+$(B)/obj/%.o: src/%.c | $(B)/obj $(B)/obj/simd
 	$(CC) $(CFLAGS) $(LIB_CFLAGS) -MMD -MP -c $< -o $@
 
 -include $(OBJS:.o=.d)
 
-$(sort build $(B)/obj $(B)/examples $(LIBOUT)):
+$(sort build $(B)/obj $(B)/obj/simd $(B)/examples $(LIBOUT)):
 	mkdir -p $@
 
 $(SHLIB): $(OBJS) src/libtsrelu.map | $(LIBOUT)
@@ -139,8 +153,12 @@ $(B)/run_checks: tests/unit/test_main.c tests/unit/suites.h tests/unit/fixtures.
 	$(CC) $(TEST_CFLAGS) -o $@ tests/unit/test_main.c $(TEST_SRCS) $(STLIB) $(CHECK_LIBS) $(LIB_LIBS)
 
 # No allocation inside a run; OpenBLAS allocates per call when it goes
-# multi-threaded, so its thread count is pinned for this test.
+# multi-threaded, so its thread count is pinned for this test, except on the
+# sizes that never call the BLAS (--blas-free).
 $(B)/test_noalloc: tests/integration/test_noalloc.c $(STLIB)
+	$(CC) $(TEST_CFLAGS) -o $@ $< $(STLIB) $(LIB_LIBS)
+
+$(B)/isa_trace: tests/integration/isa_trace.c $(STLIB)
 	$(CC) $(TEST_CFLAGS) -o $@ $< $(STLIB) $(LIB_LIBS)
 
 $(B)/thread_test: tests/integration/thread_test.c $(STLIB)
@@ -174,9 +192,11 @@ deps-demo:
 deps-bench:
 	@sh scripts/deps.sh bench
 
-test-c: $(B)/run_checks $(B)/test_noalloc
+test-c: $(B)/run_checks $(B)/test_noalloc $(B)/isa_trace
 	TSRELU_TEST_DATA=tests/data/reference ./$(B)/run_checks
 	OPENBLAS_NUM_THREADS=1 ./$(B)/test_noalloc
+	./$(B)/test_noalloc --blas-free
+	sh tests/integration/test_isa.sh
 
 test-examples: $(EXAMPLES)
 	@for e in $(EXAMPLES); do echo "== $$e --quick"; $$e --quick > /dev/null || exit 1; done
@@ -247,8 +267,12 @@ build/bench_%: bench/bench_%.c bench/bench_time.h $(SHLIB) $(LIBOUT)/libtsrelu.s
 	$(CC) $(CFLAGS) $(LDFLAGS) $(BASEFLAGS) -Iinclude $(BLAS_CFLAGS) -o $@ $< -Llib -ltsrelu \
 	  -Wl,-rpath,'$$ORIGIN/../lib' $(BLAS_LIBS) -lm
 
+# the kernels alone (internal: linked statically) for the estimated limit
+build/bench_kernels: bench/bench_kernels.c bench/bench_time.h $(STLIB) | build
+	$(CC) $(CFLAGS) $(LDFLAGS) $(BASEFLAGS) -Iinclude -Isrc -o $@ $< $(STLIB) $(LIB_LIBS)
+
 bench: deps-bench
-	$(MAKE) all build/bench_step build/bench_batch build/bench_hessian build/bench_flow
+	$(MAKE) all build/bench_step build/bench_batch build/bench_kernels build/bench_hessian build/bench_flow
 	$(PYTHON) bench/run_bench.py
 
 # ---------------------------------------------------------------- sweep tool

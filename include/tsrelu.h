@@ -68,6 +68,18 @@ TSRELU_API unsigned tsrelu_version_number(void);
  *  @return : the runtime library version as static text, e.g. "1.0.0". */
 TSRELU_API const char *tsrelu_version_string(void);
 
+/*! tsrelu_isa() :
+ *  The instruction-set path of the library's own kernels, chosen once per
+ *  process from the CPU: "avx512", "avx2" (with FMA) or "portable". The
+ *  environment variable TSRELU_ISA, read at the first use, asks for one of
+ *  these names; a request this CPU does not support, or an unknown name,
+ *  falls back to the best supported path and the text says so, e.g.
+ *  "avx2 (TSRELU_ISA=avx512 is not supported by this CPU)". Every path
+ *  gives bit-identical results (docs/performance.md); the text is for bug
+ *  reports and benchmarks. Thread-safe. (1.2)
+ *  @return : static text, never NULL; do not free it. */
+TSRELU_API const char *tsrelu_isa(void);
+
 /* ======================================================================
  * Status codes (append-only; numbers are never reused)
  * ====================================================================== */

@@ -13,6 +13,7 @@
 #include "record.h"
 #include "kernel.h"
 #include "status.h"
+#include "simd/simd.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -416,23 +417,11 @@ static double cached_grad_norm(const tsrelu_gd *gd)
     return gn == 0.0 ? gw : hypot(gw, gn);
 }
 
-/* out = x - eta g; 1 if every entry is finite (tested in the same pass:
- * y * 0 is NaN exactly when y is not). */
+/* out = x - eta g; 1 if every entry is finite (the dispatched kernel, a
+ * class test in the same pass). */
 static int update_default(const double *x, const double *g, double eta, double *out, size_t n)
 {
-    double bad0 = 0.0, bad1 = 0.0;
-    size_t i = 0;
-    for (; i + 2 <= n; i += 2) {
-        out[i] = x[i] - eta * g[i];
-        out[i + 1] = x[i + 1] - eta * g[i + 1];
-        bad0 += out[i] * 0.0;
-        bad1 += out[i + 1] * 0.0;
-    }
-    if (i < n) {
-        out[i] = x[i] - eta * g[i];
-        bad0 += out[i] * 0.0;
-    }
-    return bad0 + bad1 == 0.0;
+    return tsrelu__simd()->update(x, g, eta, out, n);
 }
 
 /* Compute the next iterate into the spare buffers; commit only if finite and

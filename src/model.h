@@ -67,6 +67,9 @@ typedef struct {
     int *near;        /* m: nearest teacher (ties: lowest j), -1 if w_i = 0 */
     double *near_theta; /* m: angle to it */
     double *near_cos;   /* m: its cosine */
+    double *pairs;      /* 6 arrays of m*(m+k): cosines, distances, angles, sines,
+                           cosines, kappas of the packed pairs (simd/simd.h), + 24 */
+    double *unit_t;     /* d*(m+k) scratch of the BLAS-free cosines, small sizes only */
 } tsrelu__ws;
 
 tsrelu_status tsrelu__ws_alloc(tsrelu__ws *ws, size_t m, size_t k, size_t d);

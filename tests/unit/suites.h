@@ -22,5 +22,6 @@ Suite *hessian_suite(void);    /* tests/unit/check_hessian.c */
 Suite *spectrum_suite(void);   /* tests/unit/check_spectrum.c */
 Suite *newton_suite(void);     /* tests/unit/check_newton.c */
 Suite *events_suite(void);     /* tests/unit/check_events.c */
+Suite *simd_suite(void);       /* tests/unit/check_simd.c */
 
 #endif

@@ -144,6 +144,8 @@ status_string(s::Integer) =
 last_error() = unsafe_string(ccall((:tsrelu_last_error, libtsrelu), Cstring, ()))
 version_number() = Int(ccall((:tsrelu_version_number, libtsrelu), Cuint, ()))
 version_string() = unsafe_string(ccall((:tsrelu_version_string, libtsrelu), Cstring, ()))
+"""The kernels' instruction-set path, "avx512", "avx2" or "portable" (ENV TSRELU_ISA asks for one)."""
+instruction_set() = unsafe_string(ccall((:tsrelu_isa, libtsrelu), Cstring, ()))
 
 TsReluError(status::Integer, message::AbstractString) =
     TsReluError(Cint(status), status_name(status), String(message))

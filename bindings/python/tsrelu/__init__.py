@@ -14,7 +14,7 @@ Properties return copies. Failures raise tsrelu.Error with the status name
 and the library's detailed message. See bindings/python/README.md.
 """
 from ._lib import (API_MAJOR, API_MINOR, CALLBACK_RAISED, SCHEDULE_LINEAR, SCHEDULE_LOG, Error,
-                   OutOfRange, Status, StopReason, VersionError, __version__, last_error,
+                   OutOfRange, Status, StopReason, VersionError, __version__, isa, last_error,
                    library_path, library_where, status_name, status_string, version,
                    version_number)
 from ._metrics import (Balance, Components, angles, balance, components, deficit,
@@ -38,7 +38,7 @@ __all__ = [
     "Teacher", "Student", "GD", "Flow", "Record", "Batch", "Summary", "SUMMARY_FIELDS", "plot", "Error", "OutOfRange",
     "VersionError", "Status", "StopReason", "OK", "STOPPED", "CONVERGED", "INTERRUPTED",
     "loss", "loss_accurate", "gradient", "equiangular_gram", "angles", "nearest_teacher", "components", "deficit",
-    "balance", "rate_fit", "Balance", "Components", "version", "version_number", "status_name",
+    "balance", "rate_fit", "Balance", "Components", "version", "version_number", "isa", "status_name",
     "status_string", "last_error", "library_path", "library_where", "API_MAJOR", "API_MINOR",
     "CALLBACK_RAISED", "SCHEDULE_LINEAR", "SCHEDULE_LOG", "__version__",
     "hessian", "hessian_vector", "spectrum", "newton", "Spectrum", "NewtonResult", "NEWTON_FIELDS",

@@ -87,6 +87,7 @@ _ST = c_int  # tsrelu_status
 PROTOTYPES = {
     "tsrelu_version_number": (c_uint, ()),
     "tsrelu_version_string": (c_char_p, ()),
+    "tsrelu_isa": (c_char_p, ()),
     "tsrelu_status_string": (c_char_p, (_ST,)),
     "tsrelu_status_name": (c_char_p, (_ST,)),
     "tsrelu_last_error": (c_char_p, ()),
@@ -343,6 +344,14 @@ def last_error():
 def version():
     """The runtime library version string, e.g. '1.0.0'."""
     return _text(lib.tsrelu_version_string())
+
+
+def isa():
+    """The instruction-set path of the library's kernels: 'avx512', 'avx2' or
+    'portable', chosen once per process from the CPU or the TSRELU_ISA
+    environment variable (a request the CPU cannot honour falls back, and the
+    text says so). Every path gives bit-identical results."""
+    return _text(lib.tsrelu_isa())
 
 
 def version_number():
