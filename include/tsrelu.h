@@ -552,6 +552,7 @@ TSRELU_API int tsrelu_gd_stop_value(const tsrelu_gd *gd);
 #define TSRELU_STOP_STEP_RULE 5 /* the step rule returned non-zero (TSRELU_STOPPED) */
 #define TSRELU_STOP_INTERRUPT 6 /* tsrelu_gd_interrupt() (TSRELU_INTERRUPTED) */
 #define TSRELU_STOP_ERROR     7 /* an error status, e.g. TSRELU_EDIVERGED */
+#define TSRELU_STOP_EVENT     8 /* the event callback returned non-zero (TSRELU_STOPPED, 1.2) */
 
 /*! tsrelu_gd_stop_reason() : @return the TSRELU_STOP_* reason of the latest
  *  run or step (which tolerance ended a converged run, which callback
@@ -771,6 +772,165 @@ tsrelu_record_teacher(const tsrelu_record *r, int field, double *out, size_t len
  *  @return : TSRELU_OK; TSRELU_EINVAL (NULL); TSRELU_EIO (with the system
  *            error in tsrelu_last_error()). */
 TSRELU_API TSRELU_NODISCARD tsrelu_status tsrelu_record_write_csv(const tsrelu_record *r, const char *path);
+
+/* ----------------------------------------------------------------------
+ * Events of a trajectory (1.2): the times at which each student, teacher
+ * or the loss does something, each event defined on its own (no event is
+ * gated on another, unlike the 1.0 tracker's t1 and t2: docs/events.md),
+ * each with its threshold as an argument, computed from a recorder's rows.
+ *
+ * Post hoc: tsrelu_record_event_times(), tsrelu_record_switches() and
+ * tsrelu_record_rate_onset() read a record after (or during, from a
+ * callback of its state) a run; thresholds are chosen afterwards and may be
+ * re-applied at will. On line: tsrelu_record_set_event_callback() reports
+ * the transitions as each row is recorded, by the same code (the row is
+ * compared with the previous row of the record), so the on-line answer is
+ * the post-hoc one on the rows recorded so far.
+ *
+ * Times are the iteration numbers of the recorded rows, as doubles (exact
+ * up to 2^53), NaN = never: an event is resolved to the recorded rows only
+ * (a finer schedule, a finer time). The same functions will serve gradient
+ * flow, whose times are continuous. Per row n and item x, each kind is a
+ * set that x is in or not:
+ *   TSRELU_EVENT_GROUP    student i is in group l (its nearest teacher
+ *                         l_i, TSRELU_RECORD_NEAREST); no threshold;
+ *   TSRELU_EVENT_ALIGN    student i is within eps (radians) of its nearest
+ *                         teacher l_i: angle <= eps, the set being "aligned
+ *                         with l_i"; post hoc the teacher is the FINAL one
+ *                         (l_i of the last row): l_i = final and angle <=
+ *                         eps, which is the angle to the final teacher being
+ *                         <= eps whenever eps is below half the smallest
+ *                         angle between two teachers;
+ *   TSRELU_EVENT_MEAN     student i is within eps of the mean teacher
+ *                         direction (condensation; TSRELU_RECORD_ANGLE_MEAN);
+ *   TSRELU_EVENT_DEFICIT  teacher l: |H_l| <= eps |b_l| |v_l|;
+ *   TSRELU_EVENT_NORM     (post hoc) |w_i| >= q |w_i(final)|;
+ *   TSRELU_EVENT_NORM_SHARE (post hoc) |a_i| |w_i| >= q |b_l| |v_l| / m_l
+ *                         for the final group l of i and its final size
+ *                         m_l (the minimum-norm share; NaN for a student
+ *                         that is zero at the end).
+ * A zero student is in no GROUP, ALIGN or MEAN set. |b_l| |v_l| is that of
+ * the teacher of the state the recorder was last attached to (or made for).
+ * Modes of tsrelu_record_event_times():
+ *   TSRELU_EVENT_FIRST   the first row in the set;
+ *   TSRELU_EVENT_SETTLE  the first row of the final run of rows in the set
+ *                        (enters for good; NaN if not in it at the end);
+ *   TSRELU_EVENT_LEAVE   the first row of the final run of rows out of the
+ *                        set after being in it (leaves for good: the split
+ *                        time of MEAN; NaN if in it at the end or never).
+ * ---------------------------------------------------------------------- */
+
+/* Event kinds. */
+#define TSRELU_EVENT_GROUP      1
+#define TSRELU_EVENT_ALIGN      2
+#define TSRELU_EVENT_MEAN       3
+#define TSRELU_EVENT_DEFICIT    4
+#define TSRELU_EVENT_NORM       5 /* post hoc only */
+#define TSRELU_EVENT_NORM_SHARE 6 /* post hoc only */
+/* The mask bit of an on-line kind (TSRELU_EVENT_GROUP ... _DEFICIT). */
+#define TSRELU_EVENT_BIT(kind) (1u << (kind))
+#define TSRELU_EVENT_ALL_ONLINE 0x1eu /* the bits of GROUP, ALIGN, MEAN, DEFICIT */
+/* Modes of tsrelu_record_event_times(). */
+#define TSRELU_EVENT_FIRST  1
+#define TSRELU_EVENT_SETTLE 2
+#define TSRELU_EVENT_LEAVE  3
+/* Transitions reported on line. */
+#define TSRELU_EVENT_ENTERED 1
+#define TSRELU_EVENT_LEFT    2
+
+/*! tsrelu_event_fn :
+ *  An on-line event: at the recorded row of iteration `time`, item `index`
+ *  (a student; a teacher for TSRELU_EVENT_DEFICIT) entered or left
+ *  (`transition`) the set of `kind`; `teacher` is the set's teacher (the
+ *  group or the aligned-with teacher; l itself for DEFICIT; -1 for MEAN).
+ *  A group switch from l to l' is reported as "left l" then "entered l'"
+ *  (a student that becomes zero only leaves, one that stops being zero only
+ *  enters); ALIGN likewise when the nearest teacher of an aligned student
+ *  changes. The first row of a record reports an entry into every set the
+ *  items are in. Called from tsrelu_gd_run() after the row is stored,
+ *  before the observer of that iterate; gd is the recording state (read-only
+ *  calls only, as for an observer). Return 0 to continue, non-zero to stop:
+ *  the run returns TSRELU_STOPPED, tsrelu_gd_stop_reason() is
+ *  TSRELU_STOP_EVENT, the rest of the row is not reported and the observer
+ *  of that iterate is not called. (1.2) */
+typedef int (*tsrelu_event_fn)(const tsrelu_gd *gd, int kind, int transition, size_t index, int teacher,
+                               double time, void *user_data);
+
+/*! tsrelu_record_set_event_callback() :
+ *  Report the transitions of the kinds in `kinds` (an OR of
+ *  TSRELU_EVENT_BIT() of GROUP, ALIGN, MEAN, DEFICIT) to fn as each row is
+ *  recorded; fn NULL removes the callback (kinds and user_data are then
+ *  ignored). The final on-line answer of an event: SETTLE is the time of
+ *  the item's last "entered" with no "left" after it, LEAVE the time of the
+ *  last "left" with no "entered" after it, FIRST the first "entered" (for
+ *  ALIGN and GROUP, into the teacher that turns out to be the final one).
+ *  NORM, NORM_SHARE, the post-hoc ALIGN's final teacher and the rate onset
+ *  need the end of the run: post hoc only. A full recorder stores no row
+ *  and reports nothing. (1.2)
+ *  @return : TSRELU_OK; TSRELU_EINVAL (r NULL, a kind bit outside the
+ *            on-line kinds); TSRELU_EBUSY (its state is running). */
+TSRELU_API TSRELU_NODISCARD tsrelu_status
+tsrelu_record_set_event_callback(tsrelu_record *r, unsigned kinds, tsrelu_event_fn fn, void *user_data);
+
+/*! tsrelu_record_set_event_threshold() :
+ *  The threshold of on-line kind `kind` (TSRELU_EVENT_ALIGN or _MEAN:
+ *  radians; TSRELU_EVENT_DEFICIT: eps of |H_l| <= eps |b_l| |v_l|); each
+ *  is 0.05 until set, as the 1.0 tracker's. (1.2)
+ *  @return : TSRELU_OK; TSRELU_EINVAL (r NULL, not one of these kinds,
+ *            threshold <= 0); TSRELU_ENONFINITE (threshold NaN or Inf);
+ *            TSRELU_EBUSY (its state is running). */
+TSRELU_API TSRELU_NODISCARD tsrelu_status
+tsrelu_record_set_event_threshold(tsrelu_record *r, int kind, double threshold);
+
+/*! tsrelu_record_event_times() :
+ *  Per item, the time of event `kind` in `mode` (see above) with
+ *  `threshold` (eps of ALIGN, MEAN, DEFICIT; q of NORM, NORM_SHARE;
+ *  ignored for GROUP), over the rows of r, into times (len: m for student
+ *  kinds, k for DEFICIT); NaN = never, every entry NaN for an empty
+ *  record. (1.2)
+ *  @return : TSRELU_OK; TSRELU_EINVAL (NULL, unknown kind or mode,
+ *            threshold <= 0); TSRELU_ENONFINITE (threshold NaN or Inf);
+ *            TSRELU_ELENGTH. */
+TSRELU_API TSRELU_NODISCARD tsrelu_status
+tsrelu_record_event_times(const tsrelu_record *r, int kind, int mode, double threshold, double *times,
+                          size_t len);
+
+/*! tsrelu_record_switches() :
+ *  The group switches of the record, every change of a student's nearest
+ *  teacher between consecutive rows, in row then student order, as rows of
+ *  4 doubles (time, student, from, to) in out; from or to is -1 for a zero
+ *  student. *count gets their number; with out NULL and len 0 only the
+ *  count is computed, else len must be 4 * count. (1.2)
+ *  @return : TSRELU_OK; TSRELU_EINVAL (r or count NULL, out NULL with
+ *            len > 0); TSRELU_ELENGTH (len not 0 or 4 * count; *count is
+ *            set). */
+TSRELU_API TSRELU_NODISCARD tsrelu_status
+tsrelu_record_switches(const tsrelu_record *r, double *out, size_t len, size_t *count);
+
+/*! tsrelu_record_rate_onset() :
+ *  The onset of the late rate: the final slope is tsrelu_rate_fit() of
+ *  log L on log T over the rows with T in [T_last / 10, T_last] (the last
+ *  decade; L is the accurate loss when recorded, else the double one); the
+ *  local slope of rows n - 1, n is (log L_n - log L_{n-1}) / (log T_n -
+ *  log T_{n-1}) (undefined, hence not within, unless both T and L are
+ *  positive and finite and T_n > T_{n-1}); *onset is T_{n-1} of the first
+ *  pair of the final run of pairs whose slope is within delta of the final
+ *  one. Either output may be NULL; both are NaN when the last decade has
+ *  fewer than 2 usable rows, *onset when the last pair is not within. (1.2)
+ *  @return : TSRELU_OK; TSRELU_EINVAL (r NULL, delta <= 0);
+ *            TSRELU_ENONFINITE (delta NaN or Inf). */
+TSRELU_API TSRELU_NODISCARD tsrelu_status
+tsrelu_record_rate_onset(const tsrelu_record *r, double delta, double *onset, double *slope);
+
+/*! tsrelu_event_quantile() :
+ *  The p-quantile of n event times (NaN = never, counted as later than
+ *  every time) into *out: the element of index floor(p (n - 1)) in sorted
+ *  order (numpy's method="lower"): p = 1 is the max, p = 0.5 the (lower)
+ *  median; NaN when that element is a never, or n = 0. (1.2)
+ *  @return : TSRELU_OK; TSRELU_EINVAL (out NULL, times NULL with n > 0, p
+ *            outside [0, 1]); TSRELU_ENONFINITE (p NaN); TSRELU_ENOMEM. */
+TSRELU_API TSRELU_NODISCARD tsrelu_status
+tsrelu_event_quantile(const double *times, size_t n, double p, double *out);
 
 /* ----------------------------------------------------------------------
  * Checkpoints: save a GD state to a file and resume it bit-identically.

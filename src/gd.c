@@ -514,7 +514,8 @@ TSRELU_API tsrelu_status tsrelu_gd_step(tsrelu_gd *gd)
     return st;
 }
 
-/* Hand the recorder what the evaluation of this iterate computed. */
+/* Hand the recorder what the evaluation of this iterate computed; its
+ * event callback may stop the run. */
 static tsrelu_status record(tsrelu_gd *gd)
 {
     tsrelu_status st = evaluate(gd, WANT_LOSS);
@@ -522,7 +523,13 @@ static tsrelu_status record(tsrelu_gd *gd)
         return st;
     tsrelu__record_point pt = {gd->iter, gd->loss, cached_grad_norm(gd), &gd->view, gd->teacher,
                                &gd->ws, &gd->ph};
-    tsrelu__record_take(gd->rec, &pt);
+    int rv = tsrelu__record_take(gd->rec, &pt);
+    /* only the recorder's event callback runs in there */
+    if (rv != 0 || free_pending(gd)) {
+        gd->stop_value = rv;
+        gd->stop_reason = TSRELU_STOP_EVENT;
+        return TSRELU_STOPPED;
+    }
     return TSRELU_OK;
 }
 

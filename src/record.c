@@ -33,9 +33,13 @@ struct tsrelu_record {
     double *student[N_STUDENT];   /* capacity * m each */
     double *teacher[N_TEACHER];   /* capacity * k each */
     double *mean;                 /* d: unit mean teacher direction */
+    double *scale;                /* k: |b_l| |v_l| of the teacher attached to */
     int mean_zero;                /* the unit teacher rows sum to 0 */
     void *scratch;                /* quads of the accurate loss, or NULL */
     tsrelu_gd *gd;                /* the state attached to, or NULL */
+    tsrelu__watch watch;          /* the on-line event callback (events.c) */
+    int in_event;                 /* the event callback is running */
+    int free_pending;             /* ... and freed the recorder */
     int have_last;                /* an iterate was taken since attachment */
     uint64_t last;
 };
@@ -46,6 +50,11 @@ TSRELU_API void tsrelu_record_free(tsrelu_record *r)
         return;
     if (r->gd)
         tsrelu__gd_attach(r->gd, NULL, NULL);
+    r->gd = NULL;
+    if (r->in_event) { /* from its own event callback: tsrelu__record_take frees it */
+        r->free_pending = 1;
+        return;
+    }
     free(r->iter);
     for (int f = 0; f < N_GLOBAL; f++)
         free(r->global[f]);
@@ -54,6 +63,7 @@ TSRELU_API void tsrelu_record_free(tsrelu_record *r)
     for (int f = 0; f < N_TEACHER; f++)
         free(r->teacher[f]);
     free(r->mean);
+    free(r->scale);
     free(r->scratch);
     free(r);
 }
@@ -71,6 +81,13 @@ static double *column(size_t n, size_t width, int *ok)
     if (!p)
         *ok = 0;
     return p;
+}
+
+/* |b_l| |v_l|, the scale of the deficit and norm-share events. */
+static void teacher_scale(tsrelu_record *r, const tsrelu_teacher *t)
+{
+    for (size_t l = 0; l < t->k; l++)
+        r->scale[l] = fabs(t->b[l]) * t->norm[l];
 }
 
 TSRELU_API tsrelu_status tsrelu_record_create(const tsrelu_gd *gd, size_t capacity, unsigned flags,
@@ -108,6 +125,8 @@ TSRELU_API tsrelu_status tsrelu_record_create(const tsrelu_gd *gd, size_t capaci
     for (int f = 0; f < N_TEACHER; f++)
         r->teacher[f] = column(capacity, r->k, &ok);
     r->mean = column(r->d, 1, &ok);
+    r->scale = column(r->k, 1, &ok);
+    tsrelu__watch_init(&r->watch);
     if (ok && (flags & TSRELU_RECORD_ACCURATE_LOSS)) {
         size_t len = 0;
         tsrelu_status st = tsrelu__accurate_scratch_len(fn, r->m, r->k, r->d, &len);
@@ -122,6 +141,7 @@ TSRELU_API tsrelu_status tsrelu_record_create(const tsrelu_gd *gd, size_t capaci
         return tsrelu__fail(TSRELU_ENOMEM, "%s: out of memory for %zu iterates of m=%zu, k=%zu", fn,
                             capacity, s->m, t->k);
     }
+    teacher_scale(r, t);
     *out = r;
     return TSRELU_OK;
 }
@@ -156,6 +176,7 @@ TSRELU_API tsrelu_status tsrelu_gd_set_recorder(tsrelu_gd *gd, tsrelu_record *r,
                                 "%s: the recorder is for m=%zu, k=%zu, d=%zu; the state has m=%zu, k=%zu, d=%zu",
                                 fn, r->m, r->k, r->d, s->m, t->k, s->d);
         mean_direction(r, t);
+        teacher_scale(r, t);
         r->have_last = 0;
     }
     tsrelu_record *old = tsrelu__gd_attach(gd, r, &sc);
@@ -171,16 +192,50 @@ void tsrelu__record_detached(tsrelu_record *r)
     r->gd = NULL;
 }
 
-void tsrelu__record_take(tsrelu_record *r, const tsrelu__record_point *pt)
+static void store(tsrelu_record *r, const tsrelu__record_point *pt);
+
+int tsrelu__record_take(tsrelu_record *r, const tsrelu__record_point *pt)
 {
     if (r->have_last && r->last == pt->iter)
-        return;
+        return 0;
     r->have_last = 1;
     r->last = pt->iter;
     if (r->size == r->capacity) {
         r->missed++;
-        return;
+        return 0;
     }
+    store(r, pt);
+    if (!r->watch.fn)
+        return 0;
+    tsrelu__traj tr;
+    tsrelu__record_traj(r, &tr);
+    r->in_event = 1;
+    int rv = tsrelu__events_row(&tr, r->size - 1, &r->watch, r->gd);
+    r->in_event = 0;
+    if (r->free_pending) {
+        r->free_pending = 0;
+        tsrelu_record_free(r);
+    }
+    return rv;
+}
+
+void tsrelu__record_traj(const tsrelu_record *r, tsrelu__traj *tr)
+{
+    *tr = (tsrelu__traj){r->size, r->m, r->k, r->iter, NULL,
+                         r->global[G_ACC] ? r->global[G_ACC] : r->global[G_LOSS],
+                         r->student[S_NORM], r->student[S_A], r->student[S_NEAR], r->student[S_ANGLE],
+                         r->student[S_MEAN], r->teacher[T_DEFICIT], r->teacher[T_SIZE], r->scale};
+}
+
+tsrelu__watch *tsrelu__record_watch(tsrelu_record *r, const tsrelu_gd **gd)
+{
+    *gd = r->gd;
+    return &r->watch;
+}
+
+/* Row r->size from pt. */
+static void store(tsrelu_record *r, const tsrelu__record_point *pt)
+{
     size_t n = r->size++, m = r->m, k = r->k, d = r->d;
     const tsrelu__ws *ws = pt->ws;
     r->iter[n] = pt->iter;

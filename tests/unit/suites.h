@@ -17,5 +17,6 @@ Suite *errors_suite(void);     /* tests/unit/check_errors.c */
 Suite *roundtrip_suite(void);  /* tests/unit/check_roundtrip.c */
 Suite *reentry_suite(void);    /* tests/unit/check_reentry.c */
 Suite *record_suite(void);     /* tests/unit/check_record.c */
+Suite *events_suite(void);     /* tests/unit/check_events.c */
 
 #endif

@@ -19,6 +19,7 @@ int main(void)
     srunner_add_suite(sr, roundtrip_suite());
     srunner_add_suite(sr, reentry_suite());
     srunner_add_suite(sr, record_suite());
+    srunner_add_suite(sr, events_suite());
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);

@@ -20,6 +20,7 @@ from ._metrics import (Balance, Components, angles, balance, components, deficit
 from ._network import Student, Teacher, equiangular_gram, gradient, loss, loss_accurate
 from ._gd import GD
 from ._record import Record
+from ._events import Events, Switches, event_quantile
 from ._batch import SUMMARY_FIELDS, Batch, Summary
 from ._plot import plot
 
@@ -34,5 +35,6 @@ __all__ = [
     "loss", "loss_accurate", "gradient", "equiangular_gram", "angles", "nearest_teacher", "components", "deficit",
     "balance", "rate_fit", "Balance", "Components", "version", "version_number", "status_name",
     "status_string", "last_error", "library_path", "library_where", "API_MAJOR", "API_MINOR",
-    "CALLBACK_RAISED", "SCHEDULE_LINEAR", "SCHEDULE_LOG", "__version__",
+    "CALLBACK_RAISED", "SCHEDULE_LINEAR", "SCHEDULE_LOG", "__version__", "Events", "Switches",
+    "event_quantile",
 ]

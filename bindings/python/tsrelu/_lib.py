@@ -57,6 +57,7 @@ class StopReason(enum.IntEnum):
     STEP_RULE = 5  # the step rule returned non-zero or raised (Status.STOPPED)
     INTERRUPT = 6  # interrupt() or Ctrl-C (Status.INTERRUPTED)
     ERROR = 7      # an error, e.g. TSRELU_EDIVERGED
+    EVENT = 8      # the record's event callback returned non-zero or raised (Status.STOPPED, 1.2)
 
 
 SCHEDULE_LINEAR = 1
@@ -69,6 +70,8 @@ CALLBACK_RAISED = -(2 ** 31)
 
 # Callback types, exactly as in tsrelu.h (user data last).
 OBSERVER_FN = CFUNCTYPE(c_int, c_void_p, c_void_p)
+# tsrelu_event_fn (1.2): gd, kind, transition, index, teacher, time, user data
+EVENT_FN = CFUNCTYPE(c_int, c_void_p, c_int, c_int, c_size_t, c_int, c_double, c_void_p)
 STEP_FN = CFUNCTYPE(c_int, c_void_p, POINTER(c_double), POINTER(c_double),
                     POINTER(c_double), POINTER(c_double), c_void_p)
 
@@ -176,6 +179,13 @@ PROTOTYPES = {
     "tsrelu_record_student": (_ST, (_P, c_int, _PD, _S)),
     "tsrelu_record_teacher": (_ST, (_P, c_int, _PD, _S)),
     "tsrelu_record_write_csv": (_ST, (_P, c_char_p)),
+    # events (1.2)
+    "tsrelu_record_set_event_callback": (_ST, (_P, c_uint, EVENT_FN, _P)),
+    "tsrelu_record_set_event_threshold": (_ST, (_P, c_int, _D)),
+    "tsrelu_record_event_times": (_ST, (_P, c_int, c_int, _D, _PD, _S)),
+    "tsrelu_record_switches": (_ST, (_P, _PD, _S, POINTER(c_size_t))),
+    "tsrelu_record_rate_onset": (_ST, (_P, _D, _PD, _PD)),
+    "tsrelu_event_quantile": (_ST, (_PD, _S, _D, _PD)),
 }
 
 

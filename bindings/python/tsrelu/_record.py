@@ -7,6 +7,7 @@ from ctypes import POINTER, c_uint64
 import numpy as np
 
 from ._args import c_integer, path_arg, ptr
+from ._events import RecordEvents
 from ._guard import in_own_callback, refuse
 from ._lib import Status, call, fail, lib
 from ._network import _Handle, new_handle
@@ -19,7 +20,7 @@ STUDENT_FIELDS = {"norm": 10, "output_weight": 11, "nearest": 12, "angle": 13, "
 TEACHER_FIELDS = {"deficit": 20, "group_size": 21}
 
 
-class Record(_Handle):
+class Record(_Handle, RecordEvents):
     """A recorder attached to a GD (made by GD.record()). After (or during,
     from an observer) a run:
 
@@ -31,6 +32,9 @@ class Record(_Handle):
         r.arrays()             every column in a dict
         r.to_pandas()          one row per (iteration, student) (needs pandas)
         r.write_csv(path)      the same table as a CSV file, written by the library
+        r.events(...)          every event time at chosen thresholds (1.2), and
+        r.event_times(kind, threshold, mode), r.switches(), r.rate_onset(delta),
+        r.on_event(fn, ...)    the same events reported on line during runs
 
     When the capacity is reached the run goes on unrecorded: r.missed counts
     the iterates lost, and reading the record then warns (RuntimeWarning).
@@ -48,6 +52,7 @@ class Record(_Handle):
         self._accurate = bool(accurate_loss)
         self._gd = None        # the GD attached to (kept alive while attached)
         self._warned = 0       # missed count already warned about
+        self._event = None     # (fn, C callback) of on_event()
 
     def _attach(self, gd):
         self._gd = gd
