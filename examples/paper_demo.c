@@ -283,13 +283,17 @@ done:
 
 /* ---------------- events over seeds ----------------
  * Each configuration is run again for seeds seed .. seed + nseeds - 1 over
- * event_steps steps with a recorder, and the independent events
+ * event_steps steps at step size event_eta (default 0.01: 100x finer in
+ * gradient-flow time than eta = 0.1, whose first step already takes every
+ * norm to half its final value) with a recorder, and the independent events
  * (docs/events.md) are read from the record: each with its own threshold,
  * none gated on another. Times are gradient-flow times eta * T. */
 
 #define EPS_ALIGN 0.05   /* rad, angle to the final teacher: below and staying below */
 #define EPS_DEFICIT 0.05 /* |H_l| <= EPS_DEFICIT |v_l|, and staying there */
-#define EPS_MEAN 0.3     /* rad: "condensed" = within this of the mean teacher direction */
+#define EPS_MEAN 0.5     /* rad: "condensed" = within this of the mean teacher direction (at
+                          * eta = 0.01 the k = 4 students come to 0.3-0.55 rad of it; the
+                          * 0.25 rad of docs/events.md is reached at eta <= 0.001 only) */
 #define Q_NORM 0.5       /* norm reaching this fraction of its final value */
 #define DELTA_RATE 0.1   /* local slope of log L within this of the final fitted slope */
 
@@ -306,8 +310,9 @@ static tsrelu_status event_quantile(const tsrelu_record *r, int kind, int mode, 
 }
 
 /* One run of configuration c with `seed` over c->steps steps: its events
- * into ev (times in eta * T; switches a count). */
-static int event_run(const run_config *c, uint64_t seed, double ev[NEV])
+ * into ev (times in eta * T; switches a count); its record written to
+ * `path` unless NULL. */
+static int event_run(const run_config *c, uint64_t seed, const char *path, double ev[NEV])
 {
     tsrelu_teacher *t = NULL;
     tsrelu_student *s = NULL;
@@ -331,6 +336,10 @@ static int event_run(const run_config *c, uint64_t seed, double ev[NEV])
     st = tsrelu_gd_run(gd, c->steps);
     if (st != TSRELU_OK && st != TSRELU_CONVERGED) {
         rc = fail("run", st);
+        goto done;
+    }
+    if (path && (st = tsrelu_record_write_csv(r, path)) != TSRELU_OK) {
+        rc = fail("record", st);
         goto done;
     }
     size_t m = c->m, k = c->k, sw = 0;
@@ -367,19 +376,22 @@ done:
 /* The events of configuration c over nseeds seeds: one line of medians
  * (tsrelu_event_quantile: the lower median, a never counting as latest) on
  * stdout, one row per seed and event in `events` (k,m,seed,event,time). */
-static int event_table(const run_config *c, uint64_t nseeds, FILE *events)
+static int event_table(const run_config *c, uint64_t nseeds, const char *outdir, FILE *events)
 {
     double *all = malloc(nseeds * NEV * sizeof(double)), col[64];
+    char path[4096];
     if (!all)
         return 1;
+    /* the first seed's record: the figure's per-student panel */
+    snprintf(path, sizeof path, "%s/record_events_k%zu_m%zu.csv", outdir, c->k, c->m);
     for (uint64_t i = 0; i < nseeds; i++) {
-        if (event_run(c, c->seed + i, all + i * NEV)) {
+        if (event_run(c, c->seed + i, i == 0 ? path : NULL, all + i * NEV)) {
             free(all);
             return 1;
         }
         for (int e = 0; e < NEV; e++)
-            fprintf(events, "%zu,%zu,%llu,%s,%.6g\n", c->k, c->m, (unsigned long long)(c->seed + i), ev_name[e],
-                    all[i * NEV + e]);
+            fprintf(events, "%zu,%zu,%g,%llu,%s,%.6g\n", c->k, c->m, c->eta, (unsigned long long)(c->seed + i),
+                    ev_name[e], all[i * NEV + e]);
     }
     printf("%4zu %3zu", c->m, c->k);
     for (int e = 0; e < NEV; e++) {
@@ -392,7 +404,7 @@ static int event_table(const run_config *c, uint64_t nseeds, FILE *events)
             free(all);
             return fail("quantile", st);
         }
-        printf(e == EV_SWITCHES ? " %8.1f" : " %10.3g", med);
+        printf(e == EV_SWITCHES ? " %8.1f" : " %12.3g", med);
     }
     putchar('\n');
     fflush(stdout);
@@ -404,7 +416,8 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: paper_demo [--out DIR] [--steps N] [--d D] [--sigma S] [--eta E] [--seed N]\n"
-            "                  [--m M --k K] [--seeds N] [--event-steps N] [--quick] [--help]\n"
+            "                  [--m M --k K] [--seeds N] [--event-eta E]\n"
+            "                  [--event-steps N] [--quick] [--help]\n"
             "Runs exact population GD for the paper's Figure 1 setting and writes\n"
             "DIR/run_k*_m*.csv and DIR/summary.csv (default DIR: demo-output).\n"
             "  --m M --k K   a single run with these widths instead of the default set\n"
@@ -414,7 +427,8 @@ static void usage(FILE *f)
             "  --eta E       step size (default 0.1)\n"
             "  --seed N      seed for teacher and students (default 1)\n"
             "  --seeds N     seeds of the event table, from --seed on (default 5; 0: no table)\n"
-            "  --event-steps N  GD steps of each event run (default 100000)\n"
+            "  --event-eta E    step size of the event runs (default 0.01)\n"
+            "  --event-steps N  GD steps of each event run (default 100000: eta*T = 1000)\n"
             "  --quick       short runs (20000 steps, 2 event seeds) for tests\n");
 }
 
@@ -424,6 +438,7 @@ int main(int argc, char **argv)
     run_config base = {0, 0, 16, 1e-6, 0.1, 1000000, 1, 0};
     size_t one_m = 0, one_k = 0;
     uint64_t nseeds = 5, event_steps = 100000;
+    double event_eta = 0.01;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--help")) {
@@ -449,6 +464,8 @@ int main(int argc, char **argv)
             base.seed = strtoull(v, NULL, 10), i++;
         } else if (v && !strcmp(a, "--seeds")) {
             nseeds = strtoull(v, NULL, 10), i++;
+        } else if (v && !strcmp(a, "--event-eta")) {
+            event_eta = strtod(v, NULL), i++;
         } else if (v && !strcmp(a, "--event-steps")) {
             event_steps = strtoull(v, NULL, 10), i++;
         } else if (v && !strcmp(a, "--m")) {
@@ -461,9 +478,10 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    if ((one_m == 0) != (one_k == 0) || base.steps == 0 || base.d == 0 || event_steps == 0 || nseeds > 64) {
+    if ((one_m == 0) != (one_k == 0) || base.steps == 0 || base.d == 0 || event_steps == 0 || nseeds > 64 ||
+        !(event_eta > 0.0)) {
         fprintf(stderr, "paper_demo: give both --m and --k (>= 1); --steps, --event-steps and --d must be >= 1, "
-                        "--seeds at most 64\n");
+                        "--seeds at most 64, --event-eta > 0\n");
         return 2;
     }
     run_config runs[5];
@@ -512,25 +530,26 @@ int main(int argc, char **argv)
             fprintf(stderr, "paper_demo: cannot open %s: %s\n", path, strerror(errno));
             return 1;
         }
-        fprintf(events, "k,m,seed,event,time\n");
-        printf("\nEvents (docs/events.md), gradient-flow time eta*T, median over seeds %llu-%llu, %llu steps each:\n"
+        fprintf(events, "k,m,eta,seed,event,time\n");
+        printf("\nEvents (docs/events.md), gradient-flow time eta*T, median over seeds %llu-%llu, eta = %g, %llu steps:\n"
                "  norm_half: |w_i| >= %g |w_i(final)| (median student); condense / split: enters / leaves for\n"
                "  good the %g rad cone around the mean teacher direction (median student); deficit: every\n"
                "  |H_l| <= %g |v_l| for good (last teacher); align: angle to the final teacher <= %g for good\n"
                "  (median, last student); rate_onset: local slope of log L within %g of the last decade's fit;\n"
                "  switches: group switches between recorded rows (a count); tracker_t1: tsrelu_gd_phase_times.\n",
                (unsigned long long)base.seed, (unsigned long long)(base.seed + nseeds - 1),
-               (unsigned long long)event_steps, Q_NORM, EPS_MEAN, EPS_DEFICIT, EPS_ALIGN, DELTA_RATE);
+               event_eta, (unsigned long long)event_steps, Q_NORM, EPS_MEAN, EPS_DEFICIT, EPS_ALIGN, DELTA_RATE);
         printf("%4s %3s", "m", "k");
         for (int e = 0; e < NEV; e++)
-            printf(e == EV_SWITCHES ? " %8s" : " %10s", ev_name[e]);
+            printf(e == EV_SWITCHES ? " %8s" : " %12s", ev_name[e]);
         putchar('\n');
         for (int r = 0; r < nruns && rc == 0; r++) {
             if (runs[r].contrast)
                 continue;
             run_config c = runs[r];
             c.steps = event_steps;
-            rc = event_table(&c, nseeds, events);
+            c.eta = event_eta;
+            rc = event_table(&c, nseeds, out, events);
         }
         fclose(events);
     }

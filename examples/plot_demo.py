@@ -9,8 +9,8 @@ m_l |w_i| / |v_l| (min and max over all groups; the paper's band [1/4, 4]
 dashed), (d) the projection deficits |H_l|, (e) the events of each
 configuration on one gradient-flow time axis (events.csv: median over the
 seeds, bars from min to max), (f) every student's angle to its nearest
-teacher and its norm in one run (record_k4_m20.csv, coloured by final
-teacher). (e) and (f) are left out when their files are missing.
+teacher and its norm in one event run (record_events_k4_m20.csv, coloured
+by final teacher). (e) and (f) are left out when their files are missing.
 """
 import csv
 import glob
@@ -40,8 +40,8 @@ def label(path):
 # Events of events.csv, in the order they happen, with a marker each.
 EVENT_STYLE = [
     ("norm_half", "o", "norm ½ of final (median student)"),
-    ("condense", "v", "within ε_c of mean direction (median)"),
-    ("split", "^", "leaves mean direction (median)"),
+    ("condense", "v", "within 0.5 rad of mean teacher direction (median)"),
+    ("split", "^", "leaves that cone for good (median)"),
     ("deficit", "s", "|H_l| ≤ 0.05|v| (last teacher)"),
     ("align_median", "D", "angle ≤ 0.05 to final teacher (median)"),
     ("align_max", "P", "angle ≤ 0.05 (last student)"),
@@ -71,24 +71,24 @@ def events_panel(ax, path):
     ax.set_xscale("log")
     ax.set_yticks(range(len(configs)))
     ax.set_yticklabels([f"k={k}, m={m}" for k, m in configs])
-    ax.set(xlabel=r"gradient-flow time $\eta T$",
+    ax.set(xlabel=r"gradient-flow time $\eta T$ (event runs: see the demo's event table)",
            title="(e) events: median over seeds (bar: min to max)")
     ax.grid(True, axis="x", which="major", alpha=0.3)
-    ax.legend(fontsize=7, loc="lower right")
+    ax.legend(fontsize=7, loc="upper left", framealpha=0.9)
+    ax.set_ylim(-0.5, len(configs) + 1.6)
 
 
 def student_panel(fa, fn, out):
-    """(f): angle to the nearest teacher and norm of every student of one run."""
-    path = os.path.join(out, "record_k4_m20.csv")
+    """(f): angle to the nearest teacher and norm of every student of one
+    event run (its step size from events.csv)."""
+    path = os.path.join(out, "record_events_k4_m20.csv")
     if not os.path.exists(path):
         fa.set_visible(False)
         fn.set_visible(False)
         return
     rows = list(csv.DictReader(open(path)))
-    eta = 0.1
-    for r in csv.DictReader(open(os.path.join(out, "summary.csv"))):
-        if (r["k"], r["m"]) == ("4", "20"):
-            eta = float(r["eta"])
+    eta = next(float(r["eta"]) for r in csv.DictReader(open(os.path.join(out, "events.csv")))
+               if (r["k"], r["m"]) == ("4", "20"))
     last = max(int(r["iteration"]) for r in rows)
     final = {r["student"]: int(r["nearest"]) for r in rows if int(r["iteration"]) == last}
     for i, tch in sorted(final.items(), key=lambda x: int(x[0])):
@@ -97,8 +97,9 @@ def student_panel(fa, fn, out):
         fa.loglog(t, [max(float(r["angle"]), 1e-6) for r in mine], color=f"C{tch}", lw=0.7)
         fn.loglog(t, [float(r["norm"]) for r in mine], color=f"C{tch}", lw=0.7)
         fa.loglog(t, [float(r["angle_mean"]) for r in mine], color="grey", lw=0.4, alpha=0.5)
-    fa.set(ylabel="angle [rad]", title="(f) one run (k=4, m=20, seed 1): every student, colour = final "
-           "teacher;\nangle to nearest teacher (grey: to the mean teacher direction), and norm")
+    fa.set_ylabel("angle [rad]")
+    fa.set_title(f"(f) k=4, m=20, seed 1, eta={eta:g}, every student (colour: final teacher):\n"
+                 "angle to nearest teacher (grey: to the mean teacher direction), norm", fontsize=10)
     fn.set(xlabel=r"gradient-flow time $\eta T$", ylabel=r"$|w_i|$")
     fa.tick_params(labelbottom=False)
     for x in (fa, fn):
