@@ -918,7 +918,7 @@ tsrelu_record_switches(const tsrelu_record *r, double *out, size_t len, size_t *
  *  one. Either output may be NULL; both are NaN when the last decade has
  *  fewer than 2 usable rows, *onset when the last pair is not within. (1.2)
  *  @return : TSRELU_OK; TSRELU_EINVAL (r NULL, delta <= 0);
- *            TSRELU_ENONFINITE (delta NaN or Inf). */
+ *            TSRELU_ENONFINITE (delta NaN or Inf); TSRELU_ENOMEM. */
 TSRELU_API TSRELU_NODISCARD tsrelu_status
 tsrelu_record_rate_onset(const tsrelu_record *r, double delta, double *onset, double *slope);
 

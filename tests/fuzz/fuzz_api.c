@@ -1184,13 +1184,104 @@ static void op_gd_advance(input *in)
     free(before.W);
 }
 
+/* Events (1.2) on a fresh state from gd's iterate: a recorder, an event
+ * callback that checks its arguments (and may stop the run), then the
+ * post-hoc functions with fuzzed kinds, modes, thresholds and lengths. */
+typedef struct {
+    size_t m, k;
+    int stop_at, calls;
+} event_ctx;
+
+static int fuzz_event(const tsrelu_gd *gd, int kind, int transition, size_t index, int teacher, double time,
+                      void *ud)
+{
+    event_ctx *c = ud;
+    FUZZ_CHECK(kind >= TSRELU_EVENT_GROUP && kind <= TSRELU_EVENT_DEFICIT &&
+                   (transition == TSRELU_EVENT_ENTERED || transition == TSRELU_EVENT_LEFT) &&
+                   index < (kind == TSRELU_EVENT_DEFICIT ? c->k : c->m) && teacher >= -1 &&
+                   teacher < (int)c->k && time == (double)tsrelu_gd_iteration(gd),
+               "event kind %d transition %d index %zu teacher %d time %g", kind, transition, index, teacher,
+               time);
+    return c->calls++ == c->stop_at ? 3 : 0;
+}
+
+static void events_of(input *in, const tsrelu_gd *src)
+{
+    tsrelu_gd *gd;
+    if (!src || tsrelu_gd_create(tsrelu_gd_teacher(src), tsrelu_gd_student(src), tsrelu_gd_eta(src), &gd) !=
+                    TSRELU_OK)
+        return;
+    event_ctx c = {tsrelu_student_width(tsrelu_gd_student(gd)), tsrelu_teacher_width(tsrelu_gd_teacher(gd)),
+                   pick(in, 4) ? -1 : (int)pick(in, 64), 0};
+    tsrelu_record *r = NULL;
+    if (API(S_OK | S_ENOMEM, tsrelu_record_create(gd, 1 + pick(in, 24), pick(in, 2), &r)) != TSRELU_OK) {
+        tsrelu_gd_free(gd);
+        return;
+    }
+    (void)API(SET_PLAIN, tsrelu_gd_set_recorder(gd, r, TSRELU_SCHEDULE_LOG, 1 + pick(in, 20)));
+    (void)API(SET_PLAIN, tsrelu_record_set_event_callback(r, pick(in, 8) ? TSRELU_EVENT_ALL_ONLINE : u8(in),
+                                                          fuzz_event, &c));
+    for (int kind = TSRELU_EVENT_ALIGN; kind <= TSRELU_EVENT_DEFICIT; kind++)
+        if (pick(in, 2))
+            (void)API(SET_SET_FINITE, tsrelu_record_set_event_threshold(r, kind, pick(in, 2) ? nice(in) : special(in)));
+    tsrelu_status st = API(SET_RUN, tsrelu_gd_run(gd, pick(in, 64)));
+    FUZZ_CHECK(st != TSRELU_STOPPED || tsrelu_gd_stop_reason(gd) == TSRELU_STOP_EVENT, "stopped by %d",
+               tsrelu_gd_stop_reason(gd));
+    size_t n = tsrelu_record_size(r);
+    uint64_t *it = malloc((n ? n : 1) * sizeof(uint64_t));
+    if (!it)
+        abort();
+    FUZZ_CHECK(tsrelu_record_iterations(r, it, n) == TSRELU_OK, "iterations");
+    for (int q = 0; q < 4; q++) {
+        int kind = pick(in, 8), mode = pick(in, 5);
+        size_t want = kind == TSRELU_EVENT_DEFICIT ? c.k : c.m, len = choose_len(in, want);
+        double thr = pick(in, 2) ? fabs(nice(in)) : special(in), *t = alloc_doubles(want);
+        if (API(S_OK | S_EINVAL | S_ENONFINITE | S_ELENGTH,
+                tsrelu_record_event_times(pick(in, 32) ? r : NULL, kind, mode, thr, pick(in, 32) ? t : NULL,
+                                          len)) == TSRELU_OK)
+            for (size_t x = 0; x < want; x++) {
+                int found = isnan(t[x]);
+                for (size_t j = 0; j < n && !found; j++)
+                    found = t[x] == (double)it[j];
+                FUZZ_CHECK(found, "event time %g of item %zu is not a recorded iteration", t[x], x);
+            }
+        free(t);
+    }
+    size_t count = 0;
+    if (API(S_OK | S_EINVAL, tsrelu_record_switches(r, NULL, 0, &count)) == TSRELU_OK) {
+        size_t len = choose_len(in, 4 * count);
+        double *sw = alloc_doubles(4 * count);
+        (void)API(S_OK | S_EINVAL | S_ELENGTH, tsrelu_record_switches(r, sw, len, &count));
+        free(sw);
+    }
+    double onset, slope;
+    if (API(S_OK | S_EINVAL | S_ENONFINITE | S_ENOMEM,
+            tsrelu_record_rate_onset(r, pick(in, 2) ? fabs(nice(in)) : special(in), &onset, &slope)) ==
+            TSRELU_OK)
+        FUZZ_CHECK(isnan(onset) || (onset >= 0 && onset <= (double)it[n ? n - 1 : 0]), "onset %g", onset);
+    double ts[8], qv;
+    for (int j = 0; j < 8; j++)
+        ts[j] = pick(in, 2) ? nice(in) : special(in);
+    (void)API(S_OK | S_EINVAL | S_ENONFINITE | S_ENOMEM,
+              tsrelu_event_quantile(ts, pick(in, 9), pick(in, 2) ? nice(in) : special(in), &qv));
+    free(it);
+    if (pick(in, 2)) {
+        tsrelu_record_free(r); /* before the state: detaches */
+        tsrelu_gd_free(gd);
+    } else {
+        tsrelu_gd_free(gd);   /* the state first: the record stays readable */
+        (void)API(S_OK | S_EINVAL, tsrelu_record_switches(r, NULL, 0, &count));
+        tsrelu_record_free(r);
+    }
+}
+
 static void op_gd_getters(input *in)
 {
     gd_slot *g = &F.g[pick(in, NG)];
     const tsrelu_gd *gd = pick(in, 16) ? g->gd : NULL;
     double x;
     int64_t t1, t2;
-    switch (pick(in, 5)) {
+    switch (pick(in, 6)) {
     case 0:
         if (API(SET_GD_EVAL, tsrelu_gd_loss(gd, pick(in, 16) ? &x : NULL)) == TSRELU_OK)
             FUZZ_CHECK(!isnan(x), "tsrelu_gd_loss: NaN");
@@ -1220,6 +1311,9 @@ static void op_gd_getters(input *in)
         FUZZ_CHECK(tsrelu_gd_group_switches(gd) <= m, "more switches than students");
         break;
     }
+    case 4:
+        events_of(in, gd);
+        break;
     default: {
         double a, b;
         (void)API(SET_PLAIN, tsrelu_gd_tolerances(gd, pick(in, 2) ? &a : NULL,

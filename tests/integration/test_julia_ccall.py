@@ -31,7 +31,7 @@ RUNS = {"tsrelu_gd_run": "tsrelu_gd_interrupt", "tsrelu_batch_run": "tsrelu_batc
 
 # Opaque handle types: filled from the header's "typedef struct X X;" lines.
 HANDLE_TYPES = set()
-CALLBACK_TYPES = {"tsrelu_observer_fn", "tsrelu_step_fn"}
+CALLBACK_TYPES = {"tsrelu_observer_fn", "tsrelu_step_fn", "tsrelu_event_fn"}
 
 
 # ------------------------------------------------------------------ C side

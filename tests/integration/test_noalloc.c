@@ -2,7 +2,8 @@
  * interposed (glibc's __libc_* entry points do the work) and counted while
  * tsrelu_gd_run advances states of several sizes, with the default update,
  * a step rule, output training, an observer and a trajectory recorder
- * (with the accurate loss, filled past its capacity). */
+ * (with the accurate loss and an event callback on every on-line kind,
+ * filled past its capacity). */
 #include <tsrelu.h>
 
 #include <stdio.h>
@@ -59,6 +60,14 @@ static int observer(const tsrelu_gd *gd, void *ud)
     return tsrelu_gd_loss(gd, &L) != TSRELU_OK; /* cached at observed iterates */
 }
 
+static int on_event(const tsrelu_gd *gd, int kind, int transition, size_t index, int teacher, double time,
+                    void *ud)
+{
+    (void)gd, (void)kind, (void)transition, (void)index, (void)teacher, (void)time;
+    ++*(long *)ud;
+    return 0;
+}
+
 int main(void)
 {
     static const size_t sizes[][3] = {{6, 2, 8}, {20, 4, 16}, {40, 4, 64}, {100, 10, 100}};
@@ -78,16 +87,22 @@ int main(void)
                                  tsrelu_gd_set_tolerances(gd, 1e-300, 1e-300)))
                 return 2;
             tsrelu_record *r = NULL;
+            long events = 0;
             if (variant == 3 && (tsrelu_gd_set_train_output(gd, 1) ||
                                  tsrelu_gd_set_observer(gd, observer, NULL, TSRELU_SCHEDULE_LOG, 10) ||
                                  tsrelu_record_create(gd, 40, TSRELU_RECORD_ACCURATE_LOSS, &r) ||
-                                 tsrelu_gd_set_recorder(gd, r, TSRELU_SCHEDULE_LINEAR, 5)))
+                                 tsrelu_gd_set_recorder(gd, r, TSRELU_SCHEDULE_LINEAR, 5) ||
+                                 tsrelu_record_set_event_callback(r, TSRELU_EVENT_ALL_ONLINE, on_event, &events)))
                 return 2;
             if (tsrelu_gd_run(gd, 20) != TSRELU_OK) /* warm-up: the BLAS sets up its buffers */
                 return 2;
             allocations = 0;
             tsrelu_status st = tsrelu_gd_run(gd, 300);
             long seen = allocations;
+            if (r && events < (long)m) { /* at least the first row's group entries */
+                printf("noalloc: only %ld events reported\n", events);
+                failed++;
+            }
             if (r && (tsrelu_record_size(r) != 40 || tsrelu_record_missed(r) == 0)) {
                 printf("noalloc: the recorder holds %zu rows, missed %llu\n", tsrelu_record_size(r),
                        (unsigned long long)tsrelu_record_missed(r));

@@ -27,14 +27,15 @@ export Teacher, Student, GD, TsReluError,
        Batch, add!, state, set_threads!, SUMMARY_FIELDS,
        weak_recovery, equiangular_gram,
        Record, set_recorder!, capacity, missed, iterations, record_global, record_student,
-       record_teacher, write_csv
+       record_teacher, write_csv,
+       event_times, switches, rate_onset, event_quantile, on_event!
 
 const libtsrelu = get(ENV, "TSRELU_LIBRARY", "libtsrelu.so.1")
 
 # The C API this wrapper mirrors: libtsrelu 1.x with x >= 1 (node TSRELU_1.1:
 # tsrelu_gd_interrupt, tsrelu_batch_interrupt, TSRELU_INTERRUPTED, TSRELU_EBUSY).
 const API_MAJOR = 1
-const API_MINOR = 1
+const API_MINOR = 2
 
 # Status codes (tsrelu.h; append-only).
 const TSRELU_OK = Cint(0)
@@ -61,6 +62,7 @@ const TSRELU_STOP_OBSERVER = Cint(4)
 const TSRELU_STOP_STEP_RULE = Cint(5)
 const TSRELU_STOP_INTERRUPT = Cint(6)
 const TSRELU_STOP_ERROR = Cint(7)
+const TSRELU_STOP_EVENT = Cint(8)
 
 # Stop value returned by a callback whose Julia function threw; the
 # exception is re-thrown by run!/step! after the C call returns.
@@ -112,6 +114,8 @@ function __init__()
     STEP_C[] = @cfunction(_step_trampoline, Cint,
                           (Ptr{Cvoid}, Ptr{Cdouble}, Ptr{Cdouble}, Ptr{Cdouble}, Ptr{Cdouble},
                            Ptr{Cvoid}))
+    EVENT_C[] = @cfunction(_event_trampoline, Cint,
+                           (Ptr{Cvoid}, Cint, Cint, Csize_t, Cint, Cdouble, Ptr{Cvoid}))
     return nothing
 end
 
@@ -652,7 +656,8 @@ stop_value(gd::GD) =
 const _STOP_SYMBOL = Dict(TSRELU_STOP_NONE => :none, TSRELU_STOP_STEPS => :steps,
                           TSRELU_STOP_LOSS_TOL => :loss_tol, TSRELU_STOP_GRAD_TOL => :grad_tol,
                           TSRELU_STOP_OBSERVER => :observer, TSRELU_STOP_STEP_RULE => :step_rule,
-                          TSRELU_STOP_INTERRUPT => :interrupt, TSRELU_STOP_ERROR => :error)
+                          TSRELU_STOP_INTERRUPT => :interrupt, TSRELU_STOP_ERROR => :error,
+                          TSRELU_STOP_EVENT => :event)
 
 """
     stop_reason(gd) : why the latest run or step returned: :steps, :loss_tol,
@@ -1102,8 +1107,9 @@ mutable struct Record
     m::Int
     k::Int
     gd::Any           # the GD attached to, kept alive while attached
+    on_event::Any     # the on-line event function (on_event!), or nothing
     function Record(p::Ptr{Cvoid}, m::Integer, k::Integer)
-        r = new(p, m, k, nothing)
+        r = new(p, m, k, nothing, nothing)
         finalizer(close, r)
         return r
     end
@@ -1204,6 +1210,161 @@ function write_csv(r::Record, path::AbstractString)
     GC.@preserve r check(ccall((:tsrelu_record_write_csv, libtsrelu), Cint, (Ptr{Cvoid}, Cstring),
                                handle(r), path))
     return path
+end
+
+# ---- events (1.2): docs/events.md
+
+const TSRELU_EVENT_GROUP = Cint(1)
+const TSRELU_EVENT_ALIGN = Cint(2)
+const TSRELU_EVENT_MEAN = Cint(3)
+const TSRELU_EVENT_DEFICIT = Cint(4)
+const TSRELU_EVENT_NORM = Cint(5)
+const TSRELU_EVENT_NORM_SHARE = Cint(6)
+const TSRELU_EVENT_FIRST = Cint(1)
+const TSRELU_EVENT_SETTLE = Cint(2)
+const TSRELU_EVENT_LEAVE = Cint(3)
+const TSRELU_EVENT_ENTERED = Cint(1)
+const TSRELU_EVENT_LEFT = Cint(2)
+
+const _EVENT_KINDS = Dict(:group => TSRELU_EVENT_GROUP, :align => TSRELU_EVENT_ALIGN,
+                          :mean => TSRELU_EVENT_MEAN, :deficit => TSRELU_EVENT_DEFICIT,
+                          :norm => TSRELU_EVENT_NORM, :norm_share => TSRELU_EVENT_NORM_SHARE)
+const _EVENT_NAMES = Dict(v => k for (k, v) in _EVENT_KINDS)
+const _EVENT_MODES = Dict(:first => TSRELU_EVENT_FIRST, :settle => TSRELU_EVENT_SETTLE,
+                          :leave => TSRELU_EVENT_LEAVE)
+const _ONLINE_KINDS = (:group, :align, :mean, :deficit)
+
+"""
+    event_times(r, kind, threshold=nothing; mode=:first)
+
+Per student (per teacher for `:deficit`) the iteration of event `kind`
+(`:group`, `:align`, `:mean`, `:deficit`, `:norm`, `:norm_share`) in `mode`
+(`:first` row in the set, `:settle` enters for good, `:leave` leaves for
+good), with `threshold` (radians for `:align`, `:mean`; eps of
+|H_l| <= eps |b_l||v_l| for `:deficit`; the fraction q for the norms;
+unused for `:group`); NaN = never (tsrelu_record_event_times).
+"""
+function event_times(r::Record, kind::Symbol, threshold=nothing; mode::Symbol=:first)
+    k = _field(_EVENT_KINDS, kind)
+    md = _field(_EVENT_MODES, mode)
+    threshold === nothing && kind !== :group &&
+        throw(TsReluError(TSRELU_EINVAL, "event_times: the :$kind event needs a threshold"))
+    out = Vector{Float64}(undef, kind === :deficit ? r.k : r.m)
+    GC.@preserve r check(ccall((:tsrelu_record_event_times, libtsrelu), Cint,
+                               (Ptr{Cvoid}, Cint, Cint, Cdouble, Ptr{Cdouble}, Csize_t),
+                               handle(r), k, md, threshold === nothing ? 0.0 : Float64(threshold),
+                               out, length(out)))
+    return out
+end
+
+"""
+    switches(r)
+
+The group switches as a named tuple of vectors (time, student, from, to):
+students 1-based, teachers 1-based with 0 for none (tsrelu_record_switches).
+"""
+function switches(r::Record)
+    n = Ref{Csize_t}(0)
+    GC.@preserve r check(ccall((:tsrelu_record_switches, libtsrelu), Cint,
+                               (Ptr{Cvoid}, Ptr{Cdouble}, Csize_t, Ref{Csize_t}),
+                               handle(r), C_NULL, 0, n))
+    raw = Matrix{Float64}(undef, 4, n[])
+    if n[] > 0
+        GC.@preserve r raw check(ccall((:tsrelu_record_switches, libtsrelu), Cint,
+                                       (Ptr{Cvoid}, Ptr{Cdouble}, Csize_t, Ref{Csize_t}),
+                                       handle(r), raw, length(raw), n))
+    end
+    return (time=raw[1, :], student=Int.(raw[2, :]) .+ 1, from=Int.(raw[3, :]) .+ 1,
+            to=Int.(raw[4, :]) .+ 1)
+end
+
+"""
+    rate_onset(r; delta=0.1) -> (onset, slope)
+
+The slope of log L on log T fitted over the last decade of rows, and the
+first T after which the slope between consecutive rows stays within delta
+of it (tsrelu_record_rate_onset); NaN when undefined or never.
+"""
+function rate_onset(r::Record; delta::Real=0.1)
+    onset, slope = Ref{Cdouble}(NaN), Ref{Cdouble}(NaN)
+    GC.@preserve r check(ccall((:tsrelu_record_rate_onset, libtsrelu), Cint,
+                               (Ptr{Cvoid}, Cdouble, Ref{Cdouble}, Ref{Cdouble}),
+                               handle(r), delta, onset, slope))
+    return (onset[], slope[])
+end
+
+"""
+    event_quantile(times, p)
+
+The p-quantile of event times, NaN = never counted as later than every
+time: element floor(p (n-1)) + 1 of the sorted times (tsrelu_event_quantile).
+"""
+function event_quantile(times::AbstractVector{<:Real}, p::Real)
+    t = Vector{Float64}(times)
+    out = Ref{Cdouble}(NaN)
+    GC.@preserve t check(ccall((:tsrelu_event_quantile, libtsrelu), Cint,
+                               (Ptr{Cdouble}, Csize_t, Cdouble, Ref{Cdouble}),
+                               isempty(t) ? Ptr{Cdouble}(C_NULL) : pointer(t), length(t), p, out))
+    return out[]
+end
+
+const EVENT_C = Ref{Ptr{Cvoid}}(C_NULL)
+
+function _event_trampoline(gdp::Ptr{Cvoid}, kind::Cint, transition::Cint, index::Csize_t, teacher::Cint,
+                           time::Cdouble, ud::Ptr{Cvoid})::Cint
+    r = unsafe_pointer_to_objref(ud)::Record
+    gd = r.gd::GD
+    gd.depth += 1
+    try
+        GC.safepoint()
+        idx = Int(index) + 1
+        return _stop_value(r.on_event(gd, _EVENT_NAMES[kind],
+                                      transition == TSRELU_EVENT_ENTERED ? :entered : :left,
+                                      idx, Int(teacher) + 1, time))
+    catch e
+        gd.pending = e
+        gd.pending_bt = catch_backtrace()
+        return CALLBACK_RAISED
+    finally
+        gd.depth -= 1
+    end
+end
+
+"""
+    on_event!(r, f; kinds=(:group, :align, :mean, :deficit), align=nothing, mean=nothing, deficit=nothing)
+    on_event!(r, nothing)
+
+Call `f(gd, kind, transition, index, teacher, time)` for every on-line
+transition as each row is recorded: `transition` is `:entered` or `:left`,
+`index` the student (the teacher for `:deficit`, 1-based), `teacher` the
+set's teacher (1-based; 0 for `:mean`); return nothing/0 to continue,
+non-zero to stop the run (stop_reason `:event`). Thresholds given here are
+set for their kinds (0.05 until set). The record must stay attached to the
+GD it runs with. (tsrelu_record_set_event_callback)
+"""
+function on_event!(r::Record, f; kinds=_ONLINE_KINDS, align=nothing, mean=nothing, deficit=nothing)
+    for (kind, v) in ((:align, align), (:mean, mean), (:deficit, deficit))
+        v === nothing && continue
+        GC.@preserve r check(ccall((:tsrelu_record_set_event_threshold, libtsrelu), Cint,
+                                   (Ptr{Cvoid}, Cint, Cdouble), handle(r), _EVENT_KINDS[kind], v))
+    end
+    if f === nothing
+        GC.@preserve r check(ccall((:tsrelu_record_set_event_callback, libtsrelu), Cint,
+                                   (Ptr{Cvoid}, Cuint, Ptr{Cvoid}, Ptr{Cvoid}), handle(r), 0, C_NULL, C_NULL))
+        r.on_event = nothing
+        return r
+    end
+    mask = Cuint(0)
+    for kind in kinds
+        kind in _ONLINE_KINDS ||
+            throw(TsReluError(TSRELU_EINVAL, "on_event!: :$kind is not an on-line kind $(_ONLINE_KINDS)"))
+        mask |= Cuint(1) << _EVENT_KINDS[kind]
+    end
+    r.on_event = f
+    GC.@preserve r check(ccall((:tsrelu_record_set_event_callback, libtsrelu), Cint,
+                               (Ptr{Cvoid}, Cuint, Ptr{Cvoid}, Ptr{Cvoid}),
+                               handle(r), mask, EVENT_C[], pointer_from_objref(r)))
+    return r
 end
 
 end # module
