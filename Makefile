@@ -196,6 +196,7 @@ check-steps:
 	$(PYTHON) tests/integration/test_docs.py
 	$(PYTHON) tests/integration/test_version.py
 	$(PYTHON) tests/integration/test_docblocks.py
+	$(PYTHON) tests/integration/test_theory_data.py
 	sh tests/integration/test_kill_resume.sh
 	$(MAKE) test-sweep
 	$(MAKE) test-bindings abi-check test-abi-break test-install

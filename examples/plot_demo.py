@@ -8,12 +8,13 @@ Panels: (a) loss against step on log-log axes with a c*T^-3 reference line,
 m_l |w_i| / |v_l| (min and max over all groups; the paper's band [1/4, 4]
 dashed), (d) the projection deficits |H_l|, (e) the events of each
 configuration on one gradient-flow time axis (events.csv: median over the
-seeds, bars from min to max), (f) every student's angle to its nearest
+seeds as in the demo's table, bars from min to max of the seeds that have it), (f) every student's angle to its nearest
 teacher and its norm in one event run (record_events_k4_m20.csv, coloured
 by final teacher). (e) and (f) are left out when their files are missing.
 """
 import csv
 import glob
+import math
 import os
 import sys
 
@@ -59,11 +60,14 @@ def events_panel(ax, path):
     configs = sorted({(int(r["k"]), int(r["m"])) for r in rows})
     for y, (k, m) in enumerate(configs):
         for n, (ev, marker, text) in enumerate(EVENT_STYLE):
-            ts = sorted(float(r["time"]) for r in rows
-                        if (int(r["k"]), int(r["m"])) == (k, m) and r["event"] == ev and r["time"] != "nan")
-            if not ts:
+            # as the demo's table (tsrelu_event_quantile): a never counts as
+            # later than every time, the lower median; no marker if it is a never
+            ts = sorted((float(r["time"]) for r in rows if (int(r["k"]), int(r["m"])) == (k, m)
+                         and r["event"] == ev), key=lambda x: math.inf if math.isnan(x) else x)
+            if not ts or math.isnan(ts[(len(ts) - 1) // 2]):
                 continue
-            med = ts[len(ts) // 2] if len(ts) % 2 else 0.5 * (ts[len(ts) // 2 - 1] + ts[len(ts) // 2])
+            med = ts[(len(ts) - 1) // 2]
+            ts = [x for x in ts if not math.isnan(x)]
             off = y + 0.08 * (n - len(EVENT_STYLE) / 2)
             ax.plot([ts[0], ts[-1]], [off, off], color=f"C{n}", lw=1, alpha=0.6)
             ax.plot([med], [off], marker=marker, color=f"C{n}", ls="none", ms=7,

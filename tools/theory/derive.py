@@ -194,7 +194,19 @@ def main():
     ap.add_argument("datadir", nargs="?", default="/work/data/theory")
     ap.add_argument("--out", default=os.path.join(HERE, "..", "..", "docs", "data"))
     ap.add_argument("--no-events", action="store_true", help="skip the reruns (no event columns)")
+    ap.add_argument("--facts", action="store_true",
+                    help="print the blocks docs/theory.md quotes, from OUT/theory_runs.csv (no runs)")
+    ap.add_argument("--update-doc", metavar="MD",
+                    help="rewrite the <!-- fact:NAME --> blocks of MD from OUT/theory_runs.csv (no runs)")
     a = ap.parse_args()
+    if a.facts or a.update_doc:
+        f = facts(load_runs(a.out))
+        if a.update_doc:
+            update_doc(a.update_doc, f)
+        else:
+            for name, text in f.items():
+                print("<!-- fact:%s -->\n%s\n<!-- /fact -->\n" % (name, text))
+        return
     rows = []
     todo = sweep_runs(a.datadir)
     for n, (r, traj) in enumerate(todo):
@@ -210,6 +222,140 @@ def main():
     runs.to_csv(os.path.join(a.out, "theory_runs.csv"), index=False, float_format="%.6g")
     summary(runs).to_csv(os.path.join(a.out, "theory_summary.csv"), index=False, float_format="%.6g")
     print("%d runs -> %s/theory_runs.csv, theory_summary.csv" % (len(runs), a.out))
+
+
+
+# ---------------------------------------------------------------- facts
+# The blocks of docs/theory.md sections 7 and 8 that quote the sweep, made
+# from the committed tables: `derive.py --facts` prints them, and
+# tests/integration/test_theory_data.py checks that docs/theory.md contains
+# each one verbatim (so the docs cannot drift from the data).
+
+def fmt(x):
+    if isinstance(x, (int, np.integer)):
+        return str(int(x))
+    if x != x:
+        return "never"
+    return "%.3g" % x
+
+
+def med_range(v):
+    """median [min, max] of the runs that have the value; ", never in N"
+    when N runs never had the event."""
+    v = pd.Series(v, dtype=float)
+    nn = int(v.isna().sum())
+    if nn == len(v):
+        return "never in %d" % nn
+    return "%s [%s, %s]" % (fmt(v.median()), fmt(v.min()), fmt(v.max())) + (", never in %d" % nn if nn else "")
+
+
+def facts(runs, lt3=None):
+    """{name: markdown text} computed from theory_runs.csv (a DataFrame)."""
+    warnings.simplefilter("ignore", RuntimeWarning)  # medians of all-NaN columns are NaN
+    f = {}
+    n = len(runs)
+    # trends in m and k: medians over d x eta x seeds (27 runs each)
+    cols = [("norm_half_median", "norm ½ (median student)"), ("deficit_max", "deficit ≤ 5 % (last teacher)"),
+            ("align_median", "aligned (median student)"), ("align_max", "aligned (last student)"),
+            ("rate_onset", "T⁻³ rate onset"), ("tracker_t1", "tracker t1 = t2")]
+    lines = ["| k | m | runs | " + " | ".join(c[1] for c in cols) + " |",
+             "|---|---|---|" + "---|" * len(cols)]
+    for (k, m), g in runs.groupby(["k", "m"]):
+        lines.append("| %d | %d | %d | " % (k, m, len(g)) + " | ".join(med_range(g[c]) for c, _ in cols) + " |")
+    f["trend_table"] = "\n".join(lines)
+    # the same per step size (the time axis is eta*T: these should agree if GD tracks gradient flow)
+    lines = ["| k | m | η | " + " | ".join(c[1] for c in cols[:4]) + " |", "|---|---|---|" + "---|" * 4]
+    for (k, m, eta), g in runs.groupby(["k", "m", "eta"]):
+        lines.append("| %d | %d | %g | " % (k, m, eta) + " | ".join(fmt(g[c].median()) for c, _ in cols[:4]) + " |")
+    f["eta_table"] = "\n".join(lines)
+    # order of events, run by run
+    order = (runs["norm_half_median"] < runs["deficit_max"]) & (runs["deficit_max"] < runs["align_max"])
+    f["order"] = ("norm ½ (median) < deficit (last teacher) < aligned (last student) in %d of %d runs"
+                  % (int(order.sum()), n))
+    small = runs[runs["eta"] <= 0.01]
+    chain = ((small["condense_median_50"] < small["norm_half_median"])
+             & (small["norm_half_median"] < small["split_median_50"])
+             & (small["split_median_50"] < small["deficit_max"]) & (small["deficit_max"] < small["align_max"]))
+    f["order_small_eta"] = ("condense (0.5 rad, median) < norm ½ (median) < split (median) < deficit (last teacher) "
+                            "< aligned (last student) in %d of the %d runs with η ≤ 0.01" % (int(chain.sum()),
+                                                                                          len(small)))
+    med_first = runs["align_median"] < runs["deficit_max"]
+    f["align_vs_deficit"] = ("the median student is aligned before the last deficit settles in %d of %d runs "
+                             "(%s)" % (int(med_first.sum()), n, ", ".join(
+                                 "k=%d m=%d: %d of %d" % (k, m, int(g.sum()), len(g))
+                                 for (k, m), g in med_first.groupby([runs["k"], runs["m"]]))))
+    before = runs["deficit_max"] < runs["tracker_t1"]
+    ratio = runs["tracker_t1"] / runs["deficit_max"]
+    f["t1_t2"] = ("t1 = t2 in %d of %d runs; the deficit time is below t1 in %d of %d, t1 / deficit time %s "
+                  "(median [min, max])" % (int((runs["tracker_t1"] == runs["tracker_t2"]).sum()), n,
+                                           int(before.sum()), n, med_range(ratio)))
+    # balance
+    low, high = runs["ratio_min"] < 0.25, runs["ratio_max"] > 4.0
+    f["band"] = ("at the end of the run the ratios m_l|w_i|/|v| span [%.3f, %.3f] over the %d runs; "
+                 "%d runs have a ratio below 1/4 and %d above 4" % (runs["ratio_min"].min(),
+                                                                  runs["ratio_max"].max(), n,
+                                                                  int(low.sum()), int(high.sum())))
+    lines = ["| k | m | d | η | seed | ratio min | ratio max | net switches (tracker) | aligned (last student) |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for _, r in runs[low].sort_values("ratio_min").iterrows():
+        lines.append("| %d | %d | %d | %g | %d | %.3f | %.3f | %d | %s |" % (
+            r["k"], r["m"], r["d"], r["eta"], r["seed"], r["ratio_min"], r["ratio_max"], r["tracker_switches"],
+            fmt(r["align_max"])))
+    f["band_table"] = "\n".join(lines)
+    # frozen imbalance
+    lines = ["| k | m | excess at ηT = 3 | 10 | 30 | 100 | end (1000) | largest change of one ratio after ηT = 100 |",
+             "|---|---|---|---|---|---|---|---|"]
+    for (k, m), g in runs.groupby(["k", "m"]):
+        lines.append("| %d | %d | %s |" % (k, m, " | ".join(
+            fmt(g[c].median()) for c in ("excess_3", "excess_10", "excess_30", "excess_100", "excess_final")))
+            + " %s |" % med_range(g["ratio_drift_after_100"]))
+    f["frozen_table"] = "\n".join(lines)
+    # condensation and split
+    lines = ["| k | η | min angle to the mean direction (median run) | students within 0.25 rad | within 0.5 rad "
+             "| condense (0.5, median student) | split (0.5, median student) |", "|---|---|---|---|---|---|---|"]
+    for (k, eta), g in runs.groupby(["k", "eta"]):
+        lines.append("| %d | %g | %s | %s | %s | %s | %s |" % (
+            k, eta, fmt(g["mean_dir_angle_min"].median()), "%.0f %%" % (100 * g["condensed_frac_25"].mean()),
+            "%.0f %%" % (100 * g["condensed_frac_50"].mean()), fmt(g["condense_median_50"].median()),
+            fmt(g["split_median_50"].median())))
+    f["condense_table"] = "\n".join(lines)
+    # group switches
+    f["switches"] = ("group switches per run (every change of a nearest teacher between recorded rows): "
+                     "median %s, range %d–%d; runs with at least one: %d of %d; net switches (tracker): "
+                     "median %s, range %d–%d" % (fmt(runs["switches"].median()), runs["switches"].min(),
+                                                 runs["switches"].max(), int((runs["switches"] > 0).sum()), n,
+                                                 fmt(runs["tracker_switches"].median()),
+                                                 runs["tracker_switches"].min(), runs["tracker_switches"].max()))
+    lines = ["| d | switches per run, median [min, max] | last switch ηT, median [min, max] |", "|---|---|---|"]
+    for d, g in runs.groupby("d"):
+        lines.append("| %d | %s | %s |" % (d, med_range(g["switches"]), med_range(g["last_switch"])))
+    f["switch_table"] = "\n".join(lines)
+    f["slopes"] = ("slope of log L over the last decade (ηT from 100 to 1000): %s for k = 2, %s for k = 4"
+                   % (med_range(runs.loc[runs["k"] == 2, "final_slope"]),
+                      med_range(runs.loc[runs["k"] == 4, "final_slope"])))
+    return f
+
+
+FACT_RE = re.compile(r"<!-- fact:(\w+) -->\n((?:(?!<!-- /?fact).)*?)\n<!-- /fact -->", re.S)
+
+
+def doc_facts(text):
+    """{name: block} of the fact blocks of a markdown text."""
+    return {m.group(1): m.group(2) for m in FACT_RE.finditer(text)}
+
+
+def update_doc(path, f):
+    """Replace every fact block of the markdown file at path by f[name]."""
+    text = open(path).read()
+    missing = set(doc_facts(text)) - set(f)
+    if missing:
+        sys.exit("derive: %s: unknown fact blocks %s" % (path, ", ".join(sorted(missing))))
+    text = FACT_RE.sub(lambda m: "<!-- fact:%s -->\n%s\n<!-- /fact -->" % (m.group(1), f[m.group(1)]), text)
+    open(path, "w").write(text)
+
+
+def load_runs(out):
+    return pd.read_csv(os.path.join(out, "theory_runs.csv"))
 
 
 if __name__ == "__main__":

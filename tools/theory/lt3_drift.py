@@ -7,14 +7,21 @@ loss (tsrelu_loss_accurate), written as CSV (step, loss_accurate, LT3):
     /usr/bin/python3 tools/theory/lt3_drift.py run --k 2 --m 20 --steps 1e8 \
         --out /work/data/theory/lt3_k2_m20.csv
 
-Fit mode: fit L*T^3 over T >= TMIN (default 1e4) with
+Table mode: the runs' rows with T >= 1e3, every other one (10 per decade),
+in one small CSV (k, m, step, loss_accurate, LT3) for docs/data:
+
+    /usr/bin/python3 tools/theory/lt3_drift.py table /work/data/theory/lt3_k*.csv \
+        --out docs/data/theory_lt3.csv
+
+Fit mode (on run files or on that table, one fit per (k, m)): fit L*T^3
+over T >= TMIN (default 1e4) with
   (log)  L T^3 = a + b ln T                      (a log correction, unbounded)
   (sat)  L T^3 = A - B T^-p                       (a transient, saturating at A;
                                                    p chosen on a grid, A, B least squares)
 and print the rms and max relative residuals of each, and the local slope
 d(L T^3)/d(ln T) per decade:
 
-    /usr/bin/python3 tools/theory/lt3_drift.py fit FILE.csv [FILE.csv ...]
+    /usr/bin/python3 tools/theory/lt3_drift.py fit docs/data/theory_lt3.csv
 """
 import argparse
 import csv
@@ -49,11 +56,33 @@ def run(a):
 
 
 def load(path):
+    """[(label, k, m, T, L*T^3)] of a run file (one run) or of a table."""
     head = open(path).readline().strip("# \n")
     rows = [r for r in csv.DictReader(line for line in open(path) if not line.startswith("#"))]
-    T = np.array([float(r["step"]) for r in rows])
-    Y = np.array([float(r["LT3"]) for r in rows])
-    return head, T, Y
+    if "k" not in rows[0]:
+        kv = dict(x.split("=") for x in head.split())
+        for r in rows:
+            r["k"], r["m"] = kv["k"], kv["m"]
+    out = []
+    for km in sorted({(int(r["k"]), int(r["m"])) for r in rows}):
+        mine = [r for r in rows if (int(r["k"]), int(r["m"])) == km]
+        out.append(("k=%d m=%d" % km, km[0], km[1], np.array([float(r["step"]) for r in mine]),
+                    np.array([float(r["LT3"]) for r in mine])))
+    return out
+
+
+def table(a):
+    with open(a.out, "w") as f:
+        f.write("k,m,step,loss_accurate,LT3\n")
+        for path in a.files:
+            head = open(path).readline().strip("# \n")
+            kv = dict(x.split("=") for x in head.split())
+            rows = [r for r in csv.DictReader(line for line in open(path) if not line.startswith("#"))]
+            rows = [r for r in rows if float(r["step"]) >= 1e3]
+            for n, r in enumerate(rows):
+                if n % 2 == 0 or n == len(rows) - 1:
+                    f.write("%s,%s,%s,%s,%s\n" % (kv["k"], kv["m"], r["step"], r["loss_accurate"], r["LT3"]))
+    print("wrote", a.out)
 
 
 def fits(T, Y):
@@ -73,7 +102,12 @@ def fits(T, Y):
 
 def fit(a):
     for path in a.files:
-        head, T, Y = load(path)
+        for head, _, _, T, Y in load(path):
+            fit_one(a, path, head, T, Y)
+
+
+def fit_one(a, path, head, T, Y):
+    if True:
         keep = T >= a.tmin
         T, Y = T[keep], Y[keep]
         print("==", os.path.basename(path), "|", head)
@@ -81,6 +115,9 @@ def fit(a):
         vals = [Y[np.argmin(abs(T - t))] for t in dec]
         print("   L*T^3 at T = " + ", ".join("1e%d: %.4g" % (round(np.log10(t)), v) for t, v in zip(dec, vals)))
         print("   increase per decade: " + ", ".join("%.4g" % (v1 - v0) for v0, v1 in zip(vals, vals[1:])))
+        half = [10 ** (e / 2) for e in range(int(2 * np.log10(T[0]) + 0.5), int(2 * np.log10(T[-1]) + 0.5) + 1)]
+        hv = [Y[np.argmin(abs(np.log(T / t)))] for t in half]
+        print("   increase per half decade: " + ", ".join("%.3g" % (v1 - v0) for v0, v1 in zip(hv, hv[1:])))
         (la, lb, rlog), (A, B, p, rsat) = fits(T, Y)
         print("   log fit: L T^3 = %.4g + %.4g ln T      rms rel. residual %.2e, max %.2e"
               % (la, lb, np.sqrt(np.mean(rlog ** 2)), np.max(abs(rlog))))
@@ -104,8 +141,11 @@ def main():
     f = sub.add_parser("fit")
     f.add_argument("files", nargs="+")
     f.add_argument("--tmin", type=float, default=1e4)
+    t = sub.add_parser("table")
+    t.add_argument("files", nargs="+")
+    t.add_argument("--out", required=True)
     a = ap.parse_args()
-    run(a) if a.cmd == "run" else fit(a)
+    {"run": run, "fit": fit, "table": table}[a.cmd](a)
 
 
 if __name__ == "__main__":
