@@ -412,6 +412,17 @@ static int event_table(const run_config *c, uint64_t nseeds, const char *outdir,
     return 0;
 }
 
+/* DIR/name opened for writing, or NULL with a message on stderr. */
+static FILE *open_csv(const char *dir, const char *name)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        fprintf(stderr, "paper_demo: cannot open %s: %s\n", path, strerror(errno));
+    return f;
+}
+
 static void usage(FILE *f)
 {
     fprintf(f,
@@ -506,13 +517,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "paper_demo: cannot create %s: %s\n", out, strerror(errno));
         return 1;
     }
-    char path[4096];
-    snprintf(path, sizeof path, "%s/summary.csv", out);
-    FILE *summary = fopen(path, "w");
-    if (!summary) {
-        fprintf(stderr, "paper_demo: cannot open %s: %s\n", path, strerror(errno));
+    FILE *summary = open_csv(out, "summary.csv");
+    if (!summary)
         return 1;
-    }
     fprintf(summary, "m,k,d,sigma,eta,steps,seed,t1,t2,final_loss,late_slope,group_sizes,ratio_min,ratio_max,switches,contrast\n");
     printf("libtsrelu %s — exact population GD, d=%zu, sigma=%g, eta=%g, %llu steps, seed %llu\n",
            tsrelu_version_string(), base.d, base.sigma, base.eta, (unsigned long long)base.steps,
@@ -524,12 +531,9 @@ int main(int argc, char **argv)
         rc = run_one(&runs[r], r, nruns, out, summary);
     fclose(summary);
     if (rc == 0 && nseeds > 0) {
-        snprintf(path, sizeof path, "%s/events.csv", out);
-        FILE *events = fopen(path, "w");
-        if (!events) {
-            fprintf(stderr, "paper_demo: cannot open %s: %s\n", path, strerror(errno));
+        FILE *events = open_csv(out, "events.csv");
+        if (!events)
             return 1;
-        }
         fprintf(events, "k,m,eta,seed,event,time\n");
         printf("\nEvents (docs/events.md), gradient-flow time eta*T, median over seeds %llu-%llu, eta = %g, %llu steps:\n"
                "  norm_half: |w_i| >= %g |w_i(final)| (median student); condense / split: enters / leaves for\n"
