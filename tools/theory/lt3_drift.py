@@ -8,12 +8,12 @@ loss (tsrelu_loss_accurate), written as CSV (step, loss_accurate, LT3):
         --out /work/data/theory/lt3_k2_m20.csv
 
 Table mode: the runs' rows with T >= 1e3, every other one (10 per decade),
-in one small CSV (k, m, step, loss_accurate, LT3) for docs/data:
+in one small CSV (k, m, seed, step, loss_accurate, LT3) for docs/data:
 
     /usr/bin/python3 tools/theory/lt3_drift.py table /work/data/theory/lt3_k*.csv \
         --out docs/data/theory_lt3.csv
 
-Fit mode (on run files or on that table, one fit per (k, m)): fit L*T^3
+Fit mode (on run files or on that table, one fit per (k, m, seed)): fit L*T^3
 over T >= TMIN (default 1e4) with
   (log)  L T^3 = a + b ln T                      (a log correction, unbounded)
   (sat)  L T^3 = A - B T^-p                       (a transient, saturating at A;
@@ -62,18 +62,18 @@ def load(path):
     if "k" not in rows[0]:
         kv = dict(x.split("=") for x in head.split())
         for r in rows:
-            r["k"], r["m"] = kv["k"], kv["m"]
+            r["k"], r["m"], r["seed"] = kv["k"], kv["m"], kv["seed"]
     out = []
-    for km in sorted({(int(r["k"]), int(r["m"])) for r in rows}):
-        mine = [r for r in rows if (int(r["k"]), int(r["m"])) == km]
-        out.append(("k=%d m=%d" % km, km[0], km[1], np.array([float(r["step"]) for r in mine]),
+    for kms in sorted({(int(r["k"]), int(r["m"]), int(r["seed"])) for r in rows}):
+        mine = [r for r in rows if (int(r["k"]), int(r["m"]), int(r["seed"])) == kms]
+        out.append(("k=%d m=%d seed=%d" % kms, kms[0], kms[1], np.array([float(r["step"]) for r in mine]),
                     np.array([float(r["LT3"]) for r in mine])))
     return out
 
 
 def table(a):
     with open(a.out, "w") as f:
-        f.write("k,m,step,loss_accurate,LT3\n")
+        f.write("k,m,seed,step,loss_accurate,LT3\n")
         for path in a.files:
             head = open(path).readline().strip("# \n")
             kv = dict(x.split("=") for x in head.split())
@@ -81,7 +81,8 @@ def table(a):
             rows = [r for r in rows if float(r["step"]) >= 1e3]
             for n, r in enumerate(rows):
                 if n % 2 == 0 or n == len(rows) - 1:
-                    f.write("%s,%s,%s,%s,%s\n" % (kv["k"], kv["m"], r["step"], r["loss_accurate"], r["LT3"]))
+                    f.write("%s,%s,%s,%s,%s,%s\n" % (kv["k"], kv["m"], kv["seed"], r["step"], r["loss_accurate"],
+                                                     r["LT3"]))
     print("wrote", a.out)
 
 
