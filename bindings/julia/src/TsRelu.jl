@@ -750,12 +750,14 @@ _stop_value(x::Bool) = Cint(x)
 _stop_value(x::Integer) = Cint(x)    # InexactError outside the C int range: a stop
 _stop_value(x) = throw(ArgumentError("a callback returned $(repr(x)); return nothing or 0 to continue, a non-zero integer to stop"))
 
-function _observer_trampoline(gdp::Ptr{Cvoid}, ud::Ptr{Cvoid})::Cint
-    gd = unsafe_pointer_to_objref(ud)::GD
+# f() as a callback of gd: inside gd's callback depth, its value as the C
+# stop value, an exception kept in gd.pending (re-thrown after the C call)
+# and turned into a stop. The observer and the event callback share it.
+function _callback(f, gd::GD)::Cint
     gd.depth += 1
     try
         GC.safepoint()  # a Ctrl-C pending since the C call began is thrown here: the run stops
-        return _stop_value(gd.observer(gd))
+        return _stop_value(f())
     catch e
         gd.pending = e
         gd.pending_bt = catch_backtrace()
@@ -763,6 +765,11 @@ function _observer_trampoline(gdp::Ptr{Cvoid}, ud::Ptr{Cvoid})::Cint
     finally
         gd.depth -= 1
     end
+end
+
+function _observer_trampoline(gdp::Ptr{Cvoid}, ud::Ptr{Cvoid})::Cint
+    gd = unsafe_pointer_to_objref(ud)::GD
+    return _callback(() -> gd.observer(gd), gd)
 end
 
 function _step_trampoline(gdp::Ptr{Cvoid}, W::Ptr{Cdouble}, gW::Ptr{Cdouble}, a::Ptr{Cdouble},
@@ -1314,20 +1321,8 @@ function _event_trampoline(gdp::Ptr{Cvoid}, kind::Cint, transition::Cint, index:
                            time::Cdouble, ud::Ptr{Cvoid})::Cint
     r = unsafe_pointer_to_objref(ud)::Record
     gd = r.gd::GD
-    gd.depth += 1
-    try
-        GC.safepoint()
-        idx = Int(index) + 1
-        return _stop_value(r.on_event(gd, _EVENT_NAMES[kind],
-                                      transition == TSRELU_EVENT_ENTERED ? :entered : :left,
-                                      idx, Int(teacher) + 1, time))
-    catch e
-        gd.pending = e
-        gd.pending_bt = catch_backtrace()
-        return CALLBACK_RAISED
-    finally
-        gd.depth -= 1
-    end
+    tr = transition == TSRELU_EVENT_ENTERED ? :entered : :left
+    return _callback(() -> r.on_event(gd, _EVENT_NAMES[kind], tr, Int(index) + 1, Int(teacher) + 1, time), gd)
 end
 
 """

@@ -194,3 +194,25 @@ def test_bad_input(run):
         assert e.value.status == status
     with pytest.raises(TypeError):
         r.on_event(42)
+
+
+def test_batch_worker_threads(run):
+    """The event callback of a batch's states runs on the worker threads;
+    the on-line answer is still the post-hoc one of each state's record."""
+    t, s, _, _ = run
+    b = tsrelu.Batch(threads=2)
+    for eta in (0.05, 0.04):
+        b.add(t, s, eta, 5000)
+    logs, records = [[], []], []
+    for i in range(2):
+        r = b.state(i).record(1000, per_decade=20)
+        r.on_event(lambda g, *ev, _log=logs[i]: _log.append(ev), kinds=("group", "align"), align=0.05)
+        records.append(r)
+    b.run()
+    for log, r in zip(logs, records):
+        final = r.student("nearest")[-1]
+        for kind in ("group", "align"):
+            got = online_answer(log, kind, "settle", M, final)
+            np.testing.assert_array_equal(got, r.event_times(kind, 0.05, "settle"))
+        assert not np.isnan(r.event_times("group", None, "settle")).any()
+    b.close()
