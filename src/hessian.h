@@ -25,6 +25,9 @@ typedef struct {
     double *col;       /* d: scratch for one column of d2L/dW da */
     double *zx;        /* m: scratch, w^_q . x_q of the Hessian-vector product */
     double *tx, *co;   /* m*n each: its scratch, e_iq . x_i and the coefficients */
+    double *cosv, *h2; /* m*n each: cosines and near-pair distances for the angle kernel */
+    double *kap;       /* m*n: kappa of the angle kernel (unused) */
+    double *fa, *fb;   /* max(n, 2)*d each: the factors of a block's rank-n update */
 } tsrelu__hess_ws;
 
 /* Workspace for m students, k teachers, dimension d (TSRELU_ENOMEM on
