@@ -38,54 +38,33 @@ tsrelu_status tsrelu__hess_alloc(tsrelu__hess_ws *ws, size_t m, size_t k, size_t
     ws->k = k;
     ws->d = d;
     ws->n = n;
-    ws->unit = malloc(nd * sizeof(double));
-    ws->norm = malloc(n * sizeof(double));
-    ws->c = malloc(n * sizeof(double));
-    ws->theta = malloc(mn * sizeof(double));
-    ws->sn = malloc(mn * sizeof(double));
-    ws->cs = malloc(mn * sizeof(double));
-    ws->tang = malloc(mnd * sizeof(double));
-    ws->rho = malloc(m * sizeof(double));
-    ws->col = malloc((d > 0 ? d : 1) * sizeof(double));
-    ws->zx = malloc((m > 0 ? m : 1) * sizeof(double));
-    ws->tx = malloc((mn > 0 ? mn : 1) * sizeof(double));
-    ws->co = malloc((mn > 0 ? mn : 1) * sizeof(double));
-    ws->cosv = malloc((mn > 0 ? mn : 1) * sizeof(double));
-    ws->h2 = malloc((mn > 0 ? mn : 1) * sizeof(double));
-    ws->kap = malloc((mn > 0 ? mn : 1) * sizeof(double));
-    /* max(n, 2) d: 2 d fits, as d <= m n d < SIZE_MAX / 8 (above) */
-    size_t nf = (n > 1 ? nd : 2 * d) > 0 ? (n > 1 ? nd : 2 * d) : 1;
-    ws->fa = malloc(nf * sizeof(double));
-    ws->fb = malloc(nf * sizeof(double));
-    if (!ws->unit || !ws->norm || !ws->c || !ws->theta || !ws->sn || !ws->cs || !ws->tang ||
-        !ws->rho || !ws->col || !ws->zx || !ws->tx || !ws->co || !ws->cosv || !ws->h2 ||
-        !ws->kap || !ws->fa || !ws->fb) {
-        tsrelu__hess_free(ws);
+    /* one block for every array (a public call allocates a workspace each
+     * time: one malloc, not seventeen); unit first, as its base. fa and fb
+     * hold max(n, 2) d: 2 d fits, as d <= m n d < SIZE_MAX / 8 (above) */
+    size_t one = 1, nf = n > 1 ? nd : 2 * d;
+    double **slot[] = {&ws->unit, &ws->norm, &ws->c,   &ws->theta, &ws->sn, &ws->cs,
+                       &ws->tang, &ws->rho,  &ws->col, &ws->zx,    &ws->tx, &ws->co,
+                       &ws->cosv, &ws->h2,   &ws->kap, &ws->fa,    &ws->fb};
+    size_t len[] = {nd, n, n, mn, mn, mn, mnd, m, d > 0 ? d : one, m > 0 ? m : one,
+                    mn, mn, mn, mn, mn, nf, nf};
+    size_t total = 0, nslot = sizeof len / sizeof len[0];
+    for (size_t j = 0; j < nslot; j++) {
+        if (len[j] > SIZE_MAX / sizeof(double) - total)
+            return tsrelu__fail(TSRELU_ENOMEM, "hessian workspace: size overflows size_t");
+        total += len[j];
+    }
+    double *block = malloc((total > 0 ? total : 1) * sizeof(double));
+    if (!block)
         return tsrelu__fail(TSRELU_ENOMEM,
                             "hessian workspace: out of memory for m=%zu, k=%zu, d=%zu", m, k, d);
-    }
+    for (size_t j = 0, at = 0; j < nslot; at += len[j], j++)
+        *slot[j] = block + at;
     return TSRELU_OK;
 }
 
 void tsrelu__hess_free(tsrelu__hess_ws *ws)
 {
-    free(ws->unit);
-    free(ws->norm);
-    free(ws->c);
-    free(ws->theta);
-    free(ws->sn);
-    free(ws->cs);
-    free(ws->tang);
-    free(ws->rho);
-    free(ws->col);
-    free(ws->zx);
-    free(ws->tx);
-    free(ws->co);
-    free(ws->cosv);
-    free(ws->h2);
-    free(ws->kap);
-    free(ws->fa);
-    free(ws->fb);
+    free(ws->unit); /* the base of the one block */
     memset(ws, 0, sizeof *ws);
 }
 
