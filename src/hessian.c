@@ -39,14 +39,15 @@ tsrelu_status tsrelu__hess_alloc(tsrelu__hess_ws *ws, size_t m, size_t k, size_t
     ws->d = d;
     ws->n = n;
     /* one block for every array (a public call allocates a workspace each
-     * time: one malloc, not seventeen); unit first, as its base. fa and fb
+     * time: one malloc, not nineteen); unit first, as its base. fa and fb
      * hold max(n, 2) d: 2 d fits, as d <= m n d < SIZE_MAX / 8 (above) */
     size_t one = 1, nf = n > 1 ? nd : 2 * d;
     double **slot[] = {&ws->unit, &ws->norm, &ws->c,   &ws->theta, &ws->sn, &ws->cs,
                        &ws->tang, &ws->rho,  &ws->col, &ws->zx,    &ws->tx, &ws->co,
-                       &ws->cosv, &ws->h2,   &ws->kap, &ws->fa,    &ws->fb};
+                       &ws->cosv, &ws->h2,   &ws->kap, &ws->fa,    &ws->fb, &ws->inv_s,
+                       &ws->inv_norm};
     size_t len[] = {nd, n, n, mn, mn, mn, mnd, m, d > 0 ? d : one, m > 0 ? m : one,
-                    mn, mn, mn, mn, mn, nf, nf};
+                    mn, mn, mn, mn, mn, nf, nf, mn, n};
     size_t total = 0, nslot = sizeof len / sizeof len[0];
     for (size_t j = 0; j < nslot; j++) {
         if (len[j] > SIZE_MAX / sizeof(double) - total)
@@ -135,6 +136,12 @@ void tsrelu__hess_prepare(tsrelu__hess_ws *ws, const double *W, const double *a,
         ws->c[q] = q < m ? a[q] : -b[q - m];
     }
     pair_geometry(ws);
+    /* the reciprocals once, in loops of independent divisions (the
+     * coefficients then multiply: one division per pair, not three) */
+    for (size_t q = 0; q < n; q++)
+        ws->inv_norm[q] = ws->norm[q] != 0.0 ? 1.0 / ws->norm[q] : 0.0;
+    for (size_t j = 0; j < m * n; j++)
+        ws->inv_s[j] = ws->sn[j] != 0.0 ? 1.0 / ws->sn[j] : 0.0;
     for (size_t i = 0; i < m; i++)
         ws->rho[i] = 0.0;
     for (size_t i = 0; i < m; i++) {
@@ -143,7 +150,7 @@ void tsrelu__hess_prepare(tsrelu__hess_ws *ws, const double *W, const double *a,
         double r = 0.0;
         for (size_t q = 0; q < n; q++)
             if (q != i && ws->norm[q] != 0.0)
-                r += ws->c[q] * (ws->norm[q] / ws->norm[i]) * ws->sn[i * n + q];
+                r += ws->c[q] * (ws->norm[q] * ws->inv_norm[i]) * ws->sn[i * n + q];
         ws->rho[i] = a[i] * r * TSRELU_INV_2PI;
     }
 }
@@ -151,19 +158,19 @@ void tsrelu__hess_prepare(tsrelu__hess_ws *ws, const double *W, const double *a,
 /* The coefficient of e_iq e_iq^T in d2L/dw_i2: a_i c_q |u_q| / (2 pi |w_i| s). */
 static double uu_coef(const tsrelu__hess_ws *ws, size_t i, size_t q)
 {
-    double s = ws->sn[i * ws->n + q];
-    if (s == 0.0)
+    double inv_s = ws->inv_s[i * ws->n + q];
+    if (inv_s == 0.0)
         return 0.0;
-    return ws->c[i] * ws->c[q] * (ws->norm[q] / ws->norm[i]) * TSRELU_INV_2PI / s;
+    return ws->c[i] * ws->c[q] * (ws->norm[q] * ws->inv_norm[i]) * TSRELU_INV_2PI * inv_s;
 }
 
 /* The coefficient of e_il e_li^T in d2L/dw_i dw_l: a_i a_l / (2 pi s). */
 static double uv_coef(const tsrelu__hess_ws *ws, size_t i, size_t l)
 {
-    double s = ws->sn[i * ws->n + l];
-    if (s == 0.0)
+    double inv_s = ws->inv_s[i * ws->n + l];
+    if (inv_s == 0.0)
         return 0.0;
-    return ws->c[i] * ws->c[l] * TSRELU_INV_2PI / s;
+    return ws->c[i] * ws->c[l] * TSRELU_INV_2PI * inv_s;
 }
 
 /* d2L/dw_i da_q for q a student (the column of a_q), into col (d entries). */

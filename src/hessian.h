@@ -28,6 +28,8 @@ typedef struct {
     double *cosv, *h2; /* m*n each: cosines and near-pair distances for the angle kernel */
     double *kap;       /* m*n: kappa of the angle kernel (unused) */
     double *fa, *fb;   /* max(n, 2)*d each: the factors of a block's rank-n update */
+    double *inv_s;     /* m*n: 1 / sin(theta_in), 0 where the sine is 0 */
+    double *inv_norm;  /* n: 1 / |u_n|, 0 for a zero row */
 } tsrelu__hess_ws;
 
 /* Workspace for m students, k teachers, dimension d (TSRELU_ENOMEM on
