@@ -246,7 +246,7 @@ static void diag_block(const tsrelu__hess_ws *ws, const tsrelu__simd_ops *ops, s
         }
         j++;
     }
-    ops->outer(j, d, ws->fa, ws->fb, H, ld, 1);
+    ops->outer(j, d, ws->fa, ws->fb, H, ld, 1, 0.0);
     for (size_t r = 1; r < d; r++)
         for (size_t c = 0; c < r; c++)
             H[r * ld + c] = H[c * ld + r];
@@ -271,12 +271,8 @@ static void pair_blocks(const tsrelu__hess_ws *ws, const tsrelu__simd_ops *ops, 
         fb[c] = f[c];
         fb[d + c] = q[c];
     }
-    ops->outer(2, d, fa, fb, Hil, ld, 0);
-    ops->outer(2, d, fb, fa, Hli, ld, 0);
-    for (size_t r = 0; r < d; r++) {
-        Hil[r * ld + r] += diag;
-        Hli[r * ld + r] += diag;
-    }
+    ops->outer(2, d, fa, fb, Hil, ld, 0, diag);
+    ops->outer(2, d, fb, fa, Hli, ld, 0, diag);
 }
 
 static void zero_block(double *H, size_t ld, size_t rows, size_t cols)

@@ -185,6 +185,14 @@ static void TSRELU_SIMD_FN(product)(size_t m, size_t k, size_t d, const double *
     }
 }
 
+typedef long long vl __attribute__((vector_size(VW * sizeof(double))));
+
+/* x in the lane numbered at, +0 in the others. */
+static inline vd keep_lane(vd x, vl lane, long long at)
+{
+    return (vd)((vl)x & (lane == at));
+}
+
 /* One chunk of row r of outer(): columns c .. c + W - 1 (W = VW or 1). */
 #define OUTER_CHUNK(T, LOAD, STORE)                                                               \
     do {                                                                                         \
@@ -204,22 +212,34 @@ static inline void store1(double *p, double x)
     *p = x;
 }
 
-/* H[r*ld + c] = (H[r*ld + c] +) sum_l A[l*d + r] B[l*d + c] for r, c < d,
- * l < n (n >= 1 unless acc), every entry summed in the order of l, row by
- * row with the columns in vectors. */
+/* H[r*ld + c] = (H[r*ld + c] +) sum_l A[l*d + r] B[l*d + c] (+ diag for
+ * r = c) for r, c < d, l < n (n >= 1 unless acc), every entry summed in the
+ * order of l and diag added last, row by row with the columns in vectors. */
 static void TSRELU_SIMD_FN(outer)(size_t n, size_t d, const double *A, const double *B,
-                                   double *H, size_t ld, int acc)
+                                   double *H, size_t ld, int acc, double diag)
 {
     if (n == 2 && !acc) { /* the off-diagonal blocks: B's columns held in registers */
         size_t c = 0;
+        vd dv;
+        vl lane;
+        for (int q = 0; q < VW; q++) {
+            dv[q] = diag;
+            lane[q] = q;
+        }
         for (; c + VW <= d; c += VW) {
             vd b0 = loadv(B + c), b1 = loadv(B + d + c);
-            for (size_t r = 0; r < d; r++)
-                storev(H + r * ld + c, A[r] * b0 + A[d + r] * b1);
+            for (size_t r = 0; r < d; r++) {
+                /* diag added in the register, in its lane (a lane-wise
+                 * select, so no spill and no store-load stall), + 0 to
+                 * every other entry as in the scalar columns: the same
+                 * operations on every path, also for the sign of a zero */
+                vd v = A[r] * b0 + A[d + r] * b1;
+                storev(H + r * ld + c, v + keep_lane(dv, lane, (long long)r - (long long)c));
+            }
         }
         for (; c < d; c++)
             for (size_t r = 0; r < d; r++)
-                H[r * ld + c] = A[r] * B[c] + A[d + r] * B[d + c];
+                H[r * ld + c] = A[r] * B[c] + A[d + r] * B[d + c] + (r == c ? diag : 0.0);
         return;
     }
     for (size_t r = 0; r < d; r++) {
@@ -229,6 +249,7 @@ static void TSRELU_SIMD_FN(outer)(size_t n, size_t d, const double *A, const dou
             OUTER_CHUNK(vd, loadv, storev);
         for (; c < d; c++)
             OUTER_CHUNK(double, load1, store1);
+        row[r] += diag;
     }
 }
 
