@@ -281,10 +281,11 @@ static void zero_block(double *H, size_t ld, size_t rows, size_t cols)
         memset(H + r * ld, 0, cols * sizeof(double));
 }
 
-void tsrelu__hess_dense(tsrelu__hess_ws *ws, unsigned flags, double *H, size_t ld)
+int tsrelu__hess_dense(tsrelu__hess_ws *ws, unsigned flags, double *H, size_t ld)
 {
     size_t m = ws->m, d = ws->d, md = m * d;
     const tsrelu__simd_ops *ops = tsrelu__simd();
+    int out = (flags & TSRELU_HESSIAN_OUTPUT) != 0, finite = 1;
     for (size_t i = 0; i < m; i++) {
         double *Hii = H + i * d * ld + i * d;
         if (ws->norm[i] == 0.0)
@@ -299,9 +300,14 @@ void tsrelu__hess_dense(tsrelu__hess_ws *ws, unsigned flags, double *H, size_t l
                 pair_blocks(ws, ops, i, l, H, ld);
             }
         }
+        /* rows i d .. i d + d - 1 are complete (blocks (i, l < i) came
+         * from earlier rows): checked while in cache, not in a pass over
+         * the whole matrix after */
+        for (size_t r = 0; !out && r < d; r++)
+            finite &= ops->finite(H + (i * d + r) * ld, md);
     }
-    if (!(flags & TSRELU_HESSIAN_OUTPUT))
-        return;
+    if (!out)
+        return finite;
     double *col = ws->col;
     for (size_t i = 0; i < m; i++) {
         for (size_t q = 0; q < m; q++) {
@@ -314,6 +320,9 @@ void tsrelu__hess_dense(tsrelu__hess_ws *ws, unsigned flags, double *H, size_t l
                 H[(md + i) * ld + md + q] = H[(md + q) * ld + md + i] = aa_entry(ws, i, q);
         }
     }
+    for (size_t r = 0; r < md + m; r++)
+        finite &= ops->finite(H + r * ld, md + m);
+    return finite;
 }
 
 /* The W part of y = H x in BLAS level 2 and 3: tx[i][q] = e_iq . x_i
@@ -434,9 +443,10 @@ TSRELU_API tsrelu_status tsrelu_hessian(const tsrelu_student *s, const tsrelu_te
     tsrelu__hess_ws ws;
     if ((st = tsrelu__hess_at("tsrelu_hessian", &ws, s, t)) != TSRELU_OK)
         return st;
-    tsrelu__hess_dense(&ws, flags, H, N);
+    int finite = tsrelu__hess_dense(&ws, flags, H, N);
     tsrelu__hess_free(&ws);
-    return tsrelu__check_finite(H, NN, "tsrelu_hessian: H");
+    /* the full check only to name the first entry that is not finite */
+    return finite ? TSRELU_OK : tsrelu__check_finite(H, NN, "tsrelu_hessian: H");
 }
 
 TSRELU_API tsrelu_status tsrelu_hessian_vector(const tsrelu_student *s, const tsrelu_teacher *t,

@@ -48,8 +48,9 @@ void tsrelu__hess_prepare(tsrelu__hess_ws *ws, const double *W, const double *a,
 size_t tsrelu__hess_dim(const tsrelu__hess_ws *ws, unsigned flags);
 
 /* H (N x N row-major, N = tsrelu__hess_dim, leading dimension ld >= N) at
- * the prepared point; exactly symmetric. */
-void tsrelu__hess_dense(tsrelu__hess_ws *ws, unsigned flags, double *H, size_t ld);
+ * the prepared point; exactly symmetric. Returns 1 if every entry is
+ * finite (checked block row by block row, while in cache), else 0. */
+int tsrelu__hess_dense(tsrelu__hess_ws *ws, unsigned flags, double *H, size_t ld);
 
 /* y = H x (N entries each, x and y distinct) without forming H: O(m (m + k) d)
  * work. ws->col is its only scratch (one thread per workspace). */
