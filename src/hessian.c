@@ -14,6 +14,7 @@
 #include "hessian.h"
 #include "kernel.h"
 #include "model.h"
+#include "simd/simd.h"
 #include "status.h"
 
 #include <cblas.h>
@@ -37,41 +38,34 @@ tsrelu_status tsrelu__hess_alloc(tsrelu__hess_ws *ws, size_t m, size_t k, size_t
     ws->k = k;
     ws->d = d;
     ws->n = n;
-    ws->unit = malloc(nd * sizeof(double));
-    ws->norm = malloc(n * sizeof(double));
-    ws->c = malloc(n * sizeof(double));
-    ws->theta = malloc(mn * sizeof(double));
-    ws->sn = malloc(mn * sizeof(double));
-    ws->cs = malloc(mn * sizeof(double));
-    ws->tang = malloc(mnd * sizeof(double));
-    ws->rho = malloc(m * sizeof(double));
-    ws->col = malloc((d > 0 ? d : 1) * sizeof(double));
-    ws->zx = malloc((m > 0 ? m : 1) * sizeof(double));
-    ws->tx = malloc((mn > 0 ? mn : 1) * sizeof(double));
-    ws->co = malloc((mn > 0 ? mn : 1) * sizeof(double));
-    if (!ws->unit || !ws->norm || !ws->c || !ws->theta || !ws->sn || !ws->cs || !ws->tang ||
-        !ws->rho || !ws->col || !ws->zx || !ws->tx || !ws->co) {
-        tsrelu__hess_free(ws);
+    /* one block for every array (a public call allocates a workspace each
+     * time: one malloc, not nineteen); unit first, as its base. fa and fb
+     * hold max(n, 2) d: 2 d fits, as d <= m n d < SIZE_MAX / 8 (above) */
+    size_t one = 1, nf = n > 1 ? nd : 2 * d;
+    double **slot[] = {&ws->unit, &ws->norm, &ws->c,   &ws->theta, &ws->sn, &ws->cs,
+                       &ws->tang, &ws->rho,  &ws->col, &ws->zx,    &ws->tx, &ws->co,
+                       &ws->cosv, &ws->h2,   &ws->kap, &ws->fa,    &ws->fb, &ws->inv_s,
+                       &ws->inv_norm};
+    size_t len[] = {nd, n, n, mn, mn, mn, mnd, m, d > 0 ? d : one, m > 0 ? m : one,
+                    mn, mn, mn, mn, mn, nf, nf, mn, n};
+    size_t total = 0, nslot = sizeof len / sizeof len[0];
+    for (size_t j = 0; j < nslot; j++) {
+        if (len[j] > SIZE_MAX / sizeof(double) - total)
+            return tsrelu__fail(TSRELU_ENOMEM, "hessian workspace: size overflows size_t");
+        total += len[j];
+    }
+    double *block = malloc((total > 0 ? total : 1) * sizeof(double));
+    if (!block)
         return tsrelu__fail(TSRELU_ENOMEM,
                             "hessian workspace: out of memory for m=%zu, k=%zu, d=%zu", m, k, d);
-    }
+    for (size_t j = 0, at = 0; j < nslot; at += len[j], j++)
+        *slot[j] = block + at;
     return TSRELU_OK;
 }
 
 void tsrelu__hess_free(tsrelu__hess_ws *ws)
 {
-    free(ws->unit);
-    free(ws->norm);
-    free(ws->c);
-    free(ws->theta);
-    free(ws->sn);
-    free(ws->cs);
-    free(ws->tang);
-    free(ws->rho);
-    free(ws->col);
-    free(ws->zx);
-    free(ws->tx);
-    free(ws->co);
+    free(ws->unit); /* the base of the one block */
     memset(ws, 0, sizeof *ws);
 }
 
@@ -80,24 +74,56 @@ size_t tsrelu__hess_dim(const tsrelu__hess_ws *ws, unsigned flags)
     return ws->m * ws->d + ((flags & TSRELU_HESSIAN_OUTPUT) ? ws->m : 0);
 }
 
-/* Angle, sine, cosine and tangent of student i against neuron q; for a
- * student q > i also those of (q, i), from the same angle. */
-static void pair_geometry(tsrelu__hess_ws *ws, size_t i, size_t q)
+/* 1 if student i and neuron q form a pair: distinct and both non-zero. */
+static int is_pair(const tsrelu__hess_ws *ws, size_t i, size_t q)
 {
-    size_t d = ws->d, iq = i * ws->n + q;
-    const double *p = ws->unit + i * d, *u = ws->unit + q * d;
-    double s, c;
-    ws->theta[iq] = tsrelu__angle_unit_inline(p, u, d, tsrelu__dot(p, u, d), &s, &c);
-    ws->sn[iq] = s;
-    ws->cs[iq] = c;
-    tsrelu__pair_tangent(p, u, d, s, c, ws->tang + iq * d);
-    if (q < ws->m) {
-        size_t qi = q * ws->n + i;
-        ws->theta[qi] = ws->theta[iq];
-        ws->sn[qi] = s;
-        ws->cs[qi] = c;
-        tsrelu__pair_tangent(u, p, d, s, c, ws->tang + qi * d);
-    }
+    return q != i && ws->norm[i] != 0.0 && ws->norm[q] != 0.0;
+}
+
+/* The angles of the pairs (i, q > i) by the dispatched branch-free kernel
+ * of the gradient's pair pass (simd/simd.h: bit-identical on every path),
+ * from cosines and near-pair distances summed here; then the tangents, and
+ * for a student q the pair (q, i) from the same angle. The entries of no
+ * pair (self, zero rows) are 0: the Hessian-vector product multiplies
+ * whole blocks of tangents. */
+static void pair_geometry(tsrelu__hess_ws *ws)
+{
+    size_t m = ws->m, d = ws->d, n = ws->n;
+    for (size_t i = 0; i < m; i++)
+        for (size_t q = 0; q < n; q++) {
+            size_t iq = i * n + q;
+            double c = 0.0, h2 = 0.0;
+            if (q > i && is_pair(ws, i, q)) {
+                const double *p = ws->unit + i * d, *u = ws->unit + q * d;
+                c = tsrelu__dot(p, u, d);
+                if (c > TSRELU_EXACT_COS || c < -TSRELU_EXACT_COS)
+                    h2 = tsrelu__sumsq_combo(p, u, c > 0.0 ? -1.0 : 1.0, d);
+            }
+            ws->cosv[iq] = c;
+            ws->h2[iq] = h2;
+        }
+    tsrelu__pairs pr = {ws->cosv, ws->h2, ws->theta, ws->sn, ws->cs, ws->kap};
+    tsrelu__simd()->angles(m * n, &pr);
+    for (size_t i = 0; i < m; i++)
+        for (size_t q = 0; q < n; q++) {
+            size_t iq = i * n + q, qi = q * n + i;
+            if (!is_pair(ws, i, q)) {
+                ws->theta[iq] = ws->sn[iq] = ws->cs[iq] = 0.0;
+                memset(ws->tang + iq * d, 0, d * sizeof(double));
+                continue;
+            }
+            if (q < i) /* written from row q */
+                continue;
+            const double *p = ws->unit + i * d, *u = ws->unit + q * d;
+            double s = ws->sn[iq], c = ws->cs[iq];
+            tsrelu__pair_tangent(p, u, d, s, c, ws->tang + iq * d);
+            if (q < m) {
+                ws->theta[qi] = ws->theta[iq];
+                ws->sn[qi] = s;
+                ws->cs[qi] = c;
+                tsrelu__pair_tangent(u, p, d, s, c, ws->tang + qi * d);
+            }
+        }
 }
 
 void tsrelu__hess_prepare(tsrelu__hess_ws *ws, const double *W, const double *a,
@@ -109,31 +135,22 @@ void tsrelu__hess_prepare(tsrelu__hess_ws *ws, const double *W, const double *a,
         ws->norm[q] = tsrelu__unit(row, d, ws->unit + q * d);
         ws->c[q] = q < m ? a[q] : -b[q - m];
     }
-    memset(ws->theta, 0, m * n * sizeof(double));
-    memset(ws->sn, 0, m * n * sizeof(double));
-    memset(ws->cs, 0, m * n * sizeof(double));
-    for (size_t i = 0; i < m; i++) {
+    pair_geometry(ws);
+    /* the reciprocals once, in loops of independent divisions (the
+     * coefficients then multiply: one division per pair, not three) */
+    for (size_t q = 0; q < n; q++)
+        ws->inv_norm[q] = ws->norm[q] != 0.0 ? 1.0 / ws->norm[q] : 0.0;
+    for (size_t j = 0; j < m * n; j++)
+        ws->inv_s[j] = ws->sn[j] != 0.0 ? 1.0 / ws->sn[j] : 0.0;
+    for (size_t i = 0; i < m; i++)
         ws->rho[i] = 0.0;
-        if (ws->norm[i] == 0.0)
-            continue;
-        for (size_t q = i + 1; q < n; q++)
-            if (ws->norm[q] != 0.0)
-                pair_geometry(ws, i, q);
-    }
-    /* the tangent rows of no pair (self, zero rows) are 0: the
-     * Hessian-vector product multiplies whole blocks of them */
-    for (size_t i = 0; i < m; i++) {
-        for (size_t q = 0; q < n; q++)
-            if (q == i || ws->norm[i] == 0.0 || ws->norm[q] == 0.0)
-                memset(ws->tang + (i * n + q) * d, 0, d * sizeof(double));
-    }
     for (size_t i = 0; i < m; i++) {
         if (ws->norm[i] == 0.0)
             continue;
         double r = 0.0;
         for (size_t q = 0; q < n; q++)
             if (q != i && ws->norm[q] != 0.0)
-                r += ws->c[q] * (ws->norm[q] / ws->norm[i]) * ws->sn[i * n + q];
+                r += ws->c[q] * (ws->norm[q] * ws->inv_norm[i]) * ws->sn[i * n + q];
         ws->rho[i] = a[i] * r * TSRELU_INV_2PI;
     }
 }
@@ -141,19 +158,19 @@ void tsrelu__hess_prepare(tsrelu__hess_ws *ws, const double *W, const double *a,
 /* The coefficient of e_iq e_iq^T in d2L/dw_i2: a_i c_q |u_q| / (2 pi |w_i| s). */
 static double uu_coef(const tsrelu__hess_ws *ws, size_t i, size_t q)
 {
-    double s = ws->sn[i * ws->n + q];
-    if (s == 0.0)
+    double inv_s = ws->inv_s[i * ws->n + q];
+    if (inv_s == 0.0)
         return 0.0;
-    return ws->c[i] * ws->c[q] * (ws->norm[q] / ws->norm[i]) * TSRELU_INV_2PI / s;
+    return ws->c[i] * ws->c[q] * (ws->norm[q] * ws->inv_norm[i]) * TSRELU_INV_2PI * inv_s;
 }
 
 /* The coefficient of e_il e_li^T in d2L/dw_i dw_l: a_i a_l / (2 pi s). */
 static double uv_coef(const tsrelu__hess_ws *ws, size_t i, size_t l)
 {
-    double s = ws->sn[i * ws->n + l];
-    if (s == 0.0)
+    double inv_s = ws->inv_s[i * ws->n + l];
+    if (inv_s == 0.0)
         return 0.0;
-    return ws->c[i] * ws->c[l] * TSRELU_INV_2PI / s;
+    return ws->c[i] * ws->c[l] * TSRELU_INV_2PI * inv_s;
 }
 
 /* d2L/dw_i da_q for q a student (the column of a_q), into col (d entries). */
@@ -200,11 +217,14 @@ static double aa_entry(const tsrelu__hess_ws *ws, size_t i, size_t l)
     return ws->norm[i] * ws->norm[l] * (0.5 * ws->cs[il] + kap * TSRELU_INV_2PI);
 }
 
-/* The diagonal block (i, i) into H at (i d, i d): its upper triangle, then
+/* The diagonal block (i, i) into H at (i d, i d): the terms along I and
+ * p p^T, then sum_q beta_q e_iq e_iq^T as one rank-n update (the products
+ * (beta e_r) e_c summed in the order of q), then its upper triangle
  * mirrored (exactly symmetric). */
-static void diag_block(const tsrelu__hess_ws *ws, size_t i, double *H, size_t ld)
+static void diag_block(const tsrelu__hess_ws *ws, const tsrelu__simd_ops *ops, size_t i,
+                       double *H, size_t ld)
 {
-    size_t d = ws->d, n = ws->n;
+    size_t d = ws->d, n = ws->n, j = 0;
     const double *p = ws->unit + i * d;
     double half = 0.5 * ws->c[i] * ws->c[i], rho = ws->rho[i];
     for (size_t r = 0; r < d; r++) {
@@ -220,20 +240,23 @@ static void diag_block(const tsrelu__hess_ws *ws, size_t i, double *H, size_t ld
         const double *e = ws->tang + (i * n + q) * d;
         if (beta == 0.0)
             continue;
-        for (size_t r = 0; r < d; r++) {
-            double *row = H + r * ld, be = beta * e[r];
-            for (size_t c = r; c < d; c++)
-                row[c] += be * e[c];
+        for (size_t c = 0; c < d; c++) {
+            ws->fa[j * d + c] = beta * e[c];
+            ws->fb[j * d + c] = e[c];
         }
+        j++;
     }
+    ops->outer(j, d, ws->fa, ws->fb, H, ld, 1, 0.0);
     for (size_t r = 1; r < d; r++)
         for (size_t c = 0; c < r; c++)
             H[r * ld + c] = H[c * ld + r];
 }
 
-/* The block (i, l), i < l, at (i d, l d) and its transpose at (l d, i d),
- * written from the same products (so exactly symmetric). */
-static void pair_blocks(const tsrelu__hess_ws *ws, size_t i, size_t l, double *H, size_t ld)
+/* The block (i, l), i < l, at (i d, l d): beta e f^T + gam p q^T as one
+ * rank-2 product, plus the diagonal; and its transpose at (l d, i d) from
+ * the same products with the factors swapped (exactly symmetric). */
+static void pair_blocks(const tsrelu__hess_ws *ws, const tsrelu__simd_ops *ops, size_t i,
+                        size_t l, double *H, size_t ld)
 {
     size_t d = ws->d, n = ws->n, il = i * n + l;
     double *Hil = H + i * d * ld + l * d, *Hli = H + l * d * ld + i * d;
@@ -241,19 +264,15 @@ static void pair_blocks(const tsrelu__hess_ws *ws, size_t i, size_t l, double *H
     const double *e = ws->tang + il * d, *f = ws->tang + (l * n + i) * d;
     double aa = ws->c[i] * ws->c[l] * TSRELU_INV_2PI;
     double diag = aa * (TSRELU_PI - ws->theta[il]), beta = uv_coef(ws, i, l), gam = aa * ws->sn[il];
-    for (size_t r = 0; r < d; r++) {
-        double be = beta * e[r], gp = gam * p[r];
-        double *row = Hil + r * ld;
-        for (size_t c = 0; c < d; c++)
-            row[c] = be * f[c] + gp * q[c];
-        row[r] += diag;
-    }
+    double *fa = ws->fa, *fb = ws->fb;
     for (size_t c = 0; c < d; c++) {
-        double *row = Hli + c * ld;
-        for (size_t r = 0; r < d; r++)
-            row[r] = (beta * e[r]) * f[c] + (gam * p[r]) * q[c];
-        row[c] += diag;
+        fa[c] = beta * e[c];
+        fa[d + c] = gam * p[c];
+        fb[c] = f[c];
+        fb[d + c] = q[c];
     }
+    ops->outer(2, d, fa, fb, Hil, ld, 0, diag);
+    ops->outer(2, d, fb, fa, Hli, ld, 0, diag);
 }
 
 static void zero_block(double *H, size_t ld, size_t rows, size_t cols)
@@ -262,26 +281,33 @@ static void zero_block(double *H, size_t ld, size_t rows, size_t cols)
         memset(H + r * ld, 0, cols * sizeof(double));
 }
 
-void tsrelu__hess_dense(tsrelu__hess_ws *ws, unsigned flags, double *H, size_t ld)
+int tsrelu__hess_dense(tsrelu__hess_ws *ws, unsigned flags, double *H, size_t ld)
 {
     size_t m = ws->m, d = ws->d, md = m * d;
+    const tsrelu__simd_ops *ops = tsrelu__simd();
+    int out = (flags & TSRELU_HESSIAN_OUTPUT) != 0, finite = 1;
     for (size_t i = 0; i < m; i++) {
         double *Hii = H + i * d * ld + i * d;
         if (ws->norm[i] == 0.0)
             zero_block(Hii, ld, d, d);
         else
-            diag_block(ws, i, Hii, ld);
+            diag_block(ws, ops, i, Hii, ld);
         for (size_t l = i + 1; l < m; l++) {
             if (ws->norm[i] == 0.0 || ws->norm[l] == 0.0) {
                 zero_block(H + i * d * ld + l * d, ld, d, d);
                 zero_block(H + l * d * ld + i * d, ld, d, d);
             } else {
-                pair_blocks(ws, i, l, H, ld);
+                pair_blocks(ws, ops, i, l, H, ld);
             }
         }
+        /* rows i d .. i d + d - 1 are complete (blocks (i, l < i) came
+         * from earlier rows): checked while in cache, not in a pass over
+         * the whole matrix after */
+        for (size_t r = 0; !out && r < d; r++)
+            finite &= ops->finite(H + (i * d + r) * ld, md);
     }
-    if (!(flags & TSRELU_HESSIAN_OUTPUT))
-        return;
+    if (!out)
+        return finite;
     double *col = ws->col;
     for (size_t i = 0; i < m; i++) {
         for (size_t q = 0; q < m; q++) {
@@ -294,6 +320,9 @@ void tsrelu__hess_dense(tsrelu__hess_ws *ws, unsigned flags, double *H, size_t l
                 H[(md + i) * ld + md + q] = H[(md + q) * ld + md + i] = aa_entry(ws, i, q);
         }
     }
+    for (size_t r = 0; r < md + m; r++)
+        finite &= ops->finite(H + r * ld, md + m);
+    return finite;
 }
 
 /* The W part of y = H x in BLAS level 2 and 3: tx[i][q] = e_iq . x_i
@@ -414,9 +443,10 @@ TSRELU_API tsrelu_status tsrelu_hessian(const tsrelu_student *s, const tsrelu_te
     tsrelu__hess_ws ws;
     if ((st = tsrelu__hess_at("tsrelu_hessian", &ws, s, t)) != TSRELU_OK)
         return st;
-    tsrelu__hess_dense(&ws, flags, H, N);
+    int finite = tsrelu__hess_dense(&ws, flags, H, N);
     tsrelu__hess_free(&ws);
-    return tsrelu__check_finite(H, NN, "tsrelu_hessian: H");
+    /* the full check only to name the first entry that is not finite */
+    return finite ? TSRELU_OK : tsrelu__check_finite(H, NN, "tsrelu_hessian: H");
 }
 
 TSRELU_API tsrelu_status tsrelu_hessian_vector(const tsrelu_student *s, const tsrelu_teacher *t,

@@ -25,6 +25,11 @@ typedef struct {
     double *col;       /* d: scratch for one column of d2L/dW da */
     double *zx;        /* m: scratch, w^_q . x_q of the Hessian-vector product */
     double *tx, *co;   /* m*n each: its scratch, e_iq . x_i and the coefficients */
+    double *cosv, *h2; /* m*n each: cosines and near-pair distances for the angle kernel */
+    double *kap;       /* m*n: kappa of the angle kernel (unused) */
+    double *fa, *fb;   /* max(n, 2)*d each: the factors of a block's rank-n update */
+    double *inv_s;     /* m*n: 1 / sin(theta_in), 0 where the sine is 0 */
+    double *inv_norm;  /* n: 1 / |u_n|, 0 for a zero row */
 } tsrelu__hess_ws;
 
 /* Workspace for m students, k teachers, dimension d (TSRELU_ENOMEM on
@@ -43,8 +48,9 @@ void tsrelu__hess_prepare(tsrelu__hess_ws *ws, const double *W, const double *a,
 size_t tsrelu__hess_dim(const tsrelu__hess_ws *ws, unsigned flags);
 
 /* H (N x N row-major, N = tsrelu__hess_dim, leading dimension ld >= N) at
- * the prepared point; exactly symmetric. */
-void tsrelu__hess_dense(tsrelu__hess_ws *ws, unsigned flags, double *H, size_t ld);
+ * the prepared point; exactly symmetric. Returns 1 if every entry is
+ * finite (checked block row by block row, while in cache), else 0. */
+int tsrelu__hess_dense(tsrelu__hess_ws *ws, unsigned flags, double *H, size_t ld);
 
 /* y = H x (N entries each, x and y distinct) without forming H: O(m (m + k) d)
  * work. ws->col is its only scratch (one thread per workspace). */

@@ -185,6 +185,74 @@ static void TSRELU_SIMD_FN(product)(size_t m, size_t k, size_t d, const double *
     }
 }
 
+typedef long long vl __attribute__((vector_size(VW * sizeof(double))));
+
+/* x in the lane numbered at, +0 in the others. */
+static inline vd keep_lane(vd x, vl lane, long long at)
+{
+    return (vd)((vl)x & (lane == at));
+}
+
+/* One chunk of row r of outer(): columns c .. c + W - 1 (W = VW or 1). */
+#define OUTER_CHUNK(T, LOAD, STORE)                                                               \
+    do {                                                                                         \
+        T acc0 = acc ? LOAD(row + c) : A[r] * LOAD(B + c);                                       \
+        for (size_t l = acc ? 0 : 1; l < n; l++)                                                 \
+            acc0 += A[l * d + r] * LOAD(B + l * d + c);                                          \
+        STORE(row + c, acc0);                                                                    \
+    } while (0)
+
+static inline double load1(const double *p)
+{
+    return *p;
+}
+
+static inline void store1(double *p, double x)
+{
+    *p = x;
+}
+
+/* H[r*ld + c] = (H[r*ld + c] +) sum_l A[l*d + r] B[l*d + c] (+ diag for
+ * r = c) for r, c < d, l < n (n >= 1 unless acc), every entry summed in the
+ * order of l and diag added last, row by row with the columns in vectors. */
+static void TSRELU_SIMD_FN(outer)(size_t n, size_t d, const double *A, const double *B,
+                                   double *H, size_t ld, int acc, double diag)
+{
+    if (n == 2 && !acc) { /* the off-diagonal blocks: B's columns held in registers */
+        size_t c = 0;
+        vd dv;
+        vl lane;
+        for (int q = 0; q < VW; q++) {
+            dv[q] = diag;
+            lane[q] = q;
+        }
+        for (; c + VW <= d; c += VW) {
+            vd b0 = loadv(B + c), b1 = loadv(B + d + c);
+            for (size_t r = 0; r < d; r++) {
+                /* diag added in the register, in its lane (a lane-wise
+                 * select, so no spill and no store-load stall), + 0 to
+                 * every other entry as in the scalar columns: the same
+                 * operations on every path, also for the sign of a zero */
+                vd v = A[r] * b0 + A[d + r] * b1;
+                storev(H + r * ld + c, v + keep_lane(dv, lane, (long long)r - (long long)c));
+            }
+        }
+        for (; c < d; c++)
+            for (size_t r = 0; r < d; r++)
+                H[r * ld + c] = A[r] * B[c] + A[d + r] * B[d + c] + (r == c ? diag : 0.0);
+        return;
+    }
+    for (size_t r = 0; r < d; r++) {
+        double *row = H + r * ld;
+        size_t c = 0;
+        for (; c + VW <= d; c += VW)
+            OUTER_CHUNK(vd, loadv, storev);
+        for (; c < d; c++)
+            OUTER_CHUNK(double, load1, store1);
+        row[r] += diag;
+    }
+}
+
 /* asin(x) = x + x R(x^2) on [0, 0.5]: the rational of fdlibm's e_asin.c
  * (Sun Microsystems, 1993: "freely used, copied, modified and distributed"),
  * error below 1 ulp; the same one serves every angle below. */
@@ -338,6 +406,33 @@ static int TSRELU_SIMD_FN(update)(const double *restrict x, const double *restri
     return bad == 0;
 }
 
+typedef unsigned long long vu __attribute__((vector_size(VW * sizeof(double))));
+
+/* 1 if no entry of x is Inf or NaN: those have every exponent bit set, so
+ * adding 1 at the exponent's lowest bit carries into bit 63 for them and
+ * for no other value; integer and/add/or in vectors, no dependency chain
+ * through floating-point adds. */
+static int TSRELU_SIMD_FN(finite)(const double *x, size_t n)
+{
+    const uint64_t exponent = 0x7ff0000000000000u, one = 0x0010000000000000u;
+    vu bad = {0};
+    size_t i = 0;
+    for (; i + VW <= n; i += VW) {
+        vu b;
+        memcpy(&b, x + i, sizeof b);
+        bad |= (b & exponent) + one;
+    }
+    uint64_t all = 0;
+    for (; i < n; i++) {
+        uint64_t b;
+        memcpy(&b, x + i, sizeof b);
+        all |= (b & exponent) + one;
+    }
+    for (int v = 0; v < VW; v++)
+        all |= bad[v];
+    return (all >> 63) == 0;
+}
+
 const tsrelu__simd_ops TSRELU_SIMD_CAT(tsrelu__simd_, TSRELU_SIMD_NAME) = {
     TSRELU_SIMD_STR(TSRELU_SIMD_NAME),
     TSRELU_SIMD_FN(cosines),
@@ -346,4 +441,6 @@ const tsrelu__simd_ops TSRELU_SIMD_CAT(tsrelu__simd_, TSRELU_SIMD_NAME) = {
     TSRELU_SIMD_FN(product),
     TSRELU_SIMD_FN(pair_row),
     TSRELU_SIMD_FN(update),
+    TSRELU_SIMD_FN(outer),
+    TSRELU_SIMD_FN(finite),
 };

@@ -75,6 +75,16 @@ typedef struct {
      * entry of out is finite, by a class test on the exponent bits (no
      * dependency chain through the data). */
     int (*update)(const double *x, const double *g, double eta, double *out, size_t n);
+    /* H[r*ld + c] = sum_l A[l*d + r] B[l*d + c] (r, c < d, l < n; A and B
+     * n x d, n >= 1), or H[r*ld + c] + that sum with acc, each entry summed
+     * in the order of l, then + diag on the diagonal (r = c): the rank-n
+     * updates of the Hessian's d x d blocks.
+     * The products are commutative, so swapping A and B gives the
+     * transposed block bit for bit. */
+    void (*outer)(size_t n, size_t d, const double *A, const double *B, double *H, size_t ld,
+                  int acc, double diag);
+    /* 1 if no entry of x (n entries) is Inf or NaN. */
+    int (*finite)(const double *x, size_t n);
 } tsrelu__simd_ops;
 
 /* The kernels of the chosen path (thread-safe, chosen once). */

@@ -6,9 +6,13 @@
  *                                  several sizes (tails of every block)
  *   isa_trace save STEPS FILE      (20,4,16) after STEPS steps, saved
  *   isa_trace resume FILE STEPS    load FILE, STEPS more steps, print
- *   isa_trace straight STEPS       (20,4,16) after STEPS steps, print */
+ *   isa_trace straight STEPS       (20,4,16) after STEPS steps, print
+ *   isa_trace hessian STEPS        after STEPS steps at several sizes: the
+ *                                  dense Hessian's FNV-1a hash of its bits
+ *                                  and a Hessian-vector product */
 #include <tsrelu.h>
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,6 +60,36 @@ static void print(const tsrelu_gd *gd)
     free(a);
 }
 
+/* FNV-1a over the bytes of x: equal hashes of the Hessians say equal bits
+ * (its hex would be megabytes). */
+static uint64_t fnv1a(const double *x, size_t n)
+{
+    uint64_t h = 0xcbf29ce484222325u;
+    const unsigned char *b = (const unsigned char *)x;
+    for (size_t i = 0; i < n * sizeof *x; i++)
+        h = (h ^ b[i]) * 0x100000001b3u;
+    return h;
+}
+
+static void print_hessian(const tsrelu_gd *gd, const tsrelu_teacher *t, unsigned flags)
+{
+    const tsrelu_student *s = tsrelu_gd_student(gd);
+    size_t m = tsrelu_student_width(s), N = m * tsrelu_student_dim(s) + (flags ? m : 0);
+    double *H = malloc(N * N * sizeof *H), *x = malloc(N * sizeof *x), *y = malloc(N * sizeof *y);
+    if (!H || !x || !y)
+        exit(2);
+    for (size_t i = 0; i < N; i++)
+        x[i] = (double)((i * 7919) % 17) / 17.0 - 0.5;
+    TRY(tsrelu_hessian(s, t, flags, H, N * N));
+    TRY(tsrelu_hessian_vector(s, t, flags, x, N, y, N));
+    printf("N=%zu flags=%u H=%016llx\n", N, flags, (unsigned long long)fnv1a(H, N * N));
+    for (size_t i = 0; i < N; i++)
+        printf("%a%c", y[i], i + 1 < N ? ' ' : '\n');
+    free(H);
+    free(x);
+    free(y);
+}
+
 int main(int argc, char **argv)
 {
     static const size_t sizes[][3] = {{6, 2, 8}, {20, 4, 16}, {40, 4, 64}, {7, 3, 13}, {33, 5, 70}};
@@ -69,6 +103,20 @@ int main(int argc, char **argv)
             TRY(tsrelu_gd_run(gd, strtoull(argv[2], NULL, 10)));
             print(gd);
             tsrelu_gd_free(gd);
+        }
+        return 0;
+    }
+    if (argc == 3 && strcmp(argv[1], "hessian") == 0) {
+        for (size_t z = 0; z < 4; z++) { /* not the two largest: N^2 doubles */
+            size_t m = sizes[z][0], k = sizes[z][1], d = sizes[z][2];
+            tsrelu_teacher *t;
+            TRY(tsrelu_teacher_create_orthogonal(k, d, 1.0, 7, &t));
+            tsrelu_gd *g = make(m, k, d, 0.05, z % 2);
+            TRY(tsrelu_gd_run(g, strtoull(argv[2], NULL, 10)));
+            print_hessian(g, t, 0);
+            print_hessian(g, t, TSRELU_HESSIAN_OUTPUT);
+            tsrelu_gd_free(g);
+            tsrelu_teacher_free(t);
         }
         return 0;
     }
@@ -86,7 +134,7 @@ int main(int argc, char **argv)
         TRY(tsrelu_gd_run(gd, strtoull(argv[2], NULL, 10)));
         print(gd);
     } else {
-        fprintf(stderr, "usage: isa_trace isa | run N | save N FILE | resume FILE N | straight N\n");
+        fprintf(stderr, "usage: isa_trace isa | run N | save N FILE | resume FILE N | straight N | hessian N\n");
         return 2;
     }
     tsrelu_gd_free(gd);

@@ -1,7 +1,8 @@
 #!/bin/sh
-# The dispatch paths (TSRELU_ISA): the kernel, population and reference
+# The dispatch paths (TSRELU_ISA): the kernel, population, reference, hessian and simd
 # Check suites under every path this CPU supports; bit-identical GD runs on
-# every path; a checkpoint saved under one path resumes bit-identically under
+# every path; bit-identical Hessians and Hessian-vector products on every
+# path; a checkpoint saved under one path resumes bit-identically under
 # another; unsupported and unknown requests fall back and say so.
 set -u
 trace=build/isa_trace
@@ -33,14 +34,17 @@ got=$(TSRELU_ISA=sse9 "$trace" isa)
 echo "test_isa: paths:$paths (default $best)"
 
 TSRELU_ISA=portable "$trace" run 300 > "$tmp/run.portable" || bad "run under portable"
+TSRELU_ISA=portable "$trace" hessian 200 > "$tmp/hess.portable" || bad "hessian under portable"
 TSRELU_ISA=portable "$trace" save 150 "$tmp/portable.ckpt" || bad "save under portable"
 for isa in $paths; do
-  for suite in kernel population reference; do
+  for suite in kernel population reference hessian simd; do
     out=$(TSRELU_ISA=$isa CK_RUN_SUITE=$suite TSRELU_TEST_DATA=tests/data/reference "$checks" 2>&1)
     if echo "$out" | grep -q '^100%: Checks: [1-9]'; then ok; else bad "suite $suite under $isa"; echo "$out" | tail -5; fi
   done
   TSRELU_ISA=$isa "$trace" run 300 > "$tmp/run.$isa" &&
     cmp -s "$tmp/run.portable" "$tmp/run.$isa" && ok || bad "GD under $isa differs from portable"
+  TSRELU_ISA=$isa "$trace" hessian 200 > "$tmp/hess.$isa" &&
+    cmp -s "$tmp/hess.portable" "$tmp/hess.$isa" && ok || bad "Hessian under $isa differs from portable"
   TSRELU_ISA=$isa "$trace" resume "$tmp/portable.ckpt" 150 > "$tmp/resume.$isa" &&
     TSRELU_ISA=$isa "$trace" straight 300 > "$tmp/straight.$isa" &&
     cmp -s "$tmp/resume.$isa" "$tmp/straight.$isa" && ok ||

@@ -440,6 +440,16 @@ START_TEST(test_limits)
     x[4] = NAN;
     ck_assert_int_eq(tsrelu_hessian_vector(s, t, 0, x, 6, y, 6), TSRELU_ENONFINITE);
     ck_assert_ptr_nonnull(strstr(tsrelu_last_error(), "x[4]"));
+    /* a_0^2 / 2 overflows: found by the block-row checks, named by index */
+    net big = c;
+    big.a[0] = 1e200;
+    tsrelu_student *sb = student_of(&big);
+    for (unsigned flags = 0; flags <= TSRELU_HESSIAN_OUTPUT; flags++) {
+        size_t NN = flags ? 64 : 36;
+        ck_assert_int_eq(tsrelu_hessian(sb, t, flags, H, NN), TSRELU_ENONFINITE);
+        ck_assert_ptr_nonnull(strstr(tsrelu_last_error(), "tsrelu_hessian: H[0]"));
+    }
+    tsrelu_student_free(sb);
     net c4;
     random_net(&c4, 2, 1, 4, 7, 0);
     tsrelu_teacher *t4 = teacher_of(&c4);

@@ -1,5 +1,6 @@
 /* Check suite for src/simd/: the dispatched kernels (cosines, distances,
- * the branch-free angle kernel, the P U product) on every path this CPU
+ * the branch-free angle kernel, the P U product, the Hessian's block update
+ * and the finiteness test) on every path this CPU
  * supports, against quadruple-precision references computed here, and the
  * paths against each other bit for bit. */
 #include "suites.h"
@@ -443,6 +444,99 @@ START_TEST(test_update_class_test)
 }
 END_TEST
 
+/* The block update of the Hessian: every entry within (n + 2) ulp of its
+ * quad value (from 0 plus a diagonal, and added to H's entries), the paths
+ * bit-identical,
+ * and swapping A and B gives the transposed block bit for bit, at shapes
+ * that exercise the rank-2 case, full vectors and remainder columns. */
+START_TEST(test_outer_vs_quad)
+{
+    static const size_t shapes[][2] = {{2, 16}, {2, 13}, {23, 16}, {7, 13}, {1, 3}, {2, 1}, {5, 27}};
+    const tsrelu__simd_ops *ops[3];
+    size_t np = paths(ops);
+    for (size_t z = 0; z < sizeof shapes / sizeof shapes[0]; z++) {
+        size_t n = shapes[z][0], d = shapes[z][1], ld = d + 3;
+        double A[23 * 27], B[23 * 27], H0[27 * 30], H[3][2][27 * 30], T[27 * 30];
+        rng_state = 77 + z;
+        for (size_t i = 0; i < n * d; i++) {
+            A[i] = uniform_pm1();
+            B[i] = uniform_pm1();
+        }
+        for (size_t i = 0; i < d * ld; i++)
+            H0[i] = uniform_pm1();
+        for (size_t p = 0; p < np; p++)
+            for (int acc = 0; acc < 2; acc++) {
+                double dg = acc ? 0.0 : -0.375;
+                memcpy(H[p][acc], H0, d * ld * sizeof(double));
+                ops[p]->outer(n, d, A, B, H[p][acc], ld, acc, dg);
+                memcpy(T, H0, d * ld * sizeof(double));
+                ops[p]->outer(n, d, B, A, T, ld, acc, dg);
+                for (size_t r = 0; r < d; r++)
+                    for (size_t c = 0; c < d; c++) {
+                        tsrelu_quad g = acc ? (tsrelu_quad)H0[r * ld + c] : 0, mag = g < 0 ? -g : g;
+                        for (size_t l = 0; l < n; l++) {
+                            tsrelu_quad x = (tsrelu_quad)A[l * d + r] * B[l * d + c];
+                            g += x;
+                            mag += x < 0 ? -x : x;
+                        }
+                        if (r == c) {
+                            g += dg;
+                            mag += -dg;
+                        }
+                        double got = H[p][acc][r * ld + c];
+                        ck_assert_msg(fabs(got - (double)g) <= (n + 2) * ULP1 * (double)mag,
+                                      "%s n=%zu d=%zu acc=%d H[%zu,%zu] %.17g, want %.17g",
+                                      ops[p]->name, n, d, acc, r, c, got, (double)g);
+                        if (!acc)
+                            ck_assert_msg(memcmp(&got, &T[c * ld + r], sizeof got) == 0,
+                                          "%s n=%zu d=%zu: swapped factors not the transpose at %zu,%zu",
+                                          ops[p]->name, n, d, r, c);
+                    }
+                for (size_t r = 0; r < d; r++) /* the padding columns untouched */
+                    for (size_t c = d; c < ld; c++)
+                        ck_assert(H[p][acc][r * ld + c] == H0[r * ld + c]);
+            }
+        for (size_t p = 0; p + 1 < np; p++)
+            for (int acc = 0; acc < 2; acc++)
+                ck_assert_msg(memcmp(H[p][acc], H[np - 1][acc], d * ld * sizeof(double)) == 0,
+                              "outer: %s differs from portable (n=%zu d=%zu acc=%d)", ops[p]->name, n, d, acc);
+    }
+}
+END_TEST
+
+/* The finiteness test: 1 for finite values (the largest, subnormals, -0),
+ * 0 as soon as one entry (at any position, including the vector tails) is
+ * NaN or +-Inf; 1 for no entries. */
+START_TEST(test_finite_class_test)
+{
+    const tsrelu__simd_ops *ops[3];
+    size_t np = paths(ops);
+    enum { N = 37 };
+    double x[N];
+    static const double bad[] = {NAN, -NAN, INFINITY, -INFINITY};
+    for (size_t p = 0; p < np; p++) {
+        rng_state = 9;
+        for (size_t i = 0; i < N; i++)
+            x[i] = uniform_pm1();
+        x[3] = 1.7976931348623157e308;
+        x[4] = -1.7976931348623157e308;
+        x[5] = 4.9406564584124654e-324;
+        x[6] = -0.0;
+        ck_assert_int_eq(ops[p]->finite(x, N), 1);
+        ck_assert_int_eq(ops[p]->finite(x, 0), 1);
+        for (size_t at = 0; at < N; at++)
+            for (size_t b = 0; b < 4; b++) {
+                double keep = x[at];
+                x[at] = bad[b];
+                ck_assert_msg(ops[p]->finite(x, N) == 0, "%s: %g at %zu passed", ops[p]->name,
+                              bad[b], at);
+                ck_assert_int_eq(ops[p]->finite(x, at), 1); /* before it: still finite */
+                x[at] = keep;
+            }
+    }
+}
+END_TEST
+
 /* The report: one of the three names, possibly with a fallback note. */
 START_TEST(test_isa_report)
 {
@@ -467,11 +561,13 @@ Suite *simd_suite(void)
     tcase_add_test(tc_core, test_cosines_vs_quad);
     tcase_add_test(tc_core, test_product_vs_quad);
     tcase_add_test(tc_core, test_paths_bit_identical);
+    tcase_add_test(tc_core, test_outer_vs_quad);
     suite_add_tcase(s, tc_core);
     TCase *tc_limits = tcase_create("limits");
     tcase_add_test(tc_limits, test_angle_limits);
     tcase_add_test(tc_limits, test_isa_report);
     tcase_add_test(tc_limits, test_update_class_test);
+    tcase_add_test(tc_limits, test_finite_class_test);
     suite_add_tcase(s, tc_limits);
     return s;
 }
