@@ -20,5 +20,6 @@ Suite *record_suite(void);     /* tests/unit/check_record.c */
 Suite *hessian_suite(void);    /* tests/unit/check_hessian.c */
 Suite *spectrum_suite(void);   /* tests/unit/check_spectrum.c */
 Suite *newton_suite(void);     /* tests/unit/check_newton.c */
+Suite *sgd_suite(void);       /* tests/unit/check_sgd.c */
 
 #endif
