@@ -268,9 +268,14 @@ START_TEST(bad_files)
     expect_load(TSRELU_EFORMAT, "checksum");
 
     memcpy(p, orig, n);
-    p[8] = 2; /* version 2 */
+    p[8] = 3; /* version 3: unknown (1.2 reads 1 and 2) */
     spit(p, n);
-    expect_load(TSRELU_EFORMAT, "version 2");
+    expect_load(TSRELU_EFORMAT, "version 3");
+
+    memcpy(p, orig, n);
+    p[8] = 2; /* an exact state relabelled as a sampling one: no sampler follows */
+    spit(p, n);
+    expect_load(TSRELU_EFORMAT, "inconsistent lengths");
 
     memcpy(p, orig, n);
     p[0] = 'X';
