@@ -181,6 +181,12 @@ PROTOTYPES = {
     "tsrelu_hessian_vector": (_ST, (_P, _P, c_uint, _PD, _S, _PD, _S)),
     "tsrelu_spectrum": (_ST, (_P, _P, c_uint, _D, _PD, _S, _PD, _S, POINTER(c_size_t), _S)),
     "tsrelu_newton": (_ST, (_P, _P, c_uint, _D, _D, _S, _PD, _S)),
+    # sampled training (1.2)
+    "tsrelu_gd_set_sampling": (_ST, (_P, _S, _S, c_uint64, c_uint)),
+    "tsrelu_gd_set_training_set": (_ST, (_P, _PD, _S, _S, c_uint64, c_uint)),
+    "tsrelu_gd_sampling": (_ST, (_P, POINTER(c_size_t), POINTER(c_size_t))),
+    "tsrelu_gd_sample_loss": (_ST, (_P, _PD)),
+    "tsrelu_gd_training_loss": (_ST, (_P, _PD)),
 }
 
 
