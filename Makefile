@@ -236,8 +236,9 @@ build/bench_%: bench/bench_%.c bench/bench_time.h $(SHLIB) $(LIBOUT)/libtsrelu.s
 	  -Wl,-rpath,'$$ORIGIN/../lib' $(BLAS_LIBS) -lm
 
 bench: deps-bench
-	$(MAKE) all build/bench_step build/bench_batch build/bench_hessian
+	$(MAKE) all build/bench_step build/bench_batch build/bench_hessian build/bench_sgd
 	$(PYTHON) bench/run_bench.py
+	$(PYTHON) bench/run_bench_sgd.py
 
 # ---------------------------------------------------------------- sweep tool
 # tools/sweep -> build/tsrelu-sweep (threads, shards, merge) and, where mpicc
