@@ -2,7 +2,7 @@
  * d = 16 configuration from one initialisation, with the same eta, one
  * state stepping on the closed-form gradient, the other on batches of B
  * fresh Gaussian inputs. At log-spaced iterations it prints the exact
- * population loss of both iterates, the last batch loss of the sampled
+ * population loss of both iterates (quad precision), the last batch loss of the sampled
  * run, the samples it consumed, and T^3 L (flat where L ~ T^-3).
  *
  *     build/examples/sgd [--quick] [--steps N] [--batch B] [--eta E] [--sigma S]
@@ -66,7 +66,9 @@ int main(int argc, char **argv)
         if ((st = tsrelu_gd_run(sampled, T - tsrelu_gd_iteration(sampled))) != TSRELU_OK)
             return fail("sampled run", st);
         double Le, Ls, Lb = NAN;
-        if ((st = tsrelu_gd_loss(exact, &Le)) != TSRELU_OK || (st = tsrelu_gd_loss(sampled, &Ls)) != TSRELU_OK)
+        /* quad precision: the late losses are below the double-precision floor (~1e-16) */
+        if ((st = tsrelu_loss_accurate(tsrelu_gd_student(exact), t, &Le)) != TSRELU_OK ||
+            (st = tsrelu_loss_accurate(tsrelu_gd_student(sampled), t, &Ls)) != TSRELU_OK)
             return fail("loss", st);
         if (T > 0 && (st = tsrelu_gd_sample_loss(sampled, &Lb)) != TSRELU_OK)
             return fail("sample loss", st);

@@ -49,20 +49,6 @@ static void put_le64(unsigned char *p, uint64_t x)
         p[i] = (unsigned char)(x >> (8 * i));
 }
 
-static double bits_f64(uint64_t u)
-{
-    double x;
-    memcpy(&x, &u, sizeof x);
-    return x;
-}
-
-static uint64_t f64_bits(double x)
-{
-    uint64_t u;
-    memcpy(&u, &x, sizeof u);
-    return u;
-}
-
 /* ---------------- save ---------------- */
 
 typedef struct {
@@ -79,7 +65,7 @@ static void put(outbuf *b, uint64_t x)
 static void put_f64s(outbuf *b, const double *x, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        put(b, f64_bits(x[i]));
+        put(b, tsrelu__f64_bits(x[i]));
 }
 
 /* Payload length of a state of these sizes, 0 if it overflows size_t. */
@@ -104,17 +90,17 @@ static void serialise(const tsrelu__gd_image *im, outbuf *b)
     put(b, m);
     put(b, k);
     put(b, d);
-    put(b, f64_bits(im->eta));
+    put(b, tsrelu__f64_bits(im->eta));
     put(b, (uint64_t)im->train_a);
-    put(b, f64_bits(im->tol_loss));
-    put(b, f64_bits(im->tol_grad));
+    put(b, tsrelu__f64_bits(im->tol_loss));
+    put(b, tsrelu__f64_bits(im->tol_grad));
     put(b, im->iter);
     put(b, (uint64_t)im->schedule);
     put(b, im->param);
     put(b, (uint64_t)im->observed_any);
     put(b, im->last_observed);
-    put(b, f64_bits(im->eps_align));
-    put(b, f64_bits(im->eps_deficit));
+    put(b, tsrelu__f64_bits(im->eps_align));
+    put(b, tsrelu__f64_bits(im->eps_deficit));
     put(b, (uint64_t)im->t1);
     put(b, (uint64_t)im->t2);
     put(b, (uint64_t)im->phase);
@@ -327,7 +313,7 @@ static uint64_t next_u64(reader *r)
 static void next_f64s(reader *r, double *x, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        x[i] = bits_f64(next_u64(r));
+        x[i] = tsrelu__bits_f64(next_u64(r));
 }
 
 static int next_groups(reader *r, int *tau, size_t m, size_t k)
@@ -486,17 +472,17 @@ static void read_settings(reader *r, tsrelu__gd_image *im)
     im->m = (size_t)next_u64(r);
     im->k = (size_t)next_u64(r);
     im->d = (size_t)next_u64(r);
-    im->eta = bits_f64(next_u64(r));
+    im->eta = tsrelu__bits_f64(next_u64(r));
     uint64_t train = next_u64(r);
-    im->tol_loss = bits_f64(next_u64(r));
-    im->tol_grad = bits_f64(next_u64(r));
+    im->tol_loss = tsrelu__bits_f64(next_u64(r));
+    im->tol_grad = tsrelu__bits_f64(next_u64(r));
     im->iter = next_u64(r);
     uint64_t schedule = next_u64(r);
     im->param = next_u64(r);
     uint64_t observed = next_u64(r);
     im->last_observed = next_u64(r);
-    im->eps_align = bits_f64(next_u64(r));
-    im->eps_deficit = bits_f64(next_u64(r));
+    im->eps_align = tsrelu__bits_f64(next_u64(r));
+    im->eps_deficit = tsrelu__bits_f64(next_u64(r));
     im->t1 = (int64_t)next_u64(r);
     im->t2 = (int64_t)next_u64(r);
     uint64_t phase = next_u64(r), have_tau0 = next_u64(r);

@@ -241,20 +241,6 @@ static tsrelu_status sgd_make(const char *fn, const tsrelu_teacher *t, size_t m,
 
 /* ---------------- checkpoint words ---------------- */
 
-static uint64_t f64_bits(double x)
-{
-    uint64_t u;
-    memcpy(&u, &x, sizeof u);
-    return u;
-}
-
-static double bits_f64(uint64_t u)
-{
-    double x;
-    memcpy(&x, &u, sizeof x);
-    return x;
-}
-
 void tsrelu__sgd_export(const tsrelu__sgd *s, uint64_t *w, const double **X, size_t *X_len)
 {
     w[0] = (uint64_t)s->kind;
@@ -263,9 +249,9 @@ void tsrelu__sgd_export(const tsrelu__sgd *s, uint64_t *w, const double **X, siz
     w[3] = s->seed;
     for (int i = 0; i < 4; i++)
         w[4 + i] = s->rng.s[i];
-    w[8] = f64_bits(s->rng.spare);
+    w[8] = tsrelu__f64_bits(s->rng.spare);
     w[9] = (uint64_t)s->rng.has_spare;
-    w[10] = f64_bits(s->loss);
+    w[10] = tsrelu__f64_bits(s->loss);
     w[11] = (uint64_t)s->have_loss;
     w[12] = 0; /* flags: none yet */
     *X = s->kind == GIVEN ? s->X : NULL;
@@ -280,7 +266,7 @@ tsrelu_status tsrelu__sgd_restore(const char *what, const tsrelu_teacher *t, siz
     uint64_t kind = w[0], B = w[1], n = w[2];
     int ok = kind >= ONLINE && kind <= GIVEN && B >= 1 && B <= INT_MAX && w[9] <= 1 && w[11] <= 1 &&
              w[12] == 0 && (kind == ONLINE ? n == 0 : n >= B && n <= INT_MAX) &&
-             (w[4] | w[5] | w[6] | w[7]) != 0 && (w[9] == 0 || isfinite(bits_f64(w[8])));
+             (w[4] | w[5] | w[6] | w[7]) != 0 && (w[9] == 0 || isfinite(tsrelu__bits_f64(w[8])));
     if (ok && kind == GIVEN)
         ok = n <= SIZE_MAX / t->d && X_len == (size_t)n * t->d && tsrelu__all_finite(X, X_len);
     else if (ok)
@@ -293,10 +279,10 @@ tsrelu_status tsrelu__sgd_restore(const char *what, const tsrelu_teacher *t, siz
         return st;
     for (int i = 0; i < 4; i++)
         s->rng.s[i] = w[4 + i];
-    s->rng.spare = bits_f64(w[8]);
+    s->rng.spare = tsrelu__bits_f64(w[8]);
     s->rng.has_spare = (int)w[9];
     s->next = s->rng;
-    s->loss = bits_f64(w[10]);
+    s->loss = tsrelu__bits_f64(w[10]);
     s->have_loss = (int)w[11];
     *out = s;
     return TSRELU_OK;

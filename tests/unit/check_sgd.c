@@ -566,14 +566,16 @@ START_TEST(limits)
 END_TEST
 
 /* A sampled checkpoint whose sampler words no state can hold is refused. */
-static uint64_t fnv(const unsigned char *p, size_t n)
+static void load_altered(const char *path, unsigned char *p, size_t n, const char *words)
 {
-    uint64_t h = 0xcbf29ce484222325ULL;
-    for (size_t i = 0; i < n; i++) {
-        h ^= p[i];
-        h *= 0x100000001b3ULL;
-    }
-    return h;
+    tsrelu_gd *out = (tsrelu_gd *)1;
+    fixture_reseal(p, n);
+    FILE *f = fopen(path, "wb");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_uint_eq(fwrite(p, 1, n, f), n);
+    fclose(f);
+    expect(tsrelu_gd_load(path, &out), TSRELU_EFORMAT, words);
+    ck_assert_ptr_null(out);
 }
 
 START_TEST(bad_sampler_in_checkpoint)
@@ -581,38 +583,24 @@ START_TEST(bad_sampler_in_checkpoint)
     char dir[128], path[192];
     fixture_mkdtemp(dir, sizeof dir, "tsrelu_sgd");
     snprintf(path, sizeof path, "%s/s.ckpt", dir);
-    tsrelu_gd *gd = make_gd(0.3, 0.05, 0), *out = (tsrelu_gd *)1;
+    tsrelu_gd *gd = make_gd(0.3, 0.05, 0);
     set_kind(gd, 2); /* the caller's set: 13 words, X_len, 30*D doubles at the end */
     ck_assert_int_eq(tsrelu_gd_save(gd, path), TSRELU_OK);
     tsrelu_gd_free(gd);
     FILE *f = fopen(path, "rb");
-    static unsigned char buf[8192];
+    static unsigned char buf[8192], bad[8192];
     size_t n = fread(buf, 1, sizeof buf, f);
     fclose(f);
     size_t words = n - 8 * (30 * D + 1 + 13); /* offset of the sampler's first word */
-    for (int field = 0; field < 3; field++) {
-        static unsigned char bad[8192];
+    static const size_t field[] = {0, 1, 12}, value[] = {9, 31, 1}; /* kind, B above n = 30, a flag */
+    for (int c = 0; c < 3; c++) {
         memcpy(bad, buf, n);
-        if (field == 0)
-            fixture_put64(bad + words, 9);          /* kind */
-        else if (field == 1)
-            fixture_put64(bad + words + 8 * 1, 31); /* batch above n = 30 */
-        else
-            fixture_put64(bad + words + 8 * 12, 1); /* an undefined flag */
-        fixture_put64(bad + 24, fnv(bad + 32, n - 32));
-        f = fopen(path, "wb");
-        ck_assert_uint_eq(fwrite(bad, 1, n, f), n);
-        fclose(f);
-        expect(tsrelu_gd_load(path, &out), TSRELU_EFORMAT, "invalid sampling state");
-        ck_assert_ptr_null(out);
+        fixture_put64(bad + words + 8 * field[c], value[c]);
+        load_altered(path, bad, n, "invalid sampling state");
     }
     /* a training-set length that disagrees with the file */
-    memcpy(buf + words + 8 * 13, "\xff\0\0\0\0\0\0\0", 8);
-    fixture_put64(buf + 24, fnv(buf + 32, n - 32));
-    f = fopen(path, "wb");
-    ck_assert_uint_eq(fwrite(buf, 1, n, f), n);
-    fclose(f);
-    expect(tsrelu_gd_load(path, &out), TSRELU_EFORMAT, "inconsistent lengths");
+    fixture_put64(buf + words + 8 * 13, 255);
+    load_altered(path, buf, n, "inconsistent lengths");
     fixture_rmtree(dir);
 }
 END_TEST
