@@ -694,7 +694,8 @@ tsrelu_gd_gradient_norm(const tsrelu_gd *gd, double *norm);
  *  n_train inputs drawn from `seed`, each step on B of them drawn without
  *  replacement (B = n_train: full-batch GD on the training loss).
  *  batch = 0 and n_train = 0: back to exact GD. flags: 0 (reserved).
- *  Allocates every buffer a step needs (n_train*d + B*(d+m+k) doubles).
+ *  Allocates every buffer a step needs (about n_train*d + B*(d+m+k)
+ *  doubles; docs/api.md section 18).
  *  (1.2)
  *  @return : TSRELU_OK; TSRELU_EINVAL (gd NULL, flags != 0, batch > n_train
  *            > 0, batch 0 with n_train > 0, batch beyond INT_MAX);
