@@ -27,7 +27,13 @@ CLANG   ?= clang
 BLAS_PC ?= $(shell for p in openblas cblas blas; do $(PKG_CONFIG) --exists $$p 2>/dev/null && { echo $$p; break; }; done)
 BLAS_CFLAGS ?= $(if $(BLAS_PC),$(shell $(PKG_CONFIG) --cflags $(BLAS_PC)))
 BLAS_LIBS   ?= $(if $(BLAS_PC),$(shell $(PKG_CONFIG) --libs $(BLAS_PC)),-lblas)
-# LAPACK (dsyevr, for the Hessian's spectrum): OpenBLAS ships it inside
+# SUNDIALS CVODE (gradient flow, src/flow.c): Debian's libsundials-dev ships
+# no .pc file; libsundials_cvode 6.x carries the serial N_Vector, the dense
+# matrix and the dense and SPGMR linear solvers it uses. Override with
+# SUNDIALS_CFLAGS=... SUNDIALS_LIBS=...
+SUNDIALS_CFLAGS ?=
+SUNDIALS_LIBS ?= -lsundials_cvode
+# LAPACK (dsyevr for the spectrum, dgetrf/dgetrs for the flow): OpenBLAS ships it inside
 # libopenblas, so nothing is added for BLAS_PC=openblas; the reference build
 # (BLAS_PC=blas-netlib) takes Debian's reference LAPACK (lapack-netlib), any
 # other BLAS the `lapack` alternative. Override with LAPACK_PC=name or
@@ -73,15 +79,29 @@ EX_RPATH ?= $$ORIGIN/../lib
 WARN    := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 # No FMA contraction: results must not depend on what the compiler fuses.
 BASEFLAGS := -std=c11 -ffp-contract=off $(WARN)
-LIB_CFLAGS := $(BASEFLAGS) -fPIC -fvisibility=hidden -Iinclude $(BLAS_CFLAGS)
-LIB_LIBS := $(LAPACK_LIBS) $(BLAS_LIBS) -lquadmath -lm -pthread
+LIB_CFLAGS := $(BASEFLAGS) -fPIC -fvisibility=hidden -Iinclude $(BLAS_CFLAGS) $(SUNDIALS_CFLAGS)
+LIB_LIBS := $(SUNDIALS_LIBS) $(LAPACK_LIBS) $(BLAS_LIBS) -lquadmath -lm -pthread
 TEST_CFLAGS = $(CFLAGS) $(LDFLAGS) $(BASEFLAGS) -Wno-missing-prototypes -Iinclude -Isrc \
               $(CHECK_CFLAGS) $(BLAS_CFLAGS)
 
 # `make check SANITIZE=1` runs scripts/sanitize.sh instead (BUILD=asan).
 
-SRCS := $(wildcard src/*.c)
+# src/simd/: one kernel template compiled per instruction set; only the files
+# of a path get its -m flags, and dispatch.c picks a path at run time, so one
+# library runs on any x86-64. Other targets build the portable path alone.
+SIMD_X86 := $(if $(filter x86_64-% amd64-%,$(shell $(CC) -dumpmachine 2>/dev/null)),1)
+SIMD_SRCS := src/simd/dispatch.c src/simd/kernels_portable.c \
+             $(if $(SIMD_X86),src/simd/kernels_avx2.c src/simd/kernels_avx512.c)
+SRCS := $(wildcard src/*.c) $(SIMD_SRCS)
 OBJS := $(SRCS:src/%.c=$(B)/obj/%.o)
+# -fno-math-errno -fno-trapping-math: the branch-free angle kernel computes
+# every range in every lane (a sqrt or a division of a discarded lane may be
+# invalid); these let the compiler do so with vectors. Neither changes a
+# computed value (errno and the exception flags are never read).
+$(B)/obj/simd/%.o: LIB_CFLAGS += -Isrc -fno-math-errno -fno-trapping-math $(if $(SIMD_X86),-DTSRELU_SIMD_X86)
+$(B)/obj/simd/kernels_avx2.o: LIB_CFLAGS += -mavx2 -mfma
+$(B)/obj/simd/kernels_avx512.o: LIB_CFLAGS += -mavx2 -mfma -mavx512f -mavx512dq -mavx512vl \
+  -mprefer-vector-width=512
 SONAME := libtsrelu.so.$(VERSION_MAJOR)
 SHLIB  := $(LIBOUT)/libtsrelu.so.$(VERSION)
 STLIB  := $(LIBOUT)/libtsrelu.a
@@ -98,12 +118,12 @@ all: $(SHLIB) $(LIBOUT)/$(SONAME) $(LIBOUT)/libtsrelu.so $(STLIB) $(if $(filter 
 
 # -MMD -MP: every object depends on every header it includes (a touched
 # kernel.h rebuilds what inlines it).
-$(B)/obj/%.o: src/%.c | $(B)/obj
+$(B)/obj/%.o: src/%.c | $(B)/obj $(B)/obj/simd
 	$(CC) $(CFLAGS) $(LIB_CFLAGS) -MMD -MP -c $< -o $@
 
 -include $(OBJS:.o=.d)
 
-$(sort build $(B)/obj $(B)/examples $(LIBOUT)):
+$(sort build $(B)/obj $(B)/obj/simd $(B)/examples $(LIBOUT)):
 	mkdir -p $@
 
 $(SHLIB): $(OBJS) src/libtsrelu.map | $(LIBOUT)
@@ -133,8 +153,12 @@ $(B)/run_checks: tests/unit/test_main.c tests/unit/suites.h tests/unit/fixtures.
 	$(CC) $(TEST_CFLAGS) -o $@ tests/unit/test_main.c $(TEST_SRCS) $(STLIB) $(CHECK_LIBS) $(LIB_LIBS)
 
 # No allocation inside a run; OpenBLAS allocates per call when it goes
-# multi-threaded, so its thread count is pinned for this test.
+# multi-threaded, so its thread count is pinned for this test, except on the
+# sizes that never call the BLAS (--blas-free).
 $(B)/test_noalloc: tests/integration/test_noalloc.c $(STLIB)
+	$(CC) $(TEST_CFLAGS) -o $@ $< $(STLIB) $(LIB_LIBS)
+
+$(B)/isa_trace: tests/integration/isa_trace.c $(STLIB)
 	$(CC) $(TEST_CFLAGS) -o $@ $< $(STLIB) $(LIB_LIBS)
 
 $(B)/thread_test: tests/integration/thread_test.c $(STLIB)
@@ -168,13 +192,16 @@ deps-demo:
 deps-bench:
 	@sh scripts/deps.sh bench
 
-test-c: $(B)/run_checks $(B)/test_noalloc
+test-c: $(B)/run_checks $(B)/test_noalloc $(B)/isa_trace
 	TSRELU_TEST_DATA=tests/data/reference ./$(B)/run_checks
 	OPENBLAS_NUM_THREADS=1 ./$(B)/test_noalloc
+	./$(B)/test_noalloc --blas-free
+	sh tests/integration/test_isa.sh
 
 test-examples: $(EXAMPLES)
 	@for e in $(EXAMPLES); do echo "== $$e --quick"; $$e --quick > /dev/null || exit 1; done
 	$(PYTHON) examples/plot_demo.py build/demo-quick
+	$(PYTHON) examples/plot_flow.py build/demo-quick
 
 # Every test; the last line adds up the counts every runner printed.
 check: deps-check
@@ -203,7 +230,9 @@ check-steps:
 	sh tests/integration/test_symbols.sh
 	$(PYTHON) tests/integration/test_docs.py
 	$(PYTHON) tests/integration/test_version.py
+	$(MAKE) build/tsrelu-sweep
 	$(PYTHON) tests/integration/test_docblocks.py
+	sh scripts/first-figure.sh
 	sh tests/integration/test_kill_resume.sh
 	$(MAKE) test-sweep
 	$(MAKE) test-bindings abi-check test-abi-break test-install
@@ -229,14 +258,21 @@ demo: deps-demo
 	$(MAKE) all build/examples/paper_demo
 	./build/examples/paper_demo --out demo-output
 	$(PYTHON) examples/plot_demo.py demo-output
+	$(MAKE) build/examples/flow_demo
+	./build/examples/flow_demo --out demo-output
+	$(PYTHON) examples/plot_flow.py demo-output
 
 # ---------------------------------------------------------------- bench
 build/bench_%: bench/bench_%.c bench/bench_time.h $(SHLIB) $(LIBOUT)/libtsrelu.so | build
 	$(CC) $(CFLAGS) $(LDFLAGS) $(BASEFLAGS) -Iinclude $(BLAS_CFLAGS) -o $@ $< -Llib -ltsrelu \
 	  -Wl,-rpath,'$$ORIGIN/../lib' $(BLAS_LIBS) -lm
 
+# the kernels alone (internal: linked statically) for the estimated limit
+build/bench_kernels: bench/bench_kernels.c bench/bench_time.h $(STLIB) | build
+	$(CC) $(CFLAGS) $(LDFLAGS) $(BASEFLAGS) -Iinclude -Isrc -o $@ $< $(STLIB) $(LIB_LIBS)
+
 bench: deps-bench
-	$(MAKE) all build/bench_step build/bench_batch build/bench_hessian build/bench_sgd
+	$(MAKE) all build/bench_step build/bench_batch build/bench_kernels build/bench_hessian build/bench_flow build/bench_sgd
 	$(PYTHON) bench/run_bench.py
 	$(PYTHON) bench/run_bench_sgd.py
 
@@ -266,7 +302,10 @@ test-sweep: build/tsrelu-sweep
 
 # ---------------------------------------------------------------- install
 # The library, header, .pc file, tsrelu-sweep (and tsrelu-sweep-mpi when it
-# was built) with their man page. Installing to the live system (no DESTDIR)
+# was built) with their man page, and the sweep's Python tools as commands:
+# tools/sweep/plot_sweep.py as tsrelu-plot-sweep, summarize.py as
+# tsrelu-summarize (both #!/usr/bin/python3, Debian's interpreter with
+# matplotlib; their man entries point to tsrelu-sweep(1)). Installing to the live system (no DESTDIR)
 # as root refreshes the loader cache, so that programs find libtsrelu.so.1
 # at once (a LIBDIR outside the loader's paths still needs ld.so.conf.d or
 # LD_LIBRARY_PATH: README).
@@ -281,8 +320,11 @@ install: all build/tsrelu-sweep
 	$(PC_SED) > $(DESTDIR)$(PCDIR)/libtsrelu.pc
 	install -m 755 build/tsrelu-sweep $(DESTDIR)$(BINDIR)/
 	if [ -x build/tsrelu-sweep-mpi ]; then install -m 755 build/tsrelu-sweep-mpi $(DESTDIR)$(BINDIR)/; fi
+	install -m 755 tools/sweep/plot_sweep.py $(DESTDIR)$(BINDIR)/tsrelu-plot-sweep
+	install -m 755 tools/sweep/summarize.py $(DESTDIR)$(BINDIR)/tsrelu-summarize
 	install -m 644 tools/sweep/tsrelu-sweep.1 $(DESTDIR)$(MANDIR)/man1/
-	echo '.so man1/tsrelu-sweep.1' > $(DESTDIR)$(MANDIR)/man1/tsrelu-sweep-mpi.1
+	for t in tsrelu-sweep-mpi tsrelu-plot-sweep tsrelu-summarize; do \
+	  echo '.so man1/tsrelu-sweep.1' > $(DESTDIR)$(MANDIR)/man1/$$t.1; done
 	if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && command -v ldconfig >/dev/null 2>&1; then ldconfig; fi
 
 # The Python package through pip (bindings/python/pyproject.toml), offline,
@@ -301,7 +343,9 @@ uninstall:
 	      $(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/libtsrelu.so \
 	      $(DESTDIR)$(LIBDIR)/libtsrelu.a $(DESTDIR)$(PCDIR)/libtsrelu.pc \
 	      $(DESTDIR)$(BINDIR)/tsrelu-sweep $(DESTDIR)$(BINDIR)/tsrelu-sweep-mpi \
-	      $(DESTDIR)$(MANDIR)/man1/tsrelu-sweep.1 $(DESTDIR)$(MANDIR)/man1/tsrelu-sweep-mpi.1
+	      $(DESTDIR)$(BINDIR)/tsrelu-plot-sweep $(DESTDIR)$(BINDIR)/tsrelu-summarize \
+	      $(DESTDIR)$(MANDIR)/man1/tsrelu-sweep.1 $(DESTDIR)$(MANDIR)/man1/tsrelu-sweep-mpi.1 \
+	      $(DESTDIR)$(MANDIR)/man1/tsrelu-plot-sweep.1 $(DESTDIR)$(MANDIR)/man1/tsrelu-summarize.1
 
 clean:
 	rm -rf build lib/libtsrelu.* pkgconfig/libtsrelu.pc demo-output

@@ -11,7 +11,7 @@
  *   median_us_per_step <v> min <v> max <v>
  *   sampler_bytes <n> rss_growth_kib <n>
  * sampler_bytes is what tsrelu_gd_set_sampling allocates (docs/api.md
- * section 18), rss_growth_kib the growth of the peak resident set over the
+ * section 20), rss_growth_kib the growth of the peak resident set over the
  * timed steps (0: a step allocates nothing; tests/integration/test_noalloc.c
  * counts the calls). */
 #define _POSIX_C_SOURCE 200809L

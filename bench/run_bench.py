@@ -1,22 +1,31 @@
 #!/usr/bin/python3
-"""make bench: microseconds per GD step of libtsrelu against the peers a
-researcher would use instead, measured in the same run from the same
-starting point, plus the BLAS floor and the batch API's thread scaling.
+"""make bench: microseconds per GD step of libtsrelu against the numpy
+closed-form peer, measured in the same process with interleaved
+repetitions, on every dispatch path of the library's kernels (TSRELU_ISA),
+plus an estimated limit, the BLAS floor at the large size and the batch
+API's runs per second on 1 and 2 threads.
 
-usage: /usr/bin/python3 bench/run_bench.py [--quick] [--out FILE]
+usage: /usr/bin/python3 bench/run_bench.py [--quick] [--torch] [--out FILE]
+
+Each path runs in its own worker process (the path is chosen once per
+process). The workers run with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE
+removed from their environment (OpenBLAS then picks its kernels from the
+CPU; the name of the kernel it chose is printed); when those variables are
+set here, the best path is also measured with them, beside. Each repetition
+times the library (tsrelu.GD.run through the Python binding: one C call)
+and then numpy from the same late-phase starting point; the table gives
+the medians and the ratio of the medians. The machine may be shared: only
+ratios of interleaved medians are meaningful.
 
 Peers (bench/peers/):
-  numpy        closed form in float64, angles by arccos of the clipped cosine,
-               fully vectorised (numpy_peer.py)
-  torch-cf     the same closed form in PyTorch float64, gradient by autograd
-  torch-mc     PyTorch float64, loss on 10^4 fresh Gaussian samples per step,
-               gradient by autograd (what many papers do)
-  BLAS floor   the two dense products a step needs (Gram matrix, P*U), alone
-
-Each timing is the median over repeats after a warm-up; the starting point
-is libtsrelu's state after --warm steps (late phase), dumped by bench_step.
+  numpy        closed form in float64, angles by arccos of the clipped cosine
+  torch-cf     (--torch) the same closed form in PyTorch float64, autograd
+Estimated limit of a step: (multiply-adds of the cosines and the product)
+/ (the product kernel's measured rate) + pairs x (the angle kernel's
+measured cost per pair), both from build/bench_kernels on the same path.
 """
 import argparse
+import json
 import os
 import platform
 import statistics
@@ -30,62 +39,107 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 BUILD = os.path.join(ROOT, "build")
 sys.path.insert(0, os.path.join(HERE, "peers"))
-import numpy_peer  # noqa: E402
+sys.path.insert(0, os.path.join(ROOT, "bindings", "python"))
 
-try:
-    import torch_peer  # noqa: E402
-except ImportError as exc:  # python3-torch missing
-    torch_peer = None
-    TORCH_WHY = str(exc)
-
-# (m, k, d), eta, warm-up steps, timed steps per repeat, repeats, peer steps.
-# GD is stable for eta below about 4/m; the warm-up puts every run in its
-# late phase, where the exact angle path is busiest.
+# (m, k, d), eta, warm-up steps, library steps per repetition, numpy steps
+# per repetition, repetitions. GD is stable for eta below about 4/m; the
+# warm-up puts every run in its late phase (near-parallel pairs).
 SIZES = [
-    ((6, 2, 8), 0.1, 10000, 4000, 9, 400),
-    ((20, 4, 16), 0.1, 10000, 2000, 9, 400),
-    ((40, 4, 64), 0.05, 10000, 500, 9, 200),
-    ((256, 64, 1024), 0.01, 1000, 10, 5, 5),
+    ((6, 2, 8), 0.1, 10000, 40000, 1000, 9),
+    ((20, 4, 16), 0.1, 10000, 10000, 500, 9),
+    ((40, 4, 64), 0.05, 10000, 2000, 200, 9),
+    ((256, 64, 1024), 0.01, 200, 10, 5, 5),
 ]
-TARGETS = {(6, 2, 8): 40.0, (20, 4, 16): 40.0, (40, 4, 64): 10.0}
+TARGETS = {(6, 2, 8): 80.0, (20, 4, 16): 25.0, (40, 4, 64): 7.0}
+PATHS = ("avx512", "avx2", "portable")
+BLAS_VARS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 
 
-def run(cmd):
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
-    return out
+def openblas_core():
+    """The kernel family OpenBLAS chose in this process, or '?'."""
+    import ctypes
+    for name in ("libopenblas.so.0", "libopenblas.so", "libblas.so.3"):
+        try:
+            lib = ctypes.CDLL(name)
+            fn = lib.openblas_get_corename
+        except (OSError, AttributeError):
+            continue
+        fn.restype = ctypes.c_char_p
+        return fn().decode()
+    return "?"
 
 
-def c_step(m, k, d, eta, warm, steps, reps, dump=None, floor=False):
-    cmd = [os.path.join(BUILD, "bench_step"), str(m), str(k), str(d), "--eta", repr(eta),
-           "--warm", str(warm), "--steps", str(steps), "--repeats", str(reps)]
-    if floor:
-        cmd.append("--blas-floor")
-    if dump:
-        cmd += ["--dump", dump]
-    return float(run(cmd).split()[1])
+def worker(args):
+    """One path: interleaved library/numpy repetitions at every size."""
+    import tsrelu
+    import numpy_peer
+    torch_peer = None
+    if args.torch:
+        try:
+            import torch_peer
+        except ImportError:
+            pass
+    out = {"isa": tsrelu.isa(), "core": openblas_core(), "sizes": []}
+    for (m, k, d), eta, warm, steps, psteps, reps in SIZES:
+        if args.quick:
+            warm, steps, psteps, reps = min(warm, 300), max(2, steps // 20), max(1, psteps // 10), 3
+        t = tsrelu.Teacher.orthogonal(k, d, 1.0, seed=1)
+        s = tsrelu.Student.gaussian(m, d, 1e-3, seed=2)
+        gd = tsrelu.GD(t, s, eta)
+        gd.run(warm)
+        W, V = gd.W.copy(), t.V.copy()
+        a, b = np.ones(m), np.ones(k)
+        lib, npy, tcf = [], [], []
+        gd.run(max(1, steps // 10))  # warm caches
+        for _ in range(reps):
+            t0 = time.perf_counter()
+            gd.run(steps)
+            lib.append((time.perf_counter() - t0) / steps * 1e6)
+            X = W
+            t0 = time.perf_counter()
+            for _ in range(psteps):
+                X = numpy_peer.step(X, V, a, b, eta)
+            npy.append((time.perf_counter() - t0) / psteps * 1e6)
+            if torch_peer:
+                stepper, X = torch_peer.closed_form_stepper(V, eta), torch_peer.to_tensor(W)
+                t0 = time.perf_counter()
+                for _ in range(psteps):
+                    X = stepper(X)
+                tcf.append((time.perf_counter() - t0) / psteps * 1e6)
+        row = {"size": [m, k, d], "lib": statistics.median(lib), "numpy": statistics.median(npy)}
+        if tcf:
+            row["torch"] = statistics.median(tcf)
+        out["sizes"].append(row)
+    print(json.dumps(out))
 
 
-def load_dump(path):
-    with open(path) as f:
-        m, k, d, eta = f.readline().split()
-        m, k, d, eta = int(m), int(k), int(d), float.fromhex(eta)
-        rows = [[float.fromhex(x) for x in f.readline().split()] for _ in range(m + k)]
-    A = np.array(rows)
-    return A[:m].copy(), A[m:].copy(), eta
+def spawn(isa, keep_blas_env, args):
+    env = dict(os.environ, TSRELU_ISA=isa)
+    if not keep_blas_env:
+        for v in BLAS_VARS:
+            env.pop(v, None)
+    cmd = [sys.executable, os.path.abspath(__file__), "--worker"] + (["--quick"] if args.quick else []) \
+        + (["--torch"] if args.torch else [])
+    r = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)
+    res = json.loads(r.stdout.strip().splitlines()[-1])
+    k = subprocess.run([os.path.join(BUILD, "bench_kernels")], env=env, capture_output=True, text=True,
+                       check=True).stdout.split()
+    res["peak"], res["angle_ns"] = float(k[3]), float(k[5])
+    return res
 
 
-def time_peer(step, W, steps, reps):
-    """Median seconds per step of W <- step(W), after one warm-up repeat."""
-    per = []
-    for r in range(reps + 1):
-        X = W
-        t0 = time.perf_counter()
-        for _ in range(steps):
-            X = step(X)
-        dt = (time.perf_counter() - t0) / steps
-        if r > 0:
-            per.append(dt)
-    return statistics.median(per) * 1e6
+SMALL = 1 << 17  # src/simd/simd.h: TSRELU_SIMD_MAX_WORK (no BLAS at or below)
+
+
+def limit_us(m, k, d, peak_gmadd, angle_ns):
+    """Estimated limit of one step on a path (see the module docstring);
+    None above the BLAS-free threshold (the products are OpenBLAS's there:
+    see the floor)."""
+    if m * (m + k) * d > SMALL:
+        return None
+    madds = (m * (m - 1) // 2 + m * k) * d + m * (m + k) * d
+    pairs = m * (m - 1) // 2 + m * k
+    return madds / (peak_gmadd * 1e3) + pairs * angle_ns * 1e-3
 
 
 def machine():
@@ -98,84 +152,110 @@ def machine():
                     break
     except OSError:
         pass
-    blas = "?"
-    try:
-        ldd = run(["ldd", os.path.join(ROOT, "lib", "libtsrelu.so")])
-        blas = ", ".join(sorted({l.split("=>")[1].split()[0] for l in ldd.splitlines()
-                                 if "blas" in l and "=>" in l}))
-    except (OSError, subprocess.CalledProcessError):
-        pass
-    env = {k: v for k, v in os.environ.items() if k.startswith("OPENBLAS")}
-    return cpu, os.cpu_count(), blas, env
+    return cpu, os.cpu_count()
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="fewer steps (smoke test)")
+    ap.add_argument("--torch", action="store_true", help="also the PyTorch closed form")
+    ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--out", default=os.path.join(HERE, "results", "latest.md"))
     args = ap.parse_args()
+    if args.worker:
+        return worker(args)
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
-    cpu, ncpu, blas, env = machine()
     lines = []
 
     def say(s=""):
         print(s, flush=True)
         lines.append(s)
 
-    say(f"machine: {cpu}, {ncpu} cores, {platform.system()} {platform.release()}")
-    say(f"libtsrelu BLAS: {blas}; numpy {np.__version__}"
-        + (f"; torch {torch_peer.torch.__version__} ({torch_peer.torch.get_num_threads()} threads)"
-           if torch_peer else f"; torch: skipped ({TORCH_WHY})"))
-    if env:
-        say(f"environment: {env}")
+    cpu, ncpu = machine()
+    say(f"machine: {cpu}, {ncpu} cores, {platform.system()} {platform.release()}; numpy {np.__version__}")
+    set_env = {v: os.environ[v] for v in BLAS_VARS if v in os.environ}
+    say(f"environment here: {set_env or 'no OpenBLAS variables'}; workers run without them unless marked")
+    say("ratios of medians of interleaved repetitions (the machine may be shared: noisy)")
     say("")
-    say("| (m, k, d) | libtsrelu µs/step | numpy µs | numpy/lib | torch-cf µs | torch-cf/lib "
-        "| torch-mc µs | torch-mc/lib | target (numpy/lib) |")
-    say("|---|---|---|---|---|---|---|---|---|")
-    results = {}
-    dump = os.path.join(BUILD, "bench_dump.txt")
-    for (m, k, d), eta, warm, steps, reps, psteps in SIZES:
-        if args.quick:
-            warm, steps, reps, psteps = min(warm, 500), max(1, steps // 20), 3, max(1, psteps // 20)
-        lib = c_step(m, k, d, eta, warm, steps, reps, dump=dump)
-        W, V, eta = load_dump(dump)
-        a, b = np.ones(m), np.ones(k)
-        npy = time_peer(lambda X: numpy_peer.step(X, V, a, b, eta), W, psteps, reps)
-        row = {"lib": lib, "numpy": npy}
-        if torch_peer:
-            row["tcf"] = time_peer(torch_peer.closed_form_stepper(V, eta), torch_peer.to_tensor(W),
-                                   psteps, reps)
-            row["tmc"] = time_peer(torch_peer.monte_carlo_stepper(V, eta, 10000), torch_peer.to_tensor(W),
-                                   max(1, psteps // 4), reps)
-        results[(m, k, d)] = row
-        tgt = TARGETS.get((m, k, d))
-        fmt = lambda key: (f"{row[key]:.2f} | {row[key] / lib:.1f}x" if key in row else "— | —")
-        say(f"| ({m}, {k}, {d}) | {lib:.3f} | {fmt('numpy')} | {fmt('tcf')} | {fmt('tmc')} | "
-            + (f"≥ {tgt:.0f}x: {'met' if npy / lib >= tgt else 'NOT met'}" if tgt else "see floor") + " |")
-    (m, k, d), eta, warm, steps, reps, _ = SIZES[-1]
+    runs = []
+    for isa in PATHS:
+        probe = subprocess.run([sys.executable, "-c", "import tsrelu; print(tsrelu.isa())"],
+                               env=dict(os.environ, TSRELU_ISA=isa,
+                                        PYTHONPATH=os.path.join(ROOT, "bindings", "python")),
+                               capture_output=True, text=True, check=True).stdout.strip()
+        if probe != isa:
+            say(f"path {isa}: not supported here ({probe})")
+            continue
+        runs.append((isa, False, spawn(isa, False, args)))
+        if set_env and len(runs) == 1:
+            runs.append((isa, True, spawn(isa, True, args)))
+    say("| path | OpenBLAS env | OpenBLAS kernel | (m, k, d) | libtsrelu µs/step | numpy µs | numpy/lib "
+        "| target | est. limit µs | lib/limit |" + (" torch-cf/lib |" if args.torch else ""))
+    say("|---|---|---|---|---|---|---|---|---|---|" + ("---|" if args.torch else ""))
+    for isa, kept, res in runs:
+        for row in res["sizes"]:
+            m, k, d = row["size"]
+            lib, npy = row["lib"], row["numpy"]
+            tgt = TARGETS.get((m, k, d))
+            lim = limit_us(m, k, d, res["peak"], res["angle_ns"])
+            cell = f"≥ {tgt:.0f}x: {'met' if npy / lib >= tgt else 'NOT met'}" if tgt else "see floor"
+            lim_cells = f"{lim:.3f} | {lib / lim:.2f}" if lim else "BLAS path | —"
+            say(f"| {res['isa']} | {'as set' if kept else 'unset'} | {res['core']} | ({m}, {k}, {d}) | "
+                f"{lib:.3f} | {npy:.2f} | {npy / lib:.1f}x | {cell} | {lim_cells} |"
+                + (f" {row['torch'] / lib:.1f}x |" if "torch" in row else ""))
+    say("")
+    for isa, kept, res in runs:
+        if not kept:
+            say(f"kernels on {isa}: product {res['peak']:.1f} Gmul-add/s (no FMA: bit-identical paths), "
+                f"angle kernel {res['angle_ns']:.2f} ns/pair")
+    (m, k, d), eta, warm, steps, _, reps = SIZES[-1]
     if args.quick:
         steps, reps = 2, 3
-    floor = c_step(m, k, d, eta, 0, steps, reps, floor=True)
-    lib = results[(m, k, d)]["lib"]
-    say("")
-    say(f"BLAS floor at ({m}, {k}, {d}): {floor:.1f} µs/step for the two dgemm products alone; "
-        f"libtsrelu/floor = {lib / floor:.2f} (target ≤ 1.3: {'met' if lib / floor <= 1.3 else 'NOT met'})")
-    # The batch's threads replace OpenBLAS's: with its own pool spinning too,
-    # two sets of threads compete for the cores (docs/performance.md).
-    runs, bsteps = (64, 300) if args.quick else (64, 3000)
-    env = dict(os.environ, OPENBLAS_NUM_THREADS="1")
-    bb = lambda th: float(subprocess.run([os.path.join(BUILD, "bench_batch"), str(runs), "20", "4", "16",
-                                          str(bsteps), str(th)], check=True, capture_output=True,
-                                         text=True, env=env).stdout.split()[1])
-    t1 = statistics.median(bb(1) for _ in range(3))
-    t2 = statistics.median(bb(2) for _ in range(3))
-    say(f"batch (OPENBLAS_NUM_THREADS=1): {runs} runs of {bsteps} steps at (20, 4, 16): 1 thread {t1:.3f} s, "
-        f"2 threads {t2:.3f} s, scaling {t1 / t2:.2f}x (target ≥ 1.8: {'met' if t1 / t2 >= 1.8 else 'NOT met'})")
+    env = {k2: v for k2, v in os.environ.items() if k2 not in BLAS_VARS}
+    floor = float(subprocess.run([os.path.join(BUILD, "bench_step"), str(m), str(k), str(d), "--blas-floor",
+                                  "--steps", str(steps), "--repeats", str(reps)], env=env, check=True,
+                                 capture_output=True, text=True).stdout.split()[1])
+    best = next(res for _, kept, res in runs if not kept)
+    lib = best["sizes"][-1]["lib"]
+    say(f"BLAS floor at ({m}, {k}, {d}), OpenBLAS env unset: {floor:.1f} µs/step for the two dgemm products "
+        f"alone; libtsrelu ({best['isa']})/floor = {lib / floor:.2f} (target ≤ 1.15: "
+        f"{'met' if lib / floor <= 1.15 else 'NOT met'})")
+    nruns, bsteps = (64, 300) if args.quick else (64, 3000)
+    benv = dict(env, OPENBLAS_NUM_THREADS="1")
+    for (m, k, d) in ((6, 2, 8), (20, 4, 16)):
+        def bb(th):
+            return float(subprocess.run([os.path.join(BUILD, "bench_batch"), str(nruns), str(m), str(k), str(d),
+                                         str(bsteps), str(th)], check=True, capture_output=True, text=True,
+                                        env=benv).stdout.split()[1])
+        t1 = statistics.median(bb(1) for _ in range(3))
+        t2 = statistics.median(bb(2) for _ in range(3))
+        say(f"batch ({best['isa']}): {nruns} runs of {bsteps} steps at ({m}, {k}, {d}): "
+            f"1 thread {nruns / t1:.0f} runs/s, 2 threads {nruns / t2:.0f} runs/s (scaling {t1 / t2:.2f}x)")
+    # Gradient flow (CVODE) against GD from the Figure-1 initialisation, one
+    # core: flow time 1e6 = 1e7 GD steps at eta = 0.1, GD timed on fewer
+    # steps and extrapolated linearly (bench/bench_flow.c).
+    gsteps = 20000 if args.quick else 1000000
+    out = subprocess.run([os.path.join(BUILD, "bench_flow"), "--gd-steps", str(gsteps),
+                          "--t-end", "1e6" if args.quick else "1e10"],
+                         check=True, capture_output=True, text=True, env=benv).stdout
+    vals = {ln.split()[0]: float(ln.split()[1]) for ln in out.splitlines()
+            if ln.split() and ln.split()[0] in ("flow_seconds_1e6", "gd_seconds_1e7", "speedup_1e6")}
+    say(f"gradient flow (OPENBLAS_NUM_THREADS=1), Figure-1 init to t = 1e6: flow {vals['flow_seconds_1e6']:.3f} s, "
+        f"GD 1e7 steps {vals['gd_seconds_1e7']:.1f} s (from {gsteps} steps), ratio {vals['speedup_1e6']:.0f}x "
+        f"(target ≥ 100: {'met' if vals['speedup_1e6'] >= 100 else 'NOT met'})")
+    for ln in out.splitlines():
+        if ln.startswith(("t ", "to t=", "statistics", "flow_seconds_end")):
+            say("    " + ln)
+    end = next(float(ln.split()[1]) for ln in out.splitlines() if ln.startswith("flow_seconds_end"))
+    if not args.quick:
+        say(f"gradient flow to t = 1e10 (quad gradient): {end:.1f} s (target < 60 s: "
+            f"{'met' if end < 60 else 'NOT met'})")
     # Second order: dense Hessian against the finite-difference Hessian from
     # our own gradient, and one Hessian-vector product against one gradient
     # (bench_hessian interleaves the four timings and reports medians).
     hreps = "5" if args.quick else "21"
-    h = run([os.path.join(BUILD, "bench_hessian"), "20", "4", "16", "--repeats", hreps]).split()
+    h = subprocess.run([os.path.join(BUILD, "bench_hessian"), "20", "4", "16", "--repeats", hreps],
+                       check=True, capture_output=True, text=True).stdout.split()
     dense, fd, hratio, hvp, grad, vratio = map(float, h[1:7])
     say(f"hessian at (20, 4, 16), N = 320: dense {dense:.1f} µs, finite differences of the gradient "
         f"(640 gradients) {fd:.0f} µs: {hratio:.0f}x (target ≥ 50x: {'met' if hratio >= 50 else 'NOT met'}); "

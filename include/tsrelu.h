@@ -68,6 +68,18 @@ TSRELU_API unsigned tsrelu_version_number(void);
  *  @return : the runtime library version as static text, e.g. "1.0.0". */
 TSRELU_API const char *tsrelu_version_string(void);
 
+/*! tsrelu_isa() :
+ *  The instruction-set path of the library's own kernels, chosen once per
+ *  process from the CPU: "avx512", "avx2" (with FMA) or "portable". The
+ *  environment variable TSRELU_ISA, read at the first use, asks for one of
+ *  these names; a request this CPU does not support, or an unknown name,
+ *  falls back to the best supported path and the text says so, e.g.
+ *  "avx2 (TSRELU_ISA=avx512 is not supported by this CPU)". Every path
+ *  gives bit-identical results (docs/performance.md); the text is for bug
+ *  reports and benchmarks. Thread-safe. (1.2)
+ *  @return : static text, never NULL; do not free it. */
+TSRELU_API const char *tsrelu_isa(void);
+
 /* ======================================================================
  * Status codes (append-only; numbers are never reused)
  * ====================================================================== */
@@ -644,6 +656,7 @@ TSRELU_API int tsrelu_gd_stop_value(const tsrelu_gd *gd);
 #define TSRELU_STOP_STEP_RULE 5 /* the step rule returned non-zero (TSRELU_STOPPED) */
 #define TSRELU_STOP_INTERRUPT 6 /* tsrelu_gd_interrupt() (TSRELU_INTERRUPTED) */
 #define TSRELU_STOP_ERROR     7 /* an error status, e.g. TSRELU_EDIVERGED */
+#define TSRELU_STOP_EVENT     8 /* the event callback returned non-zero (TSRELU_STOPPED, 1.2) */
 
 /*! tsrelu_gd_stop_reason() : @return the TSRELU_STOP_* reason of the latest
  *  run or step (which tolerance ended a converged run, which callback
@@ -695,7 +708,7 @@ tsrelu_gd_gradient_norm(const tsrelu_gd *gd, double *norm);
  *  replacement (B = n_train: full-batch GD on the training loss).
  *  batch = 0 and n_train = 0: back to exact GD. flags: 0 (reserved).
  *  Allocates every buffer a step needs (about n_train*d + B*(d+m+k)
- *  doubles; docs/api.md section 18).
+ *  doubles; docs/api.md section 20).
  *  (1.2)
  *  @return : TSRELU_OK; TSRELU_EINVAL (gd NULL, flags != 0, batch > n_train
  *            > 0, batch 0 with n_train > 0, batch beyond INT_MAX);
@@ -832,6 +845,7 @@ typedef struct tsrelu_record tsrelu_record;
 #define TSRELU_RECORD_LOSS          1  /* L (double precision) */
 #define TSRELU_RECORD_GRAD_NORM     2  /* |grad L| */
 #define TSRELU_RECORD_LOSS_ACCURATE 3  /* tsrelu_loss_accurate() (needs the flag) */
+#define TSRELU_RECORD_TIME          4  /* time: eta * iteration for GD, t for a flow (1.2) */
 /* Fields of tsrelu_record_student() (per iterate and student). */
 #define TSRELU_RECORD_NORM          10 /* |w_i| */
 #define TSRELU_RECORD_OUTPUT_WEIGHT 11 /* a_i */
@@ -928,6 +942,167 @@ tsrelu_record_teacher(const tsrelu_record *r, int field, double *out, size_t len
  *  @return : TSRELU_OK; TSRELU_EINVAL (NULL); TSRELU_EIO (with the system
  *            error in tsrelu_last_error()). */
 TSRELU_API TSRELU_NODISCARD tsrelu_status tsrelu_record_write_csv(const tsrelu_record *r, const char *path);
+
+/* ----------------------------------------------------------------------
+ * Events of a trajectory (1.2): the times at which each student, teacher
+ * or the loss does something, each event defined on its own (no event is
+ * gated on another, unlike the 1.0 tracker's t1 and t2: docs/events.md),
+ * each with its threshold as an argument, computed from a recorder's rows.
+ *
+ * Post hoc: tsrelu_record_event_times(), tsrelu_record_switches() and
+ * tsrelu_record_rate_onset() read a record after (or during, from a
+ * callback of its state) a run; thresholds are chosen afterwards and may be
+ * re-applied at will. On line: tsrelu_record_set_event_callback() reports
+ * the transitions as each row is recorded, by the same code (the row is
+ * compared with the previous row of the record), so the on-line answer is
+ * the post-hoc one on the rows recorded so far.
+ *
+ * Times are the iteration numbers of the recorded rows, as doubles (exact
+ * up to 2^53), NaN = never: an event is resolved to the recorded rows only
+ * (a finer schedule, a finer time). The same functions will serve gradient
+ * flow, whose times are continuous. Per row n and item x, each kind is a
+ * set that x is in or not:
+ *   TSRELU_EVENT_GROUP    student i is in group l (its nearest teacher
+ *                         l_i, TSRELU_RECORD_NEAREST); no threshold;
+ *   TSRELU_EVENT_ALIGN    student i is within eps (radians) of its nearest
+ *                         teacher l_i: angle <= eps, the set being "aligned
+ *                         with l_i"; post hoc the teacher is the FINAL one
+ *                         (l_i of the last row): l_i = final and angle <=
+ *                         eps, which is the angle to the final teacher being
+ *                         <= eps whenever eps is below half the smallest
+ *                         angle between two teachers;
+ *   TSRELU_EVENT_MEAN     student i is within eps of the mean teacher
+ *                         direction (condensation; TSRELU_RECORD_ANGLE_MEAN);
+ *   TSRELU_EVENT_DEFICIT  teacher l: |H_l| <= eps |b_l| |v_l|;
+ *   TSRELU_EVENT_NORM     (post hoc) |w_i| >= q |w_i(final)|;
+ *   TSRELU_EVENT_NORM_SHARE (post hoc) |a_i| |w_i| >= q |b_l| |v_l| / m_l
+ *                         for the final group l of i and its final size
+ *                         m_l (the minimum-norm share; NaN for a student
+ *                         that is zero at the end).
+ * A zero student is in no GROUP, ALIGN or MEAN set. |b_l| |v_l| is that of
+ * the teacher of the state the recorder was last attached to (or made for).
+ * Modes of tsrelu_record_event_times():
+ *   TSRELU_EVENT_FIRST   the first row in the set;
+ *   TSRELU_EVENT_SETTLE  the first row of the final run of rows in the set
+ *                        (enters for good; NaN if not in it at the end);
+ *   TSRELU_EVENT_LEAVE   the first row of the final run of rows out of the
+ *                        set after being in it (leaves for good: the split
+ *                        time of MEAN; NaN if in it at the end or never).
+ * ---------------------------------------------------------------------- */
+
+/* Event kinds. */
+#define TSRELU_EVENT_GROUP      1
+#define TSRELU_EVENT_ALIGN      2
+#define TSRELU_EVENT_MEAN       3
+#define TSRELU_EVENT_DEFICIT    4
+#define TSRELU_EVENT_NORM       5 /* post hoc only */
+#define TSRELU_EVENT_NORM_SHARE 6 /* post hoc only */
+/* The mask bit of an on-line kind (TSRELU_EVENT_GROUP ... _DEFICIT). */
+#define TSRELU_EVENT_BIT(kind) (1u << (kind))
+#define TSRELU_EVENT_ALL_ONLINE 0x1eu /* the bits of GROUP, ALIGN, MEAN, DEFICIT */
+/* Modes of tsrelu_record_event_times(). */
+#define TSRELU_EVENT_FIRST  1
+#define TSRELU_EVENT_SETTLE 2
+#define TSRELU_EVENT_LEAVE  3
+/* Transitions reported on line. */
+#define TSRELU_EVENT_ENTERED 1
+#define TSRELU_EVENT_LEFT    2
+
+/*! tsrelu_event_fn :
+ *  An on-line event: at the recorded row of iteration `time`, item `index`
+ *  (a student; a teacher for TSRELU_EVENT_DEFICIT) entered or left
+ *  (`transition`) the set of `kind`; `teacher` is the set's teacher (the
+ *  group or the aligned-with teacher; l itself for DEFICIT; -1 for MEAN).
+ *  A group switch from l to l' is reported as "left l" then "entered l'"
+ *  (a student that becomes zero only leaves, one that stops being zero only
+ *  enters); ALIGN likewise when the nearest teacher of an aligned student
+ *  changes. The first row of a record reports an entry into every set the
+ *  items are in. Called from tsrelu_gd_run() (or tsrelu_flow_run()) after the row is stored,
+ *  before the observer of that iterate; gd is the recording state (read-only
+ *  calls only, as for an observer; NULL when the recorder is attached to a
+ *  gradient flow: `time` is then the flow time, and the flow is read through
+ *  the handle the caller holds). Return 0 to continue, non-zero to stop:
+ *  the run returns TSRELU_STOPPED, tsrelu_gd_stop_reason() (or
+ *  tsrelu_flow_stop_reason()) is TSRELU_STOP_EVENT, the rest of the row is not reported and the observer
+ *  of that iterate is not called. (1.2) */
+typedef int (*tsrelu_event_fn)(const tsrelu_gd *gd, int kind, int transition, size_t index, int teacher,
+                               double time, void *user_data);
+
+/*! tsrelu_record_set_event_callback() :
+ *  Report the transitions of the kinds in `kinds` (an OR of
+ *  TSRELU_EVENT_BIT() of GROUP, ALIGN, MEAN, DEFICIT) to fn as each row is
+ *  recorded; fn NULL removes the callback (kinds and user_data are then
+ *  ignored). The final on-line answer of an event: SETTLE is the time of
+ *  the item's last "entered" with no "left" after it, LEAVE the time of the
+ *  last "left" with no "entered" after it, FIRST the first "entered" (for
+ *  ALIGN and GROUP, into the teacher that turns out to be the final one).
+ *  NORM, NORM_SHARE, the post-hoc ALIGN's final teacher and the rate onset
+ *  need the end of the run: post hoc only. A full recorder stores no row
+ *  and reports nothing. (1.2)
+ *  @return : TSRELU_OK; TSRELU_EINVAL (r NULL, a kind bit outside the
+ *            on-line kinds); TSRELU_EBUSY (its state is running). */
+TSRELU_API TSRELU_NODISCARD tsrelu_status
+tsrelu_record_set_event_callback(tsrelu_record *r, unsigned kinds, tsrelu_event_fn fn, void *user_data);
+
+/*! tsrelu_record_set_event_threshold() :
+ *  The threshold of on-line kind `kind` (TSRELU_EVENT_ALIGN or _MEAN:
+ *  radians; TSRELU_EVENT_DEFICIT: eps of |H_l| <= eps |b_l| |v_l|); each
+ *  is 0.05 until set, as the 1.0 tracker's. (1.2)
+ *  @return : TSRELU_OK; TSRELU_EINVAL (r NULL, not one of these kinds,
+ *            threshold <= 0); TSRELU_ENONFINITE (threshold NaN or Inf);
+ *            TSRELU_EBUSY (its state is running). */
+TSRELU_API TSRELU_NODISCARD tsrelu_status
+tsrelu_record_set_event_threshold(tsrelu_record *r, int kind, double threshold);
+
+/*! tsrelu_record_event_times() :
+ *  Per item, the time of event `kind` in `mode` (see above) with
+ *  `threshold` (eps of ALIGN, MEAN, DEFICIT; q of NORM, NORM_SHARE;
+ *  ignored for GROUP), over the rows of r, into times (len: m for student
+ *  kinds, k for DEFICIT); NaN = never, every entry NaN for an empty
+ *  record. (1.2)
+ *  @return : TSRELU_OK; TSRELU_EINVAL (NULL, unknown kind or mode,
+ *            threshold <= 0); TSRELU_ENONFINITE (threshold NaN or Inf);
+ *            TSRELU_ELENGTH. */
+TSRELU_API TSRELU_NODISCARD tsrelu_status
+tsrelu_record_event_times(const tsrelu_record *r, int kind, int mode, double threshold, double *times,
+                          size_t len);
+
+/*! tsrelu_record_switches() :
+ *  The group switches of the record, every change of a student's nearest
+ *  teacher between consecutive rows, in row then student order, as rows of
+ *  4 doubles (time, student, from, to) in out; from or to is -1 for a zero
+ *  student. *count gets their number; with out NULL and len 0 only the
+ *  count is computed, else len must be 4 * count. (1.2)
+ *  @return : TSRELU_OK; TSRELU_EINVAL (r or count NULL, out NULL with
+ *            len > 0); TSRELU_ELENGTH (len not 0 or 4 * count; *count is
+ *            set). */
+TSRELU_API TSRELU_NODISCARD tsrelu_status
+tsrelu_record_switches(const tsrelu_record *r, double *out, size_t len, size_t *count);
+
+/*! tsrelu_record_rate_onset() :
+ *  The onset of the late rate: the final slope is tsrelu_rate_fit() of
+ *  log L on log T over the rows with T in [T_last / 10, T_last] (the last
+ *  decade; L is the accurate loss when recorded, else the double one); the
+ *  local slope of rows n - 1, n is (log L_n - log L_{n-1}) / (log T_n -
+ *  log T_{n-1}) (undefined, hence not within, unless both T and L are
+ *  positive and finite and T_n > T_{n-1}); *onset is T_{n-1} of the first
+ *  pair of the final run of pairs whose slope is within delta of the final
+ *  one. Either output may be NULL; both are NaN when the last decade has
+ *  fewer than 2 usable rows, *onset when the last pair is not within. (1.2)
+ *  @return : TSRELU_OK; TSRELU_EINVAL (r NULL, delta <= 0);
+ *            TSRELU_ENONFINITE (delta NaN or Inf); TSRELU_ENOMEM. */
+TSRELU_API TSRELU_NODISCARD tsrelu_status
+tsrelu_record_rate_onset(const tsrelu_record *r, double delta, double *onset, double *slope);
+
+/*! tsrelu_event_quantile() :
+ *  The p-quantile of n event times (NaN = never, counted as later than
+ *  every time) into *out: the element of index floor(p (n - 1)) in sorted
+ *  order (numpy's method="lower"): p = 1 is the max, p = 0.5 the (lower)
+ *  median; NaN when that element is a never, or n = 0. (1.2)
+ *  @return : TSRELU_OK; TSRELU_EINVAL (out NULL, times NULL with n > 0, p
+ *            outside [0, 1]); TSRELU_ENONFINITE (p NaN); TSRELU_ENOMEM. */
+TSRELU_API TSRELU_NODISCARD tsrelu_status
+tsrelu_event_quantile(const double *times, size_t n, double p, double *out);
 
 /* ----------------------------------------------------------------------
  * Checkpoints: save a GD state to a file and resume it bit-identically.
@@ -1074,6 +1249,203 @@ tsrelu_batch_summary(const tsrelu_batch *b, size_t i, double *out, size_t len);
 
 /*! tsrelu_summary_len() : @return TSRELU_SUMMARY_LEN (for FFI callers). */
 TSRELU_API size_t tsrelu_summary_len(void);
+
+/* ----------------------------------------------------------------------
+ * Gradient flow (1.2): dW/dt = -grad_W L (and da/dt = -dL/da when the output
+ * weights train) from time 0, integrated by SUNDIALS CVODE (variable-order,
+ * variable-step BDF) to relative and absolute tolerances rtol, atol on every
+ * weight. The right-hand side is the closed-form gradient of a GD step; the
+ * Newton systems of the implicit steps are solved densely (small m*d) or by
+ * matrix-free GMRES (large m*d), with the closed-form Hessian as Jacobian
+ * (dense, or Hessian-vector products) (docs/flow.md). Observers, stopping tolerances, stop reasons, interrupt,
+ * recorder and re-entrancy work as for a GD state, with the time t (a
+ * double) in place of the iteration. A run never allocates.
+ * ---------------------------------------------------------------------- */
+
+typedef struct tsrelu_flow tsrelu_flow;
+
+/*! tsrelu_flow_observer_fn :
+ *  Called by tsrelu_flow_run() at the times of its schedule (the state
+ *  there is CVODE's interpolant, as accurate as the integration) and at the
+ *  final state of a run that ends with TSRELU_OK or TSRELU_CONVERGED, never
+ *  twice at one time. Read the state through the tsrelu_flow_* getters.
+ *  Return 0 to continue, non-zero to stop: the run returns TSRELU_STOPPED
+ *  with the state at the observed time. (1.2) */
+typedef int (*tsrelu_flow_observer_fn)(const tsrelu_flow *fl, void *user_data);
+
+/* Flags of tsrelu_flow_set_flags(). Without a solver flag the solver is
+ * chosen from the size of the system (docs/flow.md). */
+#define TSRELU_FLOW_TRAIN_OUTPUT 1u /* also integrate the output weights a */
+#define TSRELU_FLOW_DENSE        2u /* dense direct linear solver */
+#define TSRELU_FLOW_KRYLOV       4u /* matrix-free GMRES (SPGMR), no preconditioner */
+#define TSRELU_FLOW_DQ_JACOBIAN  8u /* Jacobians by difference quotients of the gradient
+                                       instead of the closed-form Hessian */
+#define TSRELU_FLOW_ACCURATE    16u /* the gradient in quadruple precision (about 30x the
+                                       cost): follows the flow past t ~ 1e8 (docs/flow.md) */
+
+/* Counters of tsrelu_flow_statistics(), over every run of the state. */
+#define TSRELU_FLOW_STAT_STEPS      0 /* integrator steps */
+#define TSRELU_FLOW_STAT_RHS        1 /* gradient evaluations by the integrator */
+#define TSRELU_FLOW_STAT_LIN_RHS    2 /* ... of them for difference-quotient Jacobians or J v */
+#define TSRELU_FLOW_STAT_JAC        3 /* dense Jacobian evaluations */
+#define TSRELU_FLOW_STAT_JTIMES     4 /* Jacobian-vector products (Krylov) */
+#define TSRELU_FLOW_STAT_LIN_ITERS  5 /* linear (GMRES) iterations */
+#define TSRELU_FLOW_STAT_ERR_FAILS  6 /* local error test failures */
+#define TSRELU_FLOW_STAT_CONV_FAILS 7 /* nonlinear (Newton) convergence failures */
+#define TSRELU_FLOW_NSTATS          8
+
+/*! tsrelu_flow_create() :
+ *  A gradient flow from student s0 (copied) at time 0 for teacher t (copied),
+ *  with CVODE's relative and absolute tolerances rtol, atol >= 0 (not both
+ *  0); the output weights stay fixed (see tsrelu_flow_set_flags()). (1.2)
+ *  @return : TSRELU_OK; TSRELU_EINVAL (NULL, negative tolerance, both 0);
+ *            TSRELU_ENONFINITE (rtol or atol NaN or Inf, or a gradient at s0
+ *            that is not finite); TSRELU_EDIM; TSRELU_ENOMEM. */
+TSRELU_API TSRELU_NODISCARD tsrelu_status
+tsrelu_flow_create(const tsrelu_teacher *t, const tsrelu_student *s0, double rtol, double atol,
+                   tsrelu_flow **out);
+
+/*! tsrelu_flow_free() : release a flow; NULL is a no-op; from the flow's own
+ *  observer the release happens when its run returns (TSRELU_STOPPED). (1.2) */
+TSRELU_API void tsrelu_flow_free(tsrelu_flow *fl);
+
+/*! tsrelu_flow_set_flags() :
+ *  Any of TSRELU_FLOW_TRAIN_OUTPUT, TSRELU_FLOW_DQ_JACOBIAN,
+ *  TSRELU_FLOW_ACCURATE, and at most one of TSRELU_FLOW_DENSE,
+ *  TSRELU_FLOW_KRYLOV. A change rebuilds the integrator at the current
+ *  state (this allocates; the statistics are kept). (1.2)
+ *  @return : TSRELU_OK; TSRELU_EINVAL (fl NULL, unknown flag, both solver
+ *            flags); TSRELU_EBUSY (from a callback of fl); TSRELU_ENOMEM.
+ *            On error the flags are unchanged. */
+TSRELU_API TSRELU_NODISCARD tsrelu_status tsrelu_flow_set_flags(tsrelu_flow *fl, unsigned flags);
+
+/*! tsrelu_flow_flags() : @return the flags, 0 if fl is NULL. (1.2) */
+TSRELU_API unsigned tsrelu_flow_flags(const tsrelu_flow *fl);
+
+/*! tsrelu_flow_solver() : @return the linear solver in use,
+ *  TSRELU_FLOW_DENSE or TSRELU_FLOW_KRYLOV; 0 if fl is NULL. (1.2) */
+TSRELU_API int tsrelu_flow_solver(const tsrelu_flow *fl);
+
+/*! tsrelu_flow_set_accuracy() : new integration tolerances rtol, atol (as
+ *  in tsrelu_flow_create()), used from the next run on (the integrator
+ *  restarts there). (1.2)
+ *  @return : TSRELU_OK; TSRELU_EINVAL (fl NULL, negative, both 0);
+ *            TSRELU_ENONFINITE (NaN or Inf); TSRELU_EBUSY. */
+TSRELU_API TSRELU_NODISCARD tsrelu_status tsrelu_flow_set_accuracy(tsrelu_flow *fl, double rtol, double atol);
+
+/*! tsrelu_flow_accuracy() : the current rtol and atol (either pointer may
+ *  be NULL). (1.2)
+ *  @return : TSRELU_OK; TSRELU_EINVAL (fl NULL). */
+TSRELU_API TSRELU_NODISCARD tsrelu_status
+tsrelu_flow_accuracy(const tsrelu_flow *fl, double *rtol, double *atol);
+
+/*! tsrelu_flow_set_tolerances() : stopping tolerances, as
+ *  tsrelu_gd_set_tolerances(): tsrelu_flow_run() returns TSRELU_CONVERGED
+ *  at the end of the first integrator step where L <= loss_tol or
+ *  |grad L| <= grad_tol (0 turns a test off; the loss is tested first).
+ *  (1.2)
+ *  @return : TSRELU_OK; TSRELU_EINVAL (fl NULL, negative or NaN tolerance);
+ *            TSRELU_EBUSY. */
+TSRELU_API TSRELU_NODISCARD tsrelu_status
+tsrelu_flow_set_tolerances(tsrelu_flow *fl, double loss_tol, double grad_tol);
+
+/*! tsrelu_flow_tolerances() : the current loss_tol and grad_tol (either
+ *  pointer may be NULL). (1.2)
+ *  @return : TSRELU_OK; TSRELU_EINVAL (fl NULL). */
+TSRELU_API TSRELU_NODISCARD tsrelu_status
+tsrelu_flow_tolerances(const tsrelu_flow *fl, double *loss_tol, double *grad_tol);
+
+/*! tsrelu_flow_set_observer() :
+ *  Install (fn non-NULL) or remove (fn NULL) the observer. Its times:
+ *  TSRELU_SCHEDULE_LINEAR with param = N >= 1: t = 0, N, 2N, ...;
+ *  TSRELU_SCHEDULE_LOG with 1 <= P <= TSRELU_LOG_MAX_PER_DECADE: t = 0 and
+ *  10^(j/P), j = 0, 1, ... Times before the current one are skipped. (1.2)
+ *  @return : TSRELU_OK; TSRELU_EINVAL (fl NULL, unknown schedule, param 0,
+ *            log param above TSRELU_LOG_MAX_PER_DECADE); TSRELU_EBUSY. */
+TSRELU_API TSRELU_NODISCARD tsrelu_status
+tsrelu_flow_set_observer(tsrelu_flow *fl, tsrelu_flow_observer_fn fn, void *user_data, int schedule,
+                         uint64_t param);
+
+/*! tsrelu_flow_run() :
+ *  Integrate from the current time to t_end, calling the observer at its
+ *  times and at the end, testing the stopping tolerances and the interrupt
+ *  flag after every integrator step. t_end equal to the current time
+ *  evaluates and observes the state only. (1.2)
+ *  @return : TSRELU_OK (t_end reached); TSRELU_CONVERGED; TSRELU_STOPPED
+ *            (the observer returned non-zero: tsrelu_flow_stop_value());
+ *            TSRELU_INTERRUPTED (tsrelu_flow_interrupt()); TSRELU_EINVAL (fl
+ *            NULL, t_end before the current time); TSRELU_ENONFINITE (t_end
+ *            NaN or Inf); TSRELU_EDIVERGED (a gradient that is not finite,
+ *            or CVODE failed to meet its tolerances: the state keeps the
+ *            last good time; the message gives CVODE's reason); TSRELU_EBUSY
+ *            (called from a callback of fl); TSRELU_ENOMEM. */
+TSRELU_API TSRELU_NODISCARD tsrelu_status tsrelu_flow_run(tsrelu_flow *fl, double t_end);
+
+/*! tsrelu_flow_interrupt() : ask the run in progress to stop after its
+ *  current integrator step (tsrelu_flow_run() then returns
+ *  TSRELU_INTERRUPTED); thread-safe and async-signal-safe; cleared when a
+ *  run starts. (1.2)
+ *  @return : TSRELU_OK; TSRELU_EINVAL (fl NULL; no message is recorded). */
+TSRELU_API tsrelu_status tsrelu_flow_interrupt(tsrelu_flow *fl);
+
+/*! tsrelu_flow_time() : @return the time of the state, 0 if fl is NULL. (1.2) */
+TSRELU_API double tsrelu_flow_time(const tsrelu_flow *fl);
+
+/*! tsrelu_flow_student() : @return a read-only view of the state at
+ *  tsrelu_flow_time(), owned by fl (as tsrelu_gd_student()); NULL if fl is
+ *  NULL. (1.2) */
+TSRELU_API const tsrelu_student *tsrelu_flow_student(const tsrelu_flow *fl);
+
+/*! tsrelu_flow_teacher() : @return a read-only view of fl's teacher copy,
+ *  NULL if fl is NULL. (1.2) */
+TSRELU_API const tsrelu_teacher *tsrelu_flow_teacher(const tsrelu_flow *fl);
+
+/*! tsrelu_flow_loss() : the loss at the state (double precision, cached).
+ *  (1.2)
+ *  @return : TSRELU_OK; TSRELU_EINVAL (NULL); if not cached also
+ *            TSRELU_ENOMEM, TSRELU_ENONFINITE. */
+TSRELU_API TSRELU_NODISCARD tsrelu_status tsrelu_flow_loss(const tsrelu_flow *fl, double *loss);
+
+/*! tsrelu_flow_gradient_norm() : |grad L|_2 at the state (over W, and a
+ *  when it trains). (1.2)
+ *  @return : TSRELU_OK; TSRELU_EINVAL (NULL); if not cached also
+ *            TSRELU_ENOMEM, TSRELU_ENONFINITE. */
+TSRELU_API TSRELU_NODISCARD tsrelu_status tsrelu_flow_gradient_norm(const tsrelu_flow *fl, double *norm);
+
+/*! tsrelu_flow_stop_value() : @return the non-zero value returned by the
+ *  observer that stopped the latest run, else 0. (1.2) */
+TSRELU_API int tsrelu_flow_stop_value(const tsrelu_flow *fl);
+
+/*! tsrelu_flow_stop_reason() : @return the TSRELU_STOP_* reason of the
+ *  latest run (TSRELU_STOP_STEPS: t_end reached), TSRELU_STOP_NONE if fl is
+ *  NULL or has not run. (1.2) */
+TSRELU_API int tsrelu_flow_stop_reason(const tsrelu_flow *fl);
+
+/*! tsrelu_flow_statistics() : the first len counters TSRELU_FLOW_STAT_*
+ *  (1 <= len <= TSRELU_FLOW_NSTATS; new counters are only appended), summed
+ *  over every run since creation. (1.2)
+ *  @return : TSRELU_OK; TSRELU_EINVAL (NULL); TSRELU_ELENGTH (len 0 or
+ *            above TSRELU_FLOW_NSTATS). */
+TSRELU_API TSRELU_NODISCARD tsrelu_status
+tsrelu_flow_statistics(const tsrelu_flow *fl, uint64_t *stats, size_t len);
+
+/*! tsrelu_record_create_flow() : a recorder shaped like fl, as
+ *  tsrelu_record_create(). Its iteration column counts the recorded rows;
+ *  TSRELU_RECORD_TIME holds the flow time. (1.2)
+ *  @return : TSRELU_OK; TSRELU_EINVAL (NULL, capacity 0, unknown flag);
+ *            TSRELU_ENOMEM (out of memory, or the size overflows). */
+TSRELU_API TSRELU_NODISCARD tsrelu_status
+tsrelu_record_create_flow(const tsrelu_flow *fl, size_t capacity, unsigned flags, tsrelu_record **out);
+
+/*! tsrelu_flow_set_recorder() :
+ *  Attach recorder r (NULL detaches) to fl with a schedule over time as
+ *  tsrelu_flow_set_observer()'s: a row at each schedule time and at the end
+ *  of every run, never twice at one time. (1.2)
+ *  @return : TSRELU_OK; TSRELU_EINVAL (fl NULL, unknown schedule, bad
+ *            param, r attached elsewhere); TSRELU_EDIM (r made for another
+ *            shape); TSRELU_EBUSY (from a callback of fl). */
+TSRELU_API TSRELU_NODISCARD tsrelu_status
+tsrelu_flow_set_recorder(tsrelu_flow *fl, tsrelu_record *r, int schedule, uint64_t param);
 
 #ifdef __cplusplus
 }

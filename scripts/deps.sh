@@ -4,7 +4,7 @@
 # As root it runs apt-get; otherwise it prints the one command to run.
 set -eu
 what=${1:-check}
-build="gcc make pkg-config libopenblas-dev liblapack-dev" # liblapack-dev: reference LAPACK for BLAS_PC=blas-netlib
+build="gcc make pkg-config libopenblas-dev liblapack-dev libsundials-dev" # liblapack-dev: reference LAPACK for BLAS_PC=blas-netlib
 check="$build check python3 python3-numpy python3-matplotlib python3-pytest python3-pip python3-setuptools python3-venv python3-wheel python3-tqdm python3-pandas abigail-tools libopenmpi-dev openmpi-bin"
 demo="$build python3 python3-matplotlib"
 optional=""

@@ -94,6 +94,61 @@ double tsrelu__loss_accurate_in(const tsrelu_student *s, const tsrelu_teacher *t
     return (double)L;
 }
 
+size_t tsrelu__gradient_accurate_len(size_t m, size_t k, size_t d)
+{
+    return (m + k) * (d + 1) + 2 * d; /* unit rows and norms, r, one accumulator */
+}
+
+void tsrelu__gradient_accurate_in(size_t m, const double *W, const double *a, const tsrelu_teacher *t,
+                                  void *scratch, double *gW, double *ga)
+{
+    size_t k = t->k, d = t->d, n = m + k;
+    tsrelu_quad *unit = scratch, *norm = unit + n * d, *r = norm + n, *acc = r + d;
+    tsrelu_student s = {m, d, (double *)W, (double *)a, 0};
+    unit_rows_q(&s, t, unit, norm);
+    for (size_t c = 0; c < d; c++) {
+        tsrelu_quad rc = 0;
+        for (size_t i = 0; i < m; i++)
+            rc += (tsrelu_quad)a[i] * (tsrelu_quad)W[i * d + c];
+        for (size_t j = 0; j < k; j++)
+            rc -= (tsrelu_quad)t->b[j] * (tsrelu_quad)t->V[j * d + c];
+        r[c] = rc;
+    }
+    for (size_t i = 0; i < m; i++) {
+        double *g = gW + i * d;
+        if (norm[i] == 0) { /* relu'(0) = 0: a zero student gets no gradient */
+            for (size_t c = 0; c < d; c++)
+                g[c] = 0.0;
+            if (ga)
+                ga[i] = 0.0;
+            continue;
+        }
+        tsrelu_quad S = 0, K = 0;
+        for (size_t c = 0; c < d; c++)
+            acc[c] = 0;
+        for (size_t q = 0; q < n; q++) {
+            if (q == i || norm[q] == 0)
+                continue;
+            const double *u = q < m ? W + q * d : t->V + (q - m) * d;
+            tsrelu_quad cq = q < m ? (tsrelu_quad)a[q] : -(tsrelu_quad)t->b[q - m], sn;
+            tsrelu_quad th = tsrelu__angle_sin_unit_q(unit + i * d, unit + q * d, d, &sn);
+            S += cq * norm[q] * sn;
+            if (ga)
+                K += cq * norm[q] * tsrelu__kappa_q(th);
+            tsrelu_quad f = cq * th;
+            for (size_t c = 0; c < d; c++)
+                acc[c] += f * (tsrelu_quad)u[c];
+        }
+        tsrelu_quad ai = (tsrelu_quad)a[i], wr = 0;
+        for (size_t c = 0; c < d; c++) {
+            g[c] = (double)(ai * (r[c] / 2 + (S * unit[i * d + c] - acc[c]) * INV_2PI_Q));
+            wr += (tsrelu_quad)W[i * d + c] * r[c];
+        }
+        if (ga)
+            ga[i] = (double)(wr / 2 + norm[i] * K * INV_2PI_Q);
+    }
+}
+
 TSRELU_API tsrelu_status tsrelu_loss_accurate(const tsrelu_student *s, const tsrelu_teacher *t,
                                               double *loss)
 {

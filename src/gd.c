@@ -14,6 +14,7 @@
 #include "sgd.h"
 #include "kernel.h"
 #include "status.h"
+#include "simd/simd.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -422,23 +423,11 @@ static double cached_grad_norm(const tsrelu_gd *gd)
     return gn == 0.0 ? gw : hypot(gw, gn);
 }
 
-/* out = x - eta g; 1 if every entry is finite (tested in the same pass:
- * y * 0 is NaN exactly when y is not). */
+/* out = x - eta g; 1 if every entry is finite (the dispatched kernel, a
+ * class test in the same pass). */
 static int update_default(const double *x, const double *g, double eta, double *out, size_t n)
 {
-    double bad0 = 0.0, bad1 = 0.0;
-    size_t i = 0;
-    for (; i + 2 <= n; i += 2) {
-        out[i] = x[i] - eta * g[i];
-        out[i + 1] = x[i + 1] - eta * g[i + 1];
-        bad0 += out[i] * 0.0;
-        bad1 += out[i + 1] * 0.0;
-    }
-    if (i < n) {
-        out[i] = x[i] - eta * g[i];
-        bad0 += out[i] * 0.0;
-    }
-    return bad0 + bad1 == 0.0;
+    return tsrelu__simd()->update(x, g, eta, out, n);
 }
 
 /* Compute the next iterate into the spare buffers; commit only if finite and
@@ -527,15 +516,22 @@ TSRELU_API tsrelu_status tsrelu_gd_step(tsrelu_gd *gd)
     return st;
 }
 
-/* Hand the recorder what the evaluation of this iterate computed. */
+/* Hand the recorder what the evaluation of this iterate computed; its
+ * event callback may stop the run. */
 static tsrelu_status record(tsrelu_gd *gd)
 {
     tsrelu_status st = evaluate(gd, WANT_LOSS);
     if (st != TSRELU_OK)
         return st;
     tsrelu__record_point pt = {gd->iter, gd->loss, cached_grad_norm(gd), &gd->view, gd->teacher,
-                               &gd->ws, &gd->ph};
-    tsrelu__record_take(gd->rec, &pt);
+                               &gd->ws, &gd->ph, gd->eta * (double)gd->iter};
+    int rv = tsrelu__record_take(gd->rec, &pt);
+    /* only the recorder's event callback runs in there */
+    if (rv != 0 || free_pending(gd)) {
+        gd->stop_value = rv;
+        gd->stop_reason = TSRELU_STOP_EVENT;
+        return TSRELU_STOPPED;
+    }
     return TSRELU_OK;
 }
 
@@ -655,18 +651,7 @@ TSRELU_API tsrelu_status tsrelu_gd_gradient_norm(const tsrelu_gd *gd, double *no
         *norm = n;
         return TSRELU_OK;
     }
-    size_t m = gd->view.m, md = m * gd->view.d;
-    double *g = malloc((md + m) * sizeof(double));
-    if (!g)
-        return tsrelu__fail(TSRELU_ENOMEM, "tsrelu_gd_gradient_norm: out of memory");
-    tsrelu_status st = tsrelu_gradient(&gd->view, gd->teacher, g, md,
-                                       gd->train_a ? g + md : NULL, m);
-    if (st == TSRELU_OK) {
-        double gw = tsrelu__norm(g, md), gn = gd->train_a ? tsrelu__norm(g + md, m) : 0.0;
-        *norm = gn == 0.0 ? gw : hypot(gw, gn);
-    }
-    free(g);
-    return st;
+    return tsrelu__gradient_norm("tsrelu_gd_gradient_norm", &gd->view, gd->teacher, gd->train_a, norm);
 }
 
 /* ---------------- hook of the recorder (record.c) ---------------- */

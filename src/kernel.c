@@ -192,6 +192,19 @@ tsrelu_quad tsrelu__angle_unit_q(const tsrelu_quad *p, const tsrelu_quad *q, siz
     return 2 * atan2q(tsrelu__sqrt_q(dm), tsrelu__sqrt_q(dp));
 }
 
+tsrelu_quad tsrelu__angle_sin_unit_q(const tsrelu_quad *p, const tsrelu_quad *q, size_t d, tsrelu_quad *sin_theta)
+{
+    tsrelu_quad dm = 0, dp = 0;
+    for (size_t i = 0; i < d; i++) {
+        tsrelu_quad x = p[i] - q[i], y = p[i] + q[i];
+        dm += x * x;
+        dp += y * y;
+    }
+    tsrelu_quad a = tsrelu__sqrt_q(dm), b = tsrelu__sqrt_q(dp);
+    *sin_theta = a * b / 2; /* |p - q| = 2 sin(theta/2), |p + q| = 2 cos(theta/2) */
+    return 2 * atan2q(a, b);
+}
+
 /* sqrtq of x = f 2^(2e) as sqrtq(f) 2^e, f in [0.5, 2): the same correctly
  * rounded result, but libquadmath's first estimate (through the x87 unit)
  * then never sees an argument outside the double range, where valgrind's

@@ -236,6 +236,8 @@ void tsrelu__pair_hess(const double *u, const double *v, size_t d, double *Huu, 
 tsrelu_quad tsrelu__kappa_q(tsrelu_quad theta);
 /* Angle between unit vectors (quad, d entries each). */
 tsrelu_quad tsrelu__angle_unit_q(const tsrelu_quad *p, const tsrelu_quad *q, size_t d);
+/* The same angle, and its sine into *sin_theta (|p - q| |p + q| / 2). */
+tsrelu_quad tsrelu__angle_sin_unit_q(const tsrelu_quad *p, const tsrelu_quad *q, size_t d, tsrelu_quad *sin_theta);
 tsrelu_quad tsrelu__sqrt_q(tsrelu_quad x);
 
 #endif

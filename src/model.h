@@ -67,6 +67,9 @@ typedef struct {
     int *near;        /* m: nearest teacher (ties: lowest j), -1 if w_i = 0 */
     double *near_theta; /* m: angle to it */
     double *near_cos;   /* m: its cosine */
+    double *pairs;      /* 6 arrays of m*(m+k): cosines, distances, angles, sines,
+                           cosines, kappas of the packed pairs (simd/simd.h), + 24 */
+    double *unit_t;     /* d*(m+k) scratch of the BLAS-free cosines, small sizes only */
 } tsrelu__ws;
 
 tsrelu_status tsrelu__ws_alloc(tsrelu__ws *ws, size_t m, size_t k, size_t d);
@@ -89,6 +92,12 @@ typedef struct {
  * allocation. TSRELU_OK, or req->nonfinite with a message. */
 tsrelu_status tsrelu__evaluate(tsrelu__ws *ws, const tsrelu_teacher *t, const double *W,
                                const double *a, const tsrelu__eval *req);
+
+/* |grad L|_2 at s (over W, and a when train_a) into *norm, computed with
+ * a workspace allocated here: the on-demand path of the GD and flow
+ * getters. TSRELU_ENOMEM (naming fn) or tsrelu_gradient's status. */
+tsrelu_status tsrelu__gradient_norm(const char *fn, const tsrelu_student *s, const tsrelu_teacher *t, int train_a,
+                                    double *norm);
 
 /* The nearest teacher of every student of s into tau (m ints, -1 for a zero
  * student): the rule and the computation of the pair pass, so that
@@ -114,5 +123,16 @@ tsrelu_status tsrelu__accurate_scratch_len(const char *fn, size_t m, size_t k, s
 /* tsrelu_loss_accurate's value (not checked for finiteness) in a
  * caller-provided scratch: no allocation, for the recorder. */
 double tsrelu__loss_accurate_in(const tsrelu_student *s, const tsrelu_teacher *t, void *scratch);
+/* The length in quads of the scratch of tsrelu__gradient_accurate_in. */
+size_t tsrelu__gradient_accurate_len(size_t m, size_t k, size_t d);
+/* dL/dW (m*d) and, if ga is not NULL, dL/da (m) at (W, a) (m rows of s->d)
+ * in quadruple precision, rounded once to double: the split form
+ *   dL/dw_i = a_i (r/2 + 1/2pi (S_i w^_i - sum_n c_n theta_in u_n)),
+ *   S_i = sum_n c_n |u_n| sin theta_in,   r = sum_n c_n u_n,
+ * whose terms cancel exactly where the double-precision P U form loses
+ * everything (late phase). No allocation: scratch holds
+ * tsrelu__gradient_accurate_len quads. Not checked for finiteness. */
+void tsrelu__gradient_accurate_in(size_t m, const double *W, const double *a, const tsrelu_teacher *t,
+                                  void *scratch, double *gW, double *ga);
 
 #endif

@@ -12,6 +12,7 @@
 #include "model.h"
 #include "kernel.h"
 #include "status.h"
+#include "simd/simd.h"
 
 #include <cblas.h>
 #include <math.h>
@@ -43,8 +44,15 @@ tsrelu_status tsrelu__ws_alloc(tsrelu__ws *ws, size_t m, size_t k, size_t d)
     ws->near = malloc(m * sizeof(int));
     ws->near_theta = malloc(m * sizeof(double));
     ws->near_cos = malloc(m * sizeof(double));
+    /* + 24: the lanes of the pair-pass rows (simd/simd.h) */
+    ws->pairs = mn <= SIZE_MAX / (6 * sizeof(double)) - 24 ? malloc((6 * mn + 24) * sizeof(double))
+                                                           : NULL;
+    /* small: d*(n+20) doubles are a few MB, no overflow */
+    ws->unit_t = tsrelu__simd_small(m, k, d) ? malloc(TSRELU_SIMD_SCRATCH(n, d) * sizeof(double) + 1)
+                                             : NULL;
     if (!ws->unit_w || !ws->norm_w || !ws->gram || !ws->coef || !ws->radial ||
-        !ws->kap || !ws->resid || !ws->near || !ws->near_theta || !ws->near_cos) {
+        !ws->kap || !ws->resid || !ws->near || !ws->near_theta || !ws->near_cos || !ws->pairs ||
+        (tsrelu__simd_small(m, k, d) && !ws->unit_t)) {
         tsrelu__ws_free(ws);
         return tsrelu__fail(TSRELU_ENOMEM, "workspace: out of memory for m=%zu, k=%zu, d=%zu",
                             m, k, d);
@@ -64,6 +72,8 @@ void tsrelu__ws_free(tsrelu__ws *ws)
     free(ws->near);
     free(ws->near_theta);
     free(ws->near_cos);
+    free(ws->pairs);
+    free(ws->unit_t);
     memset(ws, 0, sizeof *ws);
 }
 
@@ -83,38 +93,54 @@ static void normalise_rows(size_t m, size_t d, const double *W, tsrelu__ws *ws)
     }
 }
 
-/* Cosines of every student against every teacher: gram[i*(m+k) + m + j].
- * The one product behind the nearest-teacher rule (tsrelu__nearest calls
- * it alone, a step with the student block). */
-static void teacher_cosines(const tsrelu_teacher *t, tsrelu__ws *ws)
+/* The packed pairs in ws->pairs (simd/simd.h). */
+static inline tsrelu__pairs pairs_of(const tsrelu__ws *ws)
 {
-    size_t m = ws->m, k = ws->k, d = ws->d, n = m + k;
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)m, (int)k, (int)d, 1.0,
-                ws->unit_w, (int)d, t->unit, (int)d, 0.0, ws->gram + m, (int)n);
+    size_t mn = ws->m * (ws->m + ws->k);
+    double *p = ws->pairs;
+    tsrelu__pairs r = {p, p + mn, p + 2 * mn, p + 3 * mn, p + 4 * mn, p + 5 * mn};
+    return r;
 }
 
-/* Cosines of every student against every neuron: gram[i*(m+k) + n]. */
-static void gram_cosines(const tsrelu_teacher *t, tsrelu__ws *ws)
+/* Cosines of the packed pairs: every student against the later students
+ * (if students_too) and every teacher. Small sizes by the own kernels, the
+ * others by one Gram product (BLAS level 3). The teacher cosines of a
+ * student are the same numbers with or without the students (the nearest
+ * teacher of tsrelu__nearest is that of a step). */
+static void pair_cosines(const tsrelu_teacher *t, tsrelu__ws *ws, int students_too,
+                         const tsrelu__pairs *p)
 {
-    size_t m = ws->m, d = ws->d, n = m + ws->k;
-    /* the pair pass reads only l > i of the student block: half of it */
-    cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, (int)m, (int)d, 1.0, ws->unit_w, (int)d,
-                0.0, ws->gram, (int)n);
-    teacher_cosines(t, ws);
+    size_t m = ws->m, k = ws->k, d = ws->d, n = m + k;
+    if (tsrelu__simd_small(m, k, d)) {
+        tsrelu__simd()->cosines(m, k, d, ws->unit_w, t->unit, students_too, ws->unit_t, p);
+        return;
+    }
+    if (students_too) /* the pairs need only l > i of the student block: half of it */
+        cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, (int)m, (int)d, 1.0, ws->unit_w,
+                    (int)d, 0.0, ws->gram, (int)n);
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)m, (int)k, (int)d, 1.0,
+                ws->unit_w, (int)d, t->unit, (int)d, 0.0, ws->gram + m, (int)n);
+    for (size_t i = 0; i < m; i++) {
+        size_t first = students_too ? i + 1 : m;
+        memcpy(p->c + tsrelu__pair_row(m, k, students_too, i), ws->gram + i * n + first,
+               (n - first) * sizeof(double));
+    }
+}
+
+/* Angles, sines, cosines and kappas of the packed pairs. */
+static void pair_angles(const tsrelu_teacher *t, tsrelu__ws *ws, int students_too,
+                        const tsrelu__pairs *p)
+{
+    const tsrelu__simd_ops *ops = tsrelu__simd();
+    size_t m = ws->m, k = ws->k;
+    pair_cosines(t, ws, students_too, p);
+    ops->distances(m, k, ws->d, ws->unit_w, t->unit, students_too, p);
+    ops->angles(tsrelu__pair_count(m, k, students_too), p);
 }
 
 typedef struct {
-    double theta, sn, cs, kappa;
+    double theta, cs;
 } pair_angle;
-
-static inline pair_angle angle_of(const double *p, const double *q, size_t d, double cs,
-                                  int want_kappa)
-{
-    pair_angle r;
-    r.theta = tsrelu__angle_unit_inline(p, q, d, cs, &r.sn, &r.cs);
-    r.kappa = want_kappa ? tsrelu__kappa_sc(r.theta, r.sn, r.cs) : 0.0;
-    return r;
-}
 
 /* The nearest-teacher rule, in one place: the smallest angle of the pair
  * pass, ties to the lower teacher index (teachers are visited in order). */
@@ -134,43 +160,46 @@ static inline void note_nearest(tsrelu__ws *ws, size_t i, size_t j, const pair_a
 static inline double pair_pass(const tsrelu_teacher *t, const double *a, tsrelu__ws *ws,
                                int want_kappa)
 {
-    size_t m = ws->m, k = ws->k, d = ws->d, n = m + k;
+    size_t m = ws->m, k = ws->k, n = m + k, q = 0;
     double ksum = 0.0;
+    const tsrelu__pairs pr = pairs_of(ws);
+    pair_angles(t, ws, 1, &pr);
     memset(ws->coef, 0, m * n * sizeof(double));
     memset(ws->radial, 0, m * sizeof(double));
     memset(ws->kap, 0, m * sizeof(double));
     for (size_t i = 0; i < m; i++) {
         double ni = ws->norm_w[i];
         ws->near[i] = -1;
-        if (ni == 0.0)
+        if (ni == 0.0) {
+            q += n - i - 1;
             continue;
-        double *P = ws->coef; /* transposed: P_in at P[n*m + i] */
-        const double *ui = ws->unit_w + i * d;
-        double ai = a[i], wi = ai * ni; /* c_i |u_i| */
-        P[i * m + i] = 0.5 * ai * ai;   /* self term: theta = 0 */
-        for (size_t l = i + 1; l < m; l++) {
-            double nl = ws->norm_w[l];
-            if (nl == 0.0)
-                continue;
-            pair_angle p = angle_of(ui, ws->unit_w + l * d, d, ws->gram[i * n + l], want_kappa);
-            double wl = a[l] * nl, w = (TSRELU_PI - p.theta) * TSRELU_INV_2PI;
-            P[l * m + i] = ai * a[l] * w;
-            P[i * m + l] = a[l] * ai * w;
-            ws->radial[i] += wl * p.sn;
-            ws->radial[l] += wi * p.sn;
-            ws->kap[i] += wl * p.kappa;
-            ws->kap[l] += wi * p.kappa;
-            ksum += wi * wl * p.kappa;
         }
-        for (size_t j = 0; j < k; j++) {
-            pair_angle p = angle_of(ui, t->unit + j * d, d, ws->gram[i * n + m + j], want_kappa);
+        double *P = ws->coef; /* transposed: P_in at P[n*m + i] */
+        double ai = a[i], wi = ai * ni; /* c_i |u_i| */
+        double ri = ws->radial[i], ki = ws->kap[i]; /* row i's own sums */
+        P[i * m + i] = 0.5 * ai * ai; /* self term: theta = 0 */
+        double sums[3];
+        tsrelu__simd()->pair_row(m - i - 1, pr.theta + q, pr.sn + q, want_kappa ? pr.kappa + q : NULL,
+                                 a + i + 1, ws->norm_w + i + 1, ai, wi, P + i * m + i + 1,
+                                 ws->radial + i + 1, ws->kap + i + 1, ws->pairs + 6 * m * n, sums);
+        for (size_t l = i + 1; l < m; l++) /* the student block of P is symmetric */
+            P[l * m + i] = P[i * m + l];
+        q += m - i - 1;
+        ri += sums[0];
+        ki += sums[1];
+        ksum += sums[2];
+        for (size_t j = 0; j < k; j++, q++) {
+            double sn = pr.sn[q], kappa = want_kappa ? pr.kappa[q] : 0.0;
             double vj = -t->b[j] * t->norm[j];
-            P[(m + j) * m + i] = -ai * t->b[j] * (TSRELU_PI - p.theta) * TSRELU_INV_2PI;
-            ws->radial[i] += vj * p.sn;
-            ws->kap[i] += vj * p.kappa;
-            ksum += wi * vj * p.kappa;
+            P[(m + j) * m + i] = -ai * t->b[j] * (TSRELU_PI - pr.theta[q]) * TSRELU_INV_2PI;
+            ri += vj * sn;
+            ki += vj * kappa;
+            ksum += wi * vj * kappa;
+            pair_angle p = {pr.theta[q], pr.cs[q]};
             note_nearest(ws, i, j, &p);
         }
+        ws->radial[i] = ri;
+        ws->kap[i] = ki;
     }
     for (size_t i = 0; i < m; i++)
         ws->radial[i] *= a[i] * TSRELU_INV_2PI;
@@ -188,23 +217,41 @@ static void add_radial_outside_fast_range(const tsrelu__ws *ws, double *gW)
                 gW[i * d + c] += ws->radial[i] * ws->unit_w[i * d + c];
 }
 
+/* r = W^T a - V^T b: small sizes summed over the neurons in index order
+ * (vectorised across the d entries), the others by the BLAS. */
+static void residual(const tsrelu_teacher *t, const double *W, const double *a, tsrelu__ws *ws)
+{
+    size_t m = ws->m, k = ws->k, d = ws->d;
+    if (!tsrelu__simd_small(m, k, d)) {
+        cblas_dgemv(CblasRowMajor, CblasTrans, (int)m, (int)d, 1.0, W, (int)d, a, 1, 0.0,
+                    ws->resid, 1);
+        cblas_dgemv(CblasRowMajor, CblasTrans, (int)k, (int)d, -1.0, t->V, (int)d, t->b, 1,
+                    1.0, ws->resid, 1);
+        return;
+    }
+    double *r = ws->resid;
+    for (size_t c = 0; c < d; c++)
+        r[c] = 0.0;
+    for (size_t i = 0; i < m; i++)
+        for (size_t c = 0; c < d; c++)
+            r[c] += a[i] * W[i * d + c];
+    for (size_t j = 0; j < k; j++)
+        for (size_t c = 0; c < d; c++)
+            r[c] -= t->b[j] * t->V[j * d + c];
+}
+
 tsrelu_status tsrelu__evaluate(tsrelu__ws *ws, const tsrelu_teacher *t, const double *W,
                                const double *a, const tsrelu__eval *req)
 {
     size_t m = ws->m, k = ws->k, d = ws->d;
     double *loss = req->loss, *gW = req->gW, *ga = req->ga;
     int check = (req->flags & TSRELU__CHECK_GRADIENT) != 0;
+    int small = tsrelu__simd_small(m, k, d); /* no BLAS call at all */
     normalise_rows(m, d, W, ws);
-    gram_cosines(t, ws);
     double ksum = (loss || ga) ? pair_pass(t, a, ws, 1) : pair_pass(t, a, ws, 0);
 
-    /* r = W^T a - V^T b */
-    if (loss || ga) {
-        cblas_dgemv(CblasRowMajor, CblasTrans, (int)m, (int)d, 1.0, W, (int)d, a, 1,
-                    0.0, ws->resid, 1);
-        cblas_dgemv(CblasRowMajor, CblasTrans, (int)k, (int)d, -1.0, t->V, (int)d, t->b,
-                    1, 1.0, ws->resid, 1);
-    }
+    if (loss || ga)
+        residual(t, W, a, ws);
     if (loss) {
         double rn = tsrelu__norm(ws->resid, d);
         *loss = 0.25 * rn * rn + ksum * TSRELU_INV_2PI + t->kappa_tt;
@@ -221,17 +268,29 @@ tsrelu_status tsrelu__evaluate(tsrelu__ws *ws, const tsrelu_teacher *t, const do
                 ws->coef[i * m + i] += ws->radial[i] / ws->norm_w[i];
         /* P is stored transposed: OpenBLAS 0.3.21's NoTrans x NoTrans small
          * kernel mallocs on every call, and a step must not allocate */
-        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)m, (int)d, (int)m, 1.0,
-                    ws->coef, (int)m, W, (int)d, 0.0, gW, (int)d);
-        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)m, (int)d, (int)k, 1.0,
-                    ws->coef + m * m, (int)m, t->V, (int)d, 1.0, gW, (int)d);
+        if (small) {
+            tsrelu__simd()->product(m, k, d, ws->coef, W, t->V, gW);
+        } else {
+            cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)m, (int)d, (int)m, 1.0,
+                        ws->coef, (int)m, W, (int)d, 0.0, gW, (int)d);
+            cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)m, (int)d, (int)k, 1.0,
+                        ws->coef + m * m, (int)m, t->V, (int)d, 1.0, gW, (int)d);
+        }
         add_radial_outside_fast_range(ws, gW);
         if (check && !tsrelu__all_finite(gW, m * d))
             return tsrelu__fail(req->nonfinite, "gradient dL/dW is not finite");
     }
     if (ga) {
-        cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)m, (int)d, 0.5, W, (int)d, ws->resid,
-                    1, 0.0, ga, 1);
+        if (small) /* 1/2 w_i . r, summed in index order */
+            for (size_t i = 0; i < m; i++) {
+                double s = 0.0;
+                for (size_t c = 0; c < d; c++)
+                    s += W[i * d + c] * ws->resid[c];
+                ga[i] = 0.5 * s;
+            }
+        else
+            cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)m, (int)d, 0.5, W, (int)d, ws->resid,
+                        1, 0.0, ga, 1);
         for (size_t i = 0; i < m; i++)
             ga[i] += ws->norm_w[i] * ws->kap[i] * TSRELU_INV_2PI;
         if (check && !tsrelu__all_finite(ga, m))
@@ -283,6 +342,22 @@ TSRELU_API tsrelu_status tsrelu_gradient(const tsrelu_student *s, const tsrelu_t
     return st;
 }
 
+tsrelu_status tsrelu__gradient_norm(const char *fn, const tsrelu_student *s, const tsrelu_teacher *t, int train_a,
+                                    double *norm)
+{
+    size_t m = s->m, md = m * s->d;
+    double *g = malloc((md + m) * sizeof(double));
+    if (!g)
+        return tsrelu__fail(TSRELU_ENOMEM, "%s: out of memory", fn);
+    tsrelu_status st = tsrelu_gradient(s, t, g, md, train_a ? g + md : NULL, m);
+    if (st == TSRELU_OK) {
+        double gw = tsrelu__norm(g, md), gn = train_a ? tsrelu__norm(g + md, m) : 0.0;
+        *norm = gn == 0.0 ? gw : hypot(gw, gn);
+    }
+    free(g);
+    return st;
+}
+
 tsrelu_status tsrelu__nearest(const char *fn, const tsrelu_student *s, const tsrelu_teacher *t, int *tau)
 {
     tsrelu__ws ws;
@@ -291,15 +366,16 @@ tsrelu_status tsrelu__nearest(const char *fn, const tsrelu_student *s, const tsr
         return st;
     if ((st = tsrelu__ws_alloc(&ws, s->m, t->k, t->d)) != TSRELU_OK)
         return tsrelu__context(st, "%s", fn);
-    size_t m = s->m, k = t->k, d = t->d, n = m + k;
+    size_t m = s->m, k = t->k, d = t->d;
     normalise_rows(m, d, s->W, &ws);
-    teacher_cosines(t, &ws); /* the same product, of the same shape, as a GD step */
+    const tsrelu__pairs pr = pairs_of(&ws);
+    pair_angles(t, &ws, 0, &pr); /* the teacher pairs of a step, the same numbers */
     for (size_t i = 0; i < m; i++) {
         ws.near[i] = -1;
         if (ws.norm_w[i] == 0.0)
             continue;
         for (size_t j = 0; j < k; j++) {
-            pair_angle p = angle_of(ws.unit_w + i * d, t->unit + j * d, d, ws.gram[i * n + m + j], 0);
+            pair_angle p = {pr.theta[i * k + j], pr.cs[i * k + j]};
             note_nearest(&ws, i, j, &p);
         }
     }

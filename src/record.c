@@ -7,7 +7,7 @@
  * tsrelu_nearest_teacher and tsrelu_deficit by construction and costs
  * O(m d + k) per row, never a second evaluation. */
 #include "record.h"
-#include "gd.h"
+#include "flow.h"
 #include "kernel.h"
 #include "status.h"
 
@@ -19,7 +19,7 @@
 
 /* Columns, each `capacity` rows of `width` doubles: global ones (width 1),
  * per student (m), per teacher (k). */
-enum { G_LOSS, G_GRAD, G_ACC, N_GLOBAL };
+enum { G_LOSS, G_GRAD, G_ACC, G_TIME, N_GLOBAL };
 enum { S_NORM, S_A, S_NEAR, S_ANGLE, S_RADIAL, S_TANGENTIAL, S_MEAN, N_STUDENT };
 enum { T_DEFICIT, T_SIZE, N_TEACHER };
 
@@ -33,9 +33,15 @@ struct tsrelu_record {
     double *student[N_STUDENT];   /* capacity * m each */
     double *teacher[N_TEACHER];   /* capacity * k each */
     double *mean;                 /* d: unit mean teacher direction */
+    double *scale;                /* k: |b_l| |v_l| of the teacher attached to */
     int mean_zero;                /* the unit teacher rows sum to 0 */
     void *scratch;                /* quads of the accurate loss, or NULL */
     tsrelu_gd *gd;                /* the state attached to, or NULL */
+    tsrelu_flow *flow;            /* ... or the flow */
+    tsrelu__watch watch;          /* the on-line event callback (events.c) */
+    int in_event;                 /* the event callback is running */
+    int free_pending;             /* ... and freed the recorder */
+    int flow_time;                /* made for a flow: event times are flow times */
     int have_last;                /* an iterate was taken since attachment */
     uint64_t last;
 };
@@ -46,6 +52,14 @@ TSRELU_API void tsrelu_record_free(tsrelu_record *r)
         return;
     if (r->gd)
         tsrelu__gd_attach(r->gd, NULL, NULL);
+    if (r->flow)
+        tsrelu__flow_attach(r->flow, NULL, NULL);
+    r->gd = NULL;
+    r->flow = NULL;
+    if (r->in_event) { /* from its own event callback: tsrelu__record_take frees it */
+        r->free_pending = 1;
+        return;
+    }
     free(r->iter);
     for (int f = 0; f < N_GLOBAL; f++)
         free(r->global[f]);
@@ -54,6 +68,7 @@ TSRELU_API void tsrelu_record_free(tsrelu_record *r)
     for (int f = 0; f < N_TEACHER; f++)
         free(r->teacher[f]);
     free(r->mean);
+    free(r->scale);
     free(r->scratch);
     free(r);
 }
@@ -73,22 +88,27 @@ static double *column(size_t n, size_t width, int *ok)
     return p;
 }
 
-TSRELU_API tsrelu_status tsrelu_record_create(const tsrelu_gd *gd, size_t capacity, unsigned flags,
-                                              tsrelu_record **out)
+/* |b_l| |v_l|, the scale of the deficit and norm-share events. */
+static void teacher_scale(tsrelu_record *r, const tsrelu_teacher *t)
 {
-    const char *fn = "tsrelu_record_create";
+    for (size_t l = 0; l < t->k; l++)
+        r->scale[l] = fabs(t->b[l]) * t->norm[l];
+}
+
+/* A recorder for the shape of s and t (s NULL: the state argument was NULL). */
+static tsrelu_status create(const char *fn, const char *owner, const tsrelu_student *s, const tsrelu_teacher *t,
+                            size_t capacity, unsigned flags, tsrelu_record **out)
+{
     if (!out)
         return tsrelu__fail(TSRELU_EINVAL, "%s: out is NULL", fn);
     *out = NULL;
-    if (!gd)
-        return tsrelu__fail(TSRELU_EINVAL, "%s: gd is NULL", fn);
+    if (!s)
+        return tsrelu__fail(TSRELU_EINVAL, "%s: %s is NULL", fn, owner);
     if (capacity == 0)
         return tsrelu__fail(TSRELU_EINVAL, "%s: capacity must be >= 1", fn);
     if (flags & ~TSRELU_RECORD_ACCURATE_LOSS)
         return tsrelu__fail(TSRELU_EINVAL, "%s: unknown flags 0x%x", fn,
                             flags & ~TSRELU_RECORD_ACCURATE_LOSS);
-    const tsrelu_student *s = tsrelu_gd_student(gd);
-    const tsrelu_teacher *t = tsrelu_gd_teacher(gd);
     tsrelu_record *r = calloc(1, sizeof *r);
     if (!r)
         return tsrelu__fail(TSRELU_ENOMEM, "%s: out of memory", fn);
@@ -108,6 +128,8 @@ TSRELU_API tsrelu_status tsrelu_record_create(const tsrelu_gd *gd, size_t capaci
     for (int f = 0; f < N_TEACHER; f++)
         r->teacher[f] = column(capacity, r->k, &ok);
     r->mean = column(r->d, 1, &ok);
+    r->scale = column(r->k, 1, &ok);
+    tsrelu__watch_init(&r->watch);
     if (ok && (flags & TSRELU_RECORD_ACCURATE_LOSS)) {
         size_t len = 0;
         tsrelu_status st = tsrelu__accurate_scratch_len(fn, r->m, r->k, r->d, &len);
@@ -122,8 +144,26 @@ TSRELU_API tsrelu_status tsrelu_record_create(const tsrelu_gd *gd, size_t capaci
         return tsrelu__fail(TSRELU_ENOMEM, "%s: out of memory for %zu iterates of m=%zu, k=%zu", fn,
                             capacity, s->m, t->k);
     }
+    teacher_scale(r, t);
     *out = r;
     return TSRELU_OK;
+}
+
+TSRELU_API tsrelu_status tsrelu_record_create(const tsrelu_gd *gd, size_t capacity, unsigned flags,
+                                              tsrelu_record **out)
+{
+    return create("tsrelu_record_create", "gd", tsrelu_gd_student(gd), tsrelu_gd_teacher(gd), capacity, flags,
+                  out);
+}
+
+TSRELU_API tsrelu_status tsrelu_record_create_flow(const tsrelu_flow *fl, size_t capacity, unsigned flags,
+                                                   tsrelu_record **out)
+{
+    tsrelu_status st = create("tsrelu_record_create_flow", "fl", tsrelu_flow_student(fl), tsrelu_flow_teacher(fl),
+                              capacity, flags, out);
+    if (st == TSRELU_OK)
+        (*out)->flow_time = 1;
+    return st;
 }
 
 /* The unit mean teacher direction sum_j v_j/|v_j|, normalised. */
@@ -136,6 +176,26 @@ static void mean_direction(tsrelu_record *r, const tsrelu_teacher *t)
     r->mean_zero = tsrelu__unit(r->mean, r->d, r->mean) == 0.0;
 }
 
+/* Checks and preparation of r (non-NULL) for the state or flow `owner` of
+ * shape s, t; the schedule into sc. */
+static tsrelu_status attachable(const char *fn, tsrelu_record *r, const void *owner, const tsrelu_student *s,
+                                const tsrelu_teacher *t, int schedule, uint64_t param, tsrelu__schedule *sc)
+{
+    tsrelu_status st = tsrelu__schedule_init(fn, schedule, param, sc);
+    if (st != TSRELU_OK)
+        return st;
+    if ((r->gd && (const void *)r->gd != owner) || (r->flow && (const void *)r->flow != owner))
+        return tsrelu__fail(TSRELU_EINVAL, "%s: the recorder is attached to another state", fn);
+    if (r->m != s->m || r->k != t->k || r->d != s->d)
+        return tsrelu__fail(TSRELU_EDIM,
+                            "%s: the recorder is for m=%zu, k=%zu, d=%zu; the state has m=%zu, k=%zu, d=%zu",
+                            fn, r->m, r->k, r->d, s->m, t->k, s->d);
+    mean_direction(r, t);
+    teacher_scale(r, t);
+    r->have_last = 0;
+    return TSRELU_OK;
+}
+
 TSRELU_API tsrelu_status tsrelu_gd_set_recorder(tsrelu_gd *gd, tsrelu_record *r, int schedule,
                                                 uint64_t param)
 {
@@ -144,20 +204,9 @@ TSRELU_API tsrelu_status tsrelu_gd_set_recorder(tsrelu_gd *gd, tsrelu_record *r,
     if (st != TSRELU_OK)
         return st;
     tsrelu__schedule sc = {0, 0, 0, 1};
-    if (r) {
-        const tsrelu_student *s = tsrelu_gd_student(gd);
-        const tsrelu_teacher *t = tsrelu_gd_teacher(gd);
-        if ((st = tsrelu__schedule_init(fn, schedule, param, &sc)) != TSRELU_OK)
-            return st;
-        if (r->gd && r->gd != gd)
-            return tsrelu__fail(TSRELU_EINVAL, "%s: the recorder is attached to another state", fn);
-        if (r->m != s->m || r->k != t->k || r->d != s->d)
-            return tsrelu__fail(TSRELU_EDIM,
-                                "%s: the recorder is for m=%zu, k=%zu, d=%zu; the state has m=%zu, k=%zu, d=%zu",
-                                fn, r->m, r->k, r->d, s->m, t->k, s->d);
-        mean_direction(r, t);
-        r->have_last = 0;
-    }
+    if (r && (st = attachable(fn, r, gd, tsrelu_gd_student(gd), tsrelu_gd_teacher(gd), schedule, param, &sc)) !=
+                 TSRELU_OK)
+        return st;
     tsrelu_record *old = tsrelu__gd_attach(gd, r, &sc);
     if (old && old != r)
         old->gd = NULL;
@@ -166,26 +215,90 @@ TSRELU_API tsrelu_status tsrelu_gd_set_recorder(tsrelu_gd *gd, tsrelu_record *r,
     return TSRELU_OK;
 }
 
+TSRELU_API tsrelu_status tsrelu_flow_set_recorder(tsrelu_flow *fl, tsrelu_record *r, int schedule,
+                                                  uint64_t param)
+{
+    const char *fn = "tsrelu_flow_set_recorder";
+    tsrelu_status st = tsrelu__flow_idle(fl, fn);
+    if (st != TSRELU_OK)
+        return st;
+    tsrelu__schedule sc = {0, 0, 0, 1};
+    if (r && (st = attachable(fn, r, fl, tsrelu_flow_student(fl), tsrelu_flow_teacher(fl), schedule, param, &sc)) !=
+                 TSRELU_OK)
+        return st;
+    tsrelu_record *old = tsrelu__flow_attach(fl, r, &sc);
+    if (old && old != r)
+        old->flow = NULL;
+    if (r)
+        r->flow = fl;
+    return TSRELU_OK;
+}
+
 void tsrelu__record_detached(tsrelu_record *r)
 {
     r->gd = NULL;
+    r->flow = NULL;
 }
 
-void tsrelu__record_take(tsrelu_record *r, const tsrelu__record_point *pt)
+static void store(tsrelu_record *r, const tsrelu__record_point *pt);
+
+int tsrelu__record_take(tsrelu_record *r, const tsrelu__record_point *pt)
 {
     if (r->have_last && r->last == pt->iter)
-        return;
+        return 0;
     r->have_last = 1;
     r->last = pt->iter;
     if (r->size == r->capacity) {
         r->missed++;
-        return;
+        return 0;
     }
+    store(r, pt);
+    if (!r->watch.fn)
+        return 0;
+    tsrelu__traj tr;
+    tsrelu__record_traj(r, &tr);
+    r->in_event = 1;
+    int rv = tsrelu__events_row(&tr, r->size - 1, &r->watch, r->gd);
+    r->in_event = 0;
+    if (r->free_pending) {
+        r->free_pending = 0;
+        tsrelu_record_free(r);
+    }
+    return rv;
+}
+
+void tsrelu__record_traj(const tsrelu_record *r, tsrelu__traj *tr)
+{
+    *tr = (tsrelu__traj){r->size, r->m, r->k, r->iter, r->flow_time ? r->global[G_TIME] : NULL,
+                         r->global[G_ACC] ? r->global[G_ACC] : r->global[G_LOSS],
+                         r->student[S_NORM], r->student[S_A], r->student[S_NEAR], r->student[S_ANGLE],
+                         r->student[S_MEAN], r->teacher[T_DEFICIT], r->teacher[T_SIZE], r->scale};
+}
+
+tsrelu__watch *tsrelu__record_watch(tsrelu_record *r, const tsrelu_gd **gd)
+{
+    *gd = r->gd;
+    return &r->watch;
+}
+
+tsrelu_status tsrelu__record_idle(const tsrelu_record *r, const char *fn)
+{
+    if (r->gd)
+        return tsrelu__gd_idle(r->gd, fn);
+    if (r->flow)
+        return tsrelu__flow_idle(r->flow, fn);
+    return TSRELU_OK;
+}
+
+/* Row r->size from pt. */
+static void store(tsrelu_record *r, const tsrelu__record_point *pt)
+{
     size_t n = r->size++, m = r->m, k = r->k, d = r->d;
     const tsrelu__ws *ws = pt->ws;
     r->iter[n] = pt->iter;
     r->global[G_LOSS][n] = pt->loss;
     r->global[G_GRAD][n] = pt->grad_norm;
+    r->global[G_TIME][n] = pt->time;
     if (r->scratch)
         r->global[G_ACC][n] = tsrelu__loss_accurate_in(pt->s, pt->t, r->scratch);
     for (size_t i = 0; i < m; i++) {

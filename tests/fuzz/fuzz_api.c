@@ -24,7 +24,9 @@
  * input, each live GD state (batch states included) must keep the
  * checkpoint promise: tsrelu_gd_save() returned OK => tsrelu_gd_load()
  * returns OK and the loaded state saves to the same bytes (files under
- * /dev/shm when it exists, so that fsync costs nothing).
+ * /dev/shm when it exists, so that fsync costs nothing). The theory
+ * initialisers and the recorder (selector bytes 240..255) keep the bounds
+ * stated above op_weak_recovery, op_gram and check_record (docs/fuzzing.md).
  *
  * Build: scripts/fuzz.sh (libFuzzer), or with -DFUZZ_STANDALONE for a plain
  * main() that replays the files named on its command line (valgrind). */
@@ -38,6 +40,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#ifndef M_PI
+#define M_PI 3.14159265358979323846
+#endif
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -108,6 +114,7 @@ static unsigned pick(input *in, unsigned n)
 #define S_ENONFINITE B(TSRELU_ENONFINITE)
 #define S_EDIVERGED B(TSRELU_EDIVERGED)
 #define S_ELENGTH B(TSRELU_ELENGTH)
+#define S_EIO B(TSRELU_EIO)
 
 /* The documented sets (include/tsrelu.h, docs/api.md, docs/errors.md). */
 #define SET_CREATE (S_OK | S_EINVAL | S_ENONFINITE | S_ENOMEM)
@@ -127,6 +134,10 @@ static unsigned pick(input *in, unsigned n)
 #define SET_GD_EVAL (S_OK | S_EINVAL | S_ENOMEM | S_ENONFINITE)
 #define SET_BATCH_RUN (S_OK | S_STOPPED | S_EDIVERGED | S_EINVAL)
 #define SET_SUMMARY (S_OK | S_EINVAL | S_ELENGTH)
+#define SET_INIT (S_OK | S_EINVAL | S_ELENGTH | S_ENONFINITE | S_ENOMEM)
+#define SET_REC_CREATE (S_OK | S_EINVAL | S_ENOMEM)
+#define SET_REC_ATTACH (S_OK | S_EINVAL | S_EDIM)
+#define SET_REC_CSV (S_OK | S_EINVAL | S_EIO)
 
 static int in_set(tsrelu_status s, unsigned set)
 {
@@ -415,7 +426,7 @@ static void check_loss_pair(const tsrelu_student *s, const tsrelu_teacher *t)
 
 /* ------------------------------------------------------------ state */
 
-enum { NT = 2, NS = 3, NG = 2, NB = 3 };
+enum { NT = 2, NS = 3, NG = 2, NB = 3, NR = 2 };
 
 typedef struct {
     int installed, sched, check_schedule, observed, calls, stop_at, stop_value, returned;
@@ -443,6 +454,7 @@ static struct {
     gd_slot g[NG];
     tsrelu_batch *batch;
     gd_slot bslot[NB]; /* callback contexts of the batch's states (gd not owned) */
+    tsrelu_record *rec[NR];
 } F;
 
 /* ------------------------------------------------------------ callbacks */
@@ -664,8 +676,10 @@ static void check_checkpoints(void)
 
 static void reset_all(void)
 {
+    tsrelu_record_free(F.rec[0]); /* before its state; F.rec[1] after (both orders detach) */
     for (int i = 0; i < NG; i++)
         free_gd_slot(&F.g[i]);
+    tsrelu_record_free(F.rec[1]);
     tsrelu_batch_free(F.batch);
     for (int i = 0; i < NB; i++) {
         free(F.bslot[i].step.mom);
@@ -1184,13 +1198,104 @@ static void op_gd_advance(input *in)
     free(before.W);
 }
 
+/* Events (1.2) on a fresh state from gd's iterate: a recorder, an event
+ * callback that checks its arguments (and may stop the run), then the
+ * post-hoc functions with fuzzed kinds, modes, thresholds and lengths. */
+typedef struct {
+    size_t m, k;
+    int stop_at, calls;
+} event_ctx;
+
+static int fuzz_event(const tsrelu_gd *gd, int kind, int transition, size_t index, int teacher, double time,
+                      void *ud)
+{
+    event_ctx *c = ud;
+    FUZZ_CHECK(kind >= TSRELU_EVENT_GROUP && kind <= TSRELU_EVENT_DEFICIT &&
+                   (transition == TSRELU_EVENT_ENTERED || transition == TSRELU_EVENT_LEFT) &&
+                   index < (kind == TSRELU_EVENT_DEFICIT ? c->k : c->m) && teacher >= -1 &&
+                   teacher < (int)c->k && time == (double)tsrelu_gd_iteration(gd),
+               "event kind %d transition %d index %zu teacher %d time %g", kind, transition, index, teacher,
+               time);
+    return c->calls++ == c->stop_at ? 3 : 0;
+}
+
+static void events_of(input *in, const tsrelu_gd *src)
+{
+    tsrelu_gd *gd;
+    if (!src || tsrelu_gd_create(tsrelu_gd_teacher(src), tsrelu_gd_student(src), tsrelu_gd_eta(src), &gd) !=
+                    TSRELU_OK)
+        return;
+    event_ctx c = {tsrelu_student_width(tsrelu_gd_student(gd)), tsrelu_teacher_width(tsrelu_gd_teacher(gd)),
+                   pick(in, 4) ? -1 : (int)pick(in, 64), 0};
+    tsrelu_record *r = NULL;
+    if (API(S_OK | S_ENOMEM, tsrelu_record_create(gd, 1 + pick(in, 24), pick(in, 2), &r)) != TSRELU_OK) {
+        tsrelu_gd_free(gd);
+        return;
+    }
+    (void)API(SET_PLAIN, tsrelu_gd_set_recorder(gd, r, TSRELU_SCHEDULE_LOG, 1 + pick(in, 20)));
+    (void)API(SET_PLAIN, tsrelu_record_set_event_callback(r, pick(in, 8) ? TSRELU_EVENT_ALL_ONLINE : u8(in),
+                                                          fuzz_event, &c));
+    for (int kind = TSRELU_EVENT_ALIGN; kind <= TSRELU_EVENT_DEFICIT; kind++)
+        if (pick(in, 2))
+            (void)API(SET_SET_FINITE, tsrelu_record_set_event_threshold(r, kind, pick(in, 2) ? nice(in) : special(in)));
+    tsrelu_status st = API(SET_RUN, tsrelu_gd_run(gd, pick(in, 64)));
+    FUZZ_CHECK(st != TSRELU_STOPPED || tsrelu_gd_stop_reason(gd) == TSRELU_STOP_EVENT, "stopped by %d",
+               tsrelu_gd_stop_reason(gd));
+    size_t n = tsrelu_record_size(r);
+    uint64_t *it = malloc((n ? n : 1) * sizeof(uint64_t));
+    if (!it)
+        abort();
+    FUZZ_CHECK(tsrelu_record_iterations(r, it, n) == TSRELU_OK, "iterations");
+    for (int q = 0; q < 4; q++) {
+        int kind = pick(in, 8), mode = pick(in, 5);
+        size_t want = kind == TSRELU_EVENT_DEFICIT ? c.k : c.m, len = choose_len(in, want);
+        double thr = pick(in, 2) ? fabs(nice(in)) : special(in), *t = alloc_doubles(want);
+        if (API(S_OK | S_EINVAL | S_ENONFINITE | S_ELENGTH,
+                tsrelu_record_event_times(pick(in, 32) ? r : NULL, kind, mode, thr, pick(in, 32) ? t : NULL,
+                                          len)) == TSRELU_OK)
+            for (size_t x = 0; x < want; x++) {
+                int found = isnan(t[x]);
+                for (size_t j = 0; j < n && !found; j++)
+                    found = t[x] == (double)it[j];
+                FUZZ_CHECK(found, "event time %g of item %zu is not a recorded iteration", t[x], x);
+            }
+        free(t);
+    }
+    size_t count = 0;
+    if (API(S_OK | S_EINVAL, tsrelu_record_switches(r, NULL, 0, &count)) == TSRELU_OK) {
+        size_t len = choose_len(in, 4 * count);
+        double *sw = alloc_doubles(4 * count);
+        (void)API(S_OK | S_EINVAL | S_ELENGTH, tsrelu_record_switches(r, sw, len, &count));
+        free(sw);
+    }
+    double onset, slope;
+    if (API(S_OK | S_EINVAL | S_ENONFINITE | S_ENOMEM,
+            tsrelu_record_rate_onset(r, pick(in, 2) ? fabs(nice(in)) : special(in), &onset, &slope)) ==
+            TSRELU_OK)
+        FUZZ_CHECK(isnan(onset) || (onset >= 0 && onset <= (double)it[n ? n - 1 : 0]), "onset %g", onset);
+    double ts[8], qv;
+    for (int j = 0; j < 8; j++)
+        ts[j] = pick(in, 2) ? nice(in) : special(in);
+    (void)API(S_OK | S_EINVAL | S_ENONFINITE | S_ENOMEM,
+              tsrelu_event_quantile(ts, pick(in, 9), pick(in, 2) ? nice(in) : special(in), &qv));
+    free(it);
+    if (pick(in, 2)) {
+        tsrelu_record_free(r); /* before the state: detaches */
+        tsrelu_gd_free(gd);
+    } else {
+        tsrelu_gd_free(gd);   /* the state first: the record stays readable */
+        (void)API(S_OK | S_EINVAL, tsrelu_record_switches(r, NULL, 0, &count));
+        tsrelu_record_free(r);
+    }
+}
+
 static void op_gd_getters(input *in)
 {
     gd_slot *g = &F.g[pick(in, NG)];
     const tsrelu_gd *gd = pick(in, 16) ? g->gd : NULL;
     double x;
     int64_t t1, t2;
-    switch (pick(in, 5)) {
+    switch (pick(in, 6)) {
     case 0:
         if (API(SET_GD_EVAL, tsrelu_gd_loss(gd, pick(in, 16) ? &x : NULL)) == TSRELU_OK)
             FUZZ_CHECK(!isnan(x), "tsrelu_gd_loss: NaN");
@@ -1220,6 +1325,9 @@ static void op_gd_getters(input *in)
         FUZZ_CHECK(tsrelu_gd_group_switches(gd) <= m, "more switches than students");
         break;
     }
+    case 4:
+        events_of(in, gd);
+        break;
     default: {
         double a, b;
         (void)API(SET_PLAIN, tsrelu_gd_tolerances(gd, pick(in, 2) ? &a : NULL,
@@ -1353,6 +1461,409 @@ static void op_status(input *in)
                tsrelu_summary_len() == TSRELU_SUMMARY_LEN, "version and constants");
 }
 
+
+/* ------------------------------------- theory initialisers and recorder
+ * (selector bytes 240..255 of the main loop; docs/fuzzing.md "Byte layout") */
+
+/* The angle between rows x and y of length d, stable near 0 and pi:
+ * 2 atan2(|x^ - y^|, |x^ + y^|). */
+static double angle_of(const double *x, const double *y, size_t d)
+{
+    double nx = norm_of(x, d), ny = norm_of(y, d), dm = 0.0, dp = 0.0;
+    for (size_t c = 0; c < d; c++) {
+        double u = x[c] / nx, v = y[c] / ny;
+        dm += (u - v) * (u - v);
+        dp += (u + v) * (u + v);
+    }
+    return 2.0 * atan2(sqrt(dm), sqrt(dp));
+}
+
+/* tsrelu_student_create_weak_recovery: on success every row has norm sigma
+ * (relative error <= 1e-13) and angle zeta to its assigned teacher (error <=
+ * 1e-12), a_i = 1, and the assignment follows counts (or i mod k), when
+ * sigma and the teacher rows are in the documented range [1e-150, 1e150]. */
+static void op_weak_recovery(input *in)
+{
+    int slot = pick(in, NS);
+    const tsrelu_teacher *t = any_teacher(in);
+    size_t k = t ? tsrelu_teacher_width(t) : 1, d = t ? tsrelu_teacher_dim(t) : 1;
+    size_t m = 1 + pick(in, 8);
+    switch (pick(in, 16)) {
+    case 0: m = 0; break;
+    case 1: /* huge: refused before allocating (never ask for a real huge allocation) */
+        m = huge_sizes[pick(in, 7)];
+        if (!bytes_overflow(m, d))
+            m = SIZE_MAX;
+        break;
+    default: break;
+    }
+    size_t counts[8], *cp = NULL, counts_len = 0;
+    if (pick(in, 2) && k <= 8) {
+        size_t left = m > 64 ? 64 : m;
+        for (size_t j = 0; j < k; j++) {
+            counts[j] = j + 1 < k ? (left ? pick(in, (unsigned)left + 1) : 0) : left;
+            left -= counts[j];
+        }
+        if (pick(in, 8) == 0)
+            counts[pick(in, (unsigned)k)] += 1 + pick(in, 3); /* sum != m: EINVAL */
+        cp = counts;
+        counts_len = choose_len(in, k);
+    }
+    double zeta;
+    switch (pick(in, 8)) {
+    case 0: zeta = special(in); break;
+    case 1: /* the ends: 0 and the first double above pi/2 are refused; M_PI / 2,
+             * the largest double below pi/2, is in (0, pi/2) */
+        zeta = (double[]){0.0, M_PI / 2, nextafter(M_PI / 2, 4.0)}[pick(in, 3)];
+        break;
+    case 2: zeta = ldexp(1.0, -(int)pick(in, 200)); break;  /* tiny angles */
+    default: zeta = (1.0 + u8(in)) / 257.0 * (M_PI / 2); break;
+    }
+    double sigma = pick(in, 4) ? fabs(nice(in)) : special(in);
+    if (pick(in, 4) == 0)
+        sigma = pow(10.0, (double)pick(in, 31) * 10.0 - 150.0);
+    int tau[64], *tp = pick(in, 2) ? tau : NULL; /* the library writes m <= 64 entries at most */
+    size_t tau_len = tp ? choose_len(in, m) : 0;
+    tsrelu_student *s = (tsrelu_student *)&s;
+    tsrelu_status st = API(SET_INIT, tsrelu_student_create_weak_recovery(
+                                         t, m, cp, counts_len, zeta, sigma, u64(in), tp, tau_len, &s));
+    if (st != TSRELU_OK) {
+        FUZZ_CHECK(s == NULL, "weak recovery failed without setting *out = NULL");
+        return;
+    }
+    FUZZ_CHECK(t && m >= 1 && m <= 64 && d >= 2 && zeta > 0 && zeta <= M_PI / 2 && sigma > 0,
+               "weak recovery accepted m=%zu d=%zu zeta=%a sigma=%g", m, d, zeta, sigma);
+    FUZZ_CHECK(tsrelu_student_width(s) == m && tsrelu_student_dim(s) == d, "weak recovery shape");
+    check_student_finite(s, "weak-recovery student");
+    double *W = alloc_doubles(m * d), *a = alloc_doubles(m), *V = alloc_doubles(k * d);
+    FUZZ_CHECK(tsrelu_student_weights(s, W, m * d) == TSRELU_OK &&
+               tsrelu_student_output_weights(s, a, m) == TSRELU_OK &&
+               tsrelu_teacher_weights(t, V, k * d) == TSRELU_OK, "weak recovery: read back");
+    double one = 1.0, unused = 0.0;
+    int teacher_ok = 1;
+    for (size_t j = 0; j < k; j++)
+        teacher_ok &= rows_in_range(V + j * d, &one, 1, d, 0, &unused);
+    for (size_t i = 0, g = 0, in_g = 0; i < m; i++) {
+        size_t l = i % k;
+        if (cp) { /* consecutive groups; skip empty ones */
+            while (in_g == counts[g]) {
+                g++;
+                in_g = 0;
+            }
+            l = g;
+            in_g++;
+        }
+        FUZZ_CHECK(a[i] == 1.0, "weak recovery: a[%zu] = %g", i, a[i]);
+        if (tp && tau_len == m)
+            FUZZ_CHECK(tau[i] == (int)l, "weak recovery: tau[%zu] = %d, expected %zu", i, tau[i], l);
+        if (!teacher_ok || !(sigma >= 1e-150 && sigma <= 1e150))
+            continue;
+        double nr = norm_of(W + i * d, d), th = angle_of(W + i * d, V + l * d, d);
+        FUZZ_CHECK(fabs(nr / sigma - 1.0) <= 1e-13, "weak recovery: |w_%zu| = %.17g, sigma %.17g",
+                   i, nr, sigma);
+        FUZZ_CHECK(fabs(th - zeta) <= 1e-12, "weak recovery: angle(w_%zu, v_%zu) = %.17g, zeta "
+                   "%.17g", i, l, th, zeta);
+    }
+    free(W);
+    free(a);
+    free(V);
+    tsrelu_student_free(F.s[slot]);
+    F.s[slot] = s;
+}
+
+/* tsrelu_teacher_create_gram: on success V V^T = G within
+ * 64 (k + d) eps sqrt(G_ii G_jj) (G's diagonal in [1e-290, 1e290]), b as
+ * given (1 when NULL), G = I gives the orthogonal teacher of the same seed
+ * bit for bit, and an equiangular G with a margin is never refused. */
+static void op_gram(input *in)
+{
+    int slot = pick(in, NT);
+    size_t k = 1 + pick(in, 5), d = k + pick(in, 6);
+    unsigned mode = pick(in, 8);
+    if (pick(in, 16) == 0)
+        d = k - 1; /* k > d (or d = 0): EINVAL */
+    else if (pick(in, 32) == 0)
+        k = huge_sizes[pick(in, 7)];
+    size_t kk = k <= 8 ? k * k : 1;
+    double G[64], b[8], n[8];
+    int valid = 0; /* certainly symmetric positive definite, well inside the range */
+    if (k <= 8) {
+        if (mode <= 2) { /* equiangular: G_ij = n_i n_j cos(alpha) */
+            double lo = k > 1 ? -1.0 / (double)(k - 1) : -1.0;
+            double c = lo + (1.0 - lo) * (0.05 + 0.9 * u8(in) / 255.0);
+            for (size_t i = 0; i < k; i++)
+                n[i] = pow(10.0, (double)pick(in, 61) / 10.0 - 3.0); /* 1e-3 .. 1e3 */
+            for (size_t i = 0; i < k; i++)
+                for (size_t j = 0; j < k; j++)
+                    G[i * k + j] = i == j ? n[i] * n[i] : n[i] * n[j] * c;
+            valid = 1;
+        } else if (mode == 3) { /* the identity */
+            for (size_t i = 0; i < kk; i++)
+                G[i] = i % (k + 1) == 0 ? 1.0 : 0.0;
+            valid = 2;
+        } else if (mode == 4) { /* A A^T, possibly singular or scaled to the extremes */
+            double A[64];
+            fill(in, A, k * k, k);
+            for (size_t i = 0; i < k; i++)
+                for (size_t j = 0; j < k; j++) {
+                    double x = 0.0;
+                    for (size_t c = 0; c < k; c++)
+                        x += A[i * k + c] * A[j * k + c];
+                    G[i * k + j] = x;
+                }
+            for (size_t i = 0; i < k; i++) /* exactly symmetric */
+                for (size_t j = 0; j < i; j++)
+                    G[i * k + j] = G[j * k + i];
+        } else {
+            fill(in, G, kk, k); /* anything: asymmetric, indefinite, special values */
+        }
+        if (mode <= 1 && pick(in, 8) == 0 && k > 1) /* break the symmetry by one ulp */
+            G[1] = nextafter(G[1], INFINITY);
+    }
+    int with_b = pick(in, 2);
+    if (with_b)
+        fill(in, b, k <= 8 ? k : 1, 1);
+    size_t G_len = choose_len(in, kk), b_len = with_b ? choose_len(in, k) : 0;
+    uint64_t seed = u64(in);
+    tsrelu_teacher *t = (tsrelu_teacher *)&t;
+    tsrelu_status st = API(SET_INIT, tsrelu_teacher_create_gram(k, d, G, G_len, with_b ? b : NULL,
+                                                                b_len, seed, &t));
+    int exact_args = k <= 8 && d >= k && G_len == kk && (!with_b || (b_len == k && all_finite(b, k)));
+    if (valid && exact_args && !(mode <= 1 && k > 1 && G[1] != G[k]))
+        FUZZ_CHECK(st == TSRELU_OK, "a valid Gram matrix (mode %u, k=%zu, d=%zu) refused: %s", mode,
+                   k, d, tsrelu_status_name(st));
+    if (st != TSRELU_OK) {
+        FUZZ_CHECK(t == NULL, "gram teacher failed without setting *out = NULL");
+        return;
+    }
+    FUZZ_CHECK(exact_args, "gram teacher accepted k=%zu d=%zu G_len=%zu b_len=%zu", k, d, G_len,
+               b_len);
+    check_teacher_finite(t, "gram teacher");
+    double V[8 * 16], bb[8];
+    FUZZ_CHECK(tsrelu_teacher_weights(t, V, k * d) == TSRELU_OK &&
+               tsrelu_teacher_output_weights(t, bb, k) == TSRELU_OK, "gram teacher: read back");
+    for (size_t j = 0; j < k; j++)
+        FUZZ_CHECK(bb[j] == (with_b ? b[j] : 1.0), "gram teacher: b[%zu] = %g", j, bb[j]);
+    int in_range = 1;
+    for (size_t i = 0; i < k; i++)
+        in_range &= G[i * k + i] >= 1e-290 && G[i * k + i] <= 1e290;
+    for (size_t i = 0; in_range && i < k; i++)
+        for (size_t j = 0; j < k; j++) {
+            double x = 0.0;
+            for (size_t c = 0; c < d; c++)
+                x += V[i * d + c] * V[j * d + c];
+            double tol = 64.0 * (double)(k + d) * DBL_EPSILON * sqrt(G[i * k + i]) * sqrt(G[j * k + j]);
+            FUZZ_CHECK(fabs(x - G[i * k + j]) <= tol, "gram teacher: (V V^T)[%zu,%zu] = %.17g, G = "
+                       "%.17g (tol %.3g)", i, j, x, G[i * k + j], tol);
+        }
+    if (valid == 2) {
+        tsrelu_teacher *o = NULL;
+        double Vo[8 * 16];
+        FUZZ_CHECK(tsrelu_teacher_create_orthogonal(k, d, 1.0, seed, &o) == TSRELU_OK &&
+                   tsrelu_teacher_weights(o, Vo, k * d) == TSRELU_OK &&
+                   memcmp(V, Vo, k * d * sizeof(double)) == 0,
+                   "gram teacher with G = I differs from the orthogonal teacher of seed %llu",
+                   (unsigned long long)seed);
+        tsrelu_teacher_free(o);
+    }
+    tsrelu_teacher_free(F.t[slot]);
+    F.t[slot] = t;
+}
+
+static tsrelu_gd *any_gd(input *in)
+{
+    unsigned c = pick(in, NG + 2);
+    if (c < NG)
+        return F.g[c].gd;
+    if (c == NG && F.batch && tsrelu_batch_size(F.batch) > 0)
+        return tsrelu_batch_state(F.batch, u8(in) % tsrelu_batch_size(F.batch));
+    return NULL;
+}
+
+/* Recorded rows: size <= capacity (== capacity when any were missed);
+ * nearest in [-1, k), NaN angle and zero parts exactly for zero students,
+ * angles in [0, pi], radial = |w| cos(angle), tangential = |w| sin(angle)
+ * (within 1e-12 |w|), group sizes adding up to the non-zero students. */
+static void check_record(const tsrelu_record *r, size_t m, size_t k, unsigned flags)
+{
+    size_t n = tsrelu_record_size(r), cap = tsrelu_record_capacity(r);
+    FUZZ_CHECK(n <= cap && (tsrelu_record_missed(r) == 0 || n == cap),
+               "record: size %zu, capacity %zu, missed %llu", n, cap,
+               (unsigned long long)tsrelu_record_missed(r));
+    if (n == 0 || n > 4096 || m * k > 4096)
+        return;
+    uint64_t *it = malloc(n * sizeof *it);
+    double *L = alloc_doubles(n), *nr = alloc_doubles(n * m), *near = alloc_doubles(n * m);
+    double *ang = alloc_doubles(n * m), *rad = alloc_doubles(n * m), *tan_ = alloc_doubles(n * m);
+    double *gs = alloc_doubles(n * k);
+    FUZZ_CHECK(it && tsrelu_record_iterations(r, it, n) == TSRELU_OK &&
+               tsrelu_record_global(r, TSRELU_RECORD_LOSS, L, n) == TSRELU_OK &&
+               tsrelu_record_student(r, TSRELU_RECORD_NORM, nr, n * m) == TSRELU_OK &&
+               tsrelu_record_student(r, TSRELU_RECORD_NEAREST, near, n * m) == TSRELU_OK &&
+               tsrelu_record_student(r, TSRELU_RECORD_ANGLE, ang, n * m) == TSRELU_OK &&
+               tsrelu_record_student(r, TSRELU_RECORD_RADIAL, rad, n * m) == TSRELU_OK &&
+               tsrelu_record_student(r, TSRELU_RECORD_TANGENTIAL, tan_, n * m) == TSRELU_OK &&
+               tsrelu_record_teacher(r, TSRELU_RECORD_GROUP_SIZE, gs, n * k) == TSRELU_OK,
+               "record: reading %zu rows", n);
+    double *La = alloc_doubles(n);
+    tsrelu_status sta = tsrelu_record_global(r, TSRELU_RECORD_LOSS_ACCURATE, La, n);
+    free(La);
+    FUZZ_CHECK(sta == ((flags & TSRELU_RECORD_ACCURATE_LOSS) ? TSRELU_OK : TSRELU_EINVAL),
+               "record: the accurate loss with flags %#x: %s", flags, tsrelu_status_name(sta));
+    for (size_t row = 0; row < n; row++) {
+        FUZZ_CHECK(!isnan(L[row]), "record: row %zu (iteration %llu) has a NaN loss", row,
+                   (unsigned long long)it[row]);
+        double groups = 0.0, nonzero = 0.0;
+        for (size_t l = 0; l < k; l++)
+            groups += gs[row * k + l];
+        for (size_t i = 0; i < m; i++) {
+            size_t x = row * m + i;
+            double w = nr[x], th = ang[x];
+            FUZZ_CHECK(near[x] == floor(near[x]) && near[x] >= -1 && near[x] < (double)k,
+                       "record: nearest %g", near[x]);
+            nonzero += near[x] >= 0;
+            if (!isfinite(w))
+                continue; /* a diverging iterate: only its bookkeeping is checked */
+            FUZZ_CHECK(w >= 0, "record: norm %g", w);
+            if (near[x] < 0) {
+                FUZZ_CHECK(w == 0 && isnan(th) && rad[x] == 0 && tan_[x] == 0,
+                           "record: student %zu without a teacher: |w| %g angle %g", i, w, th);
+                continue;
+            }
+            FUZZ_CHECK(th >= 0 && th <= M_PI, "record: angle %g", th);
+            double tol = 1e-12 * w + 1e-300;
+            FUZZ_CHECK(fabs(rad[x] - w * cos(th)) <= tol && fabs(tan_[x] - w * sin(th)) <= tol &&
+                       tan_[x] >= 0, "record: radial %.17g tangential %.17g for |w| %.17g angle %.17g",
+                       rad[x], tan_[x], w, th);
+        }
+        FUZZ_CHECK(groups == nonzero, "record: group sizes add up to %g, %g non-zero students",
+                   groups, nonzero);
+    }
+    free(it);
+    free(L);
+    free(nr);
+    free(near);
+    free(ang);
+    free(rad);
+    free(tan_);
+    free(gs);
+}
+
+static unsigned rec_flags[NR];
+
+/* The m and k of a recorder (not exported): the one length its getters
+ * accept (0 when it has no rows or they exceed the probe). */
+static void rec_shape(const tsrelu_record *r, size_t *m, size_t *k)
+{
+    static double probe[64 * 64];
+    size_t n = tsrelu_record_size(r);
+    *m = *k = 0;
+    for (size_t x = 1; n && x <= 64 && n * x <= 64 * 64; x++) {
+        if (!*m && tsrelu_record_student(r, TSRELU_RECORD_NORM, probe, n * x) == TSRELU_OK)
+            *m = x;
+        if (!*k && tsrelu_record_teacher(r, TSRELU_RECORD_GROUP_SIZE, probe, n * x) == TSRELU_OK)
+            *k = x;
+    }
+}
+
+/* tsrelu_record_*: create, attach/detach, read with fuzzed lengths and
+ * fields, write_csv (its line count), free; the runs are op_gd_advance's. */
+static void op_record(input *in)
+{
+    int slot = pick(in, NR);
+    tsrelu_record *r = F.rec[slot];
+    switch (pick(in, 6)) {
+    case 0: { /* create */
+        tsrelu_gd *gd = any_gd(in);
+        size_t cap = 1 + pick(in, 64);
+        switch (pick(in, 8)) {
+        case 0: cap = 0; break;
+        case 1: cap = huge_sizes[pick(in, 7)]; break;
+        default: break;
+        }
+        unsigned flags = pick(in, 2) ? TSRELU_RECORD_ACCURATE_LOSS : 0;
+        if (pick(in, 16) == 0)
+            flags = 1u << pick(in, 32);
+        tsrelu_record *nr = (tsrelu_record *)&nr;
+        tsrelu_status st = API(SET_REC_CREATE, tsrelu_record_create(gd, cap, flags, &nr));
+        if (st != TSRELU_OK) {
+            FUZZ_CHECK(nr == NULL, "record_create failed without setting *out = NULL");
+            return;
+        }
+        FUZZ_CHECK(gd && cap >= 1 && cap <= 64 && (flags & ~TSRELU_RECORD_ACCURATE_LOSS) == 0,
+                   "record_create accepted capacity %zu flags %#x", cap, flags);
+        FUZZ_CHECK(tsrelu_record_size(nr) == 0 && tsrelu_record_capacity(nr) == cap &&
+                   tsrelu_record_missed(nr) == 0, "a new recorder");
+        tsrelu_record_free(r);
+        F.rec[slot] = nr;
+        rec_flags[slot] = flags;
+        return;
+    }
+    case 1: { /* attach or detach */
+        tsrelu_gd *gd = any_gd(in);
+        int sched = pick(in, 8) ? 1 + (int)pick(in, 2) : (int)pick(in, 8) - 2;
+        uint64_t param = pick(in, 8) ? 1 + pick(in, 20) : (pick(in, 2) ? 0 : UINT64_MAX);
+        if (param == UINT64_MAX && sched == TSRELU_SCHEDULE_LINEAR)
+            param = 0; /* a linear schedule that never fires is valid but useless */
+        (void)API(SET_REC_ATTACH, tsrelu_gd_set_recorder(gd, pick(in, 4) ? r : NULL, sched, param));
+        return;
+    }
+    case 2: { /* getters with fuzzed lengths and fields */
+        size_t n = tsrelu_record_size(r), len;
+        double buf[64 * 16];
+        int field = (int)pick(in, 24);
+        len = choose_len(in, n * (pick(in, 2) ? 1 : 8));
+        if (len > 64 * 16)
+            len = 0;
+        (void)API(SET_GET, tsrelu_record_global(r, field, buf, len));
+        (void)API(SET_GET, tsrelu_record_student(r, field, buf, len));
+        (void)API(SET_GET, tsrelu_record_teacher(r, field, buf, len));
+        uint64_t its[64];
+        len = choose_len(in, n);
+        (void)API(SET_GET, tsrelu_record_iterations(r, len <= 64 ? its : NULL, len <= 64 ? len : 0));
+        return;
+    }
+    case 3: { /* the invariants of the stored rows */
+        size_t m, k;
+        rec_shape(r, &m, &k);
+        if (m && k)
+            check_record(r, m, k, rec_flags[slot]);
+        return;
+    }
+    case 4: { /* write_csv: a header and size * m lines, or EIO */
+        char path[128];
+        const char *base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
+        unsigned how = pick(in, 8);
+        if (how == 0)
+            snprintf(path, sizeof path, "%s/tsrelu_fuzz_no_such_dir/x/r.csv", base);
+        else
+            snprintf(path, sizeof path, "%s/tsrelu_fuzz_rec_%ld.csv", base, (long)getpid());
+        tsrelu_status st = API(SET_REC_CSV, tsrelu_record_write_csv(r, how == 1 ? NULL : path));
+        if (st == TSRELU_OK) {
+            FUZZ_CHECK(r && how > 1, "write_csv accepted NULL or an impossible path");
+            FILE *f = fopen(path, "r");
+            FUZZ_CHECK(f != NULL, "write_csv: %s missing", path);
+            size_t lines = 0;
+            int c;
+            while ((c = fgetc(f)) != EOF)
+                lines += c == '\n';
+            fclose(f);
+            remove(path);
+            size_t m, k, n = tsrelu_record_size(r);
+            rec_shape(r, &m, &k);
+            if (n == 0 || m)
+                FUZZ_CHECK(n == 0 ? lines == 1 : lines == 1 + n * m,
+                           "write_csv: %zu lines for %zu rows of %zu students", lines, n, m);
+        }
+        return;
+    }
+    default: /* free (possibly while attached) */
+        tsrelu_record_free(r);
+        F.rec[slot] = NULL;
+        return;
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (!sentinel_teacher) {
@@ -1367,7 +1878,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (int i = 0; i < NG; i++)
         F.g[i].step.mode = -1;
     for (int ops = 0; ops < 48 && in.n > 0; ops++) {
-        switch (pick(&in, 15)) {
+        unsigned op = u8(&in);
+        if (op >= 240) { /* added in 1.2; below 240 the decoding of older inputs is unchanged */
+            if (op < 245)
+                op_weak_recovery(&in);
+            else if (op < 250)
+                op_gram(&in);
+            else
+                op_record(&in);
+            continue;
+        }
+        switch (op % 15) {
         case 0: op_teacher(&in); break;
         case 1: op_student(&in); break;
         case 2: op_student_set(&in); break;

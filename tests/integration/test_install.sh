@@ -3,7 +3,8 @@
 # built with nothing but `pkg-config --cflags --libs libtsrelu` (shared and
 # static), the Python package imported against the installed library (by
 # TSRELU_LIBRARY, next to the package, through pkg-config and through the
-# system loader), DESTDIR staging and `make uninstall`.
+# system loader), the sweep's installed tools (tsrelu-sweep, tsrelu-summarize,
+# tsrelu-plot-sweep) on a tiny sweep, DESTDIR staging and `make uninstall`.
 #   sh tests/integration/test_install.sh           (from the repository root)
 # Last line: "test_install: N passed, M failed"; exit status 0 iff M = 0.
 set -u
@@ -54,6 +55,19 @@ check "installed tsrelu-sweep -h prints the usage and exits 0" sh -c \
   "'$prefix/bin/tsrelu-sweep' -h | grep -q '^usage: tsrelu-sweep'"
 check "installed tsrelu-sweep --version names the library version" sh -c \
   "'$prefix/bin/tsrelu-sweep' --version | grep -q 'libtsrelu $version'"
+for t in tsrelu-plot-sweep tsrelu-summarize; do
+  [ -x "$prefix/bin/$t" ] && [ -e "$prefix/share/man/man1/$t.1" ] ||
+    { bad "installed $t (executable) and its man entry missing"; finish; }
+  check "installed $t starts with #!/usr/bin/python3 and --help prints its usage" sh -c \
+    "head -1 '$prefix/bin/$t' | grep -qx '#!/usr/bin/python3' && '$prefix/bin/$t' --help | grep -q '^usage: $t '"
+done
+# the installed tools on a tiny sweep made by the installed tsrelu-sweep
+check "installed tsrelu-sweep, tsrelu-summarize and tsrelu-plot-sweep: CSV -> table -> PNG and PDF" sh -c \
+  "cd '$tmp' && '$prefix/bin/tsrelu-sweep' --k 2 --m 4,8 --d 4 --seed 1:2 --steps 2000 --out s.csv \
+     --trajectories s.traj > /dev/null 2>&1 &&
+   '$prefix/bin/tsrelu-summarize' s.csv | grep -q '^|' &&
+   MPLBACKEND=Agg '$prefix/bin/tsrelu-plot-sweep' s.csv --trajectories s.traj --out fig > /dev/null &&
+   for f in loss events balance; do [ -s fig_\$f.png ] && [ -s fig_\$f.pdf ] || exit 1; done"
 if command -v man >/dev/null 2>&1; then
   check "man -l renders tsrelu-sweep.1 (NAME, SYNOPSIS, --shard)" sh -c \
     "LC_ALL=C MANWIDTH=200 man -l '$prefix/share/man/man1/tsrelu-sweep.1' 2>/dev/null | grep -q 'dealt like cards'"
@@ -203,6 +217,13 @@ else
   bad "make install PREFIX=/opt/tsrelu-test DESTDIR=$stage"
   cat "$tmp/stage.out"
 fi
+check "staged tsrelu-plot-sweep and tsrelu-summarize run (--help)" sh -c \
+  "'$stage/opt/tsrelu-test/bin/tsrelu-plot-sweep' --help | grep -q '^usage: tsrelu-plot-sweep' &&
+   '$stage/opt/tsrelu-test/bin/tsrelu-summarize' --help | grep -q '^usage: tsrelu-summarize'"
+$MAKE -s uninstall PREFIX=/opt/tsrelu-test DESTDIR="$stage" > /dev/null 2>&1
+left=$(cd "$stage" && find . \( -type f -o -type l \) | sort)
+[ -z "$left" ] && ok "make uninstall DESTDIR=... removes every staged file" ||
+  bad "make uninstall DESTDIR=... left: $left"
 $MAKE -s uninstall PREFIX="$prefix" > /dev/null 2>&1
 left=$(cd "$prefix" && find . \( -type f -o -type l \) ! -path './lib/python*' | sort)
 [ -z "$left" ] && ok "make uninstall PREFIX=... removes every installed C file" ||

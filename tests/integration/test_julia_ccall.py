@@ -10,8 +10,14 @@ size_t, Cdouble, Ptr{Cdouble}, UInt64, Int64, Cint, Ptr{Cvoid}, ...). It
 also checks that every public function is wrapped and that the @cfunction
 trampolines match the callback typedefs; that the TSRELU_* constants, the
 API version and Project.toml agree with the header; and that every run
-(tsrelu_gd_run, tsrelu_batch_run) is made through _interruptible together
-with its interrupt function, so that Ctrl-C can stop it.
+(tsrelu_gd_run, tsrelu_batch_run, tsrelu_flow_run) is made through _interruptible together
+with its interrupt function, so that Ctrl-C can stop it. For the package:
+Project.toml's [compat] julia is at least 1.9 (callbacks on Batch runs come
+from foreign threads), the module finds the library in __init__ (never at
+precompile time), the loader resolves the soname the ccalls use to a file
+loaded by path first (what __init__ relies on), and every TsRelu name that
+test/runtests.jl uses (calls, `using TsRelu: ...`, keyword arguments) is
+defined by the module, so runtests.jl's calls reach ccalls checked above.
 
 usage: /usr/bin/python3 tests/integration/test_julia_ccall.py [LIBRARY]
 Last line: "test_julia_ccall: N passed, M failed"; exit status 0 iff M = 0.
@@ -24,14 +30,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 JULIA = ROOT / "bindings" / "julia" / "src" / "TsRelu.jl"
 PROJECT = ROOT / "bindings" / "julia" / "Project.toml"
+RUNTESTS = ROOT / "bindings" / "julia" / "test" / "runtests.jl"
 HEADER = ROOT / "include" / "tsrelu.h"
 
 # Each C function that runs GD steps, and the function that interrupts it.
-RUNS = {"tsrelu_gd_run": "tsrelu_gd_interrupt", "tsrelu_batch_run": "tsrelu_batch_interrupt"}
+RUNS = {"tsrelu_gd_run": "tsrelu_gd_interrupt", "tsrelu_batch_run": "tsrelu_batch_interrupt",
+        "tsrelu_flow_run": "tsrelu_flow_interrupt"}
 
 # Opaque handle types: filled from the header's "typedef struct X X;" lines.
 HANDLE_TYPES = set()
-CALLBACK_TYPES = {"tsrelu_observer_fn", "tsrelu_step_fn"}
+CALLBACK_TYPES = {"tsrelu_observer_fn", "tsrelu_step_fn", "tsrelu_event_fn", "tsrelu_flow_observer_fn"}
 
 
 # ------------------------------------------------------------------ C side
@@ -341,6 +349,130 @@ def check_cfunction(cf, typedefs):
     return []
 
 
+# ------------------------------------------------------------------ package
+
+# Julia Base/Test/Core names runtests.jl may call besides TsRelu's own.
+JULIA_BUILTINS = set("""
+    abs all any collect copy diff eachindex error first isa isfile issorted last
+    length maximum minimum occursin push! reshape rethrow rm similar size sort
+    tempname write zeros ones fill string println print throw sum iszero
+    isempty keys values haskey get Int Float64 Tuple Vector Matrix Symbol
+    String UInt64 Cint ErrorException ArgumentError InexactError
+    isapprox readchomp joinpath mkpath dirname basename
+""".split())
+
+
+def module_definitions(code):
+    """Names the module defines: functions (long and short form), methods
+    added to Base (with their keyword names), structs and constants, as
+    {name: set of keyword names}."""
+    defs = {}
+    for m in re.finditer(r"^\s*(?:function\s+)?(?:Base\.)?([A-Za-z_]\w*!?)\s*(\((?:[^()]|\([^()]*\))*\))"
+                         r"(?:\s*::\s*\w+)?\s*(?:=|$|where)", code, re.M):
+        args = m.group(2)
+        kw = set()
+        if ";" in args:
+            kw = {re.match(r"\s*(\w+)", k).group(1) for k in args.split(";", 1)[1].split(",")
+                  if re.match(r"\s*\w+", k)}
+        defs.setdefault(m.group(1), set()).update(kw)
+    for m in re.finditer(r"^\s*(?:mutable\s+)?struct\s+(\w+)|^\s*const\s+(\w+)", code, re.M):
+        defs.setdefault(m.group(1) or m.group(2), set())
+    return defs
+
+
+def exported_names(code):
+    m = re.search(r"^export\s+((?:[^\n]*,\s*\n)*[^\n]*)", code, re.M)
+    return set(re.findall(r"[A-Za-z_]\w*!?", m.group(1))) if m else set()
+
+
+def top_level(args):
+    """args with the contents of nested brackets removed."""
+    out, depth = [], 0
+    for c in args:
+        if c in ")]}":
+            depth -= 1
+        if depth == 0:
+            out.append(c)
+        if c in "([{":
+            depth += 1
+    return "".join(out)
+
+
+def check_runtests(code, tests):
+    """Problems: names runtests.jl uses that the module does not define or
+    export, keyword arguments that no method of the callee declares."""
+    probs = []
+    defs, exports = module_definitions(code), exported_names(code)
+    for name in sorted(exports - set(defs)):
+        probs.append("exported %s is not defined in TsRelu.jl" % name)
+    local = set(re.findall(r"^\s*function\s+(\w+!?)", tests, re.M))
+    for params in re.findall(r"^\s*function\s+\w+!?\(([^)]*)\)", tests, re.M):
+        local |= set(re.findall(r"(?:^|[,;])\s*(\w+)", params))
+    local |= set(re.findall(r"^\s*(\w+)\s*=", tests, re.M))
+    imported = set()
+    for m in re.finditer(r"using\s+TsRelu\s*:\s*((?:[^\n]*,\s*\n)*[^\n]*)", tests):
+        imported |= set(re.findall(r"\w+!?", m.group(1)))
+    for name in sorted(imported - set(defs)):
+        probs.append("runtests.jl imports TsRelu.%s, which the module does not define" % name)
+    for name in sorted(set(re.findall(r"\bTsRelu\.(\w+!?)", tests)) - set(defs)):
+        probs.append("runtests.jl uses TsRelu.%s, which the module does not define" % name)
+    visible = exports | imported
+    for m in re.finditer(r"(?<![\w.:@])([A-Za-z_]\w*!?)\(", tests):
+        name = m.group(1)
+        if name in local or name in JULIA_BUILTINS or name in ("function", "if", "for", "while"):
+            continue
+        line = tests.count("\n", 0, m.start()) + 1
+        if name not in visible:
+            probs.append("runtests.jl:%d calls %s, neither exported by TsRelu nor imported" % (line, name))
+            continue
+        args, _ = balanced(tests, m.end() - 1)
+        args = top_level(args)
+        if ";" in args:
+            kws = set(re.findall(r"(\w+)\s*=(?!=)", args.split(";", 1)[1]))
+            unknown = kws - defs.get(name, set())
+            if unknown:
+                probs.append("runtests.jl:%d %s(...; %s): no method of %s takes %s"
+                             % (line, name, ", ".join(sorted(kws)), name, ", ".join(sorted(unknown))))
+    return probs
+
+
+def check_package(code, project):
+    """Problems: compat bound below 1.9, library resolved at precompile time."""
+    probs = []
+    m = re.search(r'^\[compat\][^\[]*?^julia\s*=\s*"(\d+)\.(\d+)', project, re.M | re.S)
+    if not m or (int(m.group(1)), int(m.group(2))) < (1, 9):
+        probs.append("Project.toml: [compat] julia must be >= 1.9 (Batch callbacks run on "
+                     "foreign threads), found %s" % (m and m.group(0)))
+    if re.search(r"^const\s+libtsrelu\s*=.*\bENV\b", code, re.M):
+        probs.append("const libtsrelu reads ENV at top level: fixed at precompile time")
+    body = code[code.index("function __init__"):]
+    body = body[:body.index("\nend")]
+    if "_load_library()" not in body.split("version_number()")[0]:
+        probs.append("__init__ must call _load_library() before any ccall")
+    return probs
+
+
+def soname_resolves_to_loaded(lib):
+    """What __init__ relies on: after dlopen of a copy of the library under
+    another file name (as TSRELU_LIBRARY may name it), dlopen of the soname
+    returns that object, without any search path."""
+    import ctypes
+    import os
+    import shutil
+    import tempfile
+    code = ("import ctypes, sys\n"
+            "a = ctypes.CDLL(sys.argv[1], mode=ctypes.RTLD_GLOBAL)\n"
+            "b = ctypes.CDLL('libtsrelu.so.1')\n"
+            "print(a._handle == b._handle)\n")
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = os.path.join(tmp, "renamed-libtsrelu.so")
+        shutil.copy(os.path.realpath(str(lib)), copy)
+        env = {k: v for k, v in os.environ.items() if k != "LD_LIBRARY_PATH"}
+        out = subprocess.run([sys.executable, "-c", code, copy], capture_output=True, text=True,
+                             env=env, cwd=tmp)
+    return out.returncode == 0 and out.stdout.strip() == "True", out.stderr.strip()[-300:]
+
+
 def self_test(funcs, exported):
     """The checker itself must catch each kind of mistake."""
     bad = {
@@ -379,14 +511,34 @@ def self_test(funcs, exported):
     stop = "ccall((:tsrelu_gd_interrupt, libtsrelu), Cint, (Ptr{Cvoid},), h)"
     brun = "ccall((:tsrelu_batch_run, libtsrelu), Cint, (Ptr{Cvoid},), h)"
     bstop = "ccall((:tsrelu_batch_interrupt, libtsrelu), Cint, (Ptr{Cvoid},), h)"
+    frun = "ccall((:tsrelu_flow_run, libtsrelu), Cint, (Ptr{Cvoid}, Cdouble), h, 1.0)"
+    fstop = "ccall((:tsrelu_flow_interrupt, libtsrelu), Cint, (Ptr{Cvoid},), h)"
     wrap = "_interruptible(() -> %s, () -> %s)\n"
-    ok = wrap % (run, stop) + wrap % (brun, bstop)
+    ok = wrap % (run, stop) + wrap % (brun, bstop) + wrap % (frun, fstop)
     if check_interruptible(ok):
         failures.append("self-test: runs made through _interruptible were rejected")
     for what, bad in (("bare run", "st = %s\n" % run + ok),
                       ("run without its interrupt", ok.replace(stop, bstop)),
-                      ("batch run never interruptible", wrap % (run, stop))):
+                      ("batch run never interruptible", wrap % (run, stop) + wrap % (frun, fstop))):
         if not check_interruptible(bad):
+            failures.append("self-test: a %s was not detected" % what)
+    code = "export Foo, run!\nfunction run!(gd::GD, n::Integer; every=nothing)\nend\nconst Foo = 1\n"
+    if check_runtests(code, "run!(gd, 5; every=1)\nx = Foo\n"):
+        failures.append("self-test: a correct runtests.jl was rejected")
+    for what, tests in (("misspelled call", "rum!(gd, 5)\n"),
+                        ("unknown keyword", "run!(gd, 5; evry=1)\n"),
+                        ("unknown import", "using TsRelu: Bar\n")):
+        if not check_runtests(code, tests):
+            failures.append("self-test: a %s in runtests.jl was not detected" % what)
+    init = "function __init__()\n    _load_library()\n    v = version_number()\nend\n"
+    if check_package(init, '[compat]\njulia = "1.9"\n'):
+        failures.append("self-test: a correct package was rejected")
+    for what, code_, proj in (("compat 1.6", init, '[compat]\njulia = "1.6"\n'),
+                              ("top-level ENV", 'const libtsrelu = get(ENV, "X", "y")\n' + init,
+                               '[compat]\njulia = "1.9"\n'),
+                              ("__init__ without _load_library",
+                               init.replace("    _load_library()\n", ""), '[compat]\njulia = "1.9"\n')):
+        if not check_package(code_, proj):
             failures.append("self-test: a %s was not detected" % what)
     return failures
 
@@ -448,6 +600,17 @@ def main(argv):
     probs = check_interruptible(strip_julia(text))
     report(not probs, "every run (%s) goes through _interruptible with its interrupt function"
            % ", ".join(sorted(RUNS)), probs)
+
+    probs = check_package(strip_julia(text), PROJECT.read_text())
+    report(not probs, "Project.toml's julia compat is >= 1.9 and __init__ loads the library", probs)
+    ok, err = soname_resolves_to_loaded(lib)
+    report(ok, "the loader resolves the soname the ccalls use to the file __init__ loaded by path",
+           [err] if err else [])
+    if RUNTESTS.exists():
+        probs = check_runtests(strip_julia(text), strip_julia(RUNTESTS.read_text()))
+        report(not probs, "every TsRelu name and keyword test/runtests.jl uses is defined", probs)
+    else:
+        report(False, "%s is missing" % RUNTESTS.relative_to(ROOT))
 
     print("test_julia_ccall: %d passed, %d failed" % (passed, failed))
     return 1 if failed else 0

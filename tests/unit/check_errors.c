@@ -1187,6 +1187,107 @@ START_TEST(test_record)
 }
 END_TEST
 
+/* ------------------------------------------------------------- events */
+
+static int event_setters_from_observer(const tsrelu_gd *gd, void *ud)
+{
+    (void)gd;
+    ROW("EC-2", TSRELU_EBUSY, tsrelu_record_set_event_callback(ud, 0, NULL, NULL),
+        "tsrelu_record_set_event_callback: the state is in a run or step");
+    ROW("EH-2", TSRELU_EBUSY, tsrelu_record_set_event_threshold(ud, TSRELU_EVENT_ALIGN, 0.1),
+        "tsrelu_record_set_event_threshold: the state is in a run or step");
+    return 0;
+}
+
+static int no_event(const tsrelu_gd *gd, int kind, int transition, size_t index, int teacher, double time,
+                    void *ud)
+{
+    (void)gd, (void)kind, (void)transition, (void)index, (void)teacher, (void)time, (void)ud;
+    return 0;
+}
+
+START_TEST(test_events)
+{
+    double t[8], q;
+    size_t count;
+    tsrelu_record *r;
+    ck_assert_int_eq(tsrelu_record_create(G, 8, 0, &r), TSRELU_OK);
+    ck_assert_int_eq(tsrelu_gd_set_recorder(G, r, TSRELU_SCHEDULE_LINEAR, 1), TSRELU_OK);
+    ck_assert_int_eq(tsrelu_gd_run(G, 2), TSRELU_OK);
+
+#define ET "tsrelu_record_event_times: "
+    ROW("ET-1", TSRELU_EINVAL, tsrelu_record_event_times(NULL, TSRELU_EVENT_ALIGN, 1, 0.1, t, 3),
+        "tsrelu_record_event_times: r is NULL");
+    ROW("ET-2", TSRELU_EINVAL, tsrelu_record_event_times(r, 7, 1, 0.1, t, 3), ET, "kind=7");
+    ROW("ET-2", TSRELU_EINVAL, tsrelu_record_event_times(r, 0, 1, 0.1, t, 3), ET, "kind=0");
+    ROW("ET-3", TSRELU_EINVAL, tsrelu_record_event_times(r, TSRELU_EVENT_ALIGN, 4, 0.1, t, 3), ET,
+        "mode=4 is not FIRST, SETTLE or LEAVE");
+    ROW("ET-4", TSRELU_ENONFINITE, tsrelu_record_event_times(r, TSRELU_EVENT_MEAN, 1, NAN, t, 3), ET,
+        "threshold=", "is not finite");
+    ROW("ET-4", TSRELU_ENONFINITE, tsrelu_record_event_times(r, TSRELU_EVENT_NORM, 1, INFINITY, t, 3), ET,
+        "threshold=inf");
+    ROW("ET-5", TSRELU_EINVAL, tsrelu_record_event_times(r, TSRELU_EVENT_DEFICIT, 2, -0.5, t, 2), ET,
+        "threshold=-0.5 must be > 0");
+    ROW("ET-5", TSRELU_EINVAL, tsrelu_record_event_times(r, TSRELU_EVENT_ALIGN, 2, 0.0, t, 3), ET,
+        "threshold=0 must be > 0");
+    ROW("ET-6", TSRELU_EINVAL, tsrelu_record_event_times(r, TSRELU_EVENT_ALIGN, 2, 0.1, NULL, 3),
+        "tsrelu_record_event_times: times is NULL");
+    ROW("ET-7", TSRELU_ELENGTH, tsrelu_record_event_times(r, TSRELU_EVENT_ALIGN, 2, 0.1, t, 2), ET,
+        "times has length 2, 3 (m) required");
+    ROW("ET-7", TSRELU_ELENGTH, tsrelu_record_event_times(r, TSRELU_EVENT_DEFICIT, 2, 0.1, t, 3), ET,
+        "times has length 3, 2 (k) required");
+    ROW("ET-7", TSRELU_ELENGTH, tsrelu_record_event_times(r, TSRELU_EVENT_DEFICIT, 2, 0.1, t, SIZE_MAX), ET,
+        "(k) required");
+    ROW("ET-8", TSRELU_OK, tsrelu_record_event_times(r, TSRELU_EVENT_GROUP, 2, NAN, t, 3), "");
+
+    ROW("ES-1", TSRELU_EINVAL, tsrelu_record_switches(NULL, NULL, 0, &count), "tsrelu_record_switches: r is NULL");
+    ROW("ES-2", TSRELU_EINVAL, tsrelu_record_switches(r, NULL, 0, NULL), "tsrelu_record_switches: count is NULL");
+    ROW("ES-3", TSRELU_EINVAL, tsrelu_record_switches(r, NULL, 4, &count), "tsrelu_record_switches: out is NULL");
+    count = 99;
+    ROW("ES-4", TSRELU_ELENGTH, tsrelu_record_switches(r, t, 5, &count),
+        "tsrelu_record_switches: out has length 5, 0 or 4 * ", "(switches) required");
+    ck_assert_uint_ne(count, 99);
+
+    double onset = 7.0;
+    ROW("EO-1", TSRELU_EINVAL, tsrelu_record_rate_onset(NULL, 0.1, &onset, NULL), "tsrelu_record_rate_onset: r is NULL");
+    ROW("EO-2", TSRELU_ENONFINITE, tsrelu_record_rate_onset(r, -INFINITY, &onset, NULL),
+        "tsrelu_record_rate_onset: delta=-inf is not finite");
+    ROW("EO-3", TSRELU_EINVAL, tsrelu_record_rate_onset(r, 0.0, &onset, NULL),
+        "tsrelu_record_rate_onset: delta=0 must be > 0");
+    ROW("EO-5", TSRELU_OK, tsrelu_record_rate_onset(r, 0.1, NULL, NULL), "");
+    ck_assert(onset == 7.0);
+
+    ROW("EQ-1", TSRELU_EINVAL, tsrelu_event_quantile(t, 2, 0.5, NULL), "tsrelu_event_quantile: out is NULL");
+    ROW("EQ-2", TSRELU_EINVAL, tsrelu_event_quantile(NULL, 2, 0.5, &q), "tsrelu_event_quantile: times is NULL");
+    ROW("EQ-3", TSRELU_ENONFINITE, tsrelu_event_quantile(t, 2, NAN, &q), "tsrelu_event_quantile: p is NaN");
+    ROW("EQ-4", TSRELU_EINVAL, tsrelu_event_quantile(t, 2, 1.5, &q), "tsrelu_event_quantile: p=1.5 is not in [0, 1]");
+    ROW("EQ-4", TSRELU_EINVAL, tsrelu_event_quantile(t, 2, -INFINITY, &q), "tsrelu_event_quantile: p=-inf");
+    ROW("EQ-5", TSRELU_ENOMEM, tsrelu_event_quantile(t, SIZE_MAX, 0.5, &q), "tsrelu_event_quantile: n=",
+        "overflows");
+    ROW("EQ-6", TSRELU_OK, tsrelu_event_quantile(NULL, 0, 0.5, &q), "");
+    ck_assert(isnan(q));
+
+    ROW("EC-1", TSRELU_EINVAL, tsrelu_record_set_event_callback(NULL, 0, no_event, NULL),
+        "tsrelu_record_set_event_callback: r is NULL");
+    ROW("EC-3", TSRELU_EINVAL, tsrelu_record_set_event_callback(r, 0x21u, no_event, NULL),
+        "tsrelu_record_set_event_callback: kinds=0x21 has bits outside the on-line kinds (0x1e)");
+    ROW("EC-4", TSRELU_OK, tsrelu_record_set_event_callback(r, 0xffu, NULL, NULL), "");
+    ROW("EH-1", TSRELU_EINVAL, tsrelu_record_set_event_threshold(NULL, TSRELU_EVENT_ALIGN, 0.1),
+        "tsrelu_record_set_event_threshold: r is NULL");
+    ROW("EH-3", TSRELU_EINVAL, tsrelu_record_set_event_threshold(r, TSRELU_EVENT_NORM, 0.1),
+        "tsrelu_record_set_event_threshold: kind=5 has no threshold (ALIGN, MEAN or DEFICIT)");
+    ROW("EH-4", TSRELU_ENONFINITE, tsrelu_record_set_event_threshold(r, TSRELU_EVENT_MEAN, INFINITY),
+        "tsrelu_record_set_event_threshold: threshold=inf is not finite");
+    ROW("EH-5", TSRELU_EINVAL, tsrelu_record_set_event_threshold(r, TSRELU_EVENT_DEFICIT, -1.0),
+        "tsrelu_record_set_event_threshold: threshold=-1 must be > 0");
+    ck_assert_int_eq(tsrelu_gd_set_observer(G, event_setters_from_observer, r, TSRELU_SCHEDULE_LINEAR, 1),
+                     TSRELU_OK);
+    ck_assert_int_eq(tsrelu_gd_run(G, 1), TSRELU_OK);
+    tsrelu_record_free(r);
+#undef ET
+}
+END_TEST
+
 Suite *errors_suite(void)
 {
     Suite *s = suite_create("errors");
@@ -1215,6 +1316,7 @@ Suite *errors_suite(void)
     tcase_add_test(tc, test_gd_getters);
     tcase_add_test(tc, test_batch);
     tcase_add_test(tc, test_record);
+    tcase_add_test(tc, test_events);
     tcase_add_test(tc, test_status_text);
     suite_add_tcase(s, tc);
     return s;

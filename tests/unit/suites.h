@@ -17,9 +17,12 @@ Suite *errors_suite(void);     /* tests/unit/check_errors.c */
 Suite *roundtrip_suite(void);  /* tests/unit/check_roundtrip.c */
 Suite *reentry_suite(void);    /* tests/unit/check_reentry.c */
 Suite *record_suite(void);     /* tests/unit/check_record.c */
+Suite *flow_suite(void);       /* tests/unit/check_flow.c */
 Suite *hessian_suite(void);    /* tests/unit/check_hessian.c */
 Suite *spectrum_suite(void);   /* tests/unit/check_spectrum.c */
 Suite *newton_suite(void);     /* tests/unit/check_newton.c */
+Suite *events_suite(void);     /* tests/unit/check_events.c */
+Suite *simd_suite(void);       /* tests/unit/check_simd.c */
 Suite *sgd_suite(void);       /* tests/unit/check_sgd.c */
 
 #endif

@@ -19,9 +19,12 @@ int main(void)
     srunner_add_suite(sr, roundtrip_suite());
     srunner_add_suite(sr, reentry_suite());
     srunner_add_suite(sr, record_suite());
+    srunner_add_suite(sr, flow_suite());
     srunner_add_suite(sr, hessian_suite());
     srunner_add_suite(sr, spectrum_suite());
     srunner_add_suite(sr, newton_suite());
+    srunner_add_suite(sr, events_suite());
+    srunner_add_suite(sr, simd_suite());
     srunner_add_suite(sr, sgd_suite());
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);

@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """Summarise a tsrelu-sweep CSV as a Markdown table: one row per
 configuration, aggregated over seeds (or over every column not in --by).
 

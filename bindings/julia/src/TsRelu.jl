@@ -11,8 +11,10 @@ here **column i of W is student neuron w_i** (and column j of V is teacher
 neuron v_j). Teacher indices are 1-based in Julia (`0` = no teacher) and
 0-based in C (`-1`).
 
-The library is `ENV["TSRELU_LIBRARY"]` when the module is loaded, else
-`libtsrelu.so.1` from the system loader (`LD_LIBRARY_PATH`, ld.so.cache).
+The library is found when the module is loaded (`__init__`, not at
+precompile time), in the order the Python package uses: `ENV["TSRELU_LIBRARY"]`,
+the source tree's `lib/libtsrelu.so.1`, pkg-config's `libdir`, the system
+loader (`LD_LIBRARY_PATH`, ld.so.cache); `TsRelu.library_path()` says which.
 """
 module TsRelu
 
@@ -29,9 +31,60 @@ export Teacher, Student, GD, TsReluError,
        Record, set_recorder!, capacity, missed, iterations, record_global, record_student,
        record_teacher, write_csv,
        hessian, hessian_vector, spectrum, newton,
+       event_times, switches, rate_onset, event_quantile, on_event!,
+       Flow, statistics, set_accuracy!, accuracy, solver, set_flow_flags!, flow_flags, record_time,
        set_sampling!, set_training_set!, sampling, sample_loss, training_loss
 
-const libtsrelu = get(ENV, "TSRELU_LIBRARY", "libtsrelu.so.1")
+using Libdl
+
+# Every ccall names the library by its soname. __init__ dlopens the file it
+# finds (by path, RTLD_GLOBAL) before any ccall, and the dynamic loader
+# resolves a soname to an object already loaded with that soname, so the
+# ccalls reach that file, chosen at load time, never at precompile time.
+const libtsrelu = "libtsrelu.so.1"
+const LIBRARY_PATH = Ref{String}("")
+const LIBRARY_HANDLE = Ref{Ptr{Cvoid}}(C_NULL)
+
+"""
+    library_candidates() -> [(how, path or name)]
+
+Where `__init__` looks for the library, in order: `ENV["TSRELU_LIBRARY"]`
+(then nothing else), the source tree's `lib/`, pkg-config's `libdir`, the
+system loader.
+"""
+function library_candidates()
+    env = get(ENV, "TSRELU_LIBRARY", "")
+    isempty(env) || return [("TSRELU_LIBRARY", env)]
+    found = Tuple{String,String}[]
+    tree = normpath(joinpath(@__DIR__, "..", "..", "..", "lib", libtsrelu))
+    isfile(tree) && push!(found, ("the source tree's lib/", tree))
+    libdir = try
+        readchomp(pipeline(`pkg-config --variable=libdir libtsrelu`; stderr=devnull))
+    catch
+        ""
+    end
+    !isempty(libdir) && isfile(joinpath(libdir, libtsrelu)) &&
+        push!(found, ("pkg-config", joinpath(libdir, libtsrelu)))
+    push!(found, ("the system loader", libtsrelu))
+    return found
+end
+
+"""    library_path() : the file (or name) `__init__` loaded the library from."""
+library_path() = LIBRARY_PATH[]
+
+function _load_library()
+    tried = String[]
+    for (how, path) in library_candidates()
+        h = Libdl.dlopen(path, Libdl.RTLD_LAZY | Libdl.RTLD_GLOBAL; throw_error=false)
+        if h !== nothing
+            LIBRARY_HANDLE[], LIBRARY_PATH[] = h, path
+            return nothing
+        end
+        push!(tried, "$path ($how)")
+    end
+    error("TsRelu: libtsrelu not found; tried " * join(tried, ", ") *
+          ". Build it (make all), install it (make install), or set ENV[\"TSRELU_LIBRARY\"]")
+end
 
 # The C API this wrapper mirrors: libtsrelu 1.x with x >= 1 (node TSRELU_1.1:
 # tsrelu_gd_interrupt, tsrelu_batch_interrupt, TSRELU_INTERRUPTED, TSRELU_EBUSY).
@@ -63,6 +116,7 @@ const TSRELU_STOP_OBSERVER = Cint(4)
 const TSRELU_STOP_STEP_RULE = Cint(5)
 const TSRELU_STOP_INTERRUPT = Cint(6)
 const TSRELU_STOP_ERROR = Cint(7)
+const TSRELU_STOP_EVENT = Cint(8)
 
 # Stop value returned by a callback whose Julia function threw; the
 # exception is re-thrown by run!/step! after the C call returns.
@@ -91,6 +145,8 @@ status_string(s::Integer) =
 last_error() = unsafe_string(ccall((:tsrelu_last_error, libtsrelu), Cstring, ()))
 version_number() = Int(ccall((:tsrelu_version_number, libtsrelu), Cuint, ()))
 version_string() = unsafe_string(ccall((:tsrelu_version_string, libtsrelu), Cstring, ()))
+"""The kernels' instruction-set path, "avx512", "avx2" or "portable" (ENV TSRELU_ISA asks for one)."""
+instruction_set() = unsafe_string(ccall((:tsrelu_isa, libtsrelu), Cstring, ()))
 
 TsReluError(status::Integer, message::AbstractString) =
     TsReluError(Cint(status), status_name(status), String(message))
@@ -103,17 +159,21 @@ function check(st::Cint, message::AbstractString=st < 0 ? last_error() : "")
 end
 
 function __init__()
+    _load_library()
     v = version_number()
     major, minor = div(v, 10000), div(v, 100) % 100
     if major != API_MAJOR || minor < API_MINOR
-        error("TsRelu: $(libtsrelu) is libtsrelu $(version_string()) (version number $v), " *
+        error("TsRelu: $(library_path()) is libtsrelu $(version_string()) (version number $v), " *
               "but this wrapper needs libtsrelu $(API_MAJOR).x with x >= $(API_MINOR); " *
               "set ENV[\"TSRELU_LIBRARY\"] to a compatible libtsrelu.so.$(API_MAJOR)")
     end
     OBSERVER_C[] = @cfunction(_observer_trampoline, Cint, (Ptr{Cvoid}, Ptr{Cvoid}))
+    FLOW_OBSERVER_C[] = @cfunction(_flow_observer_trampoline, Cint, (Ptr{Cvoid}, Ptr{Cvoid}))
     STEP_C[] = @cfunction(_step_trampoline, Cint,
                           (Ptr{Cvoid}, Ptr{Cdouble}, Ptr{Cdouble}, Ptr{Cdouble}, Ptr{Cdouble},
                            Ptr{Cvoid}))
+    EVENT_C[] = @cfunction(_event_trampoline, Cint,
+                           (Ptr{Cvoid}, Cint, Cint, Csize_t, Cint, Cdouble, Ptr{Cvoid}))
     return nothing
 end
 
@@ -785,7 +845,8 @@ stop_value(gd::GD) =
 const _STOP_SYMBOL = Dict(TSRELU_STOP_NONE => :none, TSRELU_STOP_STEPS => :steps,
                           TSRELU_STOP_LOSS_TOL => :loss_tol, TSRELU_STOP_GRAD_TOL => :grad_tol,
                           TSRELU_STOP_OBSERVER => :observer, TSRELU_STOP_STEP_RULE => :step_rule,
-                          TSRELU_STOP_INTERRUPT => :interrupt, TSRELU_STOP_ERROR => :error)
+                          TSRELU_STOP_INTERRUPT => :interrupt, TSRELU_STOP_ERROR => :error,
+                          TSRELU_STOP_EVENT => :event)
 
 """
     stop_reason(gd) : why the latest run or step returned: :steps, :loss_tol,
@@ -878,12 +939,14 @@ _stop_value(x::Bool) = Cint(x)
 _stop_value(x::Integer) = Cint(x)    # InexactError outside the C int range: a stop
 _stop_value(x) = throw(ArgumentError("a callback returned $(repr(x)); return nothing or 0 to continue, a non-zero integer to stop"))
 
-function _observer_trampoline(gdp::Ptr{Cvoid}, ud::Ptr{Cvoid})::Cint
-    gd = unsafe_pointer_to_objref(ud)::GD
+# f() as a callback of gd: inside gd's callback depth, its value as the C
+# stop value, an exception kept in gd.pending (re-thrown after the C call)
+# and turned into a stop. The observer and the event callback share it.
+function _callback(f, gd::GD)::Cint
     gd.depth += 1
     try
         GC.safepoint()  # a Ctrl-C pending since the C call began is thrown here: the run stops
-        return _stop_value(gd.observer(gd))
+        return _stop_value(f())
     catch e
         gd.pending = e
         gd.pending_bt = catch_backtrace()
@@ -891,6 +954,11 @@ function _observer_trampoline(gdp::Ptr{Cvoid}, ud::Ptr{Cvoid})::Cint
     finally
         gd.depth -= 1
     end
+end
+
+function _observer_trampoline(gdp::Ptr{Cvoid}, ud::Ptr{Cvoid})::Cint
+    gd = unsafe_pointer_to_objref(ud)::GD
+    return _callback(() -> gd.observer(gd), gd)
 end
 
 function _step_trampoline(gdp::Ptr{Cvoid}, W::Ptr{Cdouble}, gW::Ptr{Cdouble}, a::Ptr{Cdouble},
@@ -967,7 +1035,7 @@ end
 const _STATUS_SYMBOL = Dict(TSRELU_OK => :ok, TSRELU_STOPPED => :stopped,
                             TSRELU_CONVERGED => :converged, TSRELU_INTERRUPTED => :interrupted)
 
-function _finish(gd::GD, st::Cint, message::AbstractString)
+function _finish(gd, st::Cint, message::AbstractString)   # a GD or a Flow
     e = gd.pending
     if e !== nothing
         gd.pending = nothing
@@ -1046,26 +1114,33 @@ see the README); the state stays valid.
 function run!(gd::GD, steps::Integer; observer=nothing, every=nothing, per_decade=nothing)
     h = _mutable(gd, "run!")
     steps >= 0 || throw(TsReluError(TSRELU_EINVAL, "run!: steps=$steps must be >= 0"))
-    previous, previous_schedule = gd.observer, gd.schedule
-    observer !== nothing && set_observer!(gd, observer; every=every, per_decade=per_decade)
-    gd.pending = nothing
-    local st::Cint, message::String
-    try
-        st, message = GC.@preserve gd _interruptible(
+    st, message = _observed_run(gd, observer, every, per_decade) do
+        GC.@preserve gd _interruptible(
             () -> ccall((:tsrelu_gd_run, libtsrelu), Cint, (Ptr{Cvoid}, UInt64), h, UInt64(steps)),
             () -> ccall((:tsrelu_gd_interrupt, libtsrelu), Cint, (Ptr{Cvoid},), h))
+    end
+    return _finish(gd, st, message)
+end
+
+# c_run() with `observer` installed on x (a GD or a Flow) for this call only,
+# the previous observer restored afterwards; returns c_run's (status, message).
+function _observed_run(c_run::Function, x, observer, every, per_decade)
+    previous, previous_schedule = x.observer, x.schedule
+    observer !== nothing && set_observer!(x, observer; every=every, per_decade=per_decade)
+    x.pending = nothing
+    try
+        return c_run()
     finally
         if observer !== nothing
             if previous === nothing
-                set_observer!(gd, nothing)
+                set_observer!(x, nothing)
             elseif previous_schedule[1] == TSRELU_SCHEDULE_LINEAR
-                set_observer!(gd, previous; every=previous_schedule[2])
+                set_observer!(x, previous; every=previous_schedule[2])
             else
-                set_observer!(gd, previous; per_decade=previous_schedule[2])
+                set_observer!(x, previous; per_decade=previous_schedule[2])
             end
         end
     end
-    return _finish(gd, st, message)
 end
 
 # ------------------------------------------------------------------ batches
@@ -1203,6 +1278,7 @@ const TSRELU_RECORD_ACCURATE_LOSS = 1
 const TSRELU_RECORD_LOSS = Cint(1)
 const TSRELU_RECORD_GRAD_NORM = Cint(2)
 const TSRELU_RECORD_LOSS_ACCURATE = Cint(3)
+const TSRELU_RECORD_TIME = Cint(4)
 const TSRELU_RECORD_NORM = Cint(10)
 const TSRELU_RECORD_OUTPUT_WEIGHT = Cint(11)
 const TSRELU_RECORD_NEAREST = Cint(12)
@@ -1213,7 +1289,7 @@ const TSRELU_RECORD_ANGLE_MEAN = Cint(16)
 const TSRELU_RECORD_DEFICIT = Cint(20)
 const TSRELU_RECORD_GROUP_SIZE = Cint(21)
 
-const _RECORD_GLOBAL = Dict(:loss => TSRELU_RECORD_LOSS, :grad_norm => TSRELU_RECORD_GRAD_NORM,
+const _RECORD_GLOBAL = Dict(:loss => TSRELU_RECORD_LOSS, :grad_norm => TSRELU_RECORD_GRAD_NORM, :time => TSRELU_RECORD_TIME,
                             :loss_accurate => TSRELU_RECORD_LOSS_ACCURATE)
 const _RECORD_STUDENT = Dict(:norm => TSRELU_RECORD_NORM, :output_weight => TSRELU_RECORD_OUTPUT_WEIGHT,
                              :nearest => TSRELU_RECORD_NEAREST, :angle => TSRELU_RECORD_ANGLE,
@@ -1235,8 +1311,9 @@ mutable struct Record
     m::Int
     k::Int
     gd::Any           # the GD attached to, kept alive while attached
+    on_event::Any     # the on-line event function (on_event!), or nothing
     function Record(p::Ptr{Cvoid}, m::Integer, k::Integer)
-        r = new(p, m, k, nothing)
+        r = new(p, m, k, nothing, nothing)
         finalizer(close, r)
         return r
     end
@@ -1338,5 +1415,391 @@ function write_csv(r::Record, path::AbstractString)
                                handle(r), path))
     return path
 end
+
+# ---- events (1.2): docs/events.md
+
+const TSRELU_EVENT_GROUP = Cint(1)
+const TSRELU_EVENT_ALIGN = Cint(2)
+const TSRELU_EVENT_MEAN = Cint(3)
+const TSRELU_EVENT_DEFICIT = Cint(4)
+const TSRELU_EVENT_NORM = Cint(5)
+const TSRELU_EVENT_NORM_SHARE = Cint(6)
+const TSRELU_EVENT_FIRST = Cint(1)
+const TSRELU_EVENT_SETTLE = Cint(2)
+const TSRELU_EVENT_LEAVE = Cint(3)
+const TSRELU_EVENT_ENTERED = Cint(1)
+const TSRELU_EVENT_LEFT = Cint(2)
+
+const _EVENT_KINDS = Dict(:group => TSRELU_EVENT_GROUP, :align => TSRELU_EVENT_ALIGN,
+                          :mean => TSRELU_EVENT_MEAN, :deficit => TSRELU_EVENT_DEFICIT,
+                          :norm => TSRELU_EVENT_NORM, :norm_share => TSRELU_EVENT_NORM_SHARE)
+const _EVENT_NAMES = Dict(v => k for (k, v) in _EVENT_KINDS)
+const _EVENT_MODES = Dict(:first => TSRELU_EVENT_FIRST, :settle => TSRELU_EVENT_SETTLE,
+                          :leave => TSRELU_EVENT_LEAVE)
+const _ONLINE_KINDS = (:group, :align, :mean, :deficit)
+
+"""
+    event_times(r, kind, threshold=nothing; mode=:first)
+
+Per student (per teacher for `:deficit`) the iteration of event `kind`
+(`:group`, `:align`, `:mean`, `:deficit`, `:norm`, `:norm_share`) in `mode`
+(`:first` row in the set, `:settle` enters for good, `:leave` leaves for
+good), with `threshold` (radians for `:align`, `:mean`; eps of
+|H_l| <= eps |b_l||v_l| for `:deficit`; the fraction q for the norms;
+unused for `:group`); NaN = never (tsrelu_record_event_times).
+"""
+function event_times(r::Record, kind::Symbol, threshold=nothing; mode::Symbol=:first)
+    k = _field(_EVENT_KINDS, kind)
+    md = _field(_EVENT_MODES, mode)
+    threshold === nothing && kind !== :group &&
+        throw(TsReluError(TSRELU_EINVAL, "event_times: the :$kind event needs a threshold"))
+    out = Vector{Float64}(undef, kind === :deficit ? r.k : r.m)
+    GC.@preserve r check(ccall((:tsrelu_record_event_times, libtsrelu), Cint,
+                               (Ptr{Cvoid}, Cint, Cint, Cdouble, Ptr{Cdouble}, Csize_t),
+                               handle(r), k, md, threshold === nothing ? 0.0 : Float64(threshold),
+                               out, length(out)))
+    return out
+end
+
+"""
+    switches(r)
+
+The group switches as a named tuple of vectors (time, student, from, to):
+students 1-based, teachers 1-based with 0 for none (tsrelu_record_switches).
+"""
+function switches(r::Record)
+    n = Ref{Csize_t}(0)
+    GC.@preserve r check(ccall((:tsrelu_record_switches, libtsrelu), Cint,
+                               (Ptr{Cvoid}, Ptr{Cdouble}, Csize_t, Ref{Csize_t}),
+                               handle(r), C_NULL, 0, n))
+    raw = Matrix{Float64}(undef, 4, n[])
+    if n[] > 0
+        GC.@preserve r raw check(ccall((:tsrelu_record_switches, libtsrelu), Cint,
+                                       (Ptr{Cvoid}, Ptr{Cdouble}, Csize_t, Ref{Csize_t}),
+                                       handle(r), raw, length(raw), n))
+    end
+    return (time=raw[1, :], student=Int.(raw[2, :]) .+ 1, from=Int.(raw[3, :]) .+ 1,
+            to=Int.(raw[4, :]) .+ 1)
+end
+
+"""
+    rate_onset(r; delta=0.1) -> (onset, slope)
+
+The slope of log L on log T fitted over the last decade of rows, and the
+first T after which the slope between consecutive rows stays within delta
+of it (tsrelu_record_rate_onset); NaN when undefined or never.
+"""
+function rate_onset(r::Record; delta::Real=0.1)
+    onset, slope = Ref{Cdouble}(NaN), Ref{Cdouble}(NaN)
+    GC.@preserve r check(ccall((:tsrelu_record_rate_onset, libtsrelu), Cint,
+                               (Ptr{Cvoid}, Cdouble, Ref{Cdouble}, Ref{Cdouble}),
+                               handle(r), delta, onset, slope))
+    return (onset[], slope[])
+end
+
+"""
+    event_quantile(times, p)
+
+The p-quantile of event times, NaN = never counted as later than every
+time: element floor(p (n-1)) + 1 of the sorted times (tsrelu_event_quantile).
+"""
+function event_quantile(times::AbstractVector{<:Real}, p::Real)
+    t = Vector{Float64}(times)
+    out = Ref{Cdouble}(NaN)
+    GC.@preserve t check(ccall((:tsrelu_event_quantile, libtsrelu), Cint,
+                               (Ptr{Cdouble}, Csize_t, Cdouble, Ref{Cdouble}),
+                               isempty(t) ? Ptr{Cdouble}(C_NULL) : pointer(t), length(t), p, out))
+    return out[]
+end
+
+const EVENT_C = Ref{Ptr{Cvoid}}(C_NULL)
+
+function _event_trampoline(gdp::Ptr{Cvoid}, kind::Cint, transition::Cint, index::Csize_t, teacher::Cint,
+                           time::Cdouble, ud::Ptr{Cvoid})::Cint
+    r = unsafe_pointer_to_objref(ud)::Record
+    gd = r.gd::GD
+    tr = transition == TSRELU_EVENT_ENTERED ? :entered : :left
+    return _callback(() -> r.on_event(gd, _EVENT_NAMES[kind], tr, Int(index) + 1, Int(teacher) + 1, time), gd)
+end
+
+"""
+    on_event!(r, f; kinds=(:group, :align, :mean, :deficit), align=nothing, mean=nothing, deficit=nothing)
+    on_event!(r, nothing)
+
+Call `f(gd, kind, transition, index, teacher, time)` for every on-line
+transition as each row is recorded: `transition` is `:entered` or `:left`,
+`index` the student (the teacher for `:deficit`, 1-based), `teacher` the
+set's teacher (1-based; 0 for `:mean`); return nothing/0 to continue,
+non-zero to stop the run (stop_reason `:event`). Thresholds given here are
+set for their kinds (0.05 until set). The record must stay attached to the
+GD it runs with. (tsrelu_record_set_event_callback)
+"""
+function on_event!(r::Record, f; kinds=_ONLINE_KINDS, align=nothing, mean=nothing, deficit=nothing)
+    for (kind, v) in ((:align, align), (:mean, mean), (:deficit, deficit))
+        v === nothing && continue
+        GC.@preserve r check(ccall((:tsrelu_record_set_event_threshold, libtsrelu), Cint,
+                                   (Ptr{Cvoid}, Cint, Cdouble), handle(r), _EVENT_KINDS[kind], v))
+    end
+    if f === nothing
+        GC.@preserve r check(ccall((:tsrelu_record_set_event_callback, libtsrelu), Cint,
+                                   (Ptr{Cvoid}, Cuint, Ptr{Cvoid}, Ptr{Cvoid}), handle(r), 0, C_NULL, C_NULL))
+        r.on_event = nothing
+        return r
+    end
+    mask = Cuint(0)
+    for kind in kinds
+        kind in _ONLINE_KINDS ||
+            throw(TsReluError(TSRELU_EINVAL, "on_event!: :$kind is not an on-line kind $(_ONLINE_KINDS)"))
+        mask |= Cuint(1) << _EVENT_KINDS[kind]
+    end
+    r.on_event = f
+    GC.@preserve r check(ccall((:tsrelu_record_set_event_callback, libtsrelu), Cint,
+                               (Ptr{Cvoid}, Cuint, Ptr{Cvoid}, Ptr{Cvoid}),
+                               handle(r), mask, EVENT_C[], pointer_from_objref(r)))
+    return r
+end
+
+# ------------------------------------------------------------------ gradient flow (1.2)
+
+const TSRELU_FLOW_TRAIN_OUTPUT = Cuint(1)
+const TSRELU_FLOW_DENSE = Cuint(2)
+const TSRELU_FLOW_KRYLOV = Cuint(4)
+const TSRELU_FLOW_DQ_JACOBIAN = Cuint(8)
+const TSRELU_FLOW_ACCURATE = Cuint(16)
+const TSRELU_FLOW_NSTATS = 8
+const FLOW_STATISTICS = (:steps, :rhs, :lin_rhs, :jacobians, :jtimes, :lin_iters, :err_fails, :conv_fails)
+const FLOW_OBSERVER_C = Ref{Ptr{Cvoid}}(C_NULL)
+
+"""
+    Flow(t, s; rtol=1e-8, atol=1e-14, train_output=false, solver=:auto, accurate=false, dq_jacobian=false)
+
+The gradient flow dW/dt = -grad L from student `s` at time 0 for teacher `t`
+(both copied), integrated by SUNDIALS CVODE to tolerances rtol, atol
+(docs/flow.md). GD at step eta is its Euler scheme: iteration T is time
+eta*T. `run!(fl, t_end; observer=f, per_decade=P)` as for GD, over time.
+`solver`: :auto, :dense or :krylov; `accurate=true`: the gradient in quad
+precision (past t ~ 1e8, with rtol ~ 1e-12); `dq_jacobian=true`: difference
+quotients instead of the closed-form Hessian.
+"""
+mutable struct Flow
+    ptr::Ptr{Cvoid}
+    m::Int
+    d::Int
+    k::Int
+    observer::Any
+    schedule::Tuple{Cint,UInt64}
+    pending::Any
+    pending_bt::Any
+    depth::Int
+    recorder::Any
+    function Flow(p::Ptr{Cvoid}, m::Integer, d::Integer, k::Integer)
+        fl = new(p, m, d, k, nothing, (Cint(0), UInt64(0)), nothing, nothing, 0, nothing)
+        finalizer(close, fl)
+        return fl
+    end
+end
+
+function handle(fl::Flow)
+    fl.ptr == C_NULL && throw(TsReluError(TSRELU_EINVAL, "this Flow is closed"))
+    return fl.ptr
+end
+
+function _mutable(fl::Flow, what::AbstractString)
+    fl.depth > 0 && throw(TsReluError(TSRELU_EBUSY, "$what is not allowed inside a callback of the same Flow"))
+    return handle(fl)
+end
+
+function _flow_flags(train_output::Bool, solver::Symbol)
+    kinds = Dict(:auto => Cuint(0), :dense => TSRELU_FLOW_DENSE, :krylov => TSRELU_FLOW_KRYLOV)
+    haskey(kinds, solver) || throw(TsReluError(TSRELU_EINVAL, "solver=:$solver; one of :auto, :dense, :krylov"))
+    return (train_output ? TSRELU_FLOW_TRAIN_OUTPUT : Cuint(0)) | kinds[solver]
+end
+
+function Flow(t::Teacher, s::Student; rtol::Real=1e-8, atol::Real=1e-14, train_output::Bool=false,
+              solver::Symbol=:auto, accurate::Bool=false, dq_jacobian::Bool=false)
+    flags = _flow_flags(train_output, solver) | (accurate ? TSRELU_FLOW_ACCURATE : Cuint(0)) |
+            (dq_jacobian ? TSRELU_FLOW_DQ_JACOBIAN : Cuint(0))
+    out = Ref{Ptr{Cvoid}}(C_NULL)
+    GC.@preserve t s check(ccall((:tsrelu_flow_create, libtsrelu), Cint,
+                                 (Ptr{Cvoid}, Ptr{Cvoid}, Cdouble, Cdouble, Ref{Ptr{Cvoid}}),
+                                 handle(t), handle(s), rtol, atol, out))
+    fl = Flow(out[], width(s), dim(s), width(t))
+    flags == 0 || set_flow_flags!(fl, flags)
+    return fl
+end
+
+function Base.close(fl::Flow)
+    fl.depth > 0 && throw(TsReluError(TSRELU_EBUSY, "close(::Flow) inside a callback of the same Flow"))
+    if fl.ptr != C_NULL
+        ccall((:tsrelu_flow_free, libtsrelu), Cvoid, (Ptr{Cvoid},), fl.ptr)
+        fl.ptr = C_NULL
+    end
+    fl.observer = nothing
+    return nothing
+end
+
+Base.show(io::IO, fl::Flow) =
+    fl.ptr == C_NULL ? print(io, "TsRelu.Flow(closed)") :
+    print(io, "TsRelu.Flow(m=$(fl.m), k=$(fl.k), d=$(fl.d), t=$(time(fl)))")
+
+"""    set_flow_flags!(fl, flags) : TSRELU_FLOW_TRAIN_OUTPUT | at most one solver flag."""
+function set_flow_flags!(fl::Flow, flags::Integer)
+    h = _mutable(fl, "set_flow_flags!")
+    GC.@preserve fl check(ccall((:tsrelu_flow_set_flags, libtsrelu), Cint, (Ptr{Cvoid}, Cuint), h, Cuint(flags)))
+    return fl
+end
+flow_flags(fl::Flow) = Int(GC.@preserve fl ccall((:tsrelu_flow_flags, libtsrelu), Cuint, (Ptr{Cvoid},), handle(fl)))
+train_output(fl::Flow) = (flow_flags(fl) & TSRELU_FLOW_TRAIN_OUTPUT) != 0
+set_train_output!(fl::Flow, on::Bool) =
+    set_flow_flags!(fl, (flow_flags(fl) & ~Int(TSRELU_FLOW_TRAIN_OUTPUT)) | (on ? Int(TSRELU_FLOW_TRAIN_OUTPUT) : 0))
+"""    solver(fl) : :dense or :krylov, the linear solver in use."""
+solver(fl::Flow) =
+    GC.@preserve(fl, ccall((:tsrelu_flow_solver, libtsrelu), Cint, (Ptr{Cvoid},), handle(fl))) ==
+    Cint(TSRELU_FLOW_DENSE) ? :dense : :krylov
+
+function set_accuracy!(fl::Flow, rtol::Real, atol::Real)
+    h = _mutable(fl, "set_accuracy!")
+    GC.@preserve fl check(ccall((:tsrelu_flow_set_accuracy, libtsrelu), Cint, (Ptr{Cvoid}, Cdouble, Cdouble),
+                                h, rtol, atol))
+    return fl
+end
+function accuracy(fl::Flow)
+    r, a = Ref{Cdouble}(0), Ref{Cdouble}(0)
+    GC.@preserve fl check(ccall((:tsrelu_flow_accuracy, libtsrelu), Cint, (Ptr{Cvoid}, Ref{Cdouble}, Ref{Cdouble}),
+                                handle(fl), r, a))
+    return (r[], a[])
+end
+function set_tolerances!(fl::Flow; loss_tol::Real=0.0, grad_tol::Real=0.0)
+    h = _mutable(fl, "set_tolerances!")
+    GC.@preserve fl check(ccall((:tsrelu_flow_set_tolerances, libtsrelu), Cint, (Ptr{Cvoid}, Cdouble, Cdouble),
+                                h, loss_tol, grad_tol))
+    return fl
+end
+function tolerances(fl::Flow)
+    l, g = Ref{Cdouble}(0), Ref{Cdouble}(0)
+    GC.@preserve fl check(ccall((:tsrelu_flow_tolerances, libtsrelu), Cint, (Ptr{Cvoid}, Ref{Cdouble}, Ref{Cdouble}),
+                                handle(fl), l, g))
+    return (loss_tol=l[], grad_tol=g[])
+end
+
+"""    time(fl::Flow) : the flow time of the state (a method of Base.time)."""
+Base.time(fl::Flow) = GC.@preserve fl ccall((:tsrelu_flow_time, libtsrelu), Cdouble, (Ptr{Cvoid},), handle(fl))
+stop_value(fl::Flow) = Int(GC.@preserve fl ccall((:tsrelu_flow_stop_value, libtsrelu), Cint, (Ptr{Cvoid},), handle(fl)))
+stop_reason(fl::Flow) = Int(GC.@preserve fl ccall((:tsrelu_flow_stop_reason, libtsrelu), Cint, (Ptr{Cvoid},), handle(fl)))
+_fl_student(fl::Flow) = ccall((:tsrelu_flow_student, libtsrelu), Ptr{Cvoid}, (Ptr{Cvoid},), handle(fl))
+_fl_teacher(fl::Flow) = ccall((:tsrelu_flow_teacher, libtsrelu), Ptr{Cvoid}, (Ptr{Cvoid},), handle(fl))
+function student(fl::Flow)
+    out = Ref{Ptr{Cvoid}}(C_NULL)
+    GC.@preserve fl check(ccall((:tsrelu_student_copy, libtsrelu), Cint, (Ptr{Cvoid}, Ref{Ptr{Cvoid}}),
+                                _fl_student(fl), out))
+    return Student(out[])
+end
+teacher(fl::Flow) = GC.@preserve fl Teacher(_tweights(_fl_teacher(fl)), _toutput(_fl_teacher(fl)))
+weights(fl::Flow) = GC.@preserve fl _sweights(_fl_student(fl))
+output_weights(fl::Flow) = GC.@preserve fl _soutput(_fl_student(fl))
+function loss(fl::Flow)
+    L = Ref{Cdouble}(0)
+    GC.@preserve fl check(ccall((:tsrelu_flow_loss, libtsrelu), Cint, (Ptr{Cvoid}, Ref{Cdouble}), handle(fl), L))
+    return L[]
+end
+loss_accurate(fl::Flow) = GC.@preserve fl _loss(_fl_student(fl), _fl_teacher(fl), true)
+function gradient_norm(fl::Flow)
+    g = Ref{Cdouble}(0)
+    GC.@preserve fl check(ccall((:tsrelu_flow_gradient_norm, libtsrelu), Cint, (Ptr{Cvoid}, Ref{Cdouble}),
+                                handle(fl), g))
+    return g[]
+end
+
+"""    statistics(fl) : the integrator's counters since creation, a NamedTuple."""
+function statistics(fl::Flow)
+    c = zeros(UInt64, TSRELU_FLOW_NSTATS)
+    GC.@preserve fl c check(ccall((:tsrelu_flow_statistics, libtsrelu), Cint, (Ptr{Cvoid}, Ptr{UInt64}, Csize_t),
+                                  handle(fl), c, length(c)))
+    return NamedTuple{FLOW_STATISTICS}(Tuple(Int.(c)))
+end
+
+function _flow_observer_trampoline(flp::Ptr{Cvoid}, ud::Ptr{Cvoid})::Cint
+    fl = unsafe_pointer_to_objref(ud)::Flow
+    fl.depth += 1
+    try
+        GC.safepoint()
+        return _stop_value(fl.observer(fl))
+    catch e
+        fl.pending = e
+        fl.pending_bt = catch_backtrace()
+        return CALLBACK_RAISED
+    finally
+        fl.depth -= 1
+    end
+end
+
+"""
+    set_observer!(fl::Flow, f; every=nothing, per_decade=nothing)
+
+`f(fl)` at times 0, N, 2N, ... (`every=N`) or 0 and 10^(j/P) (`per_decade=P`,
+default 10), and at the end of each run.
+"""
+function set_observer!(fl::Flow, f; every=nothing, per_decade=nothing)
+    h = _mutable(fl, "set_observer!")
+    if f === nothing
+        GC.@preserve fl check(ccall((:tsrelu_flow_set_observer, libtsrelu), Cint,
+                                    (Ptr{Cvoid}, Ptr{Cvoid}, Ptr{Cvoid}, Cint, UInt64), h, C_NULL, C_NULL, 0, 0))
+        fl.observer = nothing
+        return fl
+    end
+    kind, param = _schedule(every, per_decade)
+    GC.@preserve fl check(ccall((:tsrelu_flow_set_observer, libtsrelu), Cint,
+                                (Ptr{Cvoid}, Ptr{Cvoid}, Ptr{Cvoid}, Cint, UInt64),
+                                h, FLOW_OBSERVER_C[], pointer_from_objref(fl), kind, param))
+    fl.observer = f
+    fl.schedule = (kind, param)
+    return fl
+end
+
+"""    interrupt!(fl::Flow) : stop the run in progress after its current step."""
+function interrupt!(fl::Flow)
+    GC.@preserve fl check(ccall((:tsrelu_flow_interrupt, libtsrelu), Cint, (Ptr{Cvoid},), handle(fl)))
+    return fl
+end
+
+"""
+    run!(fl::Flow, t_end; observer=nothing, every=nothing, per_decade=nothing)
+
+Integrate to time `t_end`; returns :ok, :converged, :stopped or :interrupted
+and throws TsReluError on failure (as `run!(::GD, ...)`).
+"""
+function run!(fl::Flow, t_end::Real; observer=nothing, every=nothing, per_decade=nothing)
+    h = _mutable(fl, "run!")
+    st, message = _observed_run(fl, observer, every, per_decade) do
+        GC.@preserve fl _interruptible(
+            () -> ccall((:tsrelu_flow_run, libtsrelu), Cint, (Ptr{Cvoid}, Cdouble), h, Float64(t_end)),
+            () -> ccall((:tsrelu_flow_interrupt, libtsrelu), Cint, (Ptr{Cvoid},), h))
+    end
+    return _finish(fl, st, message)
+end
+
+"""    Record(fl::Flow, capacity; accurate_loss=false) : a recorder shaped like `fl`."""
+function Record(fl::Flow, capacity::Integer; accurate_loss::Bool=false)
+    out = Ref{Ptr{Cvoid}}(C_NULL)
+    flags = accurate_loss ? Cuint(TSRELU_RECORD_ACCURATE_LOSS) : Cuint(0)
+    GC.@preserve fl check(ccall((:tsrelu_record_create_flow, libtsrelu), Cint,
+                                (Ptr{Cvoid}, Csize_t, Cuint, Ref{Ptr{Cvoid}}), handle(fl), capacity, flags, out))
+    return Record(out[], fl.m, fl.k)
+end
+
+"""    set_recorder!(fl::Flow, r; every=nothing, per_decade=nothing) : attach `r` (nothing detaches)."""
+function set_recorder!(fl::Flow, r; every=nothing, per_decade=nothing)
+    h = _mutable(fl, "set_recorder!")
+    kind, param = r === nothing ? (Cint(0), UInt64(0)) : _schedule(every, per_decade)
+    rp = r === nothing ? C_NULL : handle(r)
+    GC.@preserve fl r check(ccall((:tsrelu_flow_set_recorder, libtsrelu), Cint,
+                                  (Ptr{Cvoid}, Ptr{Cvoid}, Cint, UInt64), h, rp, kind, param))
+    r === nothing || (r.gd = fl)
+    fl.recorder = r
+    return fl
+end
+
+"""    record_time(r) : the time of every recorded row (eta * iteration for GD)."""
+record_time(r::Record) = record_global(r, :time)
 
 end # module

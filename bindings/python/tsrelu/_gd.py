@@ -101,6 +101,37 @@ def _step_trampoline(gd_ref, fn, m, d):
     return STEP_FN(tramp)
 
 
+def _run_observed(obj, what, observer, schedule, bar, c_run, c_interrupt):
+    """The run of a GD or Flow `obj`: hold its guard, install `observer`
+    (with its (kind, param) schedule) for this run only, call c_run(handle)
+    so that Ctrl-C can stop it (c_interrupt(handle)), restore the previous
+    observer, re-raise what a callback raised, and return the status."""
+    h = obj._guard.start(obj, what)
+    try:
+        previous = obj._observer
+        if observer is not None:
+            obj._install_observer(observer, *schedule)
+        try:
+            obj._pending = None
+            with bar:
+                st, message = call_interruptibly(lambda: c_run(h), lambda: c_interrupt(h))
+        finally:
+            if observer is not None:
+                obj._install_observer(*(previous[:3] if previous else (None, 0, 0)))
+    except BaseException:
+        obj._pending = None
+        raise
+    finally:
+        obj._guard.stop(obj)
+    pending, obj._pending = obj._pending, None
+    if pending is not None:
+        raise pending
+    status = outcome(st, message)
+    if obj._recorder is not None:
+        obj._recorder._check_missed()
+    return status
+
+
 class GD(_Handle):
     """Gradient descent on teacher `teacher` from student `student` with step
     size `eta`. Both are copied: they may be closed or collected at once.
@@ -629,28 +660,8 @@ class GD(_Handle):
                 def observer(g, _bar=bar):
                     _bar.loss = g.loss()
                 schedule = _schedule(None, 10, fn)
-        h = self._guard.start(self, "run")
-        try:
-            previous = self._observer
-            if observer is not None:
-                self._install_observer(observer, *schedule)
-            try:
-                self._pending = None
-                with bar:
-                    st, message = call_interruptibly(lambda: lib.tsrelu_gd_run(h, steps),
-                                                     lambda: lib.tsrelu_gd_interrupt(h))
-            finally:
-                if observer is not None:
-                    self._install_observer(*(previous[:3] if previous else (None, 0, 0)))
-        except BaseException:
-            self._pending = None
-            raise
-        finally:
-            self._guard.stop(self)
-        status = self._finish(st, message)
-        if self._recorder is not None:
-            self._recorder._check_missed()
-        return status
+        return _run_observed(self, "run", observer, schedule if observer is not None else None, bar,
+                             lambda h: lib.tsrelu_gd_run(h, steps), lib.tsrelu_gd_interrupt)
 
     def __repr__(self):
         if self.closed:

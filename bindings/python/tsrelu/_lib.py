@@ -57,6 +57,7 @@ class StopReason(enum.IntEnum):
     STEP_RULE = 5  # the step rule returned non-zero or raised (Status.STOPPED)
     INTERRUPT = 6  # interrupt() or Ctrl-C (Status.INTERRUPTED)
     ERROR = 7      # an error, e.g. TSRELU_EDIVERGED
+    EVENT = 8      # the record's event callback returned non-zero or raised (Status.STOPPED, 1.2)
 
 
 SCHEDULE_LINEAR = 1
@@ -69,6 +70,8 @@ CALLBACK_RAISED = -(2 ** 31)
 
 # Callback types, exactly as in tsrelu.h (user data last).
 OBSERVER_FN = CFUNCTYPE(c_int, c_void_p, c_void_p)
+# tsrelu_event_fn (1.2): gd, kind, transition, index, teacher, time, user data
+EVENT_FN = CFUNCTYPE(c_int, c_void_p, c_int, c_int, c_size_t, c_int, c_double, c_void_p)
 STEP_FN = CFUNCTYPE(c_int, c_void_p, POINTER(c_double), POINTER(c_double),
                     POINTER(c_double), POINTER(c_double), c_void_p)
 
@@ -84,6 +87,7 @@ _ST = c_int  # tsrelu_status
 PROTOTYPES = {
     "tsrelu_version_number": (c_uint, ()),
     "tsrelu_version_string": (c_char_p, ()),
+    "tsrelu_isa": (c_char_p, ()),
     "tsrelu_status_string": (c_char_p, (_ST,)),
     "tsrelu_status_name": (c_char_p, (_ST,)),
     "tsrelu_last_error": (c_char_p, ()),
@@ -176,11 +180,41 @@ PROTOTYPES = {
     "tsrelu_record_student": (_ST, (_P, c_int, _PD, _S)),
     "tsrelu_record_teacher": (_ST, (_P, c_int, _PD, _S)),
     "tsrelu_record_write_csv": (_ST, (_P, c_char_p)),
+    # gradient flow (1.2)
+    "tsrelu_flow_create": (_ST, (_P, _P, _D, _D, _PP)),
+    "tsrelu_flow_free": (None, (_P,)),
+    "tsrelu_flow_set_flags": (_ST, (_P, c_uint)),
+    "tsrelu_flow_flags": (c_uint, (_P,)),
+    "tsrelu_flow_solver": (c_int, (_P,)),
+    "tsrelu_flow_set_accuracy": (_ST, (_P, _D, _D)),
+    "tsrelu_flow_accuracy": (_ST, (_P, _PD, _PD)),
+    "tsrelu_flow_set_tolerances": (_ST, (_P, _D, _D)),
+    "tsrelu_flow_tolerances": (_ST, (_P, _PD, _PD)),
+    "tsrelu_flow_set_observer": (_ST, (_P, OBSERVER_FN, _P, c_int, c_uint64)),
+    "tsrelu_flow_run": (_ST, (_P, _D)),
+    "tsrelu_flow_interrupt": (_ST, (_P,)),
+    "tsrelu_flow_time": (c_double, (_P,)),
+    "tsrelu_flow_student": (_P, (_P,)),
+    "tsrelu_flow_teacher": (_P, (_P,)),
+    "tsrelu_flow_loss": (_ST, (_P, _PD)),
+    "tsrelu_flow_gradient_norm": (_ST, (_P, _PD)),
+    "tsrelu_flow_stop_value": (c_int, (_P,)),
+    "tsrelu_flow_stop_reason": (c_int, (_P,)),
+    "tsrelu_flow_statistics": (_ST, (_P, POINTER(c_uint64), _S)),
+    "tsrelu_record_create_flow": (_ST, (_P, _S, c_uint, _PP)),
+    "tsrelu_flow_set_recorder": (_ST, (_P, _P, c_int, c_uint64)),
     # second order (1.2)
     "tsrelu_hessian": (_ST, (_P, _P, c_uint, _PD, _S)),
     "tsrelu_hessian_vector": (_ST, (_P, _P, c_uint, _PD, _S, _PD, _S)),
     "tsrelu_spectrum": (_ST, (_P, _P, c_uint, _D, _PD, _S, _PD, _S, POINTER(c_size_t), _S)),
     "tsrelu_newton": (_ST, (_P, _P, c_uint, _D, _D, _S, _PD, _S)),
+    # events (1.2)
+    "tsrelu_record_set_event_callback": (_ST, (_P, c_uint, EVENT_FN, _P)),
+    "tsrelu_record_set_event_threshold": (_ST, (_P, c_int, _D)),
+    "tsrelu_record_event_times": (_ST, (_P, c_int, c_int, _D, _PD, _S)),
+    "tsrelu_record_switches": (_ST, (_P, _PD, _S, POINTER(c_size_t))),
+    "tsrelu_record_rate_onset": (_ST, (_P, _D, _PD, _PD)),
+    "tsrelu_event_quantile": (_ST, (_PD, _S, _D, _PD)),
     # sampled training (1.2)
     "tsrelu_gd_set_sampling": (_ST, (_P, _S, _S, c_uint64, c_uint)),
     "tsrelu_gd_set_training_set": (_ST, (_P, _PD, _S, _S, c_uint64, c_uint)),
@@ -316,6 +350,14 @@ def last_error():
 def version():
     """The runtime library version string, e.g. '1.0.0'."""
     return _text(lib.tsrelu_version_string())
+
+
+def isa():
+    """The instruction-set path of the library's kernels: 'avx512', 'avx2' or
+    'portable', chosen once per process from the CPU or the TSRELU_ISA
+    environment variable (a request the CPU cannot honour falls back, and the
+    text says so). Every path gives bit-identical results."""
+    return _text(lib.tsrelu_isa())
 
 
 def version_number():

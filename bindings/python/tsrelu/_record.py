@@ -7,30 +7,35 @@ from ctypes import POINTER, c_uint64
 import numpy as np
 
 from ._args import c_integer, path_arg, ptr
+from ._events import RecordEvents
 from ._guard import in_own_callback, refuse
 from ._lib import Status, call, fail, lib
 from ._network import _Handle, new_handle
 
 ACCURATE_LOSS = 1  # TSRELU_RECORD_ACCURATE_LOSS
 
-GLOBAL_FIELDS = {"loss": 1, "grad_norm": 2, "loss_accurate": 3}
+GLOBAL_FIELDS = {"loss": 1, "grad_norm": 2, "loss_accurate": 3, "time": 4}
 STUDENT_FIELDS = {"norm": 10, "output_weight": 11, "nearest": 12, "angle": 13, "radial": 14,
                   "tangential": 15, "angle_mean": 16}
 TEACHER_FIELDS = {"deficit": 20, "group_size": 21}
 
 
-class Record(_Handle):
+class Record(_Handle, RecordEvents):
     """A recorder attached to a GD (made by GD.record()). After (or during,
     from an observer) a run:
 
         r.iterations           uint64 array (n,)
         r.loss, r.grad_norm    float arrays (n,); r.loss_accurate with accurate_loss=True
+        r.time                 float array (n,): eta * iteration (GD) or the time (Flow)
         r.student("angle")     (n, m): norm, output_weight, nearest (-1: none),
                                angle, radial, tangential, angle_mean
         r.teacher("deficit")   (n, k): deficit, group_size
         r.arrays()             every column in a dict
         r.to_pandas()          one row per (iteration, student) (needs pandas)
         r.write_csv(path)      the same table as a CSV file, written by the library
+        r.events(...)          every event time at chosen thresholds (1.2), and
+        r.event_times(kind, threshold, mode), r.switches(), r.rate_onset(delta),
+        r.on_event(fn, ...)    the same events reported on line during runs
 
     When the capacity is reached the run goes on unrecorded: r.missed counts
     the iterates lost, and reading the record then warns (RuntimeWarning).
@@ -39,15 +44,15 @@ class Record(_Handle):
     _free = "tsrelu_record_free"
     _kind = "Record"
 
-    def __init__(self, gd, capacity, *, accurate_loss=False):
-        fn = "GD.record"
-        capacity = c_integer(capacity, "size_t", "capacity", fn)
+    def __init__(self, gd, capacity, *, accurate_loss=False, _create="tsrelu_record_create", _fn="GD.record"):
+        capacity = c_integer(capacity, "size_t", "capacity", _fn)
         flags = ACCURATE_LOSS if accurate_loss else 0
-        self._adopt(new_handle("tsrelu_record_create", gd._h(), capacity, flags))
+        self._adopt(new_handle(_create, gd._h(), capacity, flags))
         self._m, self._k = gd.m, gd.k
         self._accurate = bool(accurate_loss)
         self._gd = None        # the GD attached to (kept alive while attached)
         self._warned = 0       # missed count already warned about
+        self._event = None     # (fn, C callback) of on_event()
 
     def _attach(self, gd):
         self._gd = gd
@@ -117,6 +122,11 @@ class Record(_Handle):
         return self.global_("loss")
 
     @property
+    def time(self):
+        """The time of each row: eta * iteration for a GD, t for a Flow."""
+        return self.global_("time")
+
+    @property
     def grad_norm(self):
         return self.global_("grad_norm")
 
@@ -135,7 +145,7 @@ class Record(_Handle):
     def arrays(self):
         """Every column: 'iteration' (n,), the global ones (n,), the
         per-student ones (n, m), the per-teacher ones (n, k)."""
-        out = {"iteration": self.iterations, "loss": self.loss, "grad_norm": self.grad_norm}
+        out = {"iteration": self.iterations, "time": self.time, "loss": self.loss, "grad_norm": self.grad_norm}
         if self._accurate:
             out["loss_accurate"] = self.loss_accurate
         out.update((f, self.student(f)) for f in STUDENT_FIELDS)

@@ -1,0 +1,349 @@
+/* The kernels of one dispatch path: included once per path by
+ * kernels_PATH.c with TSRELU_SIMD_NAME defined, and compiled with that
+ * path's flags (Makefile). Plain C written so that the compiler vectorises
+ * it and so that every path performs the same operations in the same
+ * order: every sum of products runs over its terms in index order from 0
+ * (vectorised across outputs), or in eight partial sums combined in a
+ * fixed tree (the distances), and element-wise selects in the angle
+ * kernel. With -ffp-contract=off
+ * (and no -ffast-math) a vectoriser may not reassociate, so the results are
+ * bit-identical on every path; only the speed differs. */
+#include "simd.h"
+#include "kernel.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#define TSRELU_SIMD_CAT2(a, b) a##b
+#define TSRELU_SIMD_CAT(a, b) TSRELU_SIMD_CAT2(a, b)
+#define TSRELU_SIMD_FN(f) TSRELU_SIMD_CAT(f##_, TSRELU_SIMD_NAME)
+#define TSRELU_SIMD_STR2(a) #a
+#define TSRELU_SIMD_STR(a) TSRELU_SIMD_STR2(a)
+
+#define ROWS 4  /* rows of a product block */
+#define COLS 16 /* columns of a product block: two vectors of 8 */
+
+/* A vector of VW doubles (VW set by the including file to the path's
+ * register width): GCC's generic vectors, with the same IEEE operations on
+ * every target, so the width changes the speed and never a result. */
+typedef double vd __attribute__((vector_size(VW * sizeof(double))));
+#define NV (COLS / VW) /* vectors per block row */
+
+static inline vd loadv(const double *p)
+{
+    vd v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static inline void storev(double *p, vd v)
+{
+    memcpy(p, &v, sizeof v);
+}
+
+/* out[r][c] += sum_l A[l*lda + r] B[l*ldb + c] over l < n for r < rows <=
+ * ROWS and c < w <= COLS; every entry summed in the order of l, so
+ * blocking, the block shape and the vector width never change a result. */
+static inline void block(const double *A, const double *B, size_t n, size_t lda, size_t ldb,
+                         size_t rows, size_t w, double out[ROWS][COLS])
+{
+    if (rows == ROWS && w == COLS) {
+        vd acc[ROWS][NV];
+        for (int r = 0; r < ROWS; r++)
+            for (int v = 0; v < NV; v++)
+                acc[r][v] = loadv(out[r] + v * VW);
+        for (size_t l = 0; l < n; l++) {
+            vd b[NV];
+            for (int v = 0; v < NV; v++)
+                b[v] = loadv(B + l * ldb + v * VW);
+            for (int r = 0; r < ROWS; r++) {
+                double x = A[l * lda + r];
+                for (int v = 0; v < NV; v++)
+                    acc[r][v] += x * b[v];
+            }
+        }
+        for (int r = 0; r < ROWS; r++)
+            for (int v = 0; v < NV; v++)
+                storev(out[r] + v * VW, acc[r][v]);
+    } else if (rows == ROWS && w == COLS / 2) {
+        vd acc[ROWS][NV / 2];
+        for (int r = 0; r < ROWS; r++)
+            for (int v = 0; v < NV / 2; v++)
+                acc[r][v] = loadv(out[r] + v * VW);
+        for (size_t l = 0; l < n; l++) {
+            vd b[NV / 2];
+            for (int v = 0; v < NV / 2; v++)
+                b[v] = loadv(B + l * ldb + v * VW);
+            for (int r = 0; r < ROWS; r++) {
+                double x = A[l * lda + r];
+                for (int v = 0; v < NV / 2; v++)
+                    acc[r][v] += x * b[v];
+            }
+        }
+        for (int r = 0; r < ROWS; r++)
+            for (int v = 0; v < NV / 2; v++)
+                storev(out[r] + v * VW, acc[r][v]);
+    } else {
+        for (size_t r = 0; r < rows; r++)
+            for (size_t l = 0; l < n; l++)
+                for (size_t c = 0; c < w; c++)
+                    out[r][c] += A[l * lda + r] * B[l * ldb + c];
+    }
+}
+
+/* The scratch row length of the cosines: the Gram blocks are always full
+ * (ROWS x COLS), reading zero padding past the neurons (n + COLS + ROWS). */
+static inline size_t padded(size_t n)
+{
+    return TSRELU_SIMD_SCRATCH(n, 1);
+}
+
+/* The cosines from the transposed unit rows: the Gram block of ROWS
+ * students against COLS neurons at a time, only the pairs kept stored. */
+static void TSRELU_SIMD_FN(cosines)(size_t m, size_t k, size_t d, const double *U,
+                                     const double *T, int students_too, double *UT,
+                                     const tsrelu__pairs *p)
+{
+    size_t n = m + k, ld = padded(n);
+    for (size_t c = 0; c < d; c++) {
+        double *row = UT + c * ld;
+        for (size_t i = 0; i < m; i++)
+            row[i] = U[i * d + c];
+        for (size_t j = 0; j < k; j++)
+            row[m + j] = T[j * d + c];
+        for (size_t j = n; j < ld; j++)
+            row[j] = 0.0;
+    }
+    for (size_t i0 = 0; i0 < m; i0 += ROWS) {
+        size_t rows = m - i0 < ROWS ? m - i0 : ROWS;
+        for (size_t j0 = students_too ? i0 + 1 : m; j0 < n; j0 += COLS) {
+            size_t w = n - j0 < COLS ? n - j0 : COLS;
+            double out[ROWS][COLS] = {{0.0}};
+            block(UT + i0, UT + j0, d, ld, ld, ROWS, COLS, out);
+            for (size_t r = 0; r < rows; r++) {
+                size_t i = i0 + r, first = students_too ? i + 1 : m;
+                size_t at = tsrelu__pair_row(m, k, students_too, i);
+                for (size_t c = 0; c < w; c++)
+                    if (j0 + c >= first)
+                        p->c[at + (j0 + c - first)] = out[r][c];
+            }
+        }
+    }
+}
+
+/* sum_c (p_c + sign q_c)^2 in 8 partial sums (lane q takes c = q mod 8),
+ * combined in a fixed tree: vectorised within the sum, the same on every
+ * path. */
+static inline double sumsq_combo8(const double *p, const double *q, double sign, size_t d)
+{
+    double s[8] = {0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0};
+    size_t c = 0;
+    for (; c + 8 <= d; c += 8) {
+        for (int v = 0; v < 8 / VW; v++) {
+            vd x = loadv(p + c + v * VW) + sign * loadv(q + c + v * VW);
+            storev(s + v * VW, loadv(s + v * VW) + x * x);
+        }
+    }
+    for (size_t r = 0; c + r < d; r++) {
+        double x = p[c + r] + sign * q[c + r];
+        s[r] += x * x;
+    }
+    return ((s[0] + s[4]) + (s[2] + s[6])) + ((s[1] + s[5]) + (s[3] + s[7]));
+}
+
+static void TSRELU_SIMD_FN(distances)(size_t m, size_t k, size_t d, const double *U,
+                                       const double *T, int students_too, const tsrelu__pairs *p)
+{
+    size_t q = 0;
+    for (size_t i = 0; i < m; i++) {
+        const double *ui = U + i * d;
+        for (size_t l = students_too ? i + 1 : m; l < m + k; l++, q++) {
+            const double *v = l < m ? U + l * d : T + (l - m) * d;
+            double c = p->c[q];
+            p->h2[q] = c > TSRELU_EXACT_COS || c < -TSRELU_EXACT_COS
+                           ? sumsq_combo8(ui, v, c > 0.0 ? -1.0 : 1.0, d)
+                           : 0.0;
+        }
+    }
+}
+
+static void TSRELU_SIMD_FN(product)(size_t m, size_t k, size_t d, const double *Pt,
+                                     const double *W, const double *V, double *G)
+{
+    for (size_t i0 = 0; i0 < m; i0 += ROWS) {
+        size_t rows = m - i0 < ROWS ? m - i0 : ROWS;
+        for (size_t c0 = 0; c0 < d;) {
+            size_t w = d - c0 >= COLS ? COLS : d - c0 >= COLS / 2 ? COLS / 2 : d - c0;
+            double out[ROWS][COLS] = {{0.0}};
+            block(Pt + i0, W + c0, m, m, d, rows, w, out);
+            block(Pt + m * m + i0, V + c0, k, m, d, rows, w, out);
+            for (size_t r = 0; r < rows; r++)
+                memcpy(G + (i0 + r) * d + c0, out[r], w * sizeof(double));
+            c0 += w;
+        }
+    }
+}
+
+/* asin(x) = x + x R(x^2) on [0, 0.5]: the rational of fdlibm's e_asin.c
+ * (Sun Microsystems, 1993: "freely used, copied, modified and distributed"),
+ * error below 1 ulp; the same one serves every angle below. */
+#define PS0 1.66666666666666657415e-01
+#define PS1 -3.25565818622400915405e-01
+#define PS2 2.01212532134862925881e-01
+#define PS3 -4.00555345006794114027e-02
+#define PS4 7.91534994289814532176e-04
+#define PS5 3.47933107596021167570e-05
+#define QS1 -2.40339491173441421878e+00
+#define QS2 2.02094576023350569471e+00
+#define QS3 -6.88283971605453293030e-01
+#define QS4 7.70381505559019352791e-02
+#define PIO2_HI 1.57079632679489655800e+00
+#define PIO2_LO 6.12323399573676603587e-17
+#define PI_HI 3.14159265358979311600e+00
+
+static inline double asin_r(double t)
+{
+    double p = t * (PS0 + t * (PS1 + t * (PS2 + t * (PS3 + t * (PS4 + t * PS5)))));
+    double q = 1.0 + t * (QS1 + t * (QS2 + t * (QS3 + t * QS4)));
+    return p / q;
+}
+
+/* x with the low 32 bits of its significand cleared: df * df is exact. */
+static inline double high_half(double x)
+{
+    uint64_t b;
+    memcpy(&b, &x, sizeof b);
+    b &= 0xffffffff00000000u;
+    memcpy(&x, &b, sizeof x);
+    return x;
+}
+
+static void angle_loop(size_t n, const double *restrict c, const double *restrict h2,
+                       double *restrict theta, double *restrict sine, double *restrict cosine,
+                       double *restrict kap)
+{
+    for (size_t j = 0; j < n; j++) {
+        double cj = c[j], ac = fabs(cj), small = h2[j];
+        int near = ac > TSRELU_EXACT_COS, mid = ac > 0.5;
+        double z = near ? 0.25 * small : 0.5 * (1.0 - ac);
+        z = mid ? z : 0.0;
+        double s = sqrt(z), t = mid ? z : cj * cj, r = asin_r(t);
+        double df = high_half(s), den = s + df;
+        double quot = (z - df * df) / (den > 0.0 ? den : 1.0); /* computed in every lane */
+        double corr = den > 0.0 ? quot : 0.0;
+        double th_low = PIO2_HI - (cj - (PIO2_LO - cj * r));
+        double th_pos = 2.0 * (df + (r * s + corr));
+        double th_neg = PI_HI - 2.0 * (s + (r * s - PIO2_LO));
+        double th = !mid ? th_low : (cj > 0.0 ? th_pos : th_neg);
+        double large = 4.0 - small;
+        double dm = cj > 0.0 ? small : large, dp = cj > 0.0 ? large : small;
+        double sn_near = 0.5 * (sqrt(dm) * sqrt(dp)), cs_near = 0.25 * (dp - dm);
+        double sn_far = sqrt((1.0 - cj) * (1.0 + cj));
+        double sn = near ? sn_near : sn_far, cs = near ? cs_near : cj;
+        theta[j] = th;
+        sine[j] = sn;
+        cosine[j] = cs;
+        double k_series = tsrelu__kappa_series(th), k_direct = sn - th * cs;
+        kap[j] = th < TSRELU_KAPPA_SERIES_MAX ? k_series : k_direct;
+    }
+}
+
+/* Every pair through one kernel, all ranges computed and selected (so the
+ * loop vectorises):
+ *   |c| <= 0.5:            theta = pi/2 - asin c
+ *   0.5 < |c| <= 0.7:      theta = 2 asin z^(1/2),  z = (1 - |c|) / 2
+ *   |c| > 0.7:             theta = 2 asin z^(1/2),  z = |u -+ v|^2 / 4
+ * (pi minus that for c < 0), where the squared distance of the near
+ * (anti)parallel pairs is summed from the vectors, exact where acos(c)
+ * would lose half the digits. For c > 0.5 the rounding of sqrt(z) is
+ * corrected as fdlibm's acos does. sin and cos as tsrelu__angle_unit:
+ * from c where it is accurate, else from the half-angle distances. */
+static void TSRELU_SIMD_FN(angles)(size_t n, const tsrelu__pairs *p)
+{
+    angle_loop(n, p->c, p->h2, p->theta, p->sn, p->cs, p->kappa);
+}
+
+typedef long long vi __attribute__((vector_size(VW * sizeof(double))));
+
+/* x where mask is all ones, +0 where it is 0 */
+static inline vd keep(vd x, vi mask)
+{
+    return (vd)((vi)x & mask);
+}
+
+static inline double combine8(const double *s)
+{
+    return ((s[0] + s[4]) + (s[2] + s[6])) + ((s[1] + s[5]) + (s[3] + s[7]));
+}
+
+/* Lane sums start at +0 and only ever add: a lane is never -0, so adding
+ * +0 for a skipped (zero) student changes nothing, and neither does adding
+ * +0 to radial and kap (never -0 either). */
+static void TSRELU_SIMD_FN(pair_row)(size_t n, const double *restrict theta,
+                                      const double *restrict sn, const double *restrict kappa,
+                                      const double *restrict a, const double *restrict norm,
+                                      double ai, double wi, double *restrict P_row,
+                                      double *restrict radial, double *restrict kap,
+                                      double *restrict lanes, double sums[3])
+{
+    double (*lane)[8] = (double (*)[8])lanes;
+    for (int r = 0; r < 3; r++)
+        for (int q = 0; q < 8; q++)
+            lane[r][q] = 0.0;
+    size_t t = 0;
+    for (; t + 8 <= n; t += 8)
+        for (int v = 0; v < 8 / VW; v++) {
+            size_t o = t + (size_t)v * VW;
+            vd nl = loadv(norm + o), al = loadv(a + o), s = loadv(sn + o);
+            vd kp = kappa ? loadv(kappa + o) : (vd){0.0};
+            vi live = nl != 0.0;
+            vd wl = al * nl, w = (TSRELU_PI - loadv(theta + o)) * TSRELU_INV_2PI;
+            storev(P_row + o, keep(ai * al * w, live));
+            storev(radial + o, loadv(radial + o) + keep(wi * s, live));
+            storev(kap + o, loadv(kap + o) + keep(wi * kp, live));
+            storev(lane[0] + v * VW, loadv(lane[0] + v * VW) + keep(wl * s, live));
+            storev(lane[1] + v * VW, loadv(lane[1] + v * VW) + keep(wl * kp, live));
+            storev(lane[2] + v * VW, loadv(lane[2] + v * VW) + keep(wi * wl * kp, live));
+        }
+    for (size_t q = 0; t + q < n; q++) { /* the same operations, one lane at a time */
+        size_t o = t + q;
+        if (norm[o] == 0.0)
+            continue;
+        double kp = kappa ? kappa[o] : 0.0, wl = a[o] * norm[o];
+        double w = (TSRELU_PI - theta[o]) * TSRELU_INV_2PI;
+        P_row[o] = ai * a[o] * w;
+        radial[o] += wi * sn[o];
+        kap[o] += wi * kp;
+        lane[0][q] += wl * sn[o];
+        lane[1][q] += wl * kp;
+        lane[2][q] += wi * wl * kp;
+    }
+    for (int r = 0; r < 3; r++)
+        sums[r] = combine8(lane[r]);
+}
+
+static int TSRELU_SIMD_FN(update)(const double *restrict x, const double *restrict g,
+                                   double eta, double *restrict out, size_t n)
+{
+    const uint64_t exponent = 0x7ff0000000000000u; /* all ones: Inf or NaN */
+    uint64_t bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        double y = x[i] - eta * g[i];
+        uint64_t b;
+        memcpy(&b, &y, sizeof b);
+        out[i] = y;
+        bad |= (b & exponent) == exponent;
+    }
+    return bad == 0;
+}
+
+const tsrelu__simd_ops TSRELU_SIMD_CAT(tsrelu__simd_, TSRELU_SIMD_NAME) = {
+    TSRELU_SIMD_STR(TSRELU_SIMD_NAME),
+    TSRELU_SIMD_FN(cosines),
+    TSRELU_SIMD_FN(distances),
+    TSRELU_SIMD_FN(angles),
+    TSRELU_SIMD_FN(product),
+    TSRELU_SIMD_FN(pair_row),
+    TSRELU_SIMD_FN(update),
+};

@@ -1,0 +1,477 @@
+/* Check suite for src/simd/: the dispatched kernels (cosines, distances,
+ * the branch-free angle kernel, the P U product) on every path this CPU
+ * supports, against quadruple-precision references computed here, and the
+ * paths against each other bit for bit. */
+#include "suites.h"
+
+#include "kernel.h"
+#include "simd/simd.h"
+
+#include <tsrelu.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+extern tsrelu_quad sqrtq(tsrelu_quad);
+extern tsrelu_quad sinq(tsrelu_quad);
+extern tsrelu_quad cosq(tsrelu_quad);
+extern tsrelu_quad atan2q(tsrelu_quad, tsrelu_quad);
+
+static const double ULP1 = 2.220446049250313e-16;
+
+static uint64_t rng_state;
+
+static double uniform_pm1(void)
+{
+    rng_state ^= rng_state >> 12;
+    rng_state ^= rng_state << 25;
+    rng_state ^= rng_state >> 27;
+    return 2.0 * ((double)((rng_state * 0x2545F4914F6CDD1DULL) >> 11) * 0x1.0p-53) - 1.0;
+}
+
+static double ulp(double x)
+{
+    x = fabs(x);
+    return nextafter(x, INFINITY) - x;
+}
+
+static void unit(double *x, size_t d)
+{
+    double n = tsrelu__norm(x, d);
+    for (size_t c = 0; c < d; c++)
+        x[c] /= n;
+}
+
+/* n random unit rows of d entries. */
+static void random_units(double *X, size_t n, size_t d)
+{
+    for (size_t i = 0; i < n; i++) {
+        for (size_t c = 0; c < d; c++)
+            X[i * d + c] = uniform_pm1();
+        unit(X + i * d, d);
+    }
+}
+
+/* The per-pair arrays for n pairs, in one allocation. */
+static tsrelu__pairs pairs_new(size_t n)
+{
+    double *p = calloc(6 * n + 6, sizeof(double));
+    ck_assert_ptr_nonnull(p);
+    tsrelu__pairs r = {p, p + n, p + 2 * n, p + 3 * n, p + 4 * n, p + 5 * n};
+    return r;
+}
+
+/* m students at prescribed angles t[i] from one teacher (row of T), in
+ * d dimensions: cos t p + sin t e, rounded and renormalised in double. */
+static void students_at_angles(const double *t, size_t m, size_t d, double *U, double *T)
+{
+    double *e = malloc(d * sizeof(double));
+    ck_assert_ptr_nonnull(e);
+    for (size_t c = 0; c < d; c++)
+        T[c] = uniform_pm1();
+    unit(T, d);
+    for (size_t i = 0; i < m; i++) {
+        for (size_t c = 0; c < d; c++)
+            e[c] = uniform_pm1();
+        double pe = 0.0;
+        for (size_t c = 0; c < d; c++)
+            pe += e[c] * T[c];
+        for (size_t c = 0; c < d; c++)
+            e[c] -= pe * T[c];
+        unit(e, d);
+        for (size_t c = 0; c < d; c++)
+            U[i * d + c] = cos(t[i]) * T[c] + sin(t[i]) * e[c];
+        unit(U + i * d, d);
+    }
+    free(e);
+}
+
+/* The exact angle of two double vectors (quad). */
+static tsrelu_quad angle_q(const double *p, const double *q, size_t d)
+{
+    tsrelu_quad dm = 0, dp = 0;
+    for (size_t c = 0; c < d; c++) {
+        tsrelu_quad a = (tsrelu_quad)p[c] - q[c], b = (tsrelu_quad)p[c] + q[c];
+        dm += a * a;
+        dp += b * b;
+    }
+    return 2 * atan2q(sqrtq(dm), sqrtq(dp));
+}
+
+/* kappa = sin - theta cos, by its series below 1 (no cancellation) */
+static tsrelu_quad kappa_q(tsrelu_quad t)
+{
+    if (t >= 1)
+        return sinq(t) - t * cosq(t);
+    tsrelu_quad term = t, sum = 0; /* term = t^(2n+1) / (2n+1)! */
+    for (int n = 1; n < 30; n++) {
+        term *= -t * t / ((2 * n) * (2 * n + 1));
+        sum -= 2 * n * term;
+    }
+    return sum;
+}
+
+/* Angles spread over [0, pi], with the switch points of the kernel
+ * (|cos| = 0.5, 0.7) and near-(anti)parallel pairs down to 1e-12 rad. */
+static size_t test_angles(double *t, size_t cap)
+{
+    static const double fixed[] = {0.0, 1e-12, 1e-8, 3e-6, 1e-4, 0.01, 0.3, 0.7953988301841436,
+                                   0.7953988301841437, 1.0471975511965976, 1.0471975511965979,
+                                   1.5707963267948966, 2.0943951023931953, 2.0943951023931957,
+                                   2.3461938234056494, 2.3461938234056496, 3.0, 3.141592653589793 - 1e-4,
+                                   3.141592653589793 - 1e-8, 3.141592653589793 - 1e-12};
+    size_t n = 0;
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0] && n < cap; i++)
+        t[n++] = fixed[i];
+    while (n < cap) { /* uniform in angle, and log-uniform near 0 and pi */
+        double u = uniform_pm1();
+        double x = n % 3 == 0 ? 1.5707963267948966 * (1.0 + u) : pow(10.0, -10.0 * fabs(u));
+        t[n] = n % 3 == 2 ? 3.141592653589793 - x : x;
+        n++;
+    }
+    return n;
+}
+
+static size_t paths(const tsrelu__simd_ops **ops)
+{
+    size_t n = tsrelu__simd_supported(ops);
+    ck_assert_uint_ge(n, 1);
+    ck_assert_str_eq(ops[n - 1]->name, "portable");
+    return n;
+}
+
+/* The whole chain (cosines, distances, angles) on students at known angles
+ * from a teacher, against the exact angle of the same double vectors:
+ * theta and sin within 4 ulp of themselves for the near-(anti)parallel
+ * pairs (|cos| > 0.7) and 4 (ulp + ulp(1)) elsewhere (the cosine's
+ * rounding, amplified at most 1.4 times), kappa within 8 ulp + the error
+ * theta's carries (kappa' = theta sin theta). Measured worst over these
+ * 2800 pairs: 2.0, 2.0 and 0.67 of the bounds' units
+ * (TSRELU_TEST_VERBOSE=1 prints them). */
+START_TEST(test_angles_vs_quad)
+{
+    static const size_t dims[] = {2, 3, 8, 16, 17, 64, 100};
+    const tsrelu__simd_ops *ops[3];
+    size_t np = paths(ops);
+    for (size_t p = 0; p < np; p++)
+        for (size_t di = 0; di < sizeof dims / sizeof dims[0]; di++) {
+            size_t d = dims[di], m = 400;
+            double t[400], *U = malloc(m * d * sizeof(double)), *T = malloc(d * sizeof(double));
+            double *scratch = malloc(TSRELU_SIMD_SCRATCH(m + 1, d) * sizeof(double));
+            ck_assert(U && T && scratch);
+            rng_state = 0x9E3779B97F4A7C15ull + d;
+            test_angles(t, m);
+            students_at_angles(t, m, d, U, T);
+            tsrelu__pairs pr = pairs_new(m);
+            ops[p]->cosines(m, 1, d, U, T, 0, scratch, &pr);
+            ops[p]->distances(m, 1, d, U, T, 0, &pr);
+            ops[p]->angles(m, &pr);
+            double worst_t = 0.0, worst_s = 0.0, worst_k = 0.0;
+            for (size_t i = 0; i < m; i++) {
+                tsrelu_quad ref = angle_q(U + i * d, T, d);
+                double th = pr.theta[i], rt = (double)ref;
+                double rs = (double)sinq(ref), rc = (double)cosq(ref);
+                double rk = (double)kappa_q(ref);
+                /* near (anti)parallel pairs relative to theta and sin alone:
+                 * they come from the vectors, not from a rounded cosine */
+                double slack = fabs(rc) > 0.71 ? 0.0 : ULP1;
+                double et = fabs(th - rt) / (ulp(rt) + slack);
+                double es = fabs(pr.sn[i] - rs) / (ulp(rs) + slack + 1e-300);
+                double ek = fabs(pr.kappa[i] - rk) /
+                            (8 * ulp(rk) + 1.5 * rt * rs * fabs(th - rt) + 1e-300);
+                ck_assert_msg(et <= 4.0, "%s d=%zu theta %.17g: %.17g, want %.17g (%.2f)",
+                              ops[p]->name, d, t[i], th, rt, et);
+                ck_assert_msg(es <= 4.0, "%s d=%zu theta %.17g: sin %.17g, want %.17g (%.2f)",
+                              ops[p]->name, d, t[i], pr.sn[i], rs, es);
+                ck_assert_msg(fabs(pr.cs[i] - rc) <= 4 * ULP1, "%s d=%zu cos %.17g, want %.17g",
+                              ops[p]->name, d, pr.cs[i], rc);
+                ck_assert_msg(ek <= 1.0, "%s d=%zu theta %.17g: kappa %.17g, want %.17g",
+                              ops[p]->name, d, t[i], pr.kappa[i], rk);
+                worst_t = fmax(worst_t, et);
+                worst_s = fmax(worst_s, es);
+                worst_k = fmax(worst_k, ek);
+            }
+            if (getenv("TSRELU_TEST_VERBOSE"))
+                fprintf(stderr, "simd %s d=%zu worst theta %.2f sin %.2f kappa %.2f\n",
+                        ops[p]->name, d, worst_t, worst_s, worst_k);
+            free(pr.c);
+            free(U);
+            free(T);
+            free(scratch);
+        }
+}
+END_TEST
+
+/* Cosines of the packed pairs within (d + 2) ulp(1) of the exact dot
+ * products of the same vectors; the teacher cosines are the same numbers
+ * with or without the student pairs (one nearest-teacher rule). */
+START_TEST(test_cosines_vs_quad)
+{
+    static const size_t shapes[][3] = {{6, 2, 8}, {20, 4, 16}, {7, 3, 13}, {33, 5, 70}, {1, 1, 1}};
+    const tsrelu__simd_ops *ops[3];
+    size_t np = paths(ops);
+    for (size_t p = 0; p < np; p++)
+        for (size_t z = 0; z < sizeof shapes / sizeof shapes[0]; z++) {
+            size_t m = shapes[z][0], k = shapes[z][1], d = shapes[z][2], n = m + k;
+            double *U = malloc(m * d * sizeof(double)), *T = malloc(k * d * sizeof(double));
+            double *scratch = malloc(TSRELU_SIMD_SCRATCH(n, d) * sizeof(double));
+            ck_assert(U && T && scratch);
+            rng_state = 77 + z;
+            random_units(U, m, d);
+            random_units(T, k, d);
+            tsrelu__pairs all = pairs_new(tsrelu__pair_count(m, k, 1));
+            tsrelu__pairs tch = pairs_new(tsrelu__pair_count(m, k, 0));
+            ops[p]->cosines(m, k, d, U, T, 1, scratch, &all);
+            ops[p]->cosines(m, k, d, U, T, 0, scratch, &tch);
+            for (size_t i = 0; i < m; i++) {
+                size_t q = tsrelu__pair_row(m, k, 1, i);
+                ck_assert_uint_eq(q + (n - i - 1), i + 1 < m ? tsrelu__pair_row(m, k, 1, i + 1)
+                                                             : tsrelu__pair_count(m, k, 1));
+                for (size_t l = i + 1; l < n; l++, q++) {
+                    const double *v = l < m ? U + l * d : T + (l - m) * d;
+                    tsrelu_quad dot = 0;
+                    for (size_t c = 0; c < d; c++)
+                        dot += (tsrelu_quad)U[i * d + c] * v[c];
+                    ck_assert_msg(fabs(all.c[q] - (double)dot) <= (d + 2) * ULP1,
+                                  "%s (%zu,%zu,%zu) cos(%zu,%zu) %.17g, want %.17g", ops[p]->name,
+                                  m, k, d, i, l, all.c[q], (double)dot);
+                    if (l >= m) /* bit for bit, as the nearest rule needs */
+                        ck_assert(memcmp(&all.c[q], &tch.c[i * k + l - m], sizeof(double)) == 0);
+                }
+            }
+            free(all.c);
+            free(tch.c);
+            free(U);
+            free(T);
+            free(scratch);
+        }
+}
+END_TEST
+
+/* G = P^T W + Q^T V within (m + k + 2) ulp of sum |terms| of the exact
+ * value, at shapes that exercise every block case (full, half, remainder
+ * columns; partial row blocks). */
+START_TEST(test_product_vs_quad)
+{
+    static const size_t shapes[][3] = {{6, 2, 8}, {20, 4, 16}, {40, 4, 64}, {7, 3, 13}, {5, 1, 27}, {1, 1, 1}};
+    const tsrelu__simd_ops *ops[3];
+    size_t np = paths(ops);
+    for (size_t p = 0; p < np; p++)
+        for (size_t z = 0; z < sizeof shapes / sizeof shapes[0]; z++) {
+            size_t m = shapes[z][0], k = shapes[z][1], d = shapes[z][2], n = m + k;
+            double *Pt = malloc(n * m * sizeof(double)), *W = malloc(m * d * sizeof(double));
+            double *V = malloc(k * d * sizeof(double)), *G = malloc(m * d * sizeof(double));
+            ck_assert(Pt && W && V && G);
+            rng_state = 991 + z;
+            for (size_t i = 0; i < n * m; i++)
+                Pt[i] = uniform_pm1();
+            for (size_t i = 0; i < m * d; i++)
+                W[i] = uniform_pm1();
+            for (size_t i = 0; i < k * d; i++)
+                V[i] = uniform_pm1();
+            ops[p]->product(m, k, d, Pt, W, V, G);
+            for (size_t i = 0; i < m; i++)
+                for (size_t c = 0; c < d; c++) {
+                    tsrelu_quad g = 0, mag = 0;
+                    for (size_t l = 0; l < n; l++) {
+                        tsrelu_quad x = (tsrelu_quad)Pt[l * m + i] * (l < m ? W[l * d + c] : V[(l - m) * d + c]);
+                        g += x;
+                        mag += x < 0 ? -x : x;
+                    }
+                    ck_assert_msg(fabs(G[i * d + c] - (double)g) <= (n + 2) * ULP1 * (double)mag,
+                                  "%s (%zu,%zu,%zu) G[%zu,%zu] %.17g, want %.17g", ops[p]->name, m,
+                                  k, d, i, c, G[i * d + c], (double)g);
+                }
+            free(Pt);
+            free(W);
+            free(V);
+            free(G);
+        }
+}
+END_TEST
+
+/* Every supported path gives the same bits as the portable one, for every
+ * kernel (the paths differ only in vector width). */
+START_TEST(test_paths_bit_identical)
+{
+    const tsrelu__simd_ops *ops[3];
+    size_t np = paths(ops);
+    size_t m = 37, k = 5, d = 45, n = m + k, np_all = tsrelu__pair_count(m, k, 1);
+    double *U = malloc(m * d * sizeof(double)), *T = malloc(k * d * sizeof(double));
+    double *Pt = malloc(n * m * sizeof(double)), *scratch = malloc(TSRELU_SIMD_SCRATCH(n, d) * sizeof(double));
+    double *G[3];
+    tsrelu__pairs pr[3];
+    ck_assert(U && T && Pt && scratch);
+    rng_state = 4242;
+    random_units(T, k, d);
+    for (size_t i = 0; i < m; i++) { /* a third near a teacher, some exactly on it */
+        for (size_t c = 0; c < d; c++)
+            U[i * d + c] = i % 3 ? uniform_pm1() : T[(i % k) * d + c] + (i % 2 ? 1e-7 * uniform_pm1() : 0.0);
+        unit(U + i * d, d);
+    }
+    for (size_t i = 0; i < n * m; i++)
+        Pt[i] = uniform_pm1();
+    for (size_t p = 0; p < np; p++) {
+        pr[p] = pairs_new(np_all);
+        G[p] = malloc(m * d * sizeof(double));
+        ck_assert_ptr_nonnull(G[p]);
+        ops[p]->cosines(m, k, d, U, T, 1, scratch, &pr[p]);
+        ops[p]->distances(m, k, d, U, T, 1, &pr[p]);
+        ops[p]->angles(np_all, &pr[p]);
+        ops[p]->product(m, k, d, Pt, U, T, G[p]);
+    }
+    /* one pair-pass row over all those pairs, some students zero */
+    double a[64], norm[64], rows[3][3 * 64 + 3], lanes[24];
+    for (size_t l = 0; l < 64; l++) {
+        a[l] = 0.5 + uniform_pm1();
+        norm[l] = l % 7 == 3 ? 0.0 : 1.0 + uniform_pm1();
+    }
+    for (size_t p = 0; p < np; p++) {
+        memset(rows[p], 0, sizeof rows[p]);
+        for (size_t l = 0; l < 64; l++)
+            rows[p][64 + l] = rows[p][128 + l] = 0.25 * (double)l;
+        ops[p]->pair_row(61, pr[p].theta, pr[p].sn, pr[p].kappa, a, norm, 0.7, -1.3, rows[p],
+                         rows[p] + 64, rows[p] + 128, lanes, rows[p] + 192);
+        ck_assert(rows[p][3] == 0.0 && rows[p][64 + 3] == 0.75); /* a zero student: skipped */
+        double want[3] = {0.0, 0.0, 0.0}, mag = 0.0;
+        for (size_t l = 0; l < 61; l++) {
+            if (norm[l] == 0.0)
+                continue;
+            double wl = a[l] * norm[l];
+            ck_assert(rows[p][l] == 0.7 * a[l] * ((TSRELU_PI - pr[p].theta[l]) * TSRELU_INV_2PI));
+            ck_assert(rows[p][64 + l] == 0.25 * (double)l + -1.3 * pr[p].sn[l]);
+            ck_assert(rows[p][128 + l] == 0.25 * (double)l + -1.3 * pr[p].kappa[l]);
+            want[0] += wl * pr[p].sn[l];
+            want[1] += wl * pr[p].kappa[l];
+            want[2] += -1.3 * wl * pr[p].kappa[l];
+            mag += fabs(wl) * (1.0 + 1.3 * pr[p].kappa[l]) + fabs(wl * pr[p].sn[l]);
+        }
+        for (int r = 0; r < 3; r++) /* another summation order: 61 ulp of the magnitudes */
+            ck_assert_msg(fabs(rows[p][192 + r] - want[r]) <= 61 * ULP1 * mag, "%s sum %d: %.17g, want %.17g",
+                          ops[p]->name, r, rows[p][192 + r], want[r]);
+    }
+    for (size_t p = 0; p + 1 < np; p++) {
+        ck_assert_msg(memcmp(rows[p], rows[np - 1], sizeof rows[p]) == 0,
+                      "pair_row: %s differs from portable", ops[p]->name);
+        ck_assert_msg(memcmp(pr[p].c, pr[np - 1].c, 6 * np_all * sizeof(double)) == 0,
+                      "pairs: %s differs from portable", ops[p]->name);
+        ck_assert_msg(memcmp(G[p], G[np - 1], m * d * sizeof(double)) == 0,
+                      "product: %s differs from portable", ops[p]->name);
+    }
+    for (size_t p = 0; p < np; p++) {
+        free(pr[p].c);
+        free(G[p]);
+    }
+    free(U);
+    free(T);
+    free(Pt);
+    free(scratch);
+}
+END_TEST
+
+/* Identical, opposite, orthogonal vectors and cosines a rounding past +-1
+ * or exactly on the switch points: exact or within an ulp, never NaN. */
+START_TEST(test_angle_limits)
+{
+    const tsrelu__simd_ops *ops[3];
+    size_t np = paths(ops);
+    static const double c[] = {1.0, -1.0, 0.0, -0.0, 0.5, -0.5, 0.7, -0.7, 1.0 + 2 * 2.220446049250313e-16, -1.0 - 2 * 2.220446049250313e-16};
+    static const double h2[] = {0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0};
+    static const double want[] = {0.0, 3.141592653589793, 1.5707963267948966, 1.5707963267948966,
+                                  1.0471975511965979, 2.0943951023931957, 0.79539883018414359,
+                                  2.3461938234056494, 0.0, 3.141592653589793};
+    size_t n = sizeof c / sizeof c[0];
+    for (size_t p = 0; p < np; p++) {
+        tsrelu__pairs pr = pairs_new(n);
+        memcpy(pr.c, c, sizeof c);
+        memcpy(pr.h2, h2, sizeof h2);
+        ops[p]->angles(n, &pr);
+        for (size_t i = 0; i < n; i++) {
+            ck_assert_msg(isfinite(pr.theta[i]) && isfinite(pr.sn[i]) && isfinite(pr.cs[i]) &&
+                              isfinite(pr.kappa[i]),
+                          "%s c=%g: theta %g sin %g cos %g kappa %g", ops[p]->name, c[i],
+                          pr.theta[i], pr.sn[i], pr.cs[i], pr.kappa[i]);
+            ck_assert_msg(fabs(pr.theta[i] - want[i]) <= ulp(want[i]) + 1e-300,
+                          "%s c=%.17g: theta %.17g, want %.17g", ops[p]->name, c[i], pr.theta[i], want[i]);
+            ck_assert(pr.sn[i] >= 0.0);
+        }
+        ck_assert(pr.theta[0] == 0.0 && pr.sn[0] == 0.0 && pr.kappa[0] == 0.0 && pr.cs[0] == 1.0);
+        ck_assert(pr.sn[1] == 0.0 && pr.cs[1] == -1.0);
+        free(pr.c);
+    }
+}
+END_TEST
+
+/* The update: x - eta g exactly, and not finite as soon as one entry
+ * (at any position, including the vector tails) is NaN or +-Inf, also by
+ * overflow; the largest finite values and subnormals pass. */
+START_TEST(test_update_class_test)
+{
+    const tsrelu__simd_ops *ops[3];
+    size_t np = paths(ops);
+    enum { N = 37 };
+    double x[N], g[N], out[N];
+    for (size_t p = 0; p < np; p++) {
+        rng_state = 5;
+        for (size_t i = 0; i < N; i++) {
+            x[i] = uniform_pm1();
+            g[i] = uniform_pm1();
+        }
+        x[3] = 1.7976931348623157e308;
+        g[3] = 0.0;
+        x[4] = 4.9406564584124654e-324;
+        ck_assert_int_eq(ops[p]->update(x, g, 0.1, out, N), 1);
+        for (size_t i = 0; i < N; i++)
+            ck_assert(out[i] == x[i] - 0.1 * g[i]);
+        static const double bad[] = {NAN, INFINITY, -INFINITY};
+        for (size_t at = 0; at < N; at += 6)
+            for (size_t b = 0; b < 3; b++) {
+                double keep = x[at];
+                x[at] = bad[b];
+                ck_assert_msg(ops[p]->update(x, g, 0.1, out, N) == 0, "%s: %g at %zu passed",
+                              ops[p]->name, bad[b], at);
+                x[at] = keep;
+            }
+        x[N - 1] = 1.7976931348623157e308; /* overflows to Inf */
+        g[N - 1] = -1e300;
+        ck_assert_int_eq(ops[p]->update(x, g, 1e10, out, N), 0);
+        ck_assert_int_eq(ops[p]->update(x, g, 0.1, out, 0), 1);
+    }
+}
+END_TEST
+
+/* The report: one of the three names, possibly with a fallback note. */
+START_TEST(test_isa_report)
+{
+    const tsrelu__simd_ops *ops[3];
+    paths(ops);
+    const char *r = tsrelu_isa();
+    ck_assert_ptr_nonnull(r);
+    ck_assert_msg(strncmp(r, tsrelu__simd()->name, strlen(tsrelu__simd()->name)) == 0,
+                  "tsrelu_isa() '%s' does not start with the chosen path %s", r, tsrelu__simd()->name);
+    const char *env = getenv("TSRELU_ISA");
+    if (!env || !*env)
+        ck_assert_str_eq(r, ops[0]->name); /* the best supported path */
+}
+END_TEST
+
+Suite *simd_suite(void)
+{
+    Suite *s = suite_create("simd");
+    TCase *tc_core = tcase_create("core");
+    tcase_set_timeout(tc_core, 60);
+    tcase_add_test(tc_core, test_angles_vs_quad);
+    tcase_add_test(tc_core, test_cosines_vs_quad);
+    tcase_add_test(tc_core, test_product_vs_quad);
+    tcase_add_test(tc_core, test_paths_bit_identical);
+    suite_add_tcase(s, tc_core);
+    TCase *tc_limits = tcase_create("limits");
+    tcase_add_test(tc_limits, test_angle_limits);
+    tcase_add_test(tc_limits, test_isa_report);
+    tcase_add_test(tc_limits, test_update_class_test);
+    suite_add_tcase(s, tc_limits);
+    return s;
+}
