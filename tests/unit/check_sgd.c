@@ -406,7 +406,8 @@ END_TEST
 /* tests/data/checkpoints/v1_exact_k2m3d4.ckpt was written by libtsrelu
  * 1.1.0: orthogonal teacher (k=2, d=4, seed 1), Gaussian student (m=3,
  * sigma=0.1, seed 2), eta=0.1, a linear observer every 10, 50 steps. It
- * loads, saves back to the same bytes, and runs on as the uninterrupted run. */
+ * loads, saves back to the same bytes, and runs on as the uninterrupted run
+ * (to rounding: it was written by another build). */
 START_TEST(format1_checkpoint_loads)
 {
     const char *data = getenv("TSRELU_TEST_DATA");
@@ -441,7 +442,11 @@ START_TEST(format1_checkpoint_loads)
     double W[12], Wr[12];
     ck_assert_int_eq(tsrelu_student_weights(tsrelu_gd_student(gd), W, 12), TSRELU_OK);
     ck_assert_int_eq(tsrelu_student_weights(tsrelu_gd_student(ref), Wr, 12), TSRELU_OK);
-    ck_assert(memcmp(W, Wr, sizeof W) == 0);
+    /* the same trajectory up to the rounding of the build that wrote the
+     * file (1.2's kernels may round differently from 1.1.0's): bit-identity
+     * is promised for one build only (docs/checkpoints.md) */
+    for (int i = 0; i < 12; i++)
+        ck_assert_double_eq_tol(W[i], Wr[i], 1e-12);
     tsrelu_gd_free(gd);
     tsrelu_gd_free(ref);
     tsrelu_teacher_free(t);
