@@ -10,8 +10,9 @@
  * whose expectation over x ~ N(0, I) is the closed-form loss and gradient of
  * population.c (relu'(0) = 0 as there). Two dgemm per step (X W^T, D^T X),
  * a third for online labels (X V^T). Every buffer is allocated when the
- * sampler is made; a step allocates nothing. The streams are rng.c's, so a
- * batch is the same on every platform and thread count. */
+ * sampler is made; a step allocates nothing. The streams are rng.c's (its
+ * ziggurat for the normals), so a batch is the same on every platform and
+ * thread count. */
 #include "sgd.h"
 #include "gd.h"
 #include "model.h"
@@ -37,6 +38,7 @@ struct tsrelu__sgd {
     uint64_t seed;
     tsrelu__rng rng;          /* committed stream position */
     tsrelu__rng next;         /* the position after the batch of the pending step */
+    tsrelu__zig zig;          /* the normal generator's tables */
     double *X, *y;            /* the training set (n rows) or the online batch (B rows) */
     double *Xb, *yb;          /* a minibatch of a finite set (B < n) */
     size_t *pick;             /* B: the Fisher-Yates swaps, undone after each draw */
@@ -79,10 +81,12 @@ static void labels(const tsrelu_teacher *t, const double *X, size_t rows, double
     }
 }
 
-static void fill_normal(tsrelu__rng *r, double *x, size_t n)
+/* The ziggurat: B*d normals are half of an online step (4.7 ns each
+ * against 9.8 ns for the polar method of the initialisation streams). */
+static void fill_normal(tsrelu__rng *r, const tsrelu__zig *z, double *x, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        x[i] = tsrelu__rng_normal(r);
+        x[i] = tsrelu__rng_normal_zig(r, z);
 }
 
 /* Uniform on [0, n), n >= 1: rejection of the top partial range, so that
@@ -151,7 +155,7 @@ void tsrelu__sgd_gradient(tsrelu__sgd *s, const tsrelu_teacher *t, const double 
     const double *X = s->X, *y = s->y;
     s->next = s->rng;
     if (s->kind == ONLINE) {
-        fill_normal(&s->next, s->X, s->B * s->d);
+        fill_normal(&s->next, &s->zig, s->X, s->B * s->d);
         labels(t, s->X, s->B, s->Zv, s->y);
     } else if (s->B < s->n) {
         draw_minibatch(s, &s->next);
@@ -219,6 +223,7 @@ static tsrelu_status sgd_make(const char *fn, const tsrelu_teacher *t, size_t m,
     if (s->perm)
         for (size_t i = 0; i < n; i++)
             s->perm[i] = i;
+    tsrelu__zig_init(&s->zig);
     if (kind == ONLINE) {
         tsrelu__rng_seed(&s->rng, seed ^ ONLINE_STREAM);
     } else {
@@ -227,7 +232,7 @@ static tsrelu_status sgd_make(const char *fn, const tsrelu_teacher *t, size_t m,
         } else {
             tsrelu__rng gen;
             tsrelu__rng_seed(&gen, seed ^ TRAIN_STREAM);
-            fill_normal(&gen, s->X, xd);
+            fill_normal(&gen, &s->zig, s->X, xd);
         }
         labels(t, s->X, n, s->Zv, s->y);
         free(s->Zv); /* online only past this point */

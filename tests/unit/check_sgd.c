@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "tsrelu.h"
+#include "rng.h"
 
 #define M 5
 #define K 2
@@ -38,6 +39,40 @@ static void weights(const tsrelu_gd *gd, double *W)
 {
     ck_assert_int_eq(tsrelu_student_weights(tsrelu_gd_student(gd), W, MD), TSRELU_OK);
 }
+
+/* ---------------- the normal generator ---------------- */
+
+/* 4e6 ziggurat variates: mean, variance, fourth moment and the two tails
+ * P(|x| > 3), P(|x| > 4) each within 5 standard errors of N(0, 1) (each
+ * statistic is a mean of 4e6 i.i.d. terms: standardised errors close to
+ * N(0,1); 5 SE fail with probability 6e-7 each). The tables are those of
+ * Marsaglia and Tsang: k[0] = 1991057938 in their paper's RNOR. */
+START_TEST(ziggurat_is_standard_normal)
+{
+    enum { N = 4000000 };
+    tsrelu__zig z;
+    tsrelu__rng r;
+    tsrelu__zig_init(&z);
+    tsrelu__rng_seed(&r, 99);
+    ck_assert_uint_eq(z.k[0], 1991057938u);
+    ck_assert_uint_eq(z.k[1], 0);
+    double s1 = 0, s2 = 0, s4 = 0, t3 = 0, t4 = 0;
+    for (long i = 0; i < N; i++) {
+        double x = tsrelu__rng_normal_zig(&r, &z), x2 = x * x;
+        s1 += x;
+        s2 += x2;
+        s4 += x2 * x2;
+        t3 += fabs(x) > 3.0;
+        t4 += fabs(x) > 4.0;
+    }
+    const double p3 = 2.6997960632601913e-3, p4 = 6.334248366623993e-5; /* erfc(3/sqrt2), erfc(4/sqrt2) */
+    ck_assert_msg(fabs(s1 / N) <= 5.0 * sqrt(1.0 / N), "mean %g", s1 / N);
+    ck_assert_msg(fabs(s2 / N - 1.0) <= 5.0 * sqrt(2.0 / N), "variance %g", s2 / N);
+    ck_assert_msg(fabs(s4 / N - 3.0) <= 5.0 * sqrt(96.0 / N), "fourth moment %g", s4 / N);
+    ck_assert_msg(fabs(t3 / N - p3) <= 5.0 * sqrt(p3 * (1 - p3) / N), "P(|x|>3) %g", t3 / N);
+    ck_assert_msg(fabs(t4 / N - p4) <= 5.0 * sqrt(p4 * (1 - p4) / N), "P(|x|>4) %g", t4 / N);
+}
+END_TEST
 
 /* ---------------- unbiasedness ---------------- */
 
@@ -615,6 +650,7 @@ Suite *sgd_suite(void)
     Suite *s = suite_create("sgd");
     TCase *core = tcase_create("core");
     tcase_set_timeout(core, 120);
+    tcase_add_test(core, ziggurat_is_standard_normal);
     tcase_add_test(core, gradient_is_unbiased);
     tcase_add_test(core, batch_loss_is_unbiased);
     tcase_add_test(core, huge_batch_tracks_exact);
