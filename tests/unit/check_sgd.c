@@ -333,8 +333,8 @@ END_TEST
 
 /* ---------------- determinism: threads and resume ---------------- */
 
-/* Sampler c of the three kinds: online (B*D odd: a spare normal carries
- * over between steps), a generated set with minibatches, the caller's set. */
+/* Sampler c of the three kinds: online (B = 3: a batch of 18 normals), a
+ * generated set with minibatches, the caller's set. */
 static void set_kind(tsrelu_gd *gd, int c)
 {
     static double X[30 * D];
