@@ -6,6 +6,9 @@
  * run, the samples it consumed, and T^3 L (flat where L ~ T^-3).
  *
  *     build/examples/sgd [--quick] [--steps N] [--batch B] [--eta E] [--sigma S]
+ *                        [--k K] [--m M] [--d D]
+ *
+ * examples/plot_sgd.py draws the outputs of several runs on one figure.
  */
 #include <tsrelu.h>
 
@@ -24,6 +27,7 @@ int main(int argc, char **argv)
 {
     unsigned long long steps = 100000, batch = 512;
     double eta = 0.1, sigma = 1e-6;
+    size_t k = 2, m = 20, d = 16;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--quick"))
             steps = 3000;
@@ -35,12 +39,18 @@ int main(int argc, char **argv)
             eta = strtod(argv[++i], NULL);
         else if (!strcmp(argv[i], "--sigma") && i + 1 < argc)
             sigma = strtod(argv[++i], NULL);
+        else if (!strcmp(argv[i], "--k") && i + 1 < argc)
+            k = strtoul(argv[++i], NULL, 10);
+        else if (!strcmp(argv[i], "--m") && i + 1 < argc)
+            m = strtoul(argv[++i], NULL, 10);
+        else if (!strcmp(argv[i], "--d") && i + 1 < argc)
+            d = strtoul(argv[++i], NULL, 10);
         else {
-            fprintf(stderr, "usage: %s [--quick] [--steps N] [--batch B] [--eta E] [--sigma S]\n", argv[0]);
+            fprintf(stderr, "usage: %s [--quick] [--steps N] [--batch B] [--eta E] [--sigma S] [--k K] [--m M] [--d D]\n",
+                    argv[0]);
             return 2;
         }
     }
-    const size_t k = 2, m = 20, d = 16;
     tsrelu_teacher *t;
     tsrelu_student *s;
     tsrelu_gd *exact, *sampled;
