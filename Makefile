@@ -233,6 +233,7 @@ check-steps:
 	$(MAKE) build/tsrelu-sweep
 	$(PYTHON) tests/integration/test_docblocks.py
 	sh scripts/first-figure.sh
+	$(PYTHON) tests/integration/test_theory_data.py
 	sh tests/integration/test_kill_resume.sh
 	$(MAKE) test-sweep
 	$(MAKE) test-bindings abi-check test-abi-break test-install
@@ -255,12 +256,10 @@ test-install:
 	sh tests/integration/test_install.sh
 
 demo: deps-demo
-	$(MAKE) all build/examples/paper_demo
+	$(MAKE) all build/examples/paper_demo build/examples/flow_demo
 	./build/examples/paper_demo --out demo-output
-	$(PYTHON) examples/plot_demo.py demo-output
-	$(MAKE) build/examples/flow_demo
 	./build/examples/flow_demo --out demo-output
-	$(PYTHON) examples/plot_flow.py demo-output
+	$(PYTHON) examples/plot_demo.py demo-output
 
 # ---------------------------------------------------------------- bench
 build/bench_%: bench/bench_%.c bench/bench_time.h $(SHLIB) $(LIBOUT)/libtsrelu.so | build

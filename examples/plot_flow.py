@@ -10,7 +10,8 @@ where each run ends, sorted |eigenvalues| on a log scale, with k*d (the
 number of non-flat directions at an over-parameterised global minimum,
 docs/secondorder.md) marked.
 
-plot_demo.py calls flow_panels() to add the same two panels to figure.png.
+plot_demo.py calls flow_panels() to add the same two panels, (g) and (h),
+to figure.png.
 """
 import csv
 import glob
@@ -67,11 +68,11 @@ def flow_panels(ax_loss, ax_spec, out, d=16):
             ax_spec.axvline(k * d + 0.5, color=line.get_color(), ls="--", lw=0.8)
     ax_loss.set_xlabel("flow time t (GD iteration T = t / eta)")
     ax_loss.set_ylabel("L(t)")
-    ax_loss.set_title("(e) gradient flow (CVODE) to t = %g; dotted: C t^-3" % max(data[0][2]["t"]))
+    ax_loss.set_title("(g) gradient flow (CVODE) to t = %g; dotted: C t^-3" % max(data[0][2]["t"]))
     ax_loss.legend(fontsize=8)
     ax_spec.set_xlabel("eigenvalue index (by |lambda|, descending)")
     ax_spec.set_ylabel("|lambda| of the Hessian in W")
-    ax_spec.set_title("(f) Hessian spectrum where the flow ends; dashed: k d")
+    ax_spec.set_title("(h) Hessian spectrum where the flow ends; dashed: k d")
     ax_spec.legend(fontsize=8)
     return True
 

@@ -36,10 +36,17 @@ def main():
         "Julia Project.toml": one(r'^version = "([^"]*)"', read("bindings", "julia", "Project.toml"), "version"),
         "README": one(r"^What it offers \(version ([0-9.]+)\):", read("README.md"), "README"),
         "docs/api.md": one(r"^This is the reference for version ([0-9.]+) of", read("docs", "api.md"), "api.md"),
+        "docs/api.md macro table": one(r"^\| `TSRELU_VERSION_STRING` \| `\"([0-9.]+)\"` \|", read("docs", "api.md"),
+                                       "api.md table"),
+        "Julia API_MINOR": "%s.%s" % (parts[0], one(r"^const API_MINOR = (\d+)", read("bindings", "julia", "src",
+                                                                                     "TsRelu.jl"), "Julia")),
+        "man page tsrelu-sweep.1": one(r'^\.TH .* "libtsrelu ([0-9.]+)"', read("tools", "sweep", "tsrelu-sweep.1"),
+                                       "man"),
     }
     passed = failed = 0
     for where, got in places.items():
-        want = v if where != "Python API_MAJOR.API_MINOR" else "%s.%s" % (parts[0], parts[1])
+        two = ("Python API_MAJOR.API_MINOR", "Julia API_MINOR", "man page tsrelu-sweep.1")
+        want = "%s.%s" % (parts[0], parts[1]) if where in two else v
         if got == want:
             passed += 1
         else:
