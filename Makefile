@@ -271,8 +271,9 @@ build/bench_kernels: bench/bench_kernels.c bench/bench_time.h $(STLIB) | build
 	$(CC) $(CFLAGS) $(LDFLAGS) $(BASEFLAGS) -Iinclude -Isrc -o $@ $< $(STLIB) $(LIB_LIBS)
 
 bench: deps-bench
-	$(MAKE) all build/bench_step build/bench_batch build/bench_kernels build/bench_hessian build/bench_flow
+	$(MAKE) all build/bench_step build/bench_batch build/bench_kernels build/bench_hessian build/bench_flow build/bench_sgd
 	$(PYTHON) bench/run_bench.py
+	$(PYTHON) bench/run_bench_sgd.py
 
 # ---------------------------------------------------------------- sweep tool
 # tools/sweep -> build/tsrelu-sweep (threads, shards, merge) and, where mpicc

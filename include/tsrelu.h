@@ -688,6 +688,71 @@ TSRELU_API TSRELU_NODISCARD tsrelu_status
 tsrelu_gd_gradient_norm(const tsrelu_gd *gd, double *norm);
 
 /* ----------------------------------------------------------------------
+ * Sampled training (1.2): the state steps on the gradient of the empirical
+ * loss L_B = 1/(2B) sum_s (f(x_s) - f*(x_s))^2 of a batch of B inputs
+ * (the labels are the teacher's outputs) instead of the closed-form
+ * gradient, with the same step rule, observer, recorder, tolerances,
+ * checkpoints and batch API. Everything those read is exact: the loss and
+ * gradient norm they see (tsrelu_gd_loss, the tolerances, the phase
+ * tracker) are the population quantities of the iterate, evaluated in
+ * closed form only at the iterates where they are read (observed, recorded,
+ * the final one; every iterate when a tolerance is set). The step rule gets
+ * the sampled gradient. Streams are bit-identical on every platform and
+ * thread count; a checkpoint saves their position. docs/sgd.md.
+ * ---------------------------------------------------------------------- */
+
+/*! tsrelu_gd_set_sampling() :
+ *  batch = B >= 1 and n_train = 0: online SGD, each step on B fresh inputs
+ *  x ~ N(0, I_d) from the stream of `seed`. n_train >= B: a training set of
+ *  n_train inputs drawn from `seed`, each step on B of them drawn without
+ *  replacement (B = n_train: full-batch GD on the training loss).
+ *  batch = 0 and n_train = 0: back to exact GD. flags: 0 (reserved).
+ *  Allocates every buffer a step needs (about n_train*d + B*(d+m+k)
+ *  doubles; docs/api.md section 20).
+ *  (1.2)
+ *  @return : TSRELU_OK; TSRELU_EINVAL (gd NULL, flags != 0, batch > n_train
+ *            > 0, batch 0 with n_train > 0, batch beyond INT_MAX);
+ *            TSRELU_ENOMEM (allocation, sizes beyond the BLAS int range);
+ *            TSRELU_EBUSY (from a callback of gd, or while its batch runs).
+ *            On error the sampling is unchanged. */
+TSRELU_API TSRELU_NODISCARD tsrelu_status
+tsrelu_gd_set_sampling(tsrelu_gd *gd, size_t batch, size_t n_train, uint64_t seed, unsigned flags);
+
+/*! tsrelu_gd_set_training_set() :
+ *  The caller's training set: X holds n = X_len/d inputs (row-major n x d,
+ *  copied), labelled by the teacher. Each step uses `batch` of them drawn
+ *  without replacement from the stream of `seed` (batch = n: full batch).
+ *  Checkpoints save X. flags: 0 (reserved). (1.2)
+ *  @return : TSRELU_OK; TSRELU_EINVAL (gd or X NULL, flags != 0, batch 0 or
+ *            > n); TSRELU_ELENGTH (X_len 0 or not a multiple of d);
+ *            TSRELU_ENONFINITE (a NaN or Inf in X, index named);
+ *            TSRELU_ENOMEM; TSRELU_EBUSY. On error the sampling is unchanged. */
+TSRELU_API TSRELU_NODISCARD tsrelu_status
+tsrelu_gd_set_training_set(tsrelu_gd *gd, const double *X, size_t X_len, size_t batch,
+                           uint64_t seed, unsigned flags);
+
+/*! tsrelu_gd_sampling() : the batch size B (0 for exact GD) and the
+ *  training-set size n (0 for online SGD and exact GD); either pointer may
+ *  be NULL. (1.2)
+ *  @return : TSRELU_OK; TSRELU_EINVAL (gd NULL). */
+TSRELU_API TSRELU_NODISCARD tsrelu_status
+tsrelu_gd_sampling(const tsrelu_gd *gd, size_t *batch, size_t *n_train);
+
+/*! tsrelu_gd_sample_loss() : the empirical loss L_B of the batch of the
+ *  latest sampled step, at the iterate the step started from (with B = n,
+ *  the training loss of the previous iterate). (1.2)
+ *  @return : TSRELU_OK; TSRELU_EINVAL (NULL, the state is not sampling, or
+ *            no sampled step since the sampling was set). */
+TSRELU_API TSRELU_NODISCARD tsrelu_status tsrelu_gd_sample_loss(const tsrelu_gd *gd, double *loss);
+
+/*! tsrelu_gd_training_loss() : the empirical loss over the whole training
+ *  set at the current iterate (allocates a scratch of up to 1024*m
+ *  doubles). (1.2)
+ *  @return : TSRELU_OK; TSRELU_EINVAL (NULL, no training set: exact GD or
+ *            online SGD); TSRELU_ENOMEM; TSRELU_ENONFINITE (overflow). */
+TSRELU_API TSRELU_NODISCARD tsrelu_status tsrelu_gd_training_loss(const tsrelu_gd *gd, double *loss);
+
+/* ----------------------------------------------------------------------
  * Phase tracking (the paper's three phases), updated at every evaluated
  * iterate of tsrelu_gd_run() and tsrelu_gd_step().
  *  t1 = first iteration at which every non-zero student is within eps_align

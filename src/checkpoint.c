@@ -5,6 +5,7 @@
  * through gd.c's export and restore hooks only. Format: docs/checkpoints.md. */
 #define _POSIX_C_SOURCE 200809L
 #include "gd.h"
+#include "sgd.h"
 #include "status.h"
 
 #include <errno.h>
@@ -17,7 +18,9 @@
 #include <unistd.h>
 
 #define MAGIC "TSRELUCK"
-#define FORMAT_VERSION 1u
+#define FORMAT_VERSION 1u /* exact GD: the 1.0 layout, unchanged */
+#define FORMAT_SAMPLED 2u /* version 1 followed by the sampler (sgd.h) */
+#define SAMPLER_BYTES ((TSRELU__SGD_WORDS + 1u) * 8u) /* its words and the training-set length */
 #define HEADER_BYTES 32u /* magic, version, payload length, checksum */
 #define SCALAR_BYTES (19u * 8u) /* m, k, d and the 16 settings before the groups */
 #define FNV_OFFSET 0xcbf29ce484222325ULL
@@ -46,20 +49,6 @@ static void put_le64(unsigned char *p, uint64_t x)
         p[i] = (unsigned char)(x >> (8 * i));
 }
 
-static double bits_f64(uint64_t u)
-{
-    double x;
-    memcpy(&x, &u, sizeof x);
-    return x;
-}
-
-static uint64_t f64_bits(double x)
-{
-    uint64_t u;
-    memcpy(&u, &x, sizeof u);
-    return u;
-}
-
 /* ---------------- save ---------------- */
 
 typedef struct {
@@ -76,7 +65,7 @@ static void put(outbuf *b, uint64_t x)
 static void put_f64s(outbuf *b, const double *x, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        put(b, f64_bits(x[i]));
+        put(b, tsrelu__f64_bits(x[i]));
 }
 
 /* Payload length of a state of these sizes, 0 if it overflows size_t. */
@@ -101,17 +90,17 @@ static void serialise(const tsrelu__gd_image *im, outbuf *b)
     put(b, m);
     put(b, k);
     put(b, d);
-    put(b, f64_bits(im->eta));
+    put(b, tsrelu__f64_bits(im->eta));
     put(b, (uint64_t)im->train_a);
-    put(b, f64_bits(im->tol_loss));
-    put(b, f64_bits(im->tol_grad));
+    put(b, tsrelu__f64_bits(im->tol_loss));
+    put(b, tsrelu__f64_bits(im->tol_grad));
     put(b, im->iter);
     put(b, (uint64_t)im->schedule);
     put(b, im->param);
     put(b, (uint64_t)im->observed_any);
     put(b, im->last_observed);
-    put(b, f64_bits(im->eps_align));
-    put(b, f64_bits(im->eps_deficit));
+    put(b, tsrelu__f64_bits(im->eps_align));
+    put(b, tsrelu__f64_bits(im->eps_deficit));
     put(b, (uint64_t)im->t1);
     put(b, (uint64_t)im->t2);
     put(b, (uint64_t)im->phase);
@@ -127,6 +116,12 @@ static void serialise(const tsrelu__gd_image *im, outbuf *b)
     put_f64s(b, im->a, m);
     put(b, im->step_len);
     put_f64s(b, im->step_state, im->step_len);
+    if (im->sampled) {
+        for (size_t i = 0; i < TSRELU__SGD_WORDS; i++)
+            put(b, im->sgd_words[i]);
+        put(b, im->sgd_X_len);
+        put_f64s(b, im->sgd_X, im->sgd_X_len);
+    }
 }
 
 static tsrelu_status write_all(int fd, const unsigned char *p, size_t n, const char *path)
@@ -257,12 +252,16 @@ TSRELU_API tsrelu_status tsrelu_gd_save(const tsrelu_gd *gd, const char *path)
     tsrelu__gd_image im;
     tsrelu__gd_export(gd, &im);
     size_t payload = payload_bytes(im.m, im.k, im.d, im.step_len);
+    if (payload && im.sampled)
+        payload = im.sgd_X_len > (SIZE_MAX - HEADER_BYTES - payload - SAMPLER_BYTES) / 8
+                      ? 0
+                      : payload + SAMPLER_BYTES + 8 * im.sgd_X_len;
     outbuf b = {payload ? malloc(HEADER_BYTES + payload) : NULL, HEADER_BYTES, 0};
     if (!b.p)
         return tsrelu__fail(TSRELU_ENOMEM, "tsrelu_gd_save: out of memory for %zu bytes", payload);
     serialise(&im, &b);
     memcpy(b.p, MAGIC, 8);
-    put_le64(b.p + 8, FORMAT_VERSION);
+    put_le64(b.p + 8, im.sampled ? FORMAT_SAMPLED : FORMAT_VERSION);
     put_le64(b.p + 16, payload);
     put_le64(b.p + 24, fnv1a64(FNV_OFFSET, b.p + HEADER_BYTES, payload));
     tsrelu_status st = commit_file(gd, b.p, b.len, path);
@@ -314,7 +313,7 @@ static uint64_t next_u64(reader *r)
 static void next_f64s(reader *r, double *x, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        x[i] = bits_f64(next_u64(r));
+        x[i] = tsrelu__bits_f64(next_u64(r));
 }
 
 static int next_groups(reader *r, int *tau, size_t m, size_t k)
@@ -386,7 +385,7 @@ static tsrelu_status read_exact(int fd, unsigned char *p, size_t n, off_t at, co
 /* The header and every declared size against the real file size, reading
  * only the header, the sizes and the step-state length: a hostile or
  * sparse file is refused before anything is allocated. */
-static tsrelu_status check_layout(int fd, uint64_t size, const char *path, size_t dims[4],
+static tsrelu_status check_layout(int fd, uint64_t size, const char *path, size_t dims[6],
                                   uint64_t *sum)
 {
     unsigned char h[HEADER_BYTES + 24];
@@ -400,9 +399,9 @@ static tsrelu_status check_layout(int fd, uint64_t size, const char *path, size_
         return st;
     uint64_t version = le64(h + 8), payload = le64(h + 16);
     *sum = le64(h + 24);
-    if (version != FORMAT_VERSION)
-        return tsrelu__fail(TSRELU_EFORMAT, "tsrelu_gd_load: %s has format version %llu, this library reads %u",
-                            path, (unsigned long long)version, FORMAT_VERSION);
+    if (version != FORMAT_VERSION && version != FORMAT_SAMPLED)
+        return tsrelu__fail(TSRELU_EFORMAT, "tsrelu_gd_load: %s has format version %llu, this library reads %u and %u",
+                            path, (unsigned long long)version, FORMAT_VERSION, FORMAT_SAMPLED);
     if (payload != size - HEADER_BYTES)
         return tsrelu__fail(TSRELU_EFORMAT, "tsrelu_gd_load: %s is truncated or padded (%llu payload bytes expected, %llu present)",
                             path, (unsigned long long)payload, (unsigned long long)(size - HEADER_BYTES));
@@ -423,10 +422,19 @@ static tsrelu_status check_layout(int fd, uint64_t size, const char *path, size_
         (st = read_exact(fd, w, 8, (off_t)(HEADER_BYTES + fixed - 8), path)) != TSRELU_OK)
         return st != TSRELU_OK ? st
                                : tsrelu__fail(TSRELU_EFORMAT, "tsrelu_gd_load: %s has inconsistent lengths", path);
-    uint64_t sl = le64(w);
-    if (sl > (payload - fixed) / 8 || fixed + 8 * sl != payload)
+    uint64_t sl = le64(w), tail = version == FORMAT_SAMPLED ? SAMPLER_BYTES : 0, xl = 0;
+    if (payload - fixed < tail || sl > (payload - fixed - tail) / 8)
         return tsrelu__fail(TSRELU_EFORMAT, "tsrelu_gd_load: %s has inconsistent lengths (step state of %llu doubles)",
                             path, (unsigned long long)sl);
+    if (tail && (st = read_exact(fd, w, 8, (off_t)(HEADER_BYTES + fixed + 8 * sl + tail - 8), path)) != TSRELU_OK)
+        return st;
+    if (tail)
+        xl = le64(w);
+    if (xl > (payload - fixed - tail) / 8 - sl || fixed + tail + 8 * (sl + xl) != payload)
+        return tsrelu__fail(TSRELU_EFORMAT, "tsrelu_gd_load: %s has inconsistent lengths (step state of %llu "
+                            "doubles, training set of %llu)", path, (unsigned long long)sl, (unsigned long long)xl);
+    dims[4] = tail != 0;
+    dims[5] = (size_t)xl;
     dims[0] = (size_t)M;
     dims[1] = (size_t)K;
     dims[2] = (size_t)D;
@@ -464,17 +472,17 @@ static void read_settings(reader *r, tsrelu__gd_image *im)
     im->m = (size_t)next_u64(r);
     im->k = (size_t)next_u64(r);
     im->d = (size_t)next_u64(r);
-    im->eta = bits_f64(next_u64(r));
+    im->eta = tsrelu__bits_f64(next_u64(r));
     uint64_t train = next_u64(r);
-    im->tol_loss = bits_f64(next_u64(r));
-    im->tol_grad = bits_f64(next_u64(r));
+    im->tol_loss = tsrelu__bits_f64(next_u64(r));
+    im->tol_grad = tsrelu__bits_f64(next_u64(r));
     im->iter = next_u64(r);
     uint64_t schedule = next_u64(r);
     im->param = next_u64(r);
     uint64_t observed = next_u64(r);
     im->last_observed = next_u64(r);
-    im->eps_align = bits_f64(next_u64(r));
-    im->eps_deficit = bits_f64(next_u64(r));
+    im->eps_align = tsrelu__bits_f64(next_u64(r));
+    im->eps_deficit = tsrelu__bits_f64(next_u64(r));
     im->t1 = (int64_t)next_u64(r);
     im->t2 = (int64_t)next_u64(r);
     uint64_t phase = next_u64(r), have_tau0 = next_u64(r);
@@ -489,11 +497,11 @@ static void read_settings(reader *r, tsrelu__gd_image *im)
 
 /* Stream the verified payload into the image's arrays (one block holding
  * no more bytes than the file), hashing again in case the file changed. */
-static tsrelu_status read_payload(int fd, const size_t dims[4], uint64_t sum, const char *path,
+static tsrelu_status read_payload(int fd, const size_t dims[6], uint64_t sum, const char *path,
                                   tsrelu__gd_image *im, void **block)
 {
-    size_t m = dims[0], k = dims[1], d = dims[2], sl = dims[3];
-    size_t doubles = k * d + k + m * d + m + sl; /* bounded by the file size */
+    size_t m = dims[0], k = dims[1], d = dims[2], sl = dims[3], xl = dims[5];
+    size_t doubles = k * d + k + m * d + m + sl + xl; /* bounded by the file size */
     double *x = malloc(doubles * sizeof(double) + 2 * m * sizeof(int) + 8);
     reader *r = malloc(sizeof *r);
     *block = x;
@@ -511,8 +519,8 @@ static tsrelu_status read_payload(int fd, const size_t dims[4], uint64_t sum, co
         return tsrelu__fail(TSRELU_EIO, "tsrelu_gd_load: seeking in %s: %s", path, strerror(errno));
     }
     read_settings(r, im);
-    double *V = x, *b = V + k * d, *W = b + k, *a = W + m * d, *state = a + m;
-    int *tau0 = (int *)(state + sl), *tau = tau0 + m;
+    double *V = x, *b = V + k * d, *W = b + k, *a = W + m * d, *state = a + m, *X = state + sl;
+    int *tau0 = (int *)(X + xl), *tau = tau0 + m;
     int groups_ok = next_groups(r, tau0, m, k);
     groups_ok &= next_groups(r, tau, m, k);
     next_f64s(r, V, k * d);
@@ -521,6 +529,12 @@ static tsrelu_status read_payload(int fd, const size_t dims[4], uint64_t sum, co
     next_f64s(r, a, m);
     (void)next_u64(r); /* the step-state length, checked by check_layout */
     next_f64s(r, state, sl);
+    if (dims[4]) {
+        for (size_t i = 0; i < TSRELU__SGD_WORDS; i++)
+            im->sgd_words[i] = next_u64(r);
+        (void)next_u64(r); /* the training-set length, checked by check_layout */
+        next_f64s(r, X, xl);
+    }
     int failed = r->failed, err = r->err;
     uint64_t hash = r->hash;
     free(r);
@@ -539,6 +553,9 @@ static tsrelu_status read_payload(int fd, const size_t dims[4], uint64_t sum, co
     im->tau = tau;
     im->step_state = state;
     im->step_len = sl;
+    im->sampled = dims[4] != 0;
+    im->sgd_X = X;
+    im->sgd_X_len = xl;
     return TSRELU_OK;
 }
 
@@ -551,7 +568,7 @@ TSRELU_API tsrelu_status tsrelu_gd_load(const char *path, tsrelu_gd **out)
         return tsrelu__fail(TSRELU_EINVAL, "tsrelu_gd_load: path is NULL");
     int fd = -1;
     uint64_t size = 0, sum = 0;
-    size_t dims[4] = {0, 0, 0, 0};
+    size_t dims[6] = {0, 0, 0, 0, 0, 0};
     void *block = NULL;
     tsrelu__gd_image im;
     tsrelu_status st = open_regular(path, &fd, &size);

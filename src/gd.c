@@ -11,6 +11,7 @@
 #include "model.h"
 #include "phases.h"
 #include "record.h"
+#include "sgd.h"
 #include "kernel.h"
 #include "status.h"
 #include "simd/simd.h"
@@ -18,6 +19,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+
+_Static_assert(TSRELU__SGD_WORDS == sizeof ((tsrelu__gd_image *)0)->sgd_words / sizeof(uint64_t),
+               "the checkpoint image holds every word of the sampler");
 
 #if ATOMIC_INT_LOCK_FREE != 2
 #error "tsrelu_gd_interrupt() needs a lock-free atomic int to be async-signal-safe"
@@ -68,6 +72,7 @@ struct tsrelu_gd {
     atomic_int interrupt;     /* tsrelu_gd_interrupt() asked the run to stop */
     atomic_int *cancel;       /* the same flag of the batch running this state */
     int batch_owned;          /* tsrelu_gd_free() does nothing: the batch frees it */
+    tsrelu__sgd *sgd;         /* sampled training (sgd.c), NULL for exact GD */
 };
 
 void tsrelu__gd_destroy(tsrelu_gd *gd)
@@ -86,6 +91,7 @@ void tsrelu__gd_destroy(tsrelu_gd *gd)
     free(gd->loaded_state);
     tsrelu__ws_free(&gd->ws);
     tsrelu__phases_free(&gd->ph);
+    tsrelu__sgd_free(gd->sgd);
     free(gd);
 }
 
@@ -398,11 +404,11 @@ static tsrelu_status evaluate(tsrelu_gd *gd, unsigned what)
     return TSRELU_OK;
 }
 
-/* TSRELU_EDIVERGED unless the cached gradient is finite. */
-static tsrelu_status gradient_finite(const tsrelu_gd *gd)
+/* TSRELU_EDIVERGED unless the gradient gW (and ga when trained) is finite. */
+static tsrelu_status gradient_finite(const tsrelu_gd *gd, const double *gW, const double *ga)
 {
-    if (tsrelu__all_finite(gd->gW, gd->view.m * gd->view.d) &&
-        (!gd->train_a || tsrelu__all_finite(gd->ga, gd->view.m)))
+    if (tsrelu__all_finite(gW, gd->view.m * gd->view.d) &&
+        (!gd->train_a || tsrelu__all_finite(ga, gd->view.m)))
         return TSRELU_OK;
     return tsrelu__fail(TSRELU_EDIVERGED, "iteration %llu: the gradient is not finite",
                         (unsigned long long)gd->iter);
@@ -428,19 +434,24 @@ static int update_default(const double *x, const double *g, double eta, double *
  * accepted. */
 static tsrelu_status advance(tsrelu_gd *gd)
 {
-    tsrelu_status st = evaluate(gd, GRADIENT);
-    if (st != TSRELU_OK)
+    /* sampled: the step moves on the batch gradient; the exact one is
+     * evaluated only where it is read (run_body) */
+    const double *gW = gd->gW, *ga = gd->ga;
+    tsrelu_status st = TSRELU_OK;
+    if (gd->sgd)
+        tsrelu__sgd_gradient(gd->sgd, gd->teacher, gd->view.W, gd->view.a, gd->train_a, &gW, &ga);
+    else if ((st = evaluate(gd, GRADIENT)) != TSRELU_OK)
         return st;
     size_t m = gd->view.m, md = m * gd->view.d;
     int nx = 1 - gd->cur, finite;
     double *Wn = gd->W_buf[nx], *an = gd->train_a ? gd->a_buf[nx] : NULL;
     if (gd->step_fn) {
-        if ((st = gradient_finite(gd)) != TSRELU_OK)
+        if ((st = gradient_finite(gd, gW, ga)) != TSRELU_OK)
             return st;
         memcpy(Wn, gd->view.W, md * sizeof(double));
         if (an)
             memcpy(an, gd->view.a, m * sizeof(double));
-        int rv = gd->step_fn(gd, Wn, gd->gW, an, an ? gd->ga : NULL, gd->step_ud);
+        int rv = gd->step_fn(gd, Wn, gW, an, an ? ga : NULL, gd->step_ud);
         if (rv != 0 || free_pending(gd)) {
             gd->stop_value = rv;
             gd->stop_reason = TSRELU_STOP_STEP_RULE;
@@ -448,9 +459,9 @@ static tsrelu_status advance(tsrelu_gd *gd)
         }
         finite = tsrelu__all_finite(Wn, md) && (!an || tsrelu__all_finite(an, m));
     } else {
-        finite = update_default(gd->view.W, gd->gW, gd->eta, Wn, md);
+        finite = update_default(gd->view.W, gW, gd->eta, Wn, md);
         if (an)
-            finite &= update_default(gd->view.a, gd->ga, gd->eta, an, m);
+            finite &= update_default(gd->view.a, ga, gd->eta, an, m);
     }
     if (!finite)
         return tsrelu__fail(TSRELU_EDIVERGED,
@@ -458,6 +469,8 @@ static tsrelu_status advance(tsrelu_gd *gd)
                             (unsigned long long)gd->iter, gd->eta, (unsigned long long)gd->iter);
     if (!an) /* a is not trained: carry it into the new buffer pair */
         memcpy(gd->a_buf[nx], gd->view.a, m * sizeof(double));
+    if (gd->sgd)
+        tsrelu__sgd_commit(gd->sgd);
     gd->cur = nx;
     gd->view.W = Wn;
     gd->view.a = gd->a_buf[nx];
@@ -532,15 +545,17 @@ static tsrelu_status run_body(tsrelu_gd *gd, uint64_t max_steps, atomic_int *can
         int rec = gd->rec && tsrelu__scheduled(&gd->rec_sched, gd->iter);
         /* the loss is computed only where it is read */
         int read_loss = gd->tol_loss > 0.0 || sched || rec || ((gd->obs || gd->rec) && gd->iter == end);
-        tsrelu_status st = evaluate(gd, read_loss ? WANT_LOSS : GRADIENT);
+        /* a sampled step needs no exact gradient: evaluate where it is read */
+        int exact = !gd->sgd || read_loss || gd->tol_grad > 0.0;
+        tsrelu_status st = exact ? evaluate(gd, read_loss ? WANT_LOSS : GRADIENT) : TSRELU_OK;
         if (st != TSRELU_OK)
             return st;
-        int done = converged(gd), last = done || gd->iter == end;
+        int done = exact ? converged(gd) : 0, last = done || gd->iter == end;
         /* the recorder's row is there before the observer looks */
         if (gd->rec && (rec || last) && (st = record(gd)) != TSRELU_OK)
             return st;
         if (gd->obs && (sched || last) && !(gd->observed_any && gd->last_observed == gd->iter)) {
-            if ((st = evaluate(gd, WANT_LOSS)) != TSRELU_OK || (st = gradient_finite(gd)) != TSRELU_OK)
+            if ((st = evaluate(gd, WANT_LOSS)) != TSRELU_OK || (st = gradient_finite(gd, gd->gW, gd->ga)) != TSRELU_OK)
                 return st;
             gd->observed_any = 1;
             gd->last_observed = gd->iter;
@@ -673,6 +688,13 @@ void tsrelu__gd_retrack(tsrelu_gd *gd)
         tsrelu__phases_update(&gd->ph, gd->teacher, gd->view.m, gd->view.a, &gd->ws, gd->iter);
 }
 
+/* ---------------- hook of the sampler (sgd.c) ---------------- */
+
+struct tsrelu__sgd **tsrelu__gd_sampler(tsrelu_gd *gd)
+{
+    return &gd->sgd;
+}
+
 /* ---------------- checkpoint hooks ---------------- */
 
 TSRELU_API tsrelu_status tsrelu_gd_set_step_state(tsrelu_gd *gd, double *state, size_t len)
@@ -728,6 +750,9 @@ void tsrelu__gd_export(const tsrelu_gd *gd, tsrelu__gd_image *im)
     /* a state loaded but not yet claimed is still the step rule's state */
     im->step_state = gd->step_state ? gd->step_state : gd->loaded_state;
     im->step_len = gd->step_state ? gd->step_state_len : gd->loaded_len;
+    im->sampled = gd->sgd != NULL;
+    if (gd->sgd)
+        tsrelu__sgd_export(gd->sgd, im->sgd_words, &im->sgd_X, &im->sgd_X_len);
 }
 
 /* The invariants every state made through the API keeps (what the setters
@@ -796,6 +821,11 @@ tsrelu_status tsrelu__gd_restore(const tsrelu__gd_image *im, const char *what, t
     }
     memcpy(gd->view.W, im->W, im->m * im->d * sizeof(double));
     memcpy(gd->view.a, im->a, im->m * sizeof(double));
+    if (im->sampled && (st = tsrelu__sgd_restore(what, gd->teacher, im->m, im->sgd_words, im->sgd_X,
+                                                 im->sgd_X_len, &gd->sgd)) != TSRELU_OK) {
+        tsrelu__gd_destroy(gd);
+        return st;
+    }
     if (im->step_len > 0)
         memcpy(gd->loaded_state, im->step_state, im->step_len * sizeof(double));
     gd->loaded_len = im->step_len;

@@ -52,6 +52,10 @@ typedef struct {
     const int *tau0, *tau;        /* m each */
     const double *step_state;     /* the declared (or loaded, unclaimed) step state */
     size_t step_len;
+    int sampled;                  /* 1: a sampler (sgd.h), saved in format version 2 */
+    uint64_t sgd_words[13];       /* TSRELU__SGD_WORDS */
+    const double *sgd_X;          /* the caller's training set, sgd_X_len doubles */
+    size_t sgd_X_len;
 } tsrelu__gd_image;
 
 void tsrelu__gd_export(const tsrelu_gd *gd, tsrelu__gd_image *im);
@@ -82,5 +86,9 @@ void tsrelu__gd_destroy(tsrelu_gd *gd);
  * recorder attached before (NULL if none). The state calls
  * tsrelu__record_detached() on its recorder when it is freed. */
 tsrelu_record *tsrelu__gd_attach(tsrelu_gd *gd, tsrelu_record *r, const tsrelu__schedule *sc);
+
+/* For sgd.c: the state's sampler slot (NULL: exact GD). */
+struct tsrelu__sgd;
+struct tsrelu__sgd **tsrelu__gd_sampler(tsrelu_gd *gd);
 
 #endif

@@ -85,3 +85,75 @@ double tsrelu__rng_normal(tsrelu__rng *r)
     r->has_spare = 1;
     return u * f;
 }
+
+/* exp(y) for y <= 0 (a finite double) with basic arithmetic only: y = k ln2
+ * + f, |f| <= ln2/2, the series of exp(f) to degree 17 (f^18/18! < 1e-24),
+ * scaled by the exact ldexp. */
+static double portable_exp(double y)
+{
+    static const double ln2_hi = 6.93147180369123816490e-01; /* k * ln2_hi is exact */
+    static const double ln2_lo = 1.90821492927058770002e-10;
+    if (y < -745.0)
+        return 0.0;
+    double k = floor(y / 0.69314718055994530942 + 0.5);
+    double f = (y - k * ln2_hi) - k * ln2_lo, sum = 1.0;
+    for (int n = 17; n >= 1; n--)
+        sum = 1.0 + f * sum / (double)n;
+    return ldexp(sum, (int)k);
+}
+
+#define ZIG_R 3.442619855899    /* start of the tail */
+#define ZIG_V 9.91256303526217e-3 /* area of each layer */
+#define ZIG_M 2147483648.0      /* 2^31 */
+
+/* Marsaglia and Tsang (2000), zigset() for 128 layers: w[i] = x_i / 2^31,
+ * f[i] = exp(-x_i^2 / 2), k[i] = 2^31 x_{i-1} / x_i (k[0] for the base
+ * strip, k[1] = 0: the top layer always takes the wedge test). */
+void tsrelu__zig_init(tsrelu__zig *z)
+{
+    double dn = ZIG_R, tn = dn, q = ZIG_V / portable_exp(-0.5 * dn * dn);
+    z->k[0] = (uint32_t)(dn / q * ZIG_M);
+    z->k[1] = 0;
+    z->w[0] = q / ZIG_M;
+    z->w[127] = dn / ZIG_M;
+    z->f[0] = 1.0;
+    z->f[127] = portable_exp(-0.5 * dn * dn);
+    for (int i = 126; i >= 1; i--) {
+        dn = sqrt(-2.0 * portable_log(ZIG_V / dn + portable_exp(-0.5 * dn * dn)));
+        z->k[i + 1] = (uint32_t)(dn / tn * ZIG_M);
+        tn = dn;
+        z->f[i] = portable_exp(-0.5 * dn * dn);
+        z->w[i] = dn / ZIG_M;
+    }
+}
+
+/* Uniform on (0, 1), never 0 (it is fed to the logarithm). */
+static double uniform_open(tsrelu__rng *r)
+{
+    return ((double)(tsrelu__rng_next(r) >> 11) + 0.5) * 0x1.0p-53;
+}
+
+/* One 64-bit draw gives the layer (low 7 bits) and a signed 32-bit
+ * abscissa (high 32 bits): independent bits, unlike the 32-bit original. */
+double tsrelu__rng_normal_zig(tsrelu__rng *r, const tsrelu__zig *z)
+{
+    for (;;) {
+        uint64_t u = tsrelu__rng_next(r);
+        int iz = (int)(u & 127);
+        int64_t hz = (int64_t)(u >> 32) - 2147483648LL;
+        uint64_t ahz = (uint64_t)(hz < 0 ? -hz : hz);
+        double x = (double)hz * z->w[iz];
+        if (ahz < z->k[iz])
+            return x; /* inside the layer's rectangle: 98.8% of draws */
+        if (iz == 0) { /* the tail beyond ZIG_R (Marsaglia 1964) */
+            double xx, yy;
+            do {
+                xx = -portable_log(uniform_open(r)) / ZIG_R;
+                yy = -portable_log(uniform_open(r));
+            } while (yy + yy < xx * xx);
+            return hz > 0 ? ZIG_R + xx : -ZIG_R - xx;
+        }
+        if (z->f[iz] + uniform_open(r) * (z->f[iz - 1] - z->f[iz]) < portable_exp(-0.5 * x * x))
+            return x; /* in the wedge under the density */
+    }
+}

@@ -6,6 +6,8 @@
 #include "tsrelu.h"
 
 #include <stddef.h>
+#include <stdint.h>
+#include <string.h>
 
 /* Record a detailed message for the calling thread and return `s`. */
 tsrelu_status tsrelu__fail(tsrelu_status s, const char *fmt, ...)
@@ -30,5 +32,20 @@ int tsrelu__all_finite(const double *x, size_t n);
 /* TSRELU_ENONFINITE naming `what` and the first bad index, else TSRELU_OK. */
 tsrelu_status tsrelu__check_finite(const double *x, size_t n, const char *what);
 tsrelu_status tsrelu__check_len(size_t got, size_t want, const char *what);
+
+/* A double as its IEEE-754 bit pattern and back (checkpoints, sampler words). */
+static inline uint64_t tsrelu__f64_bits(double x)
+{
+    uint64_t u;
+    memcpy(&u, &x, sizeof u);
+    return u;
+}
+
+static inline double tsrelu__bits_f64(uint64_t u)
+{
+    double x;
+    memcpy(&x, &u, sizeof x);
+    return x;
+}
 
 #endif

@@ -5,7 +5,8 @@
  * (with the accurate loss and an event callback on every on-line kind,
  * filled past its capacity); and while
  * tsrelu_flow_run integrates a gradient flow (dense and Krylov solvers,
- * observer, recorder, output training) after its first run. */
+ * observer, recorder, output training) after its first run; and sampled training
+ * (online, a generated set in minibatches, the caller's set). */
 #include <tsrelu.h>
 
 #include "simd/simd.h"
@@ -119,9 +120,9 @@ int main(int argc, char **argv)
     static const size_t sizes[][3] = {{6, 2, 8}, {20, 4, 16}, {40, 4, 64}, {100, 10, 100}};
     int failed = 0, passed = 0;
     for (size_t c = 0; c < sizeof sizes / sizeof sizes[0]; c++)
-        for (int variant = 0; variant < 4; variant++) {
+        for (int variant = 0; variant < 7; variant++) {
             size_t m = sizes[c][0], k = sizes[c][1], d = sizes[c][2];
-            if (blas_free && !tsrelu__simd_small(m, k, d))
+            if (blas_free && (!tsrelu__simd_small(m, k, d) || variant >= 4)) /* a sampler always calls dgemm */
                 continue;
             tsrelu_teacher *t;
             tsrelu_student *s;
@@ -141,6 +142,16 @@ int main(int argc, char **argv)
                                  tsrelu_record_create(gd, 40, TSRELU_RECORD_ACCURATE_LOSS, &r) ||
                                  tsrelu_gd_set_recorder(gd, r, TSRELU_SCHEDULE_LINEAR, 5) ||
                                  tsrelu_record_set_event_callback(r, TSRELU_EVENT_ALL_ONLINE, on_event, &events)))
+                return 2;
+            /* sampled (1.2): online at B = 512, a generated set in minibatches
+             * with an observer of the exact loss, the caller's set in full batch */
+            static double X[50 * 100];
+            for (size_t i = 0; i < 50 * d; i++)
+                X[i] = 0.1 * ((double)((i * 7919) % 101) / 50.0 - 1.0); /* small: rows are correlated */
+            if ((variant == 4 && tsrelu_gd_set_sampling(gd, 512, 0, 3, 0)) ||
+                (variant == 5 && (tsrelu_gd_set_sampling(gd, 64, 1000, 4, 0) ||
+                                  tsrelu_gd_set_observer(gd, observer, NULL, TSRELU_SCHEDULE_LOG, 10))) ||
+                (variant == 6 && tsrelu_gd_set_training_set(gd, X, 50 * d, 50, 5, 0)))
                 return 2;
             if (tsrelu_gd_run(gd, 20) != TSRELU_OK) /* warm-up: the BLAS sets up its buffers */
                 return 2;

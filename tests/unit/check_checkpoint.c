@@ -217,24 +217,6 @@ static void spit(const unsigned char *p, size_t n)
     fclose(f);
 }
 
-static uint64_t fnv(const unsigned char *p, size_t n)
-{
-    uint64_t h = 0xcbf29ce484222325ULL;
-    for (size_t i = 0; i < n; i++) {
-        h ^= p[i];
-        h *= 0x100000001b3ULL;
-    }
-    return h;
-}
-
-
-/* Rewrite the checksum so that a deliberately inconsistent payload gets past
- * the integrity test and must be caught by validation. */
-static void reseal(unsigned char *p, size_t n)
-{
-    fixture_put64(p + 24, fnv(p + 32, n - 32));
-}
-
 static void expect_load(tsrelu_status want, const char *words)
 {
     tsrelu_gd *g = (tsrelu_gd *)1;
@@ -268,9 +250,14 @@ START_TEST(bad_files)
     expect_load(TSRELU_EFORMAT, "checksum");
 
     memcpy(p, orig, n);
-    p[8] = 2; /* version 2 */
+    p[8] = 3; /* version 3: unknown (1.2 reads 1 and 2) */
     spit(p, n);
-    expect_load(TSRELU_EFORMAT, "version 2");
+    expect_load(TSRELU_EFORMAT, "version 3");
+
+    memcpy(p, orig, n);
+    p[8] = 2; /* an exact state relabelled as a sampling one: no sampler follows */
+    spit(p, n);
+    expect_load(TSRELU_EFORMAT, "inconsistent lengths");
 
     memcpy(p, orig, n);
     p[0] = 'X';
@@ -279,19 +266,19 @@ START_TEST(bad_files)
 
     memcpy(p, orig, n);
     fixture_put64(p + 32, (uint64_t)1 << 60); /* m: absurd, with a valid checksum */
-    reseal(p, n);
+    fixture_reseal(p, n);
     spit(p, n);
     expect_load(TSRELU_EFORMAT, "impossible sizes");
 
     memcpy(p, orig, n);
     fixture_put64(p + 32 + 24, 0xfff8000000000000ULL); /* eta = NaN */
-    reseal(p, n);
+    fixture_reseal(p, n);
     spit(p, n);
     expect_load(TSRELU_EFORMAT, "invalid settings");
 
     memcpy(p, orig, n);
     fixture_put64(p + n - 8 - 8 * M - 8 * M * D, 0x7ff0000000000000ULL); /* W[0] = Inf */
-    reseal(p, n);
+    fixture_reseal(p, n);
     spit(p, n);
     expect_load(TSRELU_EFORMAT, "invalid weights");
 

@@ -13,5 +13,9 @@ void fixture_rmtree(const char *dir);
 int fixture_entries(const char *dir);
 /* x as 8 little-endian bytes at p. */
 void fixture_put64(unsigned char *p, uint64_t x);
+/* Rewrite the FNV-1a checksum of a checkpoint image of n bytes, so that a
+ * deliberately inconsistent payload passes the integrity test and must be
+ * caught by validation. */
+void fixture_reseal(unsigned char *p, size_t n);
 
 #endif

@@ -23,5 +23,6 @@ Suite *spectrum_suite(void);   /* tests/unit/check_spectrum.c */
 Suite *newton_suite(void);     /* tests/unit/check_newton.c */
 Suite *events_suite(void);     /* tests/unit/check_events.c */
 Suite *simd_suite(void);       /* tests/unit/check_simd.c */
+Suite *sgd_suite(void);       /* tests/unit/check_sgd.c */
 
 #endif

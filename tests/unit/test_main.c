@@ -25,6 +25,7 @@ int main(void)
     srunner_add_suite(sr, newton_suite());
     srunner_add_suite(sr, events_suite());
     srunner_add_suite(sr, simd_suite());
+    srunner_add_suite(sr, sgd_suite());
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);

@@ -32,7 +32,8 @@ export Teacher, Student, GD, TsReluError,
        record_teacher, write_csv,
        hessian, hessian_vector, spectrum, newton,
        event_times, switches, rate_onset, event_quantile, on_event!,
-       Flow, statistics, set_accuracy!, accuracy, solver, set_flow_flags!, flow_flags, record_time
+       Flow, statistics, set_accuracy!, accuracy, solver, set_flow_flags!, flow_flags, record_time,
+       set_sampling!, set_training_set!, sampling, sample_loss, training_loss
 
 using Libdl
 
@@ -777,6 +778,57 @@ function set_tolerances!(gd::GD; loss_tol::Real=0.0, grad_tol::Real=0.0)
     GC.@preserve gd check(ccall((:tsrelu_gd_set_tolerances, libtsrelu), Cint,
                                 (Ptr{Cvoid}, Cdouble, Cdouble), handle(gd), loss_tol, grad_tol))
     return gd
+end
+
+"""
+    set_sampling!(gd, batch; n_train=0, seed=0) : step on the gradient of the empirical
+    loss of `batch` inputs (docs/sgd.md): n_train = 0 online SGD (fresh Gaussian inputs
+    each step), n_train >= batch a training set generated from `seed` (minibatches without
+    replacement). batch = 0 returns to exact GD. loss(gd), observers and tolerances still
+    see the exact population loss. (1.2)
+"""
+function set_sampling!(gd::GD, batch::Integer; n_train::Integer=0, seed::Integer=0)
+    GC.@preserve gd check(ccall((:tsrelu_gd_set_sampling, libtsrelu), Cint,
+                                (Ptr{Cvoid}, Csize_t, Csize_t, UInt64, Cuint),
+                                handle(gd), batch, n_train, seed, 0))
+    return gd
+end
+
+"""
+    set_training_set!(gd, X, batch; seed=0) : the caller's training set, X a d x n matrix
+    (one input per column: the memory of the C library's n x d row-major array), labelled
+    by the teacher; minibatches of `batch` columns without replacement. (1.2)
+"""
+function set_training_set!(gd::GD, X::AbstractMatrix{<:Real}, batch::Integer; seed::Integer=0)
+    Xc = Matrix{Float64}(X)
+    GC.@preserve gd Xc check(ccall((:tsrelu_gd_set_training_set, libtsrelu), Cint,
+                                   (Ptr{Cvoid}, Ptr{Cdouble}, Csize_t, Csize_t, UInt64, Cuint),
+                                   handle(gd), Xc, length(Xc), batch, seed, 0))
+    return gd
+end
+
+"""    sampling(gd) : (batch, n_train); (0, 0) for exact GD, (B, 0) for online SGD. (1.2)"""
+function sampling(gd::GD)
+    b, n = Ref{Csize_t}(0), Ref{Csize_t}(0)
+    GC.@preserve gd check(ccall((:tsrelu_gd_sampling, libtsrelu), Cint,
+                                (Ptr{Cvoid}, Ref{Csize_t}, Ref{Csize_t}), handle(gd), b, n))
+    return (Int(b[]), Int(n[]))
+end
+
+"""    sample_loss(gd) : the empirical loss of the latest sampled step's batch. (1.2)"""
+function sample_loss(gd::GD)
+    L = Ref{Cdouble}(NaN)
+    GC.@preserve gd check(ccall((:tsrelu_gd_sample_loss, libtsrelu), Cint,
+                                (Ptr{Cvoid}, Ref{Cdouble}), handle(gd), L))
+    return L[]
+end
+
+"""    training_loss(gd) : the empirical loss over the whole training set. (1.2)"""
+function training_loss(gd::GD)
+    L = Ref{Cdouble}(NaN)
+    GC.@preserve gd check(ccall((:tsrelu_gd_training_loss, libtsrelu), Cint,
+                                (Ptr{Cvoid}, Ref{Cdouble}), handle(gd), L))
+    return L[]
 end
 
 """    iteration(gd) : iteration number of the current iterate."""

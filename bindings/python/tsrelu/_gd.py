@@ -2,12 +2,12 @@
 import contextlib
 import threading
 import weakref
-from ctypes import byref, c_double, c_int64, memmove
+from ctypes import byref, c_double, c_int64, c_size_t, memmove
 
 import numpy as np
 
 from . import _metrics
-from ._args import c_integer, path_arg, ptr, real
+from ._args import c_integer, matrix, path_arg, ptr, real
 from ._guard import Guard, anytime, in_own_callback, mutates, reads
 from ._interrupt import call_holding_sigint, call_interruptibly, status_of
 from ._progress import Progress
@@ -297,6 +297,54 @@ class GD(_Handle):
     @mutates
     def train_output(self, on):
         call("tsrelu_gd_set_train_output", self._h(), 1 if on else 0)
+
+    # ---- sampled training (1.2, docs/sgd.md)
+
+    @mutates
+    def set_sampling(self, batch, n_train=0, seed=0, *, X=None):
+        """Step on the gradient of an empirical loss of `batch` inputs
+        instead of the closed form: n_train=0 is online SGD (fresh Gaussian
+        inputs each step), n_train >= batch a training set of n_train
+        Gaussian inputs generated from `seed` (minibatches without
+        replacement; batch=n_train is full batch). X (n x d array) gives
+        the training set instead (n_train must then be 0 or n). batch=0
+        returns to exact GD. Observers, the recorder, loss() and the
+        tolerances still see the exact population loss."""
+        fn = "GD.set_sampling"
+        b = c_integer(batch, "size_t", "batch", fn)
+        sd = c_integer(seed, "uint64_t", "seed", fn)
+        if X is None:
+            call("tsrelu_gd_set_sampling", self._h(), b, c_integer(n_train, "size_t", "n_train", fn),
+                 sd, 0)
+            return
+        Xa = matrix(X, "X", fn)
+        if n_train not in (0, Xa.shape[0]):
+            fail(Status.EINVAL, "%s: n_train=%s disagrees with X's %d rows" % (fn, n_train, Xa.shape[0]))
+        call("tsrelu_gd_set_training_set", self._h(), ptr(Xa), Xa.size, b, sd, 0)
+
+    @property
+    @reads
+    def sampling(self):
+        """(batch, n_train): (0, 0) for exact GD, (B, 0) for online SGD."""
+        b, n = c_size_t(), c_size_t()
+        call("tsrelu_gd_sampling", self._h(), byref(b), byref(n))
+        return b.value, n.value
+
+    @reads
+    def sample_loss(self):
+        """The empirical loss of the latest sampled step's batch, at the
+        iterate that step started from."""
+        L = c_double()
+        call("tsrelu_gd_sample_loss", self._h(), byref(L))
+        return L.value
+
+    @reads
+    def training_loss(self):
+        """The empirical loss over the whole training set at the current
+        iterate (not for online SGD)."""
+        L = c_double()
+        call("tsrelu_gd_training_loss", self._h(), byref(L))
+        return L.value
 
     @mutates
     def set_tolerances(self, loss_tol=0.0, grad_tol=0.0):

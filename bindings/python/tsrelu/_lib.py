@@ -215,6 +215,12 @@ PROTOTYPES = {
     "tsrelu_record_switches": (_ST, (_P, _PD, _S, POINTER(c_size_t))),
     "tsrelu_record_rate_onset": (_ST, (_P, _D, _PD, _PD)),
     "tsrelu_event_quantile": (_ST, (_PD, _S, _D, _PD)),
+    # sampled training (1.2)
+    "tsrelu_gd_set_sampling": (_ST, (_P, _S, _S, c_uint64, c_uint)),
+    "tsrelu_gd_set_training_set": (_ST, (_P, _PD, _S, _S, c_uint64, c_uint)),
+    "tsrelu_gd_sampling": (_ST, (_P, POINTER(c_size_t), POINTER(c_size_t))),
+    "tsrelu_gd_sample_loss": (_ST, (_P, _PD)),
+    "tsrelu_gd_training_loss": (_ST, (_P, _PD)),
 }
 
 
