@@ -7,11 +7,10 @@ from ctypes import POINTER, byref, c_double, c_uint64
 import numpy as np
 
 from ._args import real
-from ._gd import _callback, _run_observed, _schedule, _stop_value
+from ._gd import _StateView, _callback, _run_observed, _schedule, _stop_value
 from ._guard import Guard, anytime, in_own_callback, mutates, reads
 from ._lib import OBSERVER_FN, Status, StopReason, call, fail, lib
-from ._network import Student, Teacher, _Handle, loss_raw, new_handle, student_a, student_shape, student_W, \
-    teacher_b, teacher_V
+from ._network import Student, Teacher, _Handle, new_handle, student_shape
 from ._progress import Progress
 from ._record import Record
 
@@ -31,7 +30,7 @@ def _trampoline(flow_ref, fn):
     return OBSERVER_FN(tramp)
 
 
-class Flow(_Handle):
+class Flow(_StateView, _Handle):
     """Gradient flow dW/dt = -grad L from `student` (time 0) for `teacher`,
     integrated by CVODE (BDF) to relative and absolute tolerances rtol, atol
     (docs/flow.md: rtol 1e-8 for plots, 1e-10..1e-11 to measure late rates).
@@ -170,39 +169,12 @@ class Flow(_Handle):
         except ValueError:
             return r
 
-    @property
-    @reads
-    def student(self):
-        """An independent Student copy of the state."""
-        return Student._from_ptr(new_handle("tsrelu_student_copy", self._s()))
-
-    @property
-    @reads
-    def teacher(self):
-        t = self._t()
-        return Teacher(teacher_V(t), teacher_b(t))
-
-    @property
-    @reads
-    def W(self):
-        return student_W(self._s())
-
-    @property
-    @reads
-    def a(self):
-        return student_a(self._s())
-
     @reads
     def loss(self):
         """Loss at the state (double precision)."""
         L = c_double()
         call("tsrelu_flow_loss", self._h(), byref(L))
         return L.value
-
-    @reads
-    def loss_accurate(self):
-        """Loss at the state in quadruple precision (meaningful below 1e-16)."""
-        return loss_raw(self._s(), self._t(), accurate=True)
 
     @reads
     def gradient_norm(self):

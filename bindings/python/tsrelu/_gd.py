@@ -132,7 +132,44 @@ def _run_observed(obj, what, observer, schedule, bar, c_run, c_interrupt):
     return status
 
 
-class GD(_Handle):
+class _StateView:
+    """What a GD state and a Flow share: copies of the current student, its
+    weights and the teacher, and the quad-precision loss, read through the
+    subclass's _s() and _t() (the library's views of its student and
+    teacher)."""
+
+    @property
+    @reads
+    def student(self):
+        """An independent Student copy of the current iterate."""
+        return Student._from_ptr(new_handle("tsrelu_student_copy", self._s()))
+
+    @property
+    @reads
+    def teacher(self):
+        """An independent Teacher copy of the state's teacher."""
+        t = self._t()
+        return Teacher(teacher_V(t), teacher_b(t))
+
+    @property
+    @reads
+    def W(self):
+        """A copy of the current weights (m x d)."""
+        return student_W(self._s())
+
+    @property
+    @reads
+    def a(self):
+        """A copy of the current output weights (m,)."""
+        return student_a(self._s())
+
+    @reads
+    def loss_accurate(self):
+        """Loss at the current iterate in quadruple precision (meaningful below 1e-16)."""
+        return loss_raw(self._s(), self._t(), accurate=True)
+
+
+class GD(_StateView, _Handle):
     """Gradient descent on teacher `teacher` from student `student` with step
     size `eta`. Both are copied: they may be closed or collected at once.
 
@@ -395,42 +432,12 @@ class GD(_Handle):
         except ValueError:  # a reason added after this binding
             return r
 
-    @property
-    @reads
-    def student(self):
-        """An independent Student copy of the current iterate."""
-        return Student._from_ptr(new_handle("tsrelu_student_copy", self._s()))
-
-    @property
-    @reads
-    def teacher(self):
-        """An independent Teacher copy of the GD state's teacher."""
-        t = self._t()
-        return Teacher(teacher_V(t), teacher_b(t))
-
-    @property
-    @reads
-    def W(self):
-        """A copy of the current weights (m x d)."""
-        return student_W(self._s())
-
-    @property
-    @reads
-    def a(self):
-        """A copy of the current output weights (m,)."""
-        return student_a(self._s())
-
     @reads
     def loss(self):
         """Loss at the current iterate (double precision, cached by runs)."""
         L = c_double()
         call("tsrelu_gd_loss", self._h(), byref(L))
         return L.value
-
-    @reads
-    def loss_accurate(self):
-        """Loss at the current iterate in quadruple precision."""
-        return loss_raw(self._s(), self._t(), accurate=True)
 
     @reads
     def gradient(self, output=False):
