@@ -13,6 +13,7 @@
  * sampler is made; a step allocates nothing. The streams are rng.c's (its
  * ziggurat for the normals), so a batch is the same on every platform and
  * thread count. */
+#define _POSIX_C_SOURCE 200809L /* sysconf */
 #include "sgd.h"
 #include "gd.h"
 #include "model.h"
@@ -24,6 +25,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Domain separation from the initialisation streams of the same seed. */
 #define ONLINE_STREAM 0x6f6e6c696e657821ULL /* "onlinex!" */
@@ -190,6 +192,18 @@ static tsrelu_status sgd_make(const char *fn, const tsrelu_teacher *t, size_t m,
         return tsrelu__context(st != TSRELU_OK ? st : tsrelu__fail(TSRELU_ENOMEM, "sizes overflow"), "%s", fn);
     if (rows > INT_MAX)
         return tsrelu__fail(TSRELU_ENOMEM, "%s: %zu samples exceed the BLAS int range", fn, rows);
+    /* What the sampler will hold, in doubles; more than this machine's
+     * memory is refused before anything is allocated or generated (a
+     * checkpoint's sampler words could otherwise claim any size). */
+    double need = 8.0 * ((double)xd + (double)rows + (double)bm + (double)md + (double)m +
+                         (kind == ONLINE ? (double)bk : (double)rows * (double)k) +
+                         (kind != ONLINE && B < n ? (double)bd + 2.0 * (double)B + (double)n : 0.0));
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    if (pages > 0 && page > 0 && need > (double)pages * (double)page)
+        return tsrelu__fail(TSRELU_ENOMEM,
+                            "%s: the sampler needs %.3g GiB (batch %zu, %zu samples of d=%zu), more than this "
+                            "machine's %.3g GiB of memory",
+                            fn, need / 1073741824.0, B, rows, d, (double)pages * (double)page / 1073741824.0);
     tsrelu__sgd *s = calloc(1, sizeof *s);
     if (!s)
         return tsrelu__fail(TSRELU_ENOMEM, "%s: out of memory", fn);

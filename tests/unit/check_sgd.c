@@ -4,13 +4,16 @@
  * loop, streams are bit-identical across thread counts and across a
  * save/load resume, old (format 1) checkpoints load, bad input gets the
  * exact status. */
+#define _POSIX_C_SOURCE 200809L /* sysconf */
 #include "suites.h"
 #include "fixtures.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tsrelu.h"
 #include "rng.h"
@@ -645,6 +648,44 @@ START_TEST(bad_sampler_in_checkpoint)
 }
 END_TEST
 
+/* A sampler larger than the machine's memory is refused before anything is
+ * allocated, from the setter and from a checkpoint whose words claim it
+ * (online, B = INT_MAX: about 2^31 (d + m + k + 1) doubles, 240 GB here). */
+START_TEST(sampler_beyond_memory_is_refused)
+{
+    double need = 8.0 * ((double)INT_MAX * (D + 1 + M + K) + MD + M);
+    double phys = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE);
+    ck_assert_msg(need > phys, "this test needs a machine with less than %.3g bytes of memory", need);
+    tsrelu_gd *gd = make_gd(0.3, 0.05, 0);
+    expect(tsrelu_gd_set_sampling(gd, INT_MAX, 0, 5, 0), TSRELU_ENOMEM, "more than this machine's");
+    expect(tsrelu_gd_set_sampling(gd, 4, (size_t)INT_MAX, 5, 0), TSRELU_ENOMEM, "more than this machine's");
+    char dir[128], path[192];
+    fixture_mkdtemp(dir, sizeof dir, "tsrelu_sgd");
+    snprintf(path, sizeof path, "%s/s.ckpt", dir);
+    set_kind(gd, 0); /* online, B = 3: 13 sampler words and X_len = 0 at the end */
+    ck_assert_int_eq(tsrelu_gd_save(gd, path), TSRELU_OK);
+    tsrelu_gd_free(gd);
+    FILE *f = fopen(path, "rb");
+    static unsigned char buf[8192];
+    size_t n = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    size_t words = n - 8 * (1 + 13);
+    uint64_t batch = 0; /* the batch word, little-endian as fixture_put64 writes it */
+    for (int i = 0; i < 8; i++)
+        batch |= (uint64_t)buf[words + 8 + i] << (8 * i);
+    ck_assert_uint_eq(batch, 3);
+    fixture_put64(buf + words + 8, (uint64_t)INT_MAX);
+    fixture_reseal(buf, n);
+    f = fopen(path, "wb");
+    ck_assert_uint_eq(fwrite(buf, 1, n, f), n);
+    fclose(f);
+    tsrelu_gd *out = (tsrelu_gd *)1;
+    expect(tsrelu_gd_load(path, &out), TSRELU_ENOMEM, "more than this machine's");
+    ck_assert_ptr_null(out);
+    fixture_rmtree(dir);
+}
+END_TEST
+
 Suite *sgd_suite(void)
 {
     Suite *s = suite_create("sgd");
@@ -664,6 +705,7 @@ Suite *sgd_suite(void)
     TCase *lim = tcase_create("limits");
     tcase_add_test(lim, limits);
     tcase_add_test(lim, bad_sampler_in_checkpoint);
+    tcase_add_test(lim, sampler_beyond_memory_is_refused);
     suite_add_tcase(s, lim);
     return s;
 }
