@@ -179,7 +179,7 @@ static unsigned prepare_hessian(tsrelu_flow *fl, N_Vector y)
 {
     const double *W = N_VGetArrayPointer(y);
     int train = (fl->flags & TSRELU_FLOW_TRAIN_OUTPUT) != 0;
-    tsrelu__hess_prepare(&fl->hws, W, train ? W + fl->m * fl->d : fl->a_fixed, fl->teacher->V, fl->teacher->b);
+    tsrelu__hess_prepare(&fl->hws, W, train ? W + fl->m * fl->d : fl->a_fixed, fl->teacher);
     return train ? TSRELU_HESSIAN_OUTPUT : 0u;
 }
 
@@ -503,7 +503,7 @@ TSRELU_API tsrelu_status tsrelu_flow_create(const tsrelu_teacher *t, const tsrel
     }
     if ((st = tsrelu__teacher_clone(t, &fl->teacher)) != TSRELU_OK ||
         (st = tsrelu__ws_alloc(&fl->ws, m, t->k, t->d)) != TSRELU_OK ||
-        (st = tsrelu__hess_alloc(&fl->hws, m, t->k, t->d)) != TSRELU_OK ||
+        (st = tsrelu__hess_alloc(&fl->hws, m, t->k, t->d, 1)) != TSRELU_OK ||
         (st = tsrelu__phases_alloc(&fl->ph, m, t->k)) != TSRELU_OK) {
         flow_destroy(fl);
         return st;

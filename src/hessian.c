@@ -18,10 +18,11 @@
 #include "status.h"
 
 #include <cblas.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-tsrelu_status tsrelu__hess_alloc(tsrelu__hess_ws *ws, size_t m, size_t k, size_t d)
+tsrelu_status tsrelu__hess_alloc(tsrelu__hess_ws *ws, size_t m, size_t k, size_t d, int dense)
 {
     memset(ws, 0, sizeof *ws);
     size_t n = m + k, nd, mn, mnd;
@@ -39,33 +40,39 @@ tsrelu_status tsrelu__hess_alloc(tsrelu__hess_ws *ws, size_t m, size_t k, size_t
     ws->d = d;
     ws->n = n;
     /* one block for every array (a public call allocates a workspace each
-     * time: one malloc, not nineteen); unit first, as its base. fa and fb
-     * hold max(n, 2) d: 2 d fits, as d <= m n d < SIZE_MAX / 8 (above) */
-    size_t one = 1, nf = n > 1 ? nd : 2 * d;
+     * time: one malloc, not nineteen); unit first, as its base. The
+     * tangents and the factors of the rank updates only for the dense
+     * Hessian (the product needs neither: O((m + k) d) less memory); fa
+     * and fb hold max(n, 2) d: 2 d fits, as d <= m n d < SIZE_MAX / 8 */
+    size_t one = 1, nf = dense ? (n > 1 ? nd : 2 * d) : 0;
     double **slot[] = {&ws->unit, &ws->norm, &ws->c,   &ws->theta, &ws->sn, &ws->cs,
                        &ws->tang, &ws->rho,  &ws->col, &ws->zx,    &ws->tx, &ws->co,
-                       &ws->cosv, &ws->h2,   &ws->kap, &ws->fa,    &ws->fb, &ws->inv_s,
-                       &ws->inv_norm};
-    size_t len[] = {nd, n, n, mn, mn, mn, mnd, m, d > 0 ? d : one, m > 0 ? m : one,
-                    mn, mn, mn, mn, mn, nf, nf, mn, n};
+                       &ws->fa,   &ws->fb,   &ws->inv_s, &ws->inv_norm};
+    size_t len[] = {nd, n, n, mn, mn, mn, dense ? mnd : 0, m, d > 0 ? d : one, m > 0 ? m : one,
+                    mn, mn, nf, nf, mn, n};
     size_t total = 0, nslot = sizeof len / sizeof len[0];
     for (size_t j = 0; j < nslot; j++) {
         if (len[j] > SIZE_MAX / sizeof(double) - total)
             return tsrelu__fail(TSRELU_ENOMEM, "hessian workspace: size overflows size_t");
         total += len[j];
     }
+    if ((st = tsrelu__ws_alloc(&ws->pop, m, k, d)) != TSRELU_OK)
+        return tsrelu__context(st, "hessian workspace");
     double *block = malloc((total > 0 ? total : 1) * sizeof(double));
-    if (!block)
+    if (!block) {
+        tsrelu__ws_free(&ws->pop);
         return tsrelu__fail(TSRELU_ENOMEM,
                             "hessian workspace: out of memory for m=%zu, k=%zu, d=%zu", m, k, d);
+    }
     for (size_t j = 0, at = 0; j < nslot; at += len[j], j++)
-        *slot[j] = block + at;
+        *slot[j] = len[j] > 0 ? block + at : NULL;
     return TSRELU_OK;
 }
 
 void tsrelu__hess_free(tsrelu__hess_ws *ws)
 {
     free(ws->unit); /* the base of the one block */
+    tsrelu__ws_free(&ws->pop);
     memset(ws, 0, sizeof *ws);
 }
 
@@ -80,60 +87,59 @@ static int is_pair(const tsrelu__hess_ws *ws, size_t i, size_t q)
     return q != i && ws->norm[i] != 0.0 && ws->norm[q] != 0.0;
 }
 
-/* The angles of the pairs (i, q > i) by the dispatched branch-free kernel
- * of the gradient's pair pass (simd/simd.h: bit-identical on every path),
- * from cosines and near-pair distances summed here; then the tangents, and
- * for a student q the pair (q, i) from the same angle. The entries of no
- * pair (self, zero rows) are 0: the Hessian-vector product multiplies
- * whole blocks of tangents. */
+/* The angles of the pairs from the gradient's own geometry
+ * (tsrelu__geometry: the same unit rows, cosines and dispatched angle
+ * kernel, bit for bit), unpacked from its packed pairs (students l > i,
+ * then teachers) into m x n arrays, the pair (q, i) of two students from
+ * the same numbers. The entries of no pair (self, zero rows) are 0. */
 static void pair_geometry(tsrelu__hess_ws *ws)
+{
+    size_t m = ws->m, n = ws->n, j = 0;
+    const tsrelu__pairs pr = tsrelu__ws_pairs(&ws->pop);
+    for (size_t i = 0; i < m; i++) {
+        size_t ii = i * n + i;
+        ws->theta[ii] = ws->sn[ii] = ws->cs[ii] = 0.0;
+        for (size_t q = i + 1; q < n; q++, j++) {
+            size_t iq = i * n + q, qi = q * n + i;
+            int pair = is_pair(ws, i, q);
+            ws->theta[iq] = pair ? pr.theta[j] : 0.0;
+            ws->sn[iq] = pair ? pr.sn[j] : 0.0;
+            ws->cs[iq] = pair ? pr.cs[j] : 0.0;
+            if (q < m) {
+                ws->theta[qi] = ws->theta[iq];
+                ws->sn[qi] = ws->sn[iq];
+                ws->cs[qi] = ws->cs[iq];
+            }
+        }
+    }
+}
+
+/* The tangents e_iq of every pair (kernel.h), 0 for no pair: the dense
+ * Hessian's rank updates multiply them; the product never forms them. */
+static void pair_tangents(tsrelu__hess_ws *ws)
 {
     size_t m = ws->m, d = ws->d, n = ws->n;
     for (size_t i = 0; i < m; i++)
         for (size_t q = 0; q < n; q++) {
             size_t iq = i * n + q;
-            double c = 0.0, h2 = 0.0;
-            if (q > i && is_pair(ws, i, q)) {
-                const double *p = ws->unit + i * d, *u = ws->unit + q * d;
-                c = tsrelu__dot(p, u, d);
-                if (c > TSRELU_EXACT_COS || c < -TSRELU_EXACT_COS)
-                    h2 = tsrelu__sumsq_combo(p, u, c > 0.0 ? -1.0 : 1.0, d);
-            }
-            ws->cosv[iq] = c;
-            ws->h2[iq] = h2;
-        }
-    tsrelu__pairs pr = {ws->cosv, ws->h2, ws->theta, ws->sn, ws->cs, ws->kap};
-    tsrelu__simd()->angles(m * n, &pr);
-    for (size_t i = 0; i < m; i++)
-        for (size_t q = 0; q < n; q++) {
-            size_t iq = i * n + q, qi = q * n + i;
-            if (!is_pair(ws, i, q)) {
-                ws->theta[iq] = ws->sn[iq] = ws->cs[iq] = 0.0;
+            if (!is_pair(ws, i, q))
                 memset(ws->tang + iq * d, 0, d * sizeof(double));
-                continue;
-            }
-            if (q < i) /* written from row q */
-                continue;
-            const double *p = ws->unit + i * d, *u = ws->unit + q * d;
-            double s = ws->sn[iq], c = ws->cs[iq];
-            tsrelu__pair_tangent(p, u, d, s, c, ws->tang + iq * d);
-            if (q < m) {
-                ws->theta[qi] = ws->theta[iq];
-                ws->sn[qi] = s;
-                ws->cs[qi] = c;
-                tsrelu__pair_tangent(u, p, d, s, c, ws->tang + qi * d);
-            }
+            else
+                tsrelu__pair_tangent(ws->unit + i * d, ws->unit + q * d, d, ws->sn[iq], ws->cs[iq],
+                                     ws->tang + iq * d);
         }
 }
 
 void tsrelu__hess_prepare(tsrelu__hess_ws *ws, const double *W, const double *a,
-                          const double *V, const double *b)
+                          const tsrelu_teacher *t)
 {
     size_t m = ws->m, d = ws->d, n = ws->n;
+    tsrelu__geometry(&ws->pop, t, W);
+    memcpy(ws->unit, ws->pop.unit_w, m * d * sizeof(double));
+    memcpy(ws->unit + m * d, t->unit, (n - m) * d * sizeof(double));
     for (size_t q = 0; q < n; q++) {
-        const double *row = q < m ? W + q * d : V + (q - m) * d;
-        ws->norm[q] = tsrelu__unit(row, d, ws->unit + q * d);
-        ws->c[q] = q < m ? a[q] : -b[q - m];
+        ws->norm[q] = q < m ? ws->pop.norm_w[q] : t->norm[q - m];
+        ws->c[q] = q < m ? a[q] : -t->b[q - m];
     }
     pair_geometry(ws);
     /* the reciprocals once, in loops of independent divisions (the
@@ -281,11 +287,38 @@ static void zero_block(double *H, size_t ld, size_t rows, size_t cols)
         memset(H + r * ld, 0, cols * sizeof(double));
 }
 
+/* 1 if every entry of the W block is surely finite: each is a sum of
+ * terms (coefficient) x (components of unit vectors and tangents, at most
+ * 1 + a few ulps in size, |e| = sin), and the sum of all the coefficients'
+ * sizes bounds every partial sum; NaN in any coefficient fails the test.
+ * O(m (m + k)) scalars instead of a read pass over the N^2 entries. */
+static int surely_finite(const tsrelu__hess_ws *ws)
+{
+    size_t m = ws->m, n = ws->n;
+    double bound = 0.0;
+    for (size_t i = 0; i < m; i++) {
+        if (ws->norm[i] == 0.0)
+            continue;
+        bound += fabs(0.5 * ws->c[i] * ws->c[i]) + 2.0 * fabs(ws->rho[i]);
+        for (size_t q = 0; q < n; q++) {
+            if (!is_pair(ws, i, q))
+                continue;
+            double s = ws->sn[i * n + q];
+            bound += fabs(uu_coef(ws, i, q)) * s * s;
+            if (q < m)
+                bound += fabs(ws->c[i] * ws->c[q]) * (TSRELU_PI + 1.0) * TSRELU_INV_2PI +
+                         fabs(uv_coef(ws, i, q)) * s * s;
+        }
+    }
+    return bound <= 0x1p1000;
+}
+
 int tsrelu__hess_dense(tsrelu__hess_ws *ws, unsigned flags, double *H, size_t ld)
 {
     size_t m = ws->m, d = ws->d, md = m * d;
     const tsrelu__simd_ops *ops = tsrelu__simd();
-    int out = (flags & TSRELU_HESSIAN_OUTPUT) != 0, finite = 1;
+    int out = (flags & TSRELU_HESSIAN_OUTPUT) != 0, finite = 1, check = !out && !surely_finite(ws);
+    pair_tangents(ws);
     for (size_t i = 0; i < m; i++) {
         double *Hii = H + i * d * ld + i * d;
         if (ws->norm[i] == 0.0)
@@ -302,8 +335,9 @@ int tsrelu__hess_dense(tsrelu__hess_ws *ws, unsigned flags, double *H, size_t ld
         }
         /* rows i d .. i d + d - 1 are complete (blocks (i, l < i) came
          * from earlier rows): checked while in cache, not in a pass over
-         * the whole matrix after */
-        for (size_t r = 0; !out && r < d; r++)
+         * the whole matrix after, and only when the coefficients do not
+         * bound them */
+        for (size_t r = 0; check && r < d; r++)
             finite &= ops->finite(H + (i * d + r) * ld, md);
     }
     if (!out)
@@ -325,33 +359,39 @@ int tsrelu__hess_dense(tsrelu__hess_ws *ws, unsigned flags, double *H, size_t ld
     return finite;
 }
 
-/* The W part of y = H x in BLAS level 2 and 3: tx[i][q] = e_iq . x_i
- * (one product per student of its n tangents with x_i), from which both the
- * e e^T terms of the diagonal blocks (e_iq . x_i) and the e f^T terms of
- * the off-diagonal ones (f . x_q = e_qi . x_q = tx[q][i]) are read; then
- * y_i = sum_q co[i][q] e_iq (one transposed product per student) plus the
- * (pi - theta) x_q terms (one product by the m x m matrix, stored in co's
- * first m columns after use) and the radial terms along w^_i. */
+/* The W part of y = H x in three matrix products and O(m (m + k)) scalar
+ * work, without the tangents: G = X U^T (G[i][q] = x_i . u^_q, m x n)
+ * gives e_iq . x_i = G[i][q] - cos_iq w^_i . x_i (w^_i . x_i = G[i][i]),
+ * from which both the e e^T terms of the diagonal blocks and the e f^T
+ * terms of the off-diagonal ones (f . x_q = e_qi . x_q) are read; then
+ * y_i = sum_q co[i][q] e_iq = (co U)_i - (sum_q co[i][q] cos_iq) w^_i, plus
+ * the (pi - theta) x_q terms (a product by the m x m matrix, stored in
+ * co's first m columns after use) and the radial terms along w^_i. The
+ * differences G - cos w^.x have an absolute error of a few ulps of |x|, as
+ * the dot products with the formed tangents (kernel.h) had: the error
+ * bound is the same (docs/numerics.md, section 6). */
 void tsrelu__hess_vector(tsrelu__hess_ws *ws, unsigned flags, const double *x, double *y)
 {
     size_t m = ws->m, d = ws->d, n = ws->n, md = m * d;
     int out = (flags & TSRELU_HESSIAN_OUTPUT) != 0;
-    double *tx = ws->tx, *co = ws->co;
+    double *tx = ws->tx, *co = ws->co, *zx = ws->zx;
     memset(y, 0, tsrelu__hess_dim(ws, flags) * sizeof(double));
+    if (m == 0 || d == 0)
+        return;
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)m, (int)n, (int)d, 1.0, x, (int)d,
+                ws->unit, (int)d, 0.0, tx, (int)n);
+    for (size_t i = 0; i < m; i++)
+        zx[i] = ws->norm[i] != 0.0 ? tx[i * n + i] : 0.0;
+    for (size_t i = 0; i < m; i++)
+        for (size_t q = 0; q < n; q++) {
+            size_t iq = i * n + q;
+            tx[iq] = is_pair(ws, i, q) ? tx[iq] - ws->cs[iq] * zx[i] : 0.0;
+        }
     for (size_t i = 0; i < m; i++) {
-        ws->zx[i] = ws->norm[i] != 0.0 ? tsrelu__dot(ws->unit + i * d, x + i * d, d) : 0.0;
-        if (ws->norm[i] != 0.0)
-            cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)n, (int)d, 1.0, ws->tang + i * n * d,
-                        (int)d, x + i * d, 1, 0.0, tx + i * n, 1);
-    }
-    for (size_t i = 0; i < m; i++) {
-        double *ci = co + i * n, *yi = y + i * d;
+        double *ci = co + i * n, along = 0.0;
         memset(ci, 0, n * sizeof(double));
         if (ws->norm[i] == 0.0)
             continue;
-        const double *p = ws->unit + i * d, *xi = x + i * d;
-        double half = 0.5 * ws->c[i] * ws->c[i], rho = ws->rho[i];
-        double along_p = -rho * ws->zx[i];
         for (size_t q = 0; q < n; q++) {
             if (q == i || ws->norm[q] == 0.0)
                 continue;
@@ -359,15 +399,26 @@ void tsrelu__hess_vector(tsrelu__hess_ws *ws, unsigned flags, const double *x, d
             double coef = uu_coef(ws, i, q) * tx[iq];
             if (q < m) {
                 double aa = ws->c[i] * ws->c[q] * TSRELU_INV_2PI;
-                along_p += aa * ws->sn[iq] * ws->zx[q];
+                along += aa * ws->sn[iq] * zx[q];
                 coef += uv_coef(ws, i, q) * tx[q * n + i];
             }
             ci[q] = coef;
+            along -= coef * ws->cs[iq];
         }
-        cblas_dgemv(CblasRowMajor, CblasTrans, (int)n, (int)d, 1.0, ws->tang + i * n * d, (int)d,
-                    ci, 1, 0.0, yi, 1);
+        /* the coefficient along w^_i, in the slot (i, i) of tx (0: no
+         * pair), as zx[i] is still read by the rows after this one */
+        tx[i * n + i] = along - ws->rho[i] * zx[i];
+    }
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)m, (int)d, (int)n, 1.0, co, (int)n,
+                ws->unit, (int)d, 0.0, y, (int)d);
+    for (size_t i = 0; i < m; i++) {
+        if (ws->norm[i] == 0.0)
+            continue;
+        const double *p = ws->unit + i * d, *xi = x + i * d;
+        double *yi = y + i * d, diag = 0.5 * ws->c[i] * ws->c[i] + ws->rho[i];
+        double along_p = tx[i * n + i];
         for (size_t c = 0; c < d; c++)
-            yi[c] += (half + rho) * xi[c] + along_p * p[c];
+            yi[c] += diag * xi[c] + along_p * p[c];
     }
     /* the (pi - theta) x_q terms: co[i][q] = a_i a_q (pi - theta_iq) / 2pi */
     for (size_t i = 0; i < m; i++)
@@ -419,12 +470,12 @@ tsrelu_status tsrelu__hess_check(const char *fn, const tsrelu_student *s, const 
 }
 
 tsrelu_status tsrelu__hess_at(const char *fn, tsrelu__hess_ws *ws, const tsrelu_student *s,
-                              const tsrelu_teacher *t)
+                              const tsrelu_teacher *t, int dense)
 {
-    tsrelu_status st = tsrelu__hess_alloc(ws, s->m, t->k, t->d);
+    tsrelu_status st = tsrelu__hess_alloc(ws, s->m, t->k, t->d, dense);
     if (st != TSRELU_OK)
         return tsrelu__context(st, "%s", fn);
-    tsrelu__hess_prepare(ws, s->W, s->a, t->V, t->b);
+    tsrelu__hess_prepare(ws, s->W, s->a, t);
     return TSRELU_OK;
 }
 
@@ -441,7 +492,7 @@ TSRELU_API tsrelu_status tsrelu_hessian(const tsrelu_student *s, const tsrelu_te
         (st = tsrelu__check_len(H_len, NN, "tsrelu_hessian: H")) != TSRELU_OK)
         return st;
     tsrelu__hess_ws ws;
-    if ((st = tsrelu__hess_at("tsrelu_hessian", &ws, s, t)) != TSRELU_OK)
+    if ((st = tsrelu__hess_at("tsrelu_hessian", &ws, s, t, 1)) != TSRELU_OK)
         return st;
     int finite = tsrelu__hess_dense(&ws, flags, H, N);
     tsrelu__hess_free(&ws);
@@ -467,7 +518,7 @@ TSRELU_API tsrelu_status tsrelu_hessian_vector(const tsrelu_student *s, const ts
         (st = tsrelu__check_finite(x, N, "tsrelu_hessian_vector: x")) != TSRELU_OK)
         return st;
     tsrelu__hess_ws ws;
-    if ((st = tsrelu__hess_at(fn, &ws, s, t)) != TSRELU_OK)
+    if ((st = tsrelu__hess_at(fn, &ws, s, t, 0)) != TSRELU_OK)
         return st;
     tsrelu__hess_vector(&ws, flags, x, y);
     tsrelu__hess_free(&ws);

@@ -8,6 +8,7 @@
 #ifndef TSRELU_HESSIAN_H
 #define TSRELU_HESSIAN_H
 
+#include "model.h"
 #include "tsrelu.h"
 
 #include <stddef.h>
@@ -20,29 +21,31 @@ typedef struct {
     double *theta;     /* m*n: angle of student i with neuron n */
     double *sn;        /* m*n: its sine */
     double *cs;        /* m*n: its cosine */
-    double *tang;      /* m*n*d: e_in = u^_n - cos(theta_in) w^_i, |e_in| = sin */
+    double *tang;      /* m*n*d: e_in = u^_n - cos(theta_in) w^_i, |e_in| = sin
+                        * (dense workspaces only; formed by tsrelu__hess_dense) */
     double *rho;       /* m: a_i / (2 pi |w_i|) sum_n c_n |u_n| sin(theta_in) */
     double *col;       /* d: scratch for one column of d2L/dW da */
     double *zx;        /* m: scratch, w^_q . x_q of the Hessian-vector product */
-    double *tx, *co;   /* m*n each: its scratch, e_iq . x_i and the coefficients */
-    double *cosv, *h2; /* m*n each: cosines and near-pair distances for the angle kernel */
-    double *kap;       /* m*n: kappa of the angle kernel (unused) */
-    double *fa, *fb;   /* max(n, 2)*d each: the factors of a block's rank-n update */
+    double *tx, *co;   /* m*n each: its scratch, x_i . u^_q then e_iq . x_i, and the coefficients */
+    double *fa, *fb;   /* max(n, 2)*d each: the factors of a block's rank-n update (dense only) */
     double *inv_s;     /* m*n: 1 / sin(theta_in), 0 where the sine is 0 */
     double *inv_norm;  /* n: 1 / |u_n|, 0 for a zero row */
+    tsrelu__ws pop;    /* the gradient's workspace: its geometry (tsrelu__geometry) */
 } tsrelu__hess_ws;
 
 /* Workspace for m students, k teachers, dimension d (TSRELU_ENOMEM on
- * overflow or allocation failure, message set). */
-tsrelu_status tsrelu__hess_alloc(tsrelu__hess_ws *ws, size_t m, size_t k, size_t d);
+ * overflow or allocation failure, message set). With dense = 0 it serves
+ * tsrelu__hess_vector only (no tangents: O(m (m + k) d) less memory);
+ * tsrelu__hess_dense needs dense = 1. */
+tsrelu_status tsrelu__hess_alloc(tsrelu__hess_ws *ws, size_t m, size_t k, size_t d, int dense);
 void tsrelu__hess_free(tsrelu__hess_ws *ws);
 
-/* The geometry of (W, a) (m x d, m) against (V, b) (k x d, k): angles,
- * tangents, radial terms. Call once per point; then any number of
- * tsrelu__hess_dense / tsrelu__hess_vector at that point. V must have no
- * zero row. */
+/* The geometry of (W, a) (m x d, m) against the teacher t: angles (the
+ * gradient's, tsrelu__geometry) and radial terms. Call once per point;
+ * then any number of tsrelu__hess_dense / tsrelu__hess_vector at that
+ * point. */
 void tsrelu__hess_prepare(tsrelu__hess_ws *ws, const double *W, const double *a,
-                          const double *V, const double *b);
+                          const tsrelu_teacher *t);
 
 /* The number of variables: m*d, plus m with TSRELU_HESSIAN_OUTPUT. */
 size_t tsrelu__hess_dim(const tsrelu__hess_ws *ws, unsigned flags);
@@ -62,10 +65,10 @@ void tsrelu__hess_vector(tsrelu__hess_ws *ws, unsigned flags, const double *x, d
 tsrelu_status tsrelu__hess_check(const char *fn, const tsrelu_student *s, const tsrelu_teacher *t,
                                  unsigned flags, size_t *N);
 
-/* Allocate ws for s and t and prepare it at s (messages prefixed with fn).
- * For the public entry points (hessian.c, spectrum.c); free with
- * tsrelu__hess_free. */
+/* Allocate ws for s and t (dense as in tsrelu__hess_alloc) and prepare it
+ * at s (messages prefixed with fn). For the public entry points
+ * (hessian.c, spectrum.c); free with tsrelu__hess_free. */
 tsrelu_status tsrelu__hess_at(const char *fn, tsrelu__hess_ws *ws, const tsrelu_student *s,
-                              const tsrelu_teacher *t);
+                              const tsrelu_teacher *t, int dense);
 
 #endif

@@ -5,6 +5,7 @@
 #define TSRELU_MODEL_H
 
 #include "tsrelu.h"
+#include "simd/simd.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -74,6 +75,22 @@ typedef struct {
 
 tsrelu_status tsrelu__ws_alloc(tsrelu__ws *ws, size_t m, size_t k, size_t d);
 void tsrelu__ws_free(tsrelu__ws *ws);
+
+/* The geometry of an evaluation alone, for the Hessian (hessian.c): unit
+ * rows and norms of W (unit_w, norm_w) and the cosines, near-pair
+ * distances, angles, sines and kappas of every pair (students l > i, then
+ * teachers) in ws->pairs, packed as simd/simd.h says: the numbers the
+ * gradient uses, bit for bit. */
+void tsrelu__geometry(tsrelu__ws *ws, const tsrelu_teacher *t, const double *W);
+
+/* The packed pair arrays of ws->pairs (simd/simd.h). */
+static inline tsrelu__pairs tsrelu__ws_pairs(const tsrelu__ws *ws)
+{
+    size_t mn = ws->m * (ws->m + ws->k);
+    double *p = ws->pairs;
+    tsrelu__pairs r = {p, p + mn, p + 2 * mn, p + 3 * mn, p + 4 * mn, p + 5 * mn};
+    return r;
+}
 
 /* An evaluation request: the outputs wanted (NULL: not wanted) and the
  * status of a non-finite result, which the evaluation sets once, where it

@@ -68,7 +68,7 @@ static tsrelu_status newton_alloc(newton *nw, const tsrelu_student *s, const tsr
     if ((st = tsrelu__check_blas(fn, s->m, t->k, t->d)) != TSRELU_OK ||
         (st = tsrelu__ws_alloc(&nw->pop, s->m, t->k, t->d)) != TSRELU_OK)
         return tsrelu__context(st, "%s", fn);
-    if ((st = tsrelu__hess_alloc(&nw->hess, s->m, t->k, t->d)) != TSRELU_OK) {
+    if ((st = tsrelu__hess_alloc(&nw->hess, s->m, t->k, t->d, 1)) != TSRELU_OK) {
         newton_free(nw);
         return tsrelu__context(st, "%s", fn);
     }
@@ -105,7 +105,7 @@ static tsrelu_status evaluate(newton *nw, const tsrelu_teacher *t, const double 
 static tsrelu_status decompose(newton *nw, const tsrelu_teacher *t, const double *W,
                                const double *a, int vectors)
 {
-    tsrelu__hess_prepare(&nw->hess, W, a, t->V, t->b);
+    tsrelu__hess_prepare(&nw->hess, W, a, t);
     tsrelu__hess_dense(&nw->hess, nw->flags, nw->H, nw->N);
     tsrelu_status st = tsrelu__check_finite(nw->H, nw->N * nw->N, "tsrelu_newton: Hessian");
     if (st == TSRELU_OK)

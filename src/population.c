@@ -93,15 +93,6 @@ static void normalise_rows(size_t m, size_t d, const double *W, tsrelu__ws *ws)
     }
 }
 
-/* The packed pairs in ws->pairs (simd/simd.h). */
-static inline tsrelu__pairs pairs_of(const tsrelu__ws *ws)
-{
-    size_t mn = ws->m * (ws->m + ws->k);
-    double *p = ws->pairs;
-    tsrelu__pairs r = {p, p + mn, p + 2 * mn, p + 3 * mn, p + 4 * mn, p + 5 * mn};
-    return r;
-}
-
 /* Cosines of the packed pairs: every student against the later students
  * (if students_too) and every teacher. Small sizes by the own kernels, the
  * others by one Gram product (BLAS level 3). The teacher cosines of a
@@ -138,6 +129,13 @@ static void pair_angles(const tsrelu_teacher *t, tsrelu__ws *ws, int students_to
     ops->angles(tsrelu__pair_count(m, k, students_too), p);
 }
 
+void tsrelu__geometry(tsrelu__ws *ws, const tsrelu_teacher *t, const double *W)
+{
+    normalise_rows(ws->m, ws->d, W, ws);
+    const tsrelu__pairs pr = tsrelu__ws_pairs(ws);
+    pair_angles(t, ws, 1, &pr);
+}
+
 typedef struct {
     double theta, cs;
 } pair_angle;
@@ -162,7 +160,7 @@ static inline double pair_pass(const tsrelu_teacher *t, const double *a, tsrelu_
 {
     size_t m = ws->m, k = ws->k, n = m + k, q = 0;
     double ksum = 0.0;
-    const tsrelu__pairs pr = pairs_of(ws);
+    const tsrelu__pairs pr = tsrelu__ws_pairs(ws);
     pair_angles(t, ws, 1, &pr);
     memset(ws->coef, 0, m * n * sizeof(double));
     memset(ws->radial, 0, m * sizeof(double));
@@ -368,7 +366,7 @@ tsrelu_status tsrelu__nearest(const char *fn, const tsrelu_student *s, const tsr
         return tsrelu__context(st, "%s", fn);
     size_t m = s->m, k = t->k, d = t->d;
     normalise_rows(m, d, s->W, &ws);
-    const tsrelu__pairs pr = pairs_of(&ws);
+    const tsrelu__pairs pr = tsrelu__ws_pairs(&ws);
     pair_angles(t, &ws, 0, &pr); /* the teacher pairs of a step, the same numbers */
     for (size_t i = 0; i < m; i++) {
         ws.near[i] = -1;

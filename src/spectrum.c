@@ -95,7 +95,7 @@ TSRELU_API tsrelu_status tsrelu_spectrum(const tsrelu_student *s, const tsrelu_t
     if (!H)
         return tsrelu__fail(TSRELU_ENOMEM, "%s: out of memory for the %zu x %zu Hessian", fn, N, N);
     tsrelu__hess_ws ws;
-    if ((st = tsrelu__hess_at(fn, &ws, s, t)) != TSRELU_OK) {
+    if ((st = tsrelu__hess_at(fn, &ws, s, t, 1)) != TSRELU_OK) {
         free(H);
         return st;
     }

@@ -192,7 +192,7 @@ static double hvp_error(const net *c, unsigned flags, const double *H, const dou
 START_TEST(test_hvp_equals_dense_product)
 {
     double H[MAXN * MAXN], x[MAXN], worst = 0.0;
-    for (uint64_t seed = 0; seed < 12; seed++)
+    for (uint64_t seed = 0; seed < 24; seed++)
         for (unsigned flags = 0; flags <= TSRELU_HESSIAN_OUTPUT; flags++) {
             net c;
             random_net(&c, 1 + seed % MAXM, 1 + seed % MAXK, 1 + (seed * 7) % MAXD, 300 + seed,
@@ -206,6 +206,21 @@ START_TEST(test_hvp_equals_dense_product)
                 if (c.m > 2)
                     for (size_t j = 0; j < c.d; j++)
                         c.W[2 * c.d + j] = 0.0;
+            } else if (seed % 3 == 1) {
+                /* nearly aligned with a teacher, nearly opposite to it, and
+                 * nearly aligned with another student, at angles of about
+                 * 1e-5, 1e-9 and 1e-13 rad: the product reads the tangent
+                 * components e . x from differences of dot products, the
+                 * dense Hessian from formed tangents (both a few ulps) */
+                double eps = seed == 1 ? 1e-5 : seed == 4 ? 1e-9 : seed == 7 ? 1e-13 : 1e-7;
+                for (size_t j = 0; j < c.d; j++)
+                    c.W[j] = 0.5 * (c.V[j] + eps * gauss());
+                if (c.m > 1)
+                    for (size_t j = 0; j < c.d; j++)
+                        c.W[c.d + j] = -2.0 * (c.V[j] + eps * gauss());
+                if (c.m > 2)
+                    for (size_t j = 0; j < c.d; j++)
+                        c.W[2 * c.d + j] = 3.0 * (c.W[j] + eps * gauss());
             }
             hessian_of(&c, flags, H);
             for (size_t v = 0; v < nvar(&c, flags); v++)
