@@ -1,6 +1,7 @@
 #!/bin/sh
-# The Python binding: its pytest suite (bindings/python/tests) and the
-# quickstart example, against the library of this tree (or TSRELU_LIBRARY).
+# The Python binding: its pytest suite (bindings/python/tests) and the Python
+# examples (quickstart, second_order, flow: --quick), against the library of
+# this tree (or TSRELU_LIBRARY).
 #   sh tests/integration/test_python.sh          (from anywhere; needs make all first)
 # Last line: "test_python: N passed, M failed"; exit status 0 iff M = 0.
 set -u
@@ -20,15 +21,20 @@ failed=$(( $(count failed) + $(count error) ))
 skipped=$(count skipped)
 if [ $rc != 0 ] && [ $failed = 0 ]; then failed=1; echo "pytest exited with $rc"; fi
 
-echo "== examples/quickstart.py --quick"
-if "$PY" examples/quickstart.py --quick > "$tmp/quick.out" 2>&1; then
-  tail -3 "$tmp/quick.out"
-  passed=$((passed + 1))
-else
-  cat "$tmp/quick.out"
-  echo "FAIL examples/quickstart.py --quick"
-  failed=$((failed + 1))
-fi
+# The Python examples in quick mode; each exits non-zero when one of its own
+# checks fails (quickstart: the late rate; second_order: H x, spectrum counts,
+# Newton; flow: L t^3 and the GD comparison).
+for ex in quickstart second_order flow; do
+  echo "== examples/$ex.py --quick"
+  if "$PY" "examples/$ex.py" --quick > "$tmp/$ex.out" 2>&1; then
+    tail -3 "$tmp/$ex.out"
+    passed=$((passed + 1))
+  else
+    cat "$tmp/$ex.out"
+    echo "FAIL examples/$ex.py --quick"
+    failed=$((failed + 1))
+  fi
+done
 [ "$skipped" != 0 ] && echo "($skipped skipped)"
 echo "test_python: $passed passed, $failed failed"
 [ $failed = 0 ]
