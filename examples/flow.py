@@ -13,7 +13,8 @@ the same times.
 
 Run from the repository root after `make all`:
     /usr/bin/python3 examples/flow.py           flow to t = 1e6 (rtol 1e-10), GD to t = 1e4 (1e5 steps)
-    /usr/bin/python3 examples/flow.py --quick   flow to t = 1e4 (rtol 1e-8), GD to t = 1e3 (used by `make check`)
+    /usr/bin/python3 examples/flow.py --quick   flow to t = 1e4 (rtol 1e-8), GD to t = 1e3
+                                                (used by `make check`)
 Exit status 1 if a check fails: the run does not reach t_end; L t^3 leaves
 [0.5, 3] for t >= 1e3; the flow takes more integrator steps than GD's
 t_end / eta; or, for t in [1e2, t_gd], L_GD and L_flow differ by more than
@@ -76,7 +77,8 @@ def main(argv):
     check(status == tsrelu.OK and fl.time == t_end, "the run reached t = %g" % t_end)
     late = [L * t ** 3 for t, L in rows if t >= 1e3]
     check(late and all(0.5 <= c <= 3.0 for c in late),
-          "L t^3 in [0.5, 3] for t >= 1e3 (from %.3f to %.3f)" % (min(late), max(late)))
+          "L t^3 in [0.5, 3] for t >= 1e3 (from %.3f to %.3f)"
+          % (min(late, default=math.nan), max(late, default=math.nan)))
     check(st["steps"] < t_end / ETA,
           "%d integrator steps for what GD at eta = %g takes %d steps" % (st["steps"], ETA, t_end / ETA))
 
@@ -84,10 +86,12 @@ def main(argv):
     gd = tsrelu.GD(teacher, student, eta=ETA)
     gd_rows = {}
     t0 = time.perf_counter()
-    gd.run(round(t_gd / ETA), observer=lambda g: gd_rows.update({g.iteration: g.loss_accurate()}), per_decade=1)
+    gd.run(round(t_gd / ETA), observer=lambda g: gd_rows.update({g.iteration: g.loss_accurate()}),
+           per_decade=1)
     wall = time.perf_counter() - t0
     print("GD at eta = %g: %d steps (to t = %g) in %.2f s" % (ETA, gd.iteration, ETA * gd.iteration, wall))
-    flow_at = {round(math.log10(t)): L for t, L in rows if t >= 1 and abs(math.log10(t) - round(math.log10(t))) < 1e-12}
+    flow_at = {round(math.log10(t)): L for t, L in rows
+               if t >= 1 and abs(math.log10(t) - round(math.log10(t))) < 1e-12}
     print("%12s  %14s  %14s  %14s" % ("t = eta T", "L_GD", "L_flow", "L_GD/L_flow - 1"))
     worst = 0.0
     for it in sorted(gd_rows):

@@ -95,7 +95,8 @@ def newton_report(label, r, teacher):
           "smallest eigenvalue %.4g, L = %.10g"
           % (label, "converged" if r.converged else "NOT converged", r.iterations, r.grad_norm,
              r.grad_norm / r.grad_scale, r.negative, r.flat, r.min_eig, L))
-    check(r.converged and r.grad_norm <= 1e-13 * r.grad_scale, "%s: gradient at the floor (<= 1e-13 S)" % label)
+    check(r.converged and r.grad_norm <= 1e-13 * r.grad_scale,
+          "%s: gradient at the floor (<= 1e-13 S)" % label)
     return L
 
 
@@ -121,7 +122,8 @@ def safran_shamir(quick):
     print("  seed 237: GD stopped after %d steps at |grad L| = %.1e" % (gd.iteration, gd.gradient_norm()))
     L = newton_report("seed 237, GD then Newton", r, teacher)
     check(r.negative == 0 and r.flat == 0 and r.min_eig > 0 and L > 1e-20,
-          "seed 237: a certified spurious local minimum (index 0, no flat direction, min eigenvalue > 0, L > 0)")
+          "seed 237: a certified spurious local minimum "
+          "(index 0, no flat direction, min eigenvalue > 0, L > 0)")
     check(abs(L / 0.0250806 - 1) < 1e-6, "seed 237: L = 0.0250806 (docs/secondorder.md, k = 6)")
     Wv = r.student.W  # numpy out: the polished m x d weights
     print("  at the spurious minimum, |w_i| =", np.array2string(np.linalg.norm(Wv, axis=1), precision=4))

@@ -31,6 +31,7 @@ ROOT = Path(__file__).resolve().parents[2]
 JULIA = ROOT / "bindings" / "julia" / "src" / "TsRelu.jl"
 PROJECT = ROOT / "bindings" / "julia" / "Project.toml"
 RUNTESTS = ROOT / "bindings" / "julia" / "test" / "runtests.jl"
+EXAMPLES = ROOT / "bindings" / "julia" / "examples"
 HEADER = ROOT / "include" / "tsrelu.h"
 
 # Each C function that runs GD steps, and the function that interrupts it.
@@ -398,9 +399,16 @@ def top_level(args):
     return "".join(out)
 
 
-def check_runtests(code, tests):
-    """Problems: names runtests.jl uses that the module does not define or
-    export, keyword arguments that no method of the callee declares."""
+# Further Base/stdlib names the examples (bindings/julia/examples/*.jl) call.
+EXAMPLE_BUILTINS = JULIA_BUILTINS | set("""
+    abs2 exit get! include log10 max min round sin sqrt time time_ns transpose Dict
+""".split())
+
+
+def check_runtests(code, tests, label="runtests.jl", builtins=JULIA_BUILTINS):
+    """Problems: names runtests.jl (or an example, `label`) uses that the
+    module does not define or export, keyword arguments that no method of
+    the callee declares."""
     probs = []
     defs, exports = module_definitions(code), exported_names(code)
     for name in sorted(exports - set(defs)):
@@ -413,17 +421,17 @@ def check_runtests(code, tests):
     for m in re.finditer(r"using\s+TsRelu\s*:\s*((?:[^\n]*,\s*\n)*[^\n]*)", tests):
         imported |= set(re.findall(r"\w+!?", m.group(1)))
     for name in sorted(imported - set(defs)):
-        probs.append("runtests.jl imports TsRelu.%s, which the module does not define" % name)
+        probs.append("%s imports TsRelu.%s, which the module does not define" % (label, name))
     for name in sorted(set(re.findall(r"\bTsRelu\.(\w+!?)", tests)) - set(defs)):
-        probs.append("runtests.jl uses TsRelu.%s, which the module does not define" % name)
+        probs.append("%s uses TsRelu.%s, which the module does not define" % (label, name))
     visible = exports | imported
     for m in re.finditer(r"(?<![\w.:@])([A-Za-z_]\w*!?)\(", tests):
         name = m.group(1)
-        if name in local or name in JULIA_BUILTINS or name in ("function", "if", "for", "while"):
+        if name in local or name in builtins or name in ("function", "if", "for", "while"):
             continue
         line = tests.count("\n", 0, m.start()) + 1
         if name not in visible:
-            probs.append("runtests.jl:%d calls %s, neither exported by TsRelu nor imported" % (line, name))
+            probs.append("%s:%d calls %s, neither exported by TsRelu nor imported" % (label, line, name))
             continue
         args, _ = balanced(tests, m.end() - 1)
         args = top_level(args)
@@ -431,8 +439,8 @@ def check_runtests(code, tests):
             kws = set(re.findall(r"(\w+)\s*=(?!=)", args.split(";", 1)[1]))
             unknown = kws - defs.get(name, set())
             if unknown:
-                probs.append("runtests.jl:%d %s(...; %s): no method of %s takes %s"
-                             % (line, name, ", ".join(sorted(kws)), name, ", ".join(sorted(unknown))))
+                probs.append("%s:%d %s(...; %s): no method of %s takes %s"
+                             % (label, line, name, ", ".join(sorted(kws)), name, ", ".join(sorted(unknown))))
     return probs
 
 
@@ -611,6 +619,12 @@ def main(argv):
         report(not probs, "every TsRelu name and keyword test/runtests.jl uses is defined", probs)
     else:
         report(False, "%s is missing" % RUNTESTS.relative_to(ROOT))
+    examples = sorted(EXAMPLES.glob("*.jl"))
+    report(len(examples) >= 2, "%d Julia examples in %s" % (len(examples), EXAMPLES.relative_to(ROOT)))
+    for ex in examples:
+        label = "examples/" + ex.name
+        probs = check_runtests(strip_julia(text), strip_julia(ex.read_text()), label, EXAMPLE_BUILTINS)
+        report(not probs, "every TsRelu name and keyword %s uses is exported and declared" % label, probs)
 
     print("test_julia_ccall: %d passed, %d failed" % (passed, failed))
     return 1 if failed else 0
