@@ -26,7 +26,7 @@
 # |L_GD / L_flow - 1| <= 0.25 for t in [1e2, t_gd]; the Python example
 # measured at most 0.18, at t = 1e4).
 
-get!(ENV, "OPENBLAS_NUM_THREADS", "1")     # before the library (and its OpenBLAS) loads
+haskey(ENV, "OPENBLAS_NUM_THREADS") || (ENV["OPENBLAS_NUM_THREADS"] = "1")   # before libtsrelu (and its OpenBLAS) loads
 include(joinpath(@__DIR__, "..", "src", "TsRelu.jl"))
 using .TsRelu
 using Printf

@@ -46,7 +46,7 @@ function late_state(quick::Bool)
     N = m * d
     check(size(H) == (N, N) && H == transpose(H), "dense Hessian $N x $N, exactly symmetric")
 
-    x = [sin(0.7 * j + 0.3) for j in 1:N]             # any direction; also an d x m array
+    x = [sin(0.7 * j + 0.3) for j in 1:N]             # any direction (a d x m array works too)
     Hx = H * x
     y = hessian_vector(s, t, x)
     rel = maximum(abs.(y .- Hx)) / maximum(abs.(Hx))
