@@ -137,14 +137,17 @@ static void TSRELU_SIMD_FN(cosines)(size_t m, size_t k, size_t d, const double *
  * path. */
 static inline double sumsq_combo8(const double *p, const double *q, double sign, size_t d)
 {
-    double s[8] = {0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0};
+    double s[8];
+    vd acc[8 / VW] = {{0.0}}; /* the 8 lanes in registers: no store-to-load chain */
     size_t c = 0;
     for (; c + 8 <= d; c += 8) {
         for (int v = 0; v < 8 / VW; v++) {
             vd x = loadv(p + c + v * VW) + sign * loadv(q + c + v * VW);
-            storev(s + v * VW, loadv(s + v * VW) + x * x);
+            acc[v] += x * x;
         }
     }
+    for (int v = 0; v < 8 / VW; v++)
+        storev(s + v * VW, acc[v]);
     for (size_t r = 0; c + r < d; r++) {
         double x = p[c + r] + sign * q[c + r];
         s[r] += x * x;
