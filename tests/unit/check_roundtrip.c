@@ -124,6 +124,41 @@ static void install(tsrelu_gd *gd, const callbacks *cb, run_ctx *c)
     }
 }
 
+/* Sampling drawn at random (docs/sgd.md): exact GD (a quarter of the
+ * states), online SGD with B from 1 to 512, a training set generated from
+ * a seed (n from B to B + 40, full batch included), or the caller's X (n
+ * rows of scaled normals-ish values, any B <= n); seeds at random. */
+static void random_sampling(uint64_t *s, tsrelu_gd *gd, size_t d)
+{
+    static const size_t batches[] = {1, 2, 3, 7, 16, 33, 512};
+    static const double scales[] = {1.0, 1e-3, 1e3, 0.25};
+    uint64_t seed = rnd(s);
+    size_t B = batches[rnd(s) % 7], n;
+    switch (rnd(s) % 4) {
+    case 0:
+        return;
+    case 1:
+        ck_assert_int_eq(tsrelu_gd_set_sampling(gd, B, 0, seed, 0), TSRELU_OK);
+        return;
+    case 2:
+        B = B > 64 ? 64 : B;
+        n = rnd(s) % 3 ? B + rnd(s) % 41 : B;
+        ck_assert_int_eq(tsrelu_gd_set_sampling(gd, B, n, seed, 0), TSRELU_OK);
+        return;
+    default: {
+        B = B > 64 ? 64 : B;
+        n = rnd(s) % 3 ? B + rnd(s) % 41 : B;
+        double *X = malloc(n * d * sizeof(double)), scale = pick(s, scales, 4);
+        ck_assert_ptr_nonnull(X);
+        for (size_t i = 0; i < n * d; i++) /* in (-scale, scale), zeros included */
+            X[i] = scale * ((double)(rnd(s) % 2001) - 1000.0) / 1000.0;
+        ck_assert_int_eq(tsrelu_gd_set_training_set(gd, X, n * d, B, seed, 0), TSRELU_OK);
+        free(X);
+        return;
+    }
+    }
+}
+
 /* A state somewhere in the space the API reaches: sizes, scales, signed and
  * zero output weights, step sizes that diverge, infinite tolerances, phase
  * thresholds, observers, a step rule with state, and any number of steps. */
@@ -163,6 +198,17 @@ static tsrelu_gd *random_state(uint64_t *s, callbacks *cb, run_ctx *c)
     cb->stepper = (int)(rnd(s) % 2);
     memset(c, 0, sizeof *c);
     install(gd, cb, c);
+    /* a sampler, set before the run or after some steps, so that the
+     * checkpoint is taken at a random point of its stream */
+    int late = (int)(rnd(s) % 2);
+    if (!late)
+        random_sampling(s, gd, d);
+    if (late) {
+        tsrelu_status rs = tsrelu_gd_run(gd, rnd(s) % 20);
+        ck_assert_msg(rs == TSRELU_OK || rs == TSRELU_CONVERGED || rs == TSRELU_EDIVERGED,
+                      "run: %s (%s)", tsrelu_status_name(rs), tsrelu_last_error());
+        random_sampling(s, gd, d);
+    }
     uint64_t steps = rnd(s) % 120;
     tsrelu_status rs = rnd(s) % 4 ? tsrelu_gd_run(gd, steps) : tsrelu_gd_step(gd);
     ck_assert_msg(rs == TSRELU_OK || rs == TSRELU_CONVERGED || rs == TSRELU_EDIVERGED,
@@ -208,6 +254,24 @@ static void assert_identical(const tsrelu_gd *x, const tsrelu_gd *y, const char 
                   "%s: tolerances differ", when);
     double ex = tsrelu_gd_eta(x), ey = tsrelu_gd_eta(y);
     ck_assert_msg(memcmp(&ex, &ey, sizeof ex) == 0, "%s: eta differs", when);
+    /* the sampler: its sizes, the last batch loss, the training loss */
+    size_t bx, by, nx, ny;
+    ck_assert_int_eq(tsrelu_gd_sampling(x, &bx, &nx), TSRELU_OK);
+    ck_assert_int_eq(tsrelu_gd_sampling(y, &by, &ny), TSRELU_OK);
+    ck_assert_uint_eq(bx, by);
+    ck_assert_uint_eq(nx, ny);
+    double lsx = 0.0, lsy = 0.0;
+    tsrelu_status qx = tsrelu_gd_sample_loss(x, &lsx), qy = tsrelu_gd_sample_loss(y, &lsy);
+    ck_assert_int_eq(qx, qy);
+    ck_assert_int_eq(qx == TSRELU_OK || qx == TSRELU_EINVAL, 1);
+    ck_assert_msg(memcmp(&lsx, &lsy, sizeof lsx) == 0, "%s: batch loss differs (%.17g, %.17g)", when, lsx, lsy);
+    if (nx > 0) {
+        qx = tsrelu_gd_training_loss(x, &lsx);
+        qy = tsrelu_gd_training_loss(y, &lsy);
+        ck_assert_int_eq(qx, qy);
+        if (qx == TSRELU_OK)
+            ck_assert_msg(memcmp(&lsx, &lsy, sizeof lsx) == 0, "%s: training loss differs", when);
+    }
 }
 
 /* save OK => load OK; the loaded state saves to the same bytes and runs on
@@ -312,6 +376,66 @@ START_TEST(diverged_and_infinite_tolerances)
     tsrelu_teacher_free(t);
     tsrelu_student_free(st);
     free(c);
+}
+END_TEST
+
+/* Each sampler, several batch sizes and seeds, checkpointed at several
+ * points of its stream: the loaded state continues the stream bit for bit
+ * (check_round_trip runs both on and compares iterates, batch losses and
+ * training losses). The runs differ from seed to seed, so the comparison
+ * is not between two states that ignore the stream. */
+static tsrelu_gd *small_state(void);
+
+START_TEST(sampling_states_resume_bit_identical)
+{
+    static const size_t batches[] = {1, 5, 64};
+    static const uint64_t at[] = {0, 1, 7, 33};
+    double X[40 * 4];
+    uint64_t s = 99;
+    for (size_t i = 0; i < 40 * 4; i++)
+        X[i] = ((double)(rnd(&s) % 2001) - 1000.0) / 500.0;
+    for (int sampler = 0; sampler < 4; sampler++)
+        for (size_t bi = 0; bi < 3; bi++)
+            for (uint64_t seed = 1; seed <= 2; seed++) {
+                double W[2][3 * 4];
+                for (size_t ai = 0; ai < 4; ai++) {
+                    tsrelu_gd *gd = small_state();
+                    size_t B = batches[bi];
+                    switch (sampler) {
+                    case 0: /* online */
+                        ck_assert_int_eq(tsrelu_gd_set_sampling(gd, B, 0, seed, 0), TSRELU_OK);
+                        break;
+                    case 1: /* generated training set, minibatches */
+                        ck_assert_int_eq(tsrelu_gd_set_sampling(gd, B, B + 17, seed, 0), TSRELU_OK);
+                        break;
+                    case 2: /* generated, full batch */
+                        ck_assert_int_eq(tsrelu_gd_set_sampling(gd, B, B, seed, 0), TSRELU_OK);
+                        break;
+                    default: /* the caller's 40 inputs (B = 64: all 40, full batch) */
+                        B = B > 40 ? 40 : B;
+                        ck_assert_int_eq(tsrelu_gd_set_training_set(gd, X, 40 * 4, B, seed, 0), TSRELU_OK);
+                        break;
+                    }
+                    ck_assert_int_eq(tsrelu_gd_run(gd, at[ai]), TSRELU_OK);
+                    run_ctx *c = calloc(1, sizeof *c);
+                    ck_assert_ptr_nonnull(c);
+                    callbacks cb = {0, 0, 0, 12};
+                    check_round_trip(gd, &cb, c, 25);
+                    /* both states now at at[ai] + 50: the same for every at[] */
+                    ck_assert_uint_eq(tsrelu_gd_iteration(gd), at[ai] + 50);
+                    free(c);
+                    if (ai == 0)
+                        ck_assert_int_eq(tsrelu_student_weights(tsrelu_gd_student(gd), W[seed - 1], 12),
+                                         TSRELU_OK);
+                    tsrelu_gd_free(gd);
+                }
+                /* every sampler here depends on the seed (a generated full
+                 * batch through its set), except the caller's full batch */
+                if (seed == 2 && !(sampler == 3 && batches[bi] > 40))
+                    ck_assert_msg(memcmp(W[0], W[1], sizeof W[0]) != 0,
+                                  "sampler %d, B = %zu: seeds 1 and 2 give the same run", sampler,
+                                  batches[bi]);
+            }
 }
 END_TEST
 
@@ -508,6 +632,7 @@ Suite *roundtrip_suite(void)
     tcase_add_loop_test(prop, save_ok_implies_load_identical, 0, 300);
     tcase_add_test(prop, reported_state_with_overflowing_gradient);
     tcase_add_test(prop, diverged_and_infinite_tolerances);
+    tcase_add_test(prop, sampling_states_resume_bit_identical);
     suite_add_tcase(s, prop);
     TCase *files = tcase_create("files");
     tcase_add_checked_fixture(files, setup, teardown);
