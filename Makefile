@@ -198,8 +198,18 @@ test-c: $(B)/run_checks $(B)/test_noalloc $(B)/isa_trace
 	./$(B)/test_noalloc --blas-free
 	sh tests/integration/test_isa.sh
 
+# The Figure-1 configurations (k m) that the demo runs as exact GD beside
+# online SGD at B = 512 (examples/sgd.c; panel (i) of the demo figure).
+SGD_DEMO_KM := 2:20 4:12 4:20 4:40
+SGD_DEMO_STEPS ?= 31623
+# $(call sgd_demo,FLAGS,DIR): one build/examples/sgd run per configuration
+sgd_demo = @mkdir -p $(2) && for km in $(SGD_DEMO_KM); do k=$${km%:*}; m=$${km\#*:}; \
+	  echo "== sgd $(1) --k $$k --m $$m --out $(2)/sgd_k$${k}_m$$m.txt"; \
+	  ./$(B)/examples/sgd $(1) --k $$k --m $$m --out $(2)/sgd_k$${k}_m$$m.txt || exit 1; done
+
 test-examples: $(EXAMPLES)
 	@for e in $(EXAMPLES); do echo "== $$e --quick"; $$e --quick > /dev/null || exit 1; done
+	$(call sgd_demo,--quick,build/demo-quick)
 	$(PYTHON) examples/plot_demo.py build/demo-quick
 	$(PYTHON) examples/plot_flow.py build/demo-quick
 
@@ -256,9 +266,10 @@ test-install:
 	sh tests/integration/test_install.sh
 
 demo: deps-demo
-	$(MAKE) all build/examples/paper_demo build/examples/flow_demo
+	$(MAKE) all build/examples/paper_demo build/examples/flow_demo build/examples/sgd
 	./build/examples/paper_demo --out demo-output
 	./build/examples/flow_demo --out demo-output
+	$(call sgd_demo,--steps $(SGD_DEMO_STEPS),demo-output)
 	$(PYTHON) examples/plot_demo.py demo-output
 
 # ---------------------------------------------------------------- bench

@@ -13,7 +13,10 @@ teacher and its norm in one event run (record_events_k4_m20.csv, coloured
 by final teacher), (g) the gradient flow of the Figure-1 configurations to
 t = 1e10 with C t^-3 lines and (h) the Hessian spectrum where it ends
 (flow_demo's flow_*.csv and spectrum_*.csv, drawn by plot_flow.py's
-flow_panels). (e)-(h) are left out when their files are missing.
+flow_panels), (i) exact GD and online SGD at B = 512 from the same start
+and eta for the Figure-1 configurations (sgd_*.txt, outputs of
+build/examples/sgd --out, drawn by plot_sgd.py's sgd_panel). (e)-(i) are
+left out when their files are missing.
 """
 import csv
 import glob
@@ -122,9 +125,12 @@ def main():
         sys.exit(f"plot_demo: no run_*.csv in {out}")
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import plot_flow  # noqa: E402  (the gradient-flow panels)
+    import plot_sgd  # noqa: E402  (exact GD beside online SGD)
     flow = bool(plot_flow.runs(out))
-    fig = plt.figure(figsize=(12, 18 if flow else 13.5))
-    gs = fig.add_gridspec(4 if flow else 3, 2)
+    sgd = sorted(glob.glob(os.path.join(out, "sgd_*.txt")))
+    rows = 3 + bool(flow) + bool(sgd)
+    fig = plt.figure(figsize=(12, 4.5 * rows))
+    gs = fig.add_gridspec(rows, 2)
     a, b = fig.add_subplot(gs[0, 0]), fig.add_subplot(gs[0, 1])
     c, d = fig.add_subplot(gs[1, 0]), fig.add_subplot(gs[1, 1])
     e = fig.add_subplot(gs[2, 0])
@@ -168,9 +174,14 @@ def main():
     student_panel(fa, fn, out)
     if flow:
         plot_flow.flow_panels(fig.add_subplot(gs[3, 0]), fig.add_subplot(gs[3, 1]), out)
-    fig.suptitle("libtsrelu: exact population GD, orthogonal unit teachers "
-                 "(Zhu, Liu, Cevher, ICLR 2025, Figure 1 setting)")
-    fig.tight_layout()
+    if sgd:
+        i = fig.add_subplot(gs[rows - 1, :])
+        plot_sgd.sgd_panel(i, sgd)
+        i.set_title("(i) " + i.get_title())
+        i.grid(True, which="major", alpha=0.3)
+    fig.suptitle("libtsrelu: exact population GD" + (" (and online SGD in (i))" if sgd else "")
+                 + ", orthogonal unit teachers (Zhu, Liu, Cevher, ICLR 2025, Figure 1 setting)")
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.25 / (4.5 * rows)))
     path = os.path.join(out, "figure.png")
     fig.savefig(path, dpi=110)
     print(f"figure written to {path}")

@@ -24,11 +24,11 @@ def read(path):
     return title, rows
 
 
-def main():
-    if len(sys.argv) < 3:
-        sys.exit(__doc__)
-    fig, ax = plt.subplots(figsize=(7, 5))
-    for i, path in enumerate(sys.argv[2:]):
+def sgd_panel(ax, paths):
+    """Draw the runs of `paths` (outputs of build/examples/sgd) on ax; also
+    used by examples/plot_demo.py for its panel (i)."""
+    title = ""
+    for i, path in enumerate(paths):
         title, rows = read(path)
         T = [r[0] for r in rows]
         c = "C%d" % i
@@ -43,6 +43,13 @@ def main():
     ax.set_ylabel("population loss L (quad precision)")
     ax.set_title("exact GD (solid) and online SGD, B = %s (dashed); dotted: T^-3" % batch)
     ax.legend(fontsize=7)
+
+
+def main():
+    if len(sys.argv) < 3:
+        sys.exit(__doc__)
+    fig, ax = plt.subplots(figsize=(7, 5))
+    sgd_panel(ax, sys.argv[2:])
     fig.tight_layout()
     fig.savefig(sys.argv[1], dpi=110)
     print("wrote", sys.argv[1])

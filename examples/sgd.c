@@ -6,9 +6,12 @@
  * run, the samples it consumed, and T^3 L (flat where L ~ T^-3).
  *
  *     build/examples/sgd [--quick] [--steps N] [--batch B] [--eta E] [--sigma S]
- *                        [--k K] [--m M] [--d D]
+ *                        [--k K] [--m M] [--d D] [--out FILE]
  *
- * examples/plot_sgd.py draws the outputs of several runs on one figure.
+ * --out FILE writes the table to FILE instead of standard output.
+ * examples/plot_sgd.py draws the outputs of several runs on one figure;
+ * `make demo` runs the four Figure-1 configurations into demo-output/ and
+ * examples/plot_demo.py draws them as its panel (i).
  */
 #include <tsrelu.h>
 
@@ -28,6 +31,7 @@ int main(int argc, char **argv)
     unsigned long long steps = 100000, batch = 512;
     double eta = 0.1, sigma = 1e-6;
     size_t k = 2, m = 20, d = 16;
+    const char *out_path = NULL;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--quick"))
             steps = 3000;
@@ -45,11 +49,19 @@ int main(int argc, char **argv)
             m = strtoul(argv[++i], NULL, 10);
         else if (!strcmp(argv[i], "--d") && i + 1 < argc)
             d = strtoul(argv[++i], NULL, 10);
+        else if (!strcmp(argv[i], "--out") && i + 1 < argc)
+            out_path = argv[++i];
         else {
-            fprintf(stderr, "usage: %s [--quick] [--steps N] [--batch B] [--eta E] [--sigma S] [--k K] [--m M] [--d D]\n",
+            fprintf(stderr, "usage: %s [--quick] [--steps N] [--batch B] [--eta E] [--sigma S] [--k K] [--m M] [--d D]"
+                            " [--out FILE]\n",
                     argv[0]);
             return 2;
         }
+    }
+    FILE *out = stdout;
+    if (out_path && !(out = fopen(out_path, "w"))) {
+        perror(out_path);
+        return 1;
     }
     tsrelu_teacher *t;
     tsrelu_student *s;
@@ -64,8 +76,8 @@ int main(int argc, char **argv)
         return fail("gd", st);
     if ((st = tsrelu_gd_set_sampling(sampled, batch, 0, 3, 0)) != TSRELU_OK)
         return fail("tsrelu_gd_set_sampling", st);
-    printf("# k=%zu m=%zu d=%zu sigma=%g eta=%g, SGD batch %llu (online)\n", k, m, d, sigma, eta, batch);
-    printf("%10s %13s %13s %13s %13s %13s %13s\n", "T", "L_exact", "L_sgd", "L_batch", "samples",
+    fprintf(out, "# k=%zu m=%zu d=%zu sigma=%g eta=%g, SGD batch %llu (online)\n", k, m, d, sigma, eta, batch);
+    fprintf(out, "%10s %13s %13s %13s %13s %13s %13s\n", "T", "L_exact", "L_sgd", "L_batch", "samples",
            "T^3 L_exact", "T^3 L_sgd");
     for (int j = 0;; j++) {
         unsigned long long T = (unsigned long long)ceil(pow(10.0, j / 4.0));
@@ -83,10 +95,14 @@ int main(int argc, char **argv)
         if (T > 0 && (st = tsrelu_gd_sample_loss(sampled, &Lb)) != TSRELU_OK)
             return fail("sample loss", st);
         double T3 = (double)T * (double)T * (double)T;
-        printf("%10llu %13.6e %13.6e %13.6e %13.6e %13.6e %13.6e\n", T, Le, Ls, Lb, (double)T * (double)batch,
+        fprintf(out, "%10llu %13.6e %13.6e %13.6e %13.6e %13.6e %13.6e\n", T, Le, Ls, Lb, (double)T * (double)batch,
                T3 * Le, T3 * Ls);
         if (!isfinite(Ls) || !isfinite(Le))
             return 1;
+    }
+    if (out != stdout && fclose(out) != 0) {
+        perror(out_path);
+        return 1;
     }
     tsrelu_gd_free(exact);
     tsrelu_gd_free(sampled);
