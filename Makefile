@@ -248,7 +248,7 @@ check-steps:
 	$(MAKE) test-sweep
 	$(MAKE) test-bindings abi-check test-abi-break test-install
 
-# Python package tests (with examples/quickstart.py, second_order.py, flow.py) and the Julia ccall check
+# Python package tests (with examples/quickstart.py, second_order.py, flow.py, sgd.py) and the Julia ccall check
 test-bindings: all
 	sh tests/integration/test_python.sh
 	$(PYTHON) tests/integration/test_julia_ccall.py

@@ -401,7 +401,7 @@ def top_level(args):
 
 # Further Base/stdlib names the examples (bindings/julia/examples/*.jl) call.
 EXAMPLE_BUILTINS = JULIA_BUILTINS | set("""
-    abs2 exit include log10 max min round sin sqrt time time_ns transpose Dict
+    abs2 ceil exit include join log10 map max min round sin sqrt time time_ns transpose Dict
 """.split())
 
 

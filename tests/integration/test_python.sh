@@ -1,6 +1,6 @@
 #!/bin/sh
 # The Python binding: its pytest suite (bindings/python/tests) and the Python
-# examples (quickstart, second_order, flow: --quick), against the library of
+# examples (quickstart, second_order, flow, sgd: --quick), against the library of
 # this tree (or TSRELU_LIBRARY).
 #   sh tests/integration/test_python.sh          (from anywhere; needs make all first)
 # Last line: "test_python: N passed, M failed"; exit status 0 iff M = 0.
@@ -23,8 +23,8 @@ if [ $rc != 0 ] && [ $failed = 0 ]; then failed=1; echo "pytest exited with $rc"
 
 # The Python examples in quick mode; each exits non-zero when one of its own
 # checks fails (quickstart: the late rate; second_order: H x, spectrum counts,
-# Newton; flow: L t^3 and the GD comparison).
-for ex in quickstart second_order flow; do
+# Newton; flow: L t^3 and the GD comparison; sgd: finite losses, SGD/exact ratio).
+for ex in quickstart second_order flow sgd; do
   echo "== examples/$ex.py --quick"
   if "$PY" "examples/$ex.py" --quick > "$tmp/$ex.out" 2>&1; then
     tail -3 "$tmp/$ex.out"
