@@ -138,6 +138,8 @@ static unsigned pick(input *in, unsigned n)
 #define SET_REC_CREATE (S_OK | S_EINVAL | S_ENOMEM)
 #define SET_REC_ATTACH (S_OK | S_EINVAL | S_EDIM)
 #define SET_REC_CSV (S_OK | S_EINVAL | S_EIO)
+#define SET_SAMPLING (S_OK | S_EINVAL | S_ENOMEM)
+#define SET_TRAINING_SET (SET_SAMPLING | S_ELENGTH | S_ENONFINITE)
 
 static int in_set(tsrelu_status s, unsigned set)
 {
@@ -657,13 +659,68 @@ static void check_checkpoint(const tsrelu_gd *gd)
     FUZZ_CHECK(n1 == n2 && memcmp(f1, f2, n1) == 0, "save(load(file)) differs from file");
 }
 
+/* For a sampling state (docs/sgd.md): the loaded state continues the
+ * stream bit for bit. Both run on from the checkpoint with the plain update
+ * (the original's callbacks removed: the copy has none) and must end with
+ * the same status, iterate, output weights and batch loss. */
+static unsigned long resumed; /* sampling states checked (the replayer prints it) */
+
+static void check_resume(gd_slot *g)
+{
+    tsrelu_gd *gd = g->gd;
+    size_t B = 0, n = 0;
+    if (!gd || tsrelu_gd_sampling(gd, &B, &n) != TSRELU_OK || B == 0)
+        return;
+    FUZZ_CHECK(tsrelu_gd_set_observer(gd, NULL, NULL, TSRELU_SCHEDULE_LINEAR, 1) == TSRELU_OK &&
+               tsrelu_gd_set_step(gd, NULL, NULL) == TSRELU_OK, "removing the callbacks");
+    char p1[96];
+    snprintf(p1, sizeof p1, "%s/a", ck_dir);
+    tsrelu_status st = tsrelu_gd_save(gd, p1);
+    FUZZ_CHECK(st == TSRELU_OK || st == TSRELU_ENOMEM, "save: %s", tsrelu_status_name(st));
+    if (st != TSRELU_OK)
+        return;
+    tsrelu_gd *g2 = NULL;
+    st = tsrelu_gd_load(p1, &g2);
+    FUZZ_CHECK(st == TSRELU_OK || st == TSRELU_ENOMEM, "load of a sampling state: %s", tsrelu_status_name(st));
+    if (st != TSRELU_OK)
+        return;
+    size_t B2 = 0, n2 = 0;
+    FUZZ_CHECK(tsrelu_gd_sampling(g2, &B2, &n2) == TSRELU_OK && B2 == B && n2 == n,
+               "loaded sampling (%zu, %zu), saved (%zu, %zu)", B2, n2, B, n);
+    const tsrelu_student *v1 = tsrelu_gd_student(gd), *v2 = tsrelu_gd_student(g2);
+    size_t m = tsrelu_student_width(v1), d = tsrelu_student_dim(v1);
+    double *x = alloc_doubles(2 * (m * d + m)), *y = x + m * d + m;
+    for (int round = 0; round < 2; round++) {
+        tsrelu_status s1 = tsrelu_gd_run(gd, 3), s2 = tsrelu_gd_run(g2, 3);
+        FUZZ_CHECK(s1 == s2, "resumed run: %s, uninterrupted: %s", tsrelu_status_name(s2),
+                   tsrelu_status_name(s1));
+        FUZZ_CHECK(tsrelu_gd_iteration(gd) == tsrelu_gd_iteration(g2), "resumed iteration");
+        FUZZ_CHECK(tsrelu_student_weights(v1, x, m * d) == TSRELU_OK &&
+                   tsrelu_student_weights(v2, y, m * d) == TSRELU_OK &&
+                   tsrelu_student_output_weights(v1, x + m * d, m) == TSRELU_OK &&
+                   tsrelu_student_output_weights(v2, y + m * d, m) == TSRELU_OK,
+                   "weights of the resumed states");
+        FUZZ_CHECK(memcmp(x, y, (m * d + m) * sizeof(double)) == 0,
+                   "resumed sampling run (B = %zu, n = %zu) left the uninterrupted one", B, n);
+        double l1 = 0.0, l2 = 0.0;
+        tsrelu_status q1 = tsrelu_gd_sample_loss(gd, &l1), q2 = tsrelu_gd_sample_loss(g2, &l2);
+        FUZZ_CHECK(q1 == q2 && memcmp(&l1, &l2, sizeof l1) == 0, "batch loss after resume: %g, %g",
+                   l1, l2);
+    }
+    free(x);
+    tsrelu_gd_free(g2);
+    resumed++;
+}
+
 static void check_checkpoints(void)
 {
     const char *base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
     snprintf(ck_dir, sizeof ck_dir, "%s/tsrelu_fuzz_XXXXXX", base);
     FUZZ_CHECK(mkdtemp(ck_dir) != NULL, "mkdtemp %s", ck_dir);
-    for (int i = 0; i < NG; i++)
+    for (int i = 0; i < NG; i++) {
         check_checkpoint(F.g[i].gd);
+        check_resume(&F.g[i]);
+    }
     for (size_t i = 0; F.batch && i < tsrelu_batch_size(F.batch); i++)
         check_checkpoint(tsrelu_batch_state(F.batch, i));
     char p[96];
@@ -1049,6 +1106,74 @@ static void op_gd_set(input *in)
         break;
     }
     }
+}
+
+/* Sampling (docs/sgd.md): online SGD, a training set generated from a
+ * seed, the caller's training set, or back to exact GD; batch sizes and
+ * training-set sizes small, sometimes 0, larger than each other, beyond
+ * INT_MAX or so large that their bytes overflow (refused before
+ * allocating); nonzero flags refused. On success the getter reports the
+ * sizes set, on failure the sampling is unchanged. */
+static size_t sampling_size(input *in, size_t small)
+{
+    switch (pick(in, 16)) {
+    case 0: return 0;
+    case 1: return (size_t)INT32_MAX + 1 + pick(in, 2); /* beyond the BLAS int */
+    case 2: return huge_sizes[pick(in, 7)];
+    default: return 1 + pick(in, (unsigned)small);
+    }
+}
+
+static void op_gd_sampling(input *in)
+{
+    gd_slot *g = &F.g[pick(in, NG)];
+    tsrelu_gd *gd = pick(in, 16) ? g->gd : NULL;
+    size_t B0 = 0, n0 = 0, B = sampling_size(in, 64), n = 0, d = 0;
+    if (gd) {
+        FUZZ_CHECK(tsrelu_gd_sampling(gd, &B0, &n0) == TSRELU_OK, "tsrelu_gd_sampling");
+        d = tsrelu_student_dim(tsrelu_gd_student(gd));
+    }
+    uint64_t seed = pick(in, 4) ? u8(in) : u64(in);
+    unsigned flags = pick(in, 16) ? 0u : 1u << pick(in, 32);
+    tsrelu_status st;
+    switch (pick(in, 4)) {
+    case 0: /* online */
+        st = API(SET_SAMPLING, tsrelu_gd_set_sampling(gd, B, 0, seed, flags));
+        break;
+    case 1: /* generated training set: usually n >= B */
+        n = pick(in, 6) ? B + (B < 4096 ? pick(in, 65) : 0) : sampling_size(in, 64);
+        if (n > 4096 && !bytes_overflow(n, d ? d : 1))
+            n = 4096; /* never a real large allocation */
+        st = API(SET_SAMPLING, tsrelu_gd_set_sampling(gd, B, n, seed, flags));
+        break;
+    case 2: { /* the caller's inputs */
+        size_t rows = 1 + pick(in, 64), want = rows * (d ? d : 1);
+        if (B > rows && pick(in, 4))
+            B = 1 + B % rows;
+        double *X = alloc_doubles(want);
+        fill(in, X, want, d);
+        size_t len = choose_len(in, want);
+        if (len > want) /* X holds `want` doubles: shorter lengths only */
+            len = want;
+        n = d ? len / d : 0;
+        st = API(SET_TRAINING_SET, tsrelu_gd_set_training_set(gd, pick(in, 32) ? X : NULL, len, B, seed, flags));
+        free(X);
+        break;
+    }
+    default: /* back to exact GD */
+        B = 0;
+        st = API(SET_SAMPLING, tsrelu_gd_set_sampling(gd, 0, 0, seed, flags));
+        break;
+    }
+    if (!gd)
+        return;
+    size_t B1 = 0, n1 = 0;
+    FUZZ_CHECK(tsrelu_gd_sampling(gd, &B1, &n1) == TSRELU_OK, "tsrelu_gd_sampling");
+    if (st == TSRELU_OK)
+        FUZZ_CHECK(B1 == B && n1 == n, "sampling set to (%zu, %zu), getter (%zu, %zu)", B, n, B1, n1);
+    else
+        FUZZ_CHECK(B1 == B0 && n1 == n0, "failed set_sampling changed (%zu, %zu) to (%zu, %zu)", B0, n0,
+                   B1, n1);
 }
 
 static const uint64_t params[] = {1, 2, 3, 5, 7, 10, 16, TSRELU_LOG_MAX_PER_DECADE, 1000,
@@ -1884,8 +2009,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 op_weak_recovery(&in);
             else if (op < 250)
                 op_gram(&in);
-            else
+            else if (op < 253)
                 op_record(&in);
+            else
+                op_gd_sampling(&in);
             continue;
         }
         switch (op % 15) {
@@ -1925,7 +2052,7 @@ int main(int argc, char **argv)
         fclose(f);
         LLVMFuzzerTestOneInput(buf, n);
     }
-    printf("replayed %d inputs\n", argc - 1);
+    printf("replayed %d inputs (%lu sampling states resumed from a checkpoint)\n", argc - 1, resumed);
     return 0;
 }
 #endif
