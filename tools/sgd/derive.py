@@ -44,8 +44,8 @@ BLOCK_RE = re.compile(r"<!-- sgd:(\w+) -->\n((?:(?!<!-- /?sgd).)*?)\n<!-- /sgd -
 
 
 def load(datadir=DATA):
-    runs = pd.read_csv(os.path.join(datadir, "runs.csv"))
-    traj = pd.read_csv(os.path.join(datadir, "traj.csv"))
+    runs = pd.read_csv(os.path.join(datadir, "runs.csv"), float_precision="round_trip")
+    traj = pd.read_csv(os.path.join(datadir, "traj.csv"), float_precision="round_trip")
     return runs, traj
 
 
@@ -225,6 +225,29 @@ def blocks(d):
                      "R at ηT = 10⁴ spans %s, the late slope %s (exact GD: %s)"
                      % (len(ok), int(ok.departure.notna().sum()), rng(ok.R_end), rng(ok.late_slope, sl),
                         rng(d[d.kind == "gd"].late_slope, sl)))
+    good = ok[ok.departure.isna()]
+    f["tracking"] = ("the other %d online runs: R at ηT = 10⁴ %s, largest R over ηT ≥ 100 %s, late slope %s; "
+                     "steps to L ≤ 10⁻⁹ over the exact run's %s"
+                     % (len(good), rng(good.R_end), rng(good.R_late_max), rng(good.late_slope, sl),
+                        rng(good["T_1e-09"] / good["GD_T_1e-09"], lambda x: "%.2f" % x)))
+    lines = []
+    ex = d[d.kind == "gd"]
+    for k in sorted(d.k.unique()):
+        e, g = ex[ex.k == k], good[good.k == k]
+        lines.append("k = %d: tracker t1 %s exact, %s sampled; last deficit closes at %s exact, %s sampled; "
+                     "switches %s exact, %s sampled; balance ratios [%s, %s] exact, [%s, %s] sampled, "
+                     "%d of %d sampled runs below 1/4, %d above 4"
+                     % (k, rng(e.t1 * e.eta), rng(g.t1 * g.eta), rng(e.deficit_max * e.eta),
+                        rng(g.deficit_max * g.eta), rng(e.switches, lambda x: "%d" % x),
+                        rng(g.switches, lambda x: "%d" % x), "%.3f" % e.ratio_min.min(), "%.3f" % e.ratio_max.max(),
+                        "%.3f" % g.ratio_min.min(), "%.3f" % g.ratio_max.max(), int((g.ratio_min < 0.25).sum()),
+                        len(g), int((g.ratio_max > 4).sum())))
+    f["phase_summary"] = "\n".join(lines)
+    order = lambda g: int(((g.deficit_max < g.align_median) & (g.align_median < g.align_max)).sum())  # noqa: E731
+    f["order"] = ("last deficit closes < median student aligns < last student aligns: in %d of %d tracking "
+                  "sampled runs and %d of %d exact runs; balance excess at the end %s sampled, %s exact"
+                  % (order(good), len(good), order(ex), len(ex), rng(good.excess_max, lambda x: "%.3f" % x),
+                     rng(ex.excess_max, lambda x: "%.3f" % x)))
     return f
 
 
