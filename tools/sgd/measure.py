@@ -28,7 +28,7 @@ and the iteration of the failure.
 
 Writes OUT/runs.csv (one row per run) and OUT/traj.csv (run, T, L,
 L_train); tools/sgd/derive.py makes the tables of docs/theory.md from them.
-About 16 CPU-minutes (8 minutes of wall time on two cores) on the
+13.3 CPU-minutes (16 minutes of wall time on two shared cores) on the
 development machine.
 """
 import argparse
