@@ -244,6 +244,7 @@ check-steps:
 	$(PYTHON) tests/integration/test_docblocks.py
 	sh scripts/first-figure.sh
 	$(PYTHON) tests/integration/test_theory_data.py
+	$(PYTHON) tests/integration/test_sgd_theory_data.py
 	sh tests/integration/test_kill_resume.sh
 	$(MAKE) test-sweep
 	$(MAKE) test-bindings abi-check test-abi-break test-install
