@@ -661,8 +661,10 @@ static void check_checkpoint(const tsrelu_gd *gd)
 
 /* For a sampling state (docs/sgd.md): the loaded state continues the
  * stream bit for bit. Both run on from the checkpoint with the plain update
- * (the original's callbacks removed: the copy has none) and must end with
- * the same status, iterate, output weights and batch loss. */
+ * (the original's callbacks and recorder removed: the copy has none, and
+ * a sampled run evaluates the exact loss, which may find a diverged
+ * iterate, only where an observer or a recorder reads it) and must end
+ * with the same status, iterate, output weights and batch loss. */
 static unsigned long resumed; /* sampling states checked (the replayer prints it) */
 
 static void check_resume(gd_slot *g)
@@ -672,7 +674,9 @@ static void check_resume(gd_slot *g)
     if (!gd || tsrelu_gd_sampling(gd, &B, &n) != TSRELU_OK || B == 0)
         return;
     FUZZ_CHECK(tsrelu_gd_set_observer(gd, NULL, NULL, TSRELU_SCHEDULE_LINEAR, 1) == TSRELU_OK &&
-               tsrelu_gd_set_step(gd, NULL, NULL) == TSRELU_OK, "removing the callbacks");
+               tsrelu_gd_set_step(gd, NULL, NULL) == TSRELU_OK &&
+               tsrelu_gd_set_recorder(gd, NULL, TSRELU_SCHEDULE_LINEAR, 1) == TSRELU_OK,
+               "removing the callbacks and the recorder");
     char p1[96];
     snprintf(p1, sizeof p1, "%s/a", ck_dir);
     tsrelu_status st = tsrelu_gd_save(gd, p1);
