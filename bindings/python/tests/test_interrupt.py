@@ -166,9 +166,14 @@ def ctrl_c(mode, tmp_path, script=CHILD, wait=0.5):
     """Run the child, send SIGINT `wait` s after it is ready; return
     (seconds from the signal to the KeyboardInterrupt, iteration)."""
     env = dict(os.environ, PYTHONPATH=str(PYDIR))
+    # SIGINT back to its default in the child before Python starts, so that
+    # Python installs its KeyboardInterrupt handler as in an interactive
+    # session even when this test runs with SIGINT ignored (a shell's
+    # background job, nohup): an ignored disposition is inherited
     child = subprocess.Popen([sys.executable, "-c", script, mode, str(tmp_path / "c.ckpt")],
                              cwd=str(ROOT), env=env, stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True)
+                             stderr=subprocess.PIPE, text=True,
+                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         assert child.stdout.readline().strip() == "ready", child.stderr.read()
         time.sleep(wait)
