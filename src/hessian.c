@@ -50,29 +50,31 @@ tsrelu_status tsrelu__hess_alloc(tsrelu__hess_ws *ws, size_t m, size_t k, size_t
                        &ws->fa,   &ws->fb,   &ws->inv_s, &ws->inv_norm};
     size_t len[] = {nd, n, n, mn, mn, mn, dense ? mnd : 0, m, d > 0 ? d : one, m > 0 ? m : one,
                     mn, mn, nf, nf, mn, n};
-    size_t total = 0, nslot = sizeof len / sizeof len[0];
+    size_t total = 0, nslot = sizeof len / sizeof len[0], pop;
     for (size_t j = 0; j < nslot; j++) {
         if (len[j] > SIZE_MAX / sizeof(double) - total)
             return tsrelu__fail(TSRELU_ENOMEM, "hessian workspace: size overflows size_t");
         total += len[j];
     }
-    if ((st = tsrelu__ws_alloc(&ws->pop, m, k, d)) != TSRELU_OK)
+    /* the gradient's workspace (its geometry) in the same block, after ours */
+    if ((st = tsrelu__ws_doubles(m, k, d, &pop)) != TSRELU_OK)
         return tsrelu__context(st, "hessian workspace");
-    double *block = malloc((total > 0 ? total : 1) * sizeof(double));
-    if (!block) {
-        tsrelu__ws_free(&ws->pop);
+    if (pop > SIZE_MAX / sizeof(double) - total)
+        return tsrelu__fail(TSRELU_ENOMEM, "hessian workspace: size overflows size_t");
+    double *block = malloc((total + pop > 0 ? total + pop : 1) * sizeof(double));
+    if (!block)
         return tsrelu__fail(TSRELU_ENOMEM,
                             "hessian workspace: out of memory for m=%zu, k=%zu, d=%zu", m, k, d);
-    }
     for (size_t j = 0, at = 0; j < nslot; at += len[j], j++)
         *slot[j] = len[j] > 0 ? block + at : NULL;
+    ws->unit = block; /* the base, even when unit is empty (d = 0) */
+    tsrelu__ws_place(&ws->pop, m, k, d, block + total);
     return TSRELU_OK;
 }
 
 void tsrelu__hess_free(tsrelu__hess_ws *ws)
 {
-    free(ws->unit); /* the base of the one block */
-    tsrelu__ws_free(&ws->pop);
+    free(ws->unit); /* the base of the one block, the gradient's workspace included */
     memset(ws, 0, sizeof *ws);
 }
 

@@ -71,10 +71,18 @@ typedef struct {
     double *pairs;      /* 6 arrays of m*(m+k): cosines, distances, angles, sines,
                            cosines, kappas of the packed pairs (simd/simd.h), + 24 */
     double *unit_t;     /* d*(m+k) scratch of the BLAS-free cosines, small sizes only */
+    double *block;      /* the one allocation holding every array; NULL when placed */
 } tsrelu__ws;
 
+/* One block for every array (TSRELU_ENOMEM on overflow or allocation
+ * failure, message set); free with tsrelu__ws_free. */
 tsrelu_status tsrelu__ws_alloc(tsrelu__ws *ws, size_t m, size_t k, size_t d);
 void tsrelu__ws_free(tsrelu__ws *ws);
+/* For a caller that puts the workspace inside its own block (hessian.c):
+ * its size in doubles (TSRELU_ENOMEM on overflow), and the arrays laid out
+ * from block (not owned: tsrelu__ws_free then frees nothing). */
+tsrelu_status tsrelu__ws_doubles(size_t m, size_t k, size_t d, size_t *total);
+void tsrelu__ws_place(tsrelu__ws *ws, size_t m, size_t k, size_t d, double *block);
 
 /* The geometry of an evaluation alone, for the Hessian (hessian.c): unit
  * rows and norms of W (unit_w, norm_w) and the cosines, near-pair

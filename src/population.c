@@ -19,9 +19,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-tsrelu_status tsrelu__ws_alloc(tsrelu__ws *ws, size_t m, size_t k, size_t d)
+/* The workspace's arrays, in doubles, in the order of their slots: one
+ * block, so that a public call allocates once (and frees once: many small
+ * frees at the top of the heap would have glibc return the pages each
+ * time, and the next call fault them back in). */
+enum { WS_SLOTS = 12 };
+
+static tsrelu_status ws_sizes(size_t m, size_t k, size_t d, size_t len[WS_SLOTS], size_t *total)
 {
-    memset(ws, 0, sizeof *ws);
     size_t n = m + k, md, mn;
     tsrelu_status st;
     if (n < m)
@@ -29,51 +34,68 @@ tsrelu_status tsrelu__ws_alloc(tsrelu__ws *ws, size_t m, size_t k, size_t d)
     if ((st = tsrelu__mul_size(m, d, "workspace m*d", &md)) != TSRELU_OK ||
         (st = tsrelu__mul_size(m, n, "workspace m*(m+k)", &mn)) != TSRELU_OK)
         return st;
-    if (md > SIZE_MAX / sizeof(double) || mn > SIZE_MAX / sizeof(double))
+    if (mn > (SIZE_MAX / sizeof(double) - 24) / 6)
         return tsrelu__fail(TSRELU_ENOMEM, "workspace: size overflows size_t");
+    /* + 24 after the pairs: the lanes of the pair-pass rows (simd/simd.h);
+     * small sizes: d*(n+20) doubles are a few MB, no overflow */
+    size_t l[WS_SLOTS] = {md, m, mn, mn, m, m, d, m, m, m, 6 * mn + 24,
+                          tsrelu__simd_small(m, k, d) ? TSRELU_SIMD_SCRATCH(n, d) : 0};
+    size_t sum = 0;
+    for (int j = 0; j < WS_SLOTS; j++) {
+        if (l[j] > SIZE_MAX / sizeof(double) - sum)
+            return tsrelu__fail(TSRELU_ENOMEM, "workspace: size overflows size_t");
+        sum += l[j];
+        len[j] = l[j];
+    }
+    *total = sum;
+    return TSRELU_OK;
+}
+
+tsrelu_status tsrelu__ws_doubles(size_t m, size_t k, size_t d, size_t *total)
+{
+    size_t len[WS_SLOTS];
+    return ws_sizes(m, k, d, len, total);
+}
+
+void tsrelu__ws_place(tsrelu__ws *ws, size_t m, size_t k, size_t d, double *block)
+{
+    size_t len[WS_SLOTS] = {0}, total = 0;
+    memset(ws, 0, sizeof *ws);
+    (void)ws_sizes(m, k, d, len, &total); /* checked by the caller (tsrelu__ws_doubles) */
     ws->m = m;
     ws->k = k;
     ws->d = d;
-    ws->unit_w = malloc(md * sizeof(double));
-    ws->norm_w = malloc(m * sizeof(double));
-    ws->gram = malloc(mn * sizeof(double));
-    ws->coef = malloc(mn * sizeof(double));
-    ws->radial = malloc(m * sizeof(double));
-    ws->kap = malloc(m * sizeof(double));
-    ws->resid = malloc(d * sizeof(double));
-    ws->near = malloc(m * sizeof(int));
-    ws->near_theta = malloc(m * sizeof(double));
-    ws->near_cos = malloc(m * sizeof(double));
-    /* + 24: the lanes of the pair-pass rows (simd/simd.h) */
-    ws->pairs = mn <= SIZE_MAX / (6 * sizeof(double)) - 24 ? malloc((6 * mn + 24) * sizeof(double))
-                                                           : NULL;
-    /* small: d*(n+20) doubles are a few MB, no overflow */
-    ws->unit_t = tsrelu__simd_small(m, k, d) ? malloc(TSRELU_SIMD_SCRATCH(n, d) * sizeof(double) + 1)
-                                             : NULL;
-    if (!ws->unit_w || !ws->norm_w || !ws->gram || !ws->coef || !ws->radial ||
-        !ws->kap || !ws->resid || !ws->near || !ws->near_theta || !ws->near_cos || !ws->pairs ||
-        (tsrelu__simd_small(m, k, d) && !ws->unit_t)) {
-        tsrelu__ws_free(ws);
+    double *at = block;
+    double **slot[WS_SLOTS] = {&ws->unit_w, &ws->norm_w,     &ws->gram,     &ws->coef,
+                               &ws->radial, &ws->kap,        &ws->resid,    NULL,
+                               &ws->near_theta, &ws->near_cos, &ws->pairs, &ws->unit_t};
+    for (int j = 0; j < WS_SLOTS; at += len[j], j++) {
+        if (j == 7) /* m ints in m doubles' room (malloc'd memory has no declared type) */
+            ws->near = (int *)(void *)at;
+        else
+            *slot[j] = j == WS_SLOTS - 1 && len[j] == 0 ? NULL : at;
+    }
+}
+
+tsrelu_status tsrelu__ws_alloc(tsrelu__ws *ws, size_t m, size_t k, size_t d)
+{
+    size_t total = 0;
+    memset(ws, 0, sizeof *ws);
+    tsrelu_status st = tsrelu__ws_doubles(m, k, d, &total);
+    if (st != TSRELU_OK)
+        return st;
+    double *block = malloc((total > 0 ? total : 1) * sizeof(double));
+    if (!block)
         return tsrelu__fail(TSRELU_ENOMEM, "workspace: out of memory for m=%zu, k=%zu, d=%zu",
                             m, k, d);
-    }
+    tsrelu__ws_place(ws, m, k, d, block);
+    ws->block = block;
     return TSRELU_OK;
 }
 
 void tsrelu__ws_free(tsrelu__ws *ws)
 {
-    free(ws->unit_w);
-    free(ws->norm_w);
-    free(ws->gram);
-    free(ws->coef);
-    free(ws->radial);
-    free(ws->kap);
-    free(ws->resid);
-    free(ws->near);
-    free(ws->near_theta);
-    free(ws->near_cos);
-    free(ws->pairs);
-    free(ws->unit_t);
+    free(ws->block); /* NULL for a workspace placed in another's block */
     memset(ws, 0, sizeof *ws);
 }
 
