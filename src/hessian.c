@@ -361,6 +361,36 @@ int tsrelu__hess_dense(tsrelu__hess_ws *ws, unsigned flags, double *H, size_t ld
     return finite;
 }
 
+/* The a part of y = H x (with TSRELU_HESSIAN_OUTPUT) from G = X U^T
+ * (tx, before the tangent components replace it) and zx: for each student
+ * i, H[a_q, w_i] x_i = wa_column(i, q) . x_i, read from G[i][q] and
+ * w^_i . x_i, and H[a_i, a_q] x_{a_q}. O(m (m + k)) scalars. */
+static void output_rows(const tsrelu__hess_ws *ws, const double *x, double *y)
+{
+    size_t m = ws->m, n = ws->n, md = m * ws->d;
+    const double *G = ws->tx, *zx = ws->zx, *xa = x + md;
+    double *ya = y + md;
+    for (size_t i = 0; i < m; i++) {
+        if (ws->norm[i] == 0.0)
+            continue;
+        double radial = ws->c[i] * ws->norm[i], acc = 0.0;
+        for (size_t q = 0; q < n; q++) {
+            if (q == i || ws->norm[q] == 0.0)
+                continue;
+            size_t iq = i * n + q;
+            double pt = (TSRELU_PI - ws->theta[iq]) * TSRELU_INV_2PI;
+            acc += ws->c[q] * ws->norm[q] * pt * G[iq]; /* column (i, i) */
+            radial += ws->c[q] * ws->norm[q] * ws->sn[iq] * TSRELU_INV_2PI;
+            if (q < m) {
+                double w = ws->c[i] * ws->norm[q];
+                ya[q] += w * pt * G[iq] + w * ws->sn[iq] * TSRELU_INV_2PI * zx[i];
+                acc += aa_entry(ws, i, q) * xa[q];
+            }
+        }
+        ya[i] += acc + radial * zx[i] + aa_entry(ws, i, i) * xa[i];
+    }
+}
+
 /* The W part of y = H x in three matrix products and O(m (m + k)) scalar
  * work, without the tangents: G = X U^T (G[i][q] = x_i . u^_q, m x n)
  * gives e_iq . x_i = G[i][q] - cos_iq w^_i . x_i (w^_i . x_i = G[i][i]),
@@ -384,13 +414,16 @@ void tsrelu__hess_vector(tsrelu__hess_ws *ws, unsigned flags, const double *x, d
                 ws->unit, (int)d, 0.0, tx, (int)n);
     for (size_t i = 0; i < m; i++)
         zx[i] = ws->norm[i] != 0.0 ? tx[i * n + i] : 0.0;
+    if (out)
+        output_rows(ws, x, y);
     for (size_t i = 0; i < m; i++)
         for (size_t q = 0; q < n; q++) {
             size_t iq = i * n + q;
             tx[iq] = is_pair(ws, i, q) ? tx[iq] - ws->cs[iq] * zx[i] : 0.0;
         }
+    const double *xa = x + md;
     for (size_t i = 0; i < m; i++) {
-        double *ci = co + i * n, along = 0.0;
+        double *ci = co + i * n, along = 0.0, radial = ws->c[i] * ws->norm[i];
         memset(ci, 0, n * sizeof(double));
         if (ws->norm[i] == 0.0)
             continue;
@@ -406,7 +439,19 @@ void tsrelu__hess_vector(tsrelu__hess_ws *ws, unsigned flags, const double *x, d
             }
             ci[q] = coef;
             along -= coef * ws->cs[iq];
+            if (out) { /* the columns of a (wa_column): plain u^_q terms, and along w^_i */
+                double cu = ws->c[q] * ws->norm[q], pt = (TSRELU_PI - ws->theta[iq]) * TSRELU_INV_2PI;
+                ci[q] += xa[i] * cu * pt;
+                radial += cu * ws->sn[iq] * TSRELU_INV_2PI;
+                if (q < m) {
+                    double w = ws->c[i] * ws->norm[q] * TSRELU_INV_2PI;
+                    ci[q] += xa[q] * w * (TSRELU_PI - ws->theta[iq]);
+                    along += xa[q] * w * ws->sn[iq];
+                }
+            }
         }
+        if (out)
+            along += xa[i] * radial;
         /* the coefficient along w^_i, in the slot (i, i) of tx (0: no
          * pair), as zx[i] is still read by the rows after this one */
         tx[i * n + i] = along - ws->rho[i] * zx[i];
@@ -431,24 +476,6 @@ void tsrelu__hess_vector(tsrelu__hess_ws *ws, unsigned flags, const double *x, d
                                       (TSRELU_PI - ws->theta[i * n + q]);
     cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)m, (int)d, (int)m, 1.0, co, (int)n,
                 x, (int)d, 1.0, y, (int)d);
-    if (!out)
-        return;
-    double *col = ws->col;
-    for (size_t i = 0; i < m; i++) {
-        if (ws->norm[i] == 0.0)
-            continue;
-        for (size_t q = 0; q < m; q++) {
-            if (ws->norm[q] == 0.0)
-                continue;
-            wa_column(ws, i, q, col);
-            /* H[w_i, a_q] x_{a_q} and H[a_q, w_i] x_{w_i} */
-            double xa = x[md + q];
-            for (size_t c = 0; c < d; c++)
-                y[i * d + c] += col[c] * xa;
-            y[md + q] += tsrelu__dot(col, x + i * d, d);
-            y[md + i] += aa_entry(ws, i, q) * x[md + q];
-        }
-    }
 }
 
 /* ---------------- public entry points ---------------- */
