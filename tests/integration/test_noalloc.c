@@ -178,6 +178,56 @@ int main(int argc, char **argv)
             tsrelu_student_free(s);
             tsrelu_teacher_free(t);
         }
+    /* The one-shot evaluations allocate their workspace as one block per
+     * call (one malloc, one free): a dozen blocks freed at the top of the
+     * heap let glibc return the pages every call, and a program calling
+     * tsrelu_hessian_vector in a loop spent most of its time in page
+     * faults (docs/secondorder.md) */
+    for (size_t c = 0; c < sizeof sizes / sizeof sizes[0]; c++) {
+        size_t m = sizes[c][0], k = sizes[c][1], d = sizes[c][2], md = m * d, N = md + m;
+        if (blas_free && !tsrelu__simd_small(m, k, d))
+            continue;
+        tsrelu_teacher *t;
+        tsrelu_student *s;
+        double *g = malloc(N * sizeof(double)), *x = malloc(N * sizeof(double)), *y = malloc(N * sizeof(double));
+        double *H = c < 2 ? malloc(N * N * sizeof(double)) : NULL;
+        if (!g || !x || !y || tsrelu_teacher_create_orthogonal(k, d, 1.0, 1, &t) ||
+            tsrelu_student_create_gaussian(m, d, 0.3, 2, &s))
+            return 2;
+        for (size_t i = 0; i < N; i++)
+            x[i] = (double)((i * 7919) % 17) / 17.0 - 0.5;
+        for (int f = 0; f < 5; f++) {
+            static const char *name[] = {"tsrelu_gradient", "tsrelu_loss", "tsrelu_hessian_vector",
+                                         "tsrelu_hessian_vector (output)", "tsrelu_hessian"};
+            if (f == 4 && !H)
+                continue;
+            double L;
+            long seen = 0;
+            for (int rep = 0; rep < 11; rep++) { /* the first call warms the BLAS up */
+                allocations = 0;
+                tsrelu_status st = f == 0   ? tsrelu_gradient(s, t, g, md, g + md, m)
+                                   : f == 1 ? tsrelu_loss(s, t, &L)
+                                   : f == 4 ? tsrelu_hessian(s, t, 0, H, md * md)
+                                            : tsrelu_hessian_vector(s, t, f == 3 ? TSRELU_HESSIAN_OUTPUT : 0,
+                                                                    x, f == 3 ? N : md, y, f == 3 ? N : md);
+                if (st != TSRELU_OK)
+                    return 2;
+                seen += rep > 0 ? allocations : 0;
+            }
+            if (seen != 2 * 10) {
+                printf("noalloc: (m,k,d)=(%zu,%zu,%zu) %s: %ld allocation calls in 10 calls, not 20\n", m, k,
+                       d, name[f], seen);
+                failed++;
+            } else
+                passed++;
+        }
+        free(g);
+        free(x);
+        free(y);
+        free(H);
+        tsrelu_student_free(s);
+        tsrelu_teacher_free(t);
+    }
     static const unsigned flow_flags[] = {0, TSRELU_FLOW_KRYLOV, TSRELU_FLOW_TRAIN_OUTPUT,
                                           TSRELU_FLOW_ACCURATE | TSRELU_FLOW_DQ_JACOBIAN};
     for (size_t c = 0; c < 2 && !blas_free; c++) /* the flow calls LAPACK */
