@@ -40,15 +40,15 @@ tsrelu_status tsrelu__hess_alloc(tsrelu__hess_ws *ws, size_t m, size_t k, size_t
     ws->d = d;
     ws->n = n;
     /* one block for every array (a public call allocates a workspace each
-     * time: one malloc, not nineteen); unit first, as its base. The
+     * time: one malloc, not nineteen); the base in ws->block. The
      * tangents and the factors of the rank updates only for the dense
-     * Hessian (the product needs neither: O((m + k) d) less memory); fa
+     * Hessian (the product needs neither: m (m + k) d doubles less); fa
      * and fb hold max(n, 2) d: 2 d fits, as d <= m n d < SIZE_MAX / 8 */
     size_t one = 1, nf = dense ? (n > 1 ? nd : 2 * d) : 0;
     double **slot[] = {&ws->unit, &ws->norm, &ws->c,   &ws->theta, &ws->sn, &ws->cs,
-                       &ws->tang, &ws->rho,  &ws->col, &ws->zx,    &ws->tx, &ws->co,
-                       &ws->fa,   &ws->fb,   &ws->inv_s, &ws->inv_norm};
-    size_t len[] = {nd, n, n, mn, mn, mn, dense ? mnd : 0, m, d > 0 ? d : one, m > 0 ? m : one,
+                       &ws->tang, &ws->rho,  &ws->rad, &ws->col,   &ws->zx, &ws->tx,
+                       &ws->co,   &ws->fa,   &ws->fb,  &ws->inv_s, &ws->inv_norm};
+    size_t len[] = {nd, n, n, mn, mn, mn, dense ? mnd : 0, m, m, d > 0 ? d : one, m > 0 ? m : one,
                     mn, mn, nf, nf, mn, n};
     size_t total = 0, nslot = sizeof len / sizeof len[0], pop;
     for (size_t j = 0; j < nslot; j++) {
@@ -67,14 +67,14 @@ tsrelu_status tsrelu__hess_alloc(tsrelu__hess_ws *ws, size_t m, size_t k, size_t
                             "hessian workspace: out of memory for m=%zu, k=%zu, d=%zu", m, k, d);
     for (size_t j = 0, at = 0; j < nslot; at += len[j], j++)
         *slot[j] = len[j] > 0 ? block + at : NULL;
-    ws->unit = block; /* the base, even when unit is empty (d = 0) */
+    ws->block = block;
     tsrelu__ws_place(&ws->pop, m, k, d, block + total);
     return TSRELU_OK;
 }
 
 void tsrelu__hess_free(tsrelu__hess_ws *ws)
 {
-    free(ws->unit); /* the base of the one block, the gradient's workspace included */
+    free(ws->block); /* the gradient's workspace included */
     memset(ws, 0, sizeof *ws);
 }
 
@@ -150,16 +150,18 @@ void tsrelu__hess_prepare(tsrelu__hess_ws *ws, const double *W, const double *a,
         ws->inv_norm[q] = ws->norm[q] != 0.0 ? 1.0 / ws->norm[q] : 0.0;
     for (size_t j = 0; j < m * n; j++)
         ws->inv_s[j] = ws->sn[j] != 0.0 ? 1.0 / ws->sn[j] : 0.0;
-    for (size_t i = 0; i < m; i++)
-        ws->rho[i] = 0.0;
     for (size_t i = 0; i < m; i++) {
+        ws->rho[i] = ws->rad[i] = 0.0;
         if (ws->norm[i] == 0.0)
             continue;
-        double r = 0.0;
+        double r = 0.0, rad = ws->c[i] * ws->norm[i]; /* a_i w_i = a_i |w_i| w^_i */
         for (size_t q = 0; q < n; q++)
-            if (q != i && ws->norm[q] != 0.0)
+            if (q != i && ws->norm[q] != 0.0) {
                 r += ws->c[q] * (ws->norm[q] * ws->inv_norm[i]) * ws->sn[i * n + q];
+                rad += ws->c[q] * ws->norm[q] * ws->sn[i * n + q] * TSRELU_INV_2PI;
+            }
         ws->rho[i] = a[i] * r * TSRELU_INV_2PI;
+        ws->rad[i] = rad;
     }
 }
 
@@ -195,7 +197,6 @@ static void wa_column(const tsrelu__hess_ws *ws, size_t i, size_t q, double *col
             col[c] = w1 * uq[c] + w2 * p[c];
         return;
     }
-    double radial = ws->c[i] * ws->norm[i]; /* a_i w_i = a_i |w_i| w^_i */
     for (size_t c = 0; c < d; c++)
         col[c] = 0.0;
     for (size_t r = 0; r < n; r++) {
@@ -206,10 +207,9 @@ static void wa_column(const tsrelu__hess_ws *ws, size_t i, size_t q, double *col
         const double *ur = ws->unit + r * d;
         for (size_t c = 0; c < d; c++)
             col[c] += w1 * ur[c];
-        radial += ws->c[r] * ws->norm[r] * ws->sn[ir] * TSRELU_INV_2PI;
     }
     for (size_t c = 0; c < d; c++)
-        col[c] += radial * p[c];
+        col[c] += ws->rad[i] * p[c];
 }
 
 /* d2L/da_i da_l = g(w_i, w_l) in the split form (1/2 cos + kappa / 2pi). */
@@ -373,21 +373,20 @@ static void output_rows(const tsrelu__hess_ws *ws, const double *x, double *y)
     for (size_t i = 0; i < m; i++) {
         if (ws->norm[i] == 0.0)
             continue;
-        double radial = ws->c[i] * ws->norm[i], acc = 0.0;
+        double acc = 0.0;
         for (size_t q = 0; q < n; q++) {
             if (q == i || ws->norm[q] == 0.0)
                 continue;
             size_t iq = i * n + q;
             double pt = (TSRELU_PI - ws->theta[iq]) * TSRELU_INV_2PI;
             acc += ws->c[q] * ws->norm[q] * pt * G[iq]; /* column (i, i) */
-            radial += ws->c[q] * ws->norm[q] * ws->sn[iq] * TSRELU_INV_2PI;
             if (q < m) {
                 double w = ws->c[i] * ws->norm[q];
                 ya[q] += w * pt * G[iq] + w * ws->sn[iq] * TSRELU_INV_2PI * zx[i];
                 acc += aa_entry(ws, i, q) * xa[q];
             }
         }
-        ya[i] += acc + radial * zx[i] + aa_entry(ws, i, i) * xa[i];
+        ya[i] += acc + ws->rad[i] * zx[i] + aa_entry(ws, i, i) * xa[i];
     }
 }
 
@@ -423,7 +422,7 @@ void tsrelu__hess_vector(tsrelu__hess_ws *ws, unsigned flags, const double *x, d
         }
     const double *xa = x + md;
     for (size_t i = 0; i < m; i++) {
-        double *ci = co + i * n, along = 0.0, radial = ws->c[i] * ws->norm[i];
+        double *ci = co + i * n, along = 0.0;
         memset(ci, 0, n * sizeof(double));
         if (ws->norm[i] == 0.0)
             continue;
@@ -442,7 +441,6 @@ void tsrelu__hess_vector(tsrelu__hess_ws *ws, unsigned flags, const double *x, d
             if (out) { /* the columns of a (wa_column): plain u^_q terms, and along w^_i */
                 double cu = ws->c[q] * ws->norm[q], pt = (TSRELU_PI - ws->theta[iq]) * TSRELU_INV_2PI;
                 ci[q] += xa[i] * cu * pt;
-                radial += cu * ws->sn[iq] * TSRELU_INV_2PI;
                 if (q < m) {
                     double w = ws->c[i] * ws->norm[q] * TSRELU_INV_2PI;
                     ci[q] += xa[q] * w * (TSRELU_PI - ws->theta[iq]);
@@ -451,7 +449,7 @@ void tsrelu__hess_vector(tsrelu__hess_ws *ws, unsigned flags, const double *x, d
             }
         }
         if (out)
-            along += xa[i] * radial;
+            along += xa[i] * ws->rad[i];
         /* the coefficient along w^_i, in the slot (i, i) of tx (0: no
          * pair), as zx[i] is still read by the rows after this one */
         tx[i * n + i] = along - ws->rho[i] * zx[i];

@@ -24,12 +24,15 @@ typedef struct {
     double *tang;      /* m*n*d: e_in = u^_n - cos(theta_in) w^_i, |e_in| = sin
                         * (dense workspaces only; formed by tsrelu__hess_dense) */
     double *rho;       /* m: a_i / (2 pi |w_i|) sum_n c_n |u_n| sin(theta_in) */
+    double *rad;       /* m: a_i |w_i| + sum_n c_n |u_n| sin(theta_in) / 2pi, the part of
+                        * d2L/dw_i da_i along w^_i (0 for a zero row) */
     double *col;       /* d: scratch for one column of d2L/dW da */
     double *zx;        /* m: scratch, w^_q . x_q of the Hessian-vector product */
     double *tx, *co;   /* m*n each: its scratch, x_i . u^_q then e_iq . x_i, and the coefficients */
     double *fa, *fb;   /* max(n, 2)*d each: the factors of a block's rank-n update (dense only) */
     double *inv_s;     /* m*n: 1 / sin(theta_in), 0 where the sine is 0 */
     double *inv_norm;  /* n: 1 / |u_n|, 0 for a zero row */
+    double *block;     /* the one allocation: every array above and pop's */
     tsrelu__ws pop;    /* the gradient's workspace: its geometry (tsrelu__geometry) */
 } tsrelu__hess_ws;
 
