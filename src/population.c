@@ -38,8 +38,9 @@ static tsrelu_status ws_sizes(size_t m, size_t k, size_t d, size_t len[WS_SLOTS]
         return tsrelu__fail(TSRELU_ENOMEM, "workspace: size overflows size_t");
     /* + 24 after the pairs: the lanes of the pair-pass rows (simd/simd.h);
      * small sizes: d*(n+20) doubles are a few MB, no overflow */
-    size_t l[WS_SLOTS] = {md, m, mn, mn, m, m, d, m, m, m, 6 * mn + 24,
-                          tsrelu__simd_small(m, k, d) ? TSRELU_SIMD_SCRATCH(n, d) : 0};
+    size_t l[WS_SLOTS] = {md, m, mn, mn, m, m, d, m, m, 6 * mn + 24,
+                          tsrelu__simd_small(m, k, d) ? TSRELU_SIMD_SCRATCH(n, d) : 0,
+                          m /* near: m ints in m doubles' room, last */};
     size_t sum = 0;
     for (int j = 0; j < WS_SLOTS; j++) {
         if (l[j] > SIZE_MAX / sizeof(double) - sum)
@@ -66,15 +67,12 @@ void tsrelu__ws_place(tsrelu__ws *ws, size_t m, size_t k, size_t d, double *bloc
     ws->k = k;
     ws->d = d;
     double *at = block;
-    double **slot[WS_SLOTS] = {&ws->unit_w, &ws->norm_w,     &ws->gram,     &ws->coef,
-                               &ws->radial, &ws->kap,        &ws->resid,    NULL,
-                               &ws->near_theta, &ws->near_cos, &ws->pairs, &ws->unit_t};
-    for (int j = 0; j < WS_SLOTS; at += len[j], j++) {
-        if (j == 7) /* m ints in m doubles' room (malloc'd memory has no declared type) */
-            ws->near = (int *)(void *)at;
-        else
-            *slot[j] = j == WS_SLOTS - 1 && len[j] == 0 ? NULL : at;
-    }
+    double **slot[WS_SLOTS - 1] = {&ws->unit_w, &ws->norm_w,     &ws->gram,     &ws->coef,
+                                   &ws->radial, &ws->kap,        &ws->resid,    &ws->near_theta,
+                                   &ws->near_cos, &ws->pairs,    &ws->unit_t};
+    for (int j = 0; j < WS_SLOTS - 1; at += len[j], j++)
+        *slot[j] = len[j] > 0 ? at : NULL; /* unit_t: NULL above the BLAS-free sizes */
+    ws->near = (int *)(void *)at; /* malloc'd memory has no declared type */
 }
 
 tsrelu_status tsrelu__ws_alloc(tsrelu__ws *ws, size_t m, size_t k, size_t d)
