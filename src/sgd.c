@@ -181,23 +181,27 @@ void tsrelu__sgd_commit(tsrelu__sgd *s)
 static tsrelu_status sgd_make(const char *fn, const tsrelu_teacher *t, size_t m, int kind, size_t B,
                               size_t n, uint64_t seed, const double *X, tsrelu__sgd **out)
 {
-    size_t k = t->k, d = t->d, rows = kind == ONLINE ? B : n, xd, bm, bk, bd, md;
+    size_t k = t->k, d = t->d, rows = kind == ONLINE ? B : n, xd, bm, bk, bd, md, rk;
+    int minibatch = kind != ONLINE && B < n; /* a batch drawn from a finite set */
     tsrelu_status st;
     if ((st = tsrelu__mul_size(rows, d, "rows*d", &xd)) != TSRELU_OK ||
         (st = tsrelu__mul_size(B, m, "batch*m", &bm)) != TSRELU_OK ||
         (st = tsrelu__mul_size(B, d, "batch*d", &bd)) != TSRELU_OK ||
         (st = tsrelu__mul_size(B, k, "batch*k", &bk)) != TSRELU_OK ||
+        (st = tsrelu__mul_size(rows, k, "rows*k", &rk)) != TSRELU_OK ||
         (st = tsrelu__mul_size(m, d, "m*d", &md)) != TSRELU_OK ||
         xd > SIZE_MAX / sizeof(double) || bm > SIZE_MAX / sizeof(double))
         return tsrelu__context(st != TSRELU_OK ? st : tsrelu__fail(TSRELU_ENOMEM, "sizes overflow"), "%s", fn);
     if (rows > INT_MAX)
         return tsrelu__fail(TSRELU_ENOMEM, "%s: %zu samples exceed the BLAS int range", fn, rows);
-    /* What the sampler will hold, in doubles; more than this machine's
-     * memory is refused before anything is allocated or generated (a
-     * checkpoint's sampler words could otherwise claim any size). */
-    double need = 8.0 * ((double)xd + (double)rows + (double)bm + (double)md + (double)m +
-                         (kind == ONLINE ? (double)bk : (double)rows * (double)k) +
-                         (kind != ONLINE && B < n ? (double)bd + 2.0 * (double)B + (double)n : 0.0));
+    /* labels of a finite set go through a rows x k scratch, once */
+    size_t zv = kind == ONLINE ? bk : rk;
+    /* What the buffers below will hold (doubles and size_t, 8 bytes each);
+     * more than this machine's memory is refused before anything is
+     * allocated or generated (a checkpoint's sampler words could otherwise
+     * claim any size). */
+    double need = 8.0 * ((double)xd + (double)rows + (double)bm + (double)md + (double)m + (double)zv +
+                         (minibatch ? (double)bd + 2.0 * (double)B + (double)n : 0.0));
     long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
     if (pages > 0 && page > 0 && need > (double)pages * (double)page)
         return tsrelu__fail(TSRELU_ENOMEM,
@@ -219,10 +223,9 @@ static tsrelu_status sgd_make(const char *fn, const tsrelu_teacher *t, size_t m,
     s->Zw = malloc(bm * sizeof(double));
     s->gW = malloc(md * sizeof(double));
     s->ga = malloc(m * sizeof(double));
-    /* labels of a finite set go through a rows x k scratch, once */
-    s->Zv = malloc((kind == ONLINE ? bk : rows * k) * sizeof(double));
+    s->Zv = malloc(zv * sizeof(double));
     int ok = s->X && s->y && s->Zw && s->gW && s->ga && s->Zv;
-    if (ok && kind != ONLINE && B < n) {
+    if (ok && minibatch) {
         s->Xb = malloc(bd * sizeof(double));
         s->yb = malloc(B * sizeof(double));
         s->pick = malloc(B * sizeof(size_t));
