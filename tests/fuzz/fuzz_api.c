@@ -629,65 +629,56 @@ static unsigned char *read_all(const char *p, size_t *n)
     return b;
 }
 
-/* save returned OK => load returns OK and saves to the same bytes. */
-static void check_checkpoint(const tsrelu_gd *gd)
+/* save returned OK => load returns OK and saves to the same bytes.
+ * Returns the loaded copy (the caller frees it), or NULL when save or load
+ * ran out of memory. */
+static tsrelu_gd *check_checkpoint(const tsrelu_gd *gd)
 {
     if (!gd)
-        return;
+        return NULL;
     char p1[96], p2[96];
     snprintf(p1, sizeof p1, "%s/a", ck_dir);
     snprintf(p2, sizeof p2, "%s/b", ck_dir);
     tsrelu_status st = tsrelu_gd_save(gd, p1);
     FUZZ_CHECK(st == TSRELU_OK || st == TSRELU_ENOMEM, "save: %s", tsrelu_status_name(st));
     if (st != TSRELU_OK)
-        return;
+        return NULL;
     tsrelu_gd *g2 = NULL;
     st = tsrelu_gd_load(p1, &g2);
     FUZZ_CHECK(st == TSRELU_OK || st == TSRELU_ENOMEM, "save returned OK but load: %s",
                tsrelu_status_name(st));
     if (st != TSRELU_OK)
-        return;
+        return NULL;
     FUZZ_CHECK(tsrelu_gd_iteration(g2) == tsrelu_gd_iteration(gd), "loaded iteration");
     st = tsrelu_gd_save(g2, p2);
-    tsrelu_gd_free(g2);
     FUZZ_CHECK(st == TSRELU_OK || st == TSRELU_ENOMEM, "save of the loaded state: %s",
                tsrelu_status_name(st));
-    if (st != TSRELU_OK)
-        return;
-    size_t n1, n2;
-    const unsigned char *f1 = read_all(p1, &n1), *f2 = read_all(p2, &n2);
-    FUZZ_CHECK(n1 == n2 && memcmp(f1, f2, n1) == 0, "save(load(file)) differs from file");
+    if (st == TSRELU_OK) {
+        size_t n1, n2;
+        const unsigned char *f1 = read_all(p1, &n1), *f2 = read_all(p2, &n2);
+        FUZZ_CHECK(n1 == n2 && memcmp(f1, f2, n1) == 0, "save(load(file)) differs from file");
+    }
+    return g2;
 }
 
-/* For a sampling state (docs/sgd.md): the loaded state continues the
- * stream bit for bit. Both run on from the checkpoint with the plain update
+/* For a sampling state (docs/sgd.md): g2, its copy loaded by
+ * check_checkpoint (callbacks and recorder are not part of a checkpoint),
+ * continues the stream bit for bit. Both run on with the plain update
  * (the original's callbacks and recorder removed: the copy has none, and
  * a sampled run evaluates the exact loss, which may find a diverged
  * iterate, only where an observer or a recorder reads it) and must end
  * with the same status, iterate, output weights and batch loss. */
 static unsigned long resumed; /* sampling states checked (the replayer prints it) */
 
-static void check_resume(gd_slot *g)
+static void check_resume(tsrelu_gd *gd, tsrelu_gd *g2)
 {
-    tsrelu_gd *gd = g->gd;
     size_t B = 0, n = 0;
-    if (!gd || tsrelu_gd_sampling(gd, &B, &n) != TSRELU_OK || B == 0)
+    if (!gd || !g2 || tsrelu_gd_sampling(gd, &B, &n) != TSRELU_OK || B == 0)
         return;
     FUZZ_CHECK(tsrelu_gd_set_observer(gd, NULL, NULL, TSRELU_SCHEDULE_LINEAR, 1) == TSRELU_OK &&
                tsrelu_gd_set_step(gd, NULL, NULL) == TSRELU_OK &&
                tsrelu_gd_set_recorder(gd, NULL, TSRELU_SCHEDULE_LINEAR, 1) == TSRELU_OK,
                "removing the callbacks and the recorder");
-    char p1[96];
-    snprintf(p1, sizeof p1, "%s/a", ck_dir);
-    tsrelu_status st = tsrelu_gd_save(gd, p1);
-    FUZZ_CHECK(st == TSRELU_OK || st == TSRELU_ENOMEM, "save: %s", tsrelu_status_name(st));
-    if (st != TSRELU_OK)
-        return;
-    tsrelu_gd *g2 = NULL;
-    st = tsrelu_gd_load(p1, &g2);
-    FUZZ_CHECK(st == TSRELU_OK || st == TSRELU_ENOMEM, "load of a sampling state: %s", tsrelu_status_name(st));
-    if (st != TSRELU_OK)
-        return;
     size_t B2 = 0, n2 = 0;
     FUZZ_CHECK(tsrelu_gd_sampling(g2, &B2, &n2) == TSRELU_OK && B2 == B && n2 == n,
                "loaded sampling (%zu, %zu), saved (%zu, %zu)", B2, n2, B, n);
@@ -712,7 +703,6 @@ static void check_resume(gd_slot *g)
                    l1, l2);
     }
     free(x);
-    tsrelu_gd_free(g2);
     resumed++;
 }
 
@@ -722,11 +712,12 @@ static void check_checkpoints(void)
     snprintf(ck_dir, sizeof ck_dir, "%s/tsrelu_fuzz_XXXXXX", base);
     FUZZ_CHECK(mkdtemp(ck_dir) != NULL, "mkdtemp %s", ck_dir);
     for (int i = 0; i < NG; i++) {
-        check_checkpoint(F.g[i].gd);
-        check_resume(&F.g[i]);
+        tsrelu_gd *g2 = check_checkpoint(F.g[i].gd);
+        check_resume(F.g[i].gd, g2);
+        tsrelu_gd_free(g2);
     }
     for (size_t i = 0; F.batch && i < tsrelu_batch_size(F.batch); i++)
-        check_checkpoint(tsrelu_batch_state(F.batch, i));
+        tsrelu_gd_free(check_checkpoint(tsrelu_batch_state(F.batch, i)));
     char p[96];
     snprintf(p, sizeof p, "%s/a", ck_dir);
     remove(p);
