@@ -133,30 +133,26 @@ static void random_sampling(uint64_t *s, tsrelu_gd *gd, size_t d)
     static const size_t batches[] = {1, 2, 3, 7, 16, 33, 512};
     static const double scales[] = {1.0, 1e-3, 1e3, 0.25};
     uint64_t seed = rnd(s);
-    size_t B = batches[rnd(s) % 7], n;
-    switch (rnd(s) % 4) {
-    case 0:
+    size_t B = batches[rnd(s) % 7];
+    int kind = (int)(rnd(s) % 4);
+    if (kind == 0)
         return;
-    case 1:
+    if (kind == 1) {
         ck_assert_int_eq(tsrelu_gd_set_sampling(gd, B, 0, seed, 0), TSRELU_OK);
         return;
-    case 2:
-        B = B > 64 ? 64 : B;
-        n = rnd(s) % 3 ? B + rnd(s) % 41 : B;
+    }
+    B = B > 64 ? 64 : B; /* a finite set: n from B to B + 40 */
+    size_t n = rnd(s) % 3 ? B + rnd(s) % 41 : B;
+    if (kind == 2) {
         ck_assert_int_eq(tsrelu_gd_set_sampling(gd, B, n, seed, 0), TSRELU_OK);
         return;
-    default: {
-        B = B > 64 ? 64 : B;
-        n = rnd(s) % 3 ? B + rnd(s) % 41 : B;
-        double *X = malloc(n * d * sizeof(double)), scale = pick(s, scales, 4);
-        ck_assert_ptr_nonnull(X);
-        for (size_t i = 0; i < n * d; i++) /* in (-scale, scale), zeros included */
-            X[i] = scale * ((double)(rnd(s) % 2001) - 1000.0) / 1000.0;
-        ck_assert_int_eq(tsrelu_gd_set_training_set(gd, X, n * d, B, seed, 0), TSRELU_OK);
-        free(X);
-        return;
     }
-    }
+    double *X = malloc(n * d * sizeof(double)), scale = pick(s, scales, 4);
+    ck_assert_ptr_nonnull(X);
+    for (size_t i = 0; i < n * d; i++) /* in (-scale, scale), zeros included */
+        X[i] = scale * ((double)(rnd(s) % 2001) - 1000.0) / 1000.0;
+    ck_assert_int_eq(tsrelu_gd_set_training_set(gd, X, n * d, B, seed, 0), TSRELU_OK);
+    free(X);
 }
 
 /* A state somewhere in the space the API reaches: sizes, scales, signed and
@@ -200,15 +196,12 @@ static tsrelu_gd *random_state(uint64_t *s, callbacks *cb, run_ctx *c)
     install(gd, cb, c);
     /* a sampler, set before the run or after some steps, so that the
      * checkpoint is taken at a random point of its stream */
-    int late = (int)(rnd(s) % 2);
-    if (!late)
-        random_sampling(s, gd, d);
-    if (late) {
+    if (rnd(s) % 2) {
         tsrelu_status rs = tsrelu_gd_run(gd, rnd(s) % 20);
         ck_assert_msg(rs == TSRELU_OK || rs == TSRELU_CONVERGED || rs == TSRELU_EDIVERGED,
                       "run: %s (%s)", tsrelu_status_name(rs), tsrelu_last_error());
-        random_sampling(s, gd, d);
     }
+    random_sampling(s, gd, d);
     uint64_t steps = rnd(s) % 120;
     tsrelu_status rs = rnd(s) % 4 ? tsrelu_gd_run(gd, steps) : tsrelu_gd_step(gd);
     ck_assert_msg(rs == TSRELU_OK || rs == TSRELU_CONVERGED || rs == TSRELU_EDIVERGED,
