@@ -67,7 +67,7 @@ def main():
     check((ends[fin["run"]].to_numpy() == fin["steps"].to_numpy()).all(), "every run that did not diverge ends at its T")
     # the doc's blocks
     text = open(os.path.join(ROOT, "docs", "theory.md")).read()
-    blocks = derive.doc_blocks(text)
+    blocks = derive.docblocks.read(text, "sgd")
     fresh = derive.blocks(derive.per_run(runs, traj))
     check(len(blocks) >= 6, "docs/theory.md has %d sgd blocks (expected at least 6)" % len(blocks))
     check(set(fresh) <= set(blocks), "docs/theory.md lacks the sgd blocks %s" % sorted(set(fresh) - set(blocks)))

@@ -49,7 +49,7 @@ def main():
     check(np.allclose(runs["flow_time"], 1000.0), "every run to eta*T = 1000")
     # the docs' blocks
     text = open(os.path.join(ROOT, "docs", "theory.md")).read()
-    got = derive.doc_facts(text)
+    got = derive.docblocks.read(text, "fact")
     want_facts = derive.facts(runs)
     check(len(got) >= 8, "docs/theory.md has %d fact blocks (expected at least 8)" % len(got))
     for name, block in got.items():

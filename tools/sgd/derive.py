@@ -28,7 +28,6 @@ of the log schedule, 20 per decade; GD and SGD rows are at the same T):
 """
 import argparse
 import os
-import re
 import sys
 import warnings
 
@@ -36,11 +35,13 @@ import numpy as np
 import pandas as pd
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))  # tools/: docblocks
+import docblocks  # noqa: E402
+
 DATA = os.path.join(HERE, "..", "..", "docs", "data", "sgd")
 DEPART = 2.0
 LATE = 100.0
 THRESHOLDS = (1e-9, 1e-12)
-BLOCK_RE = re.compile(r"<!-- sgd:(\w+) -->\n((?:(?!<!-- /?sgd).)*?)\n<!-- /sgd -->", re.S)
 
 
 def load(datadir=DATA):
@@ -255,10 +256,6 @@ def TRAIN_ETA(g):
     return float(g.eta.iloc[0])
 
 
-def doc_blocks(text):
-    return {m.group(1): m.group(2) for m in BLOCK_RE.finditer(text)}
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", default=DATA)
@@ -266,15 +263,10 @@ def main():
     a = ap.parse_args()
     f = blocks(per_run(*load(a.data)))
     if a.update:
-        text = open(a.update).read()
-        missing = set(doc_blocks(text)) - set(f)
-        if missing:
-            sys.exit("derive: unknown blocks %s" % ", ".join(sorted(missing)))
-        text = BLOCK_RE.sub(lambda m: "<!-- sgd:%s -->\n%s\n<!-- /sgd -->" % (m.group(1), f[m.group(1)]), text)
-        open(a.update, "w").write(text)
+        docblocks.update(a.update, f, "sgd")
         return
     for name, body in f.items():
-        print("<!-- sgd:%s -->\n%s\n<!-- /sgd -->\n" % (name, body))
+        print(docblocks.render("sgd", name, body) + "\n")
 
 
 if __name__ == "__main__":

@@ -32,6 +32,8 @@ import pandas as pd
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "bindings", "python"))
+sys.path.insert(0, os.path.dirname(HERE))  # tools/: docblocks
+import docblocks  # noqa: E402
 
 EPS_ALIGN = 0.05      # rad: angle to the final teacher, below and staying below
 EPS_DEFICIT = 0.05    # |H_l| <= EPS_DEFICIT |v_l|, and staying there
@@ -202,10 +204,10 @@ def main():
     if a.facts or a.update_doc:
         f = facts(load_runs(a.out))
         if a.update_doc:
-            update_doc(a.update_doc, f)
+            docblocks.update(a.update_doc, f, "fact")
         else:
             for name, text in f.items():
-                print("<!-- fact:%s -->\n%s\n<!-- /fact -->\n" % (name, text))
+                print(docblocks.render("fact", name, text) + "\n")
         return
     rows = []
     todo = sweep_runs(a.datadir)
@@ -334,24 +336,6 @@ def facts(runs, lt3=None):
                    % (med_range(runs.loc[runs["k"] == 2, "final_slope"]),
                       med_range(runs.loc[runs["k"] == 4, "final_slope"])))
     return f
-
-
-FACT_RE = re.compile(r"<!-- fact:(\w+) -->\n((?:(?!<!-- /?fact).)*?)\n<!-- /fact -->", re.S)
-
-
-def doc_facts(text):
-    """{name: block} of the fact blocks of a markdown text."""
-    return {m.group(1): m.group(2) for m in FACT_RE.finditer(text)}
-
-
-def update_doc(path, f):
-    """Replace every fact block of the markdown file at path by f[name]."""
-    text = open(path).read()
-    missing = set(doc_facts(text)) - set(f)
-    if missing:
-        sys.exit("derive: %s: unknown fact blocks %s" % (path, ", ".join(sorted(missing))))
-    text = FACT_RE.sub(lambda m: "<!-- fact:%s -->\n%s\n<!-- /fact -->" % (m.group(1), f[m.group(1)]), text)
-    open(path, "w").write(text)
 
 
 def load_runs(out):
