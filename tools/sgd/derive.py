@@ -209,7 +209,7 @@ def blocks(d):
              "| training loss at the end |",
              "|---|---|---|---|---|---|---|---|"]
     for (k, n, B), g in tr.groupby(["k", "n_train", "batch"]):
-        Lg = gd.loc[(k, 20, TRAIN_ETA(g))].L_end
+        Lg = gd.loc[(k, 20, float(g.eta.iloc[0]))].L_end  # the exact run at the sets' eta
         lines.append("| %d | %d | %s | %s | %s | %s | %s | %s |"
                      % (k, n, "n (full)" if B == n else "%d" % B, rng(g.departure * g.eta.iloc[0]),
                         rng(g.L_end), g3(Lg), rng(g.late_slope, sl), rng(g.train_loss_end)))
@@ -250,10 +250,6 @@ def blocks(d):
                   % (order(good), len(good), order(ex), len(ex), rng(good.excess_max, lambda x: "%.3f" % x),
                      rng(ex.excess_max, lambda x: "%.3f" % x)))
     return f
-
-
-def TRAIN_ETA(g):
-    return float(g.eta.iloc[0])
 
 
 def main():
