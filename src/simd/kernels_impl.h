@@ -132,6 +132,35 @@ static void TSRELU_SIMD_FN(cosines)(size_t m, size_t k, size_t d, const double *
     }
 }
 
+static inline double combine8(const double *s)
+{
+    return ((s[0] + s[4]) + (s[2] + s[6])) + ((s[1] + s[5]) + (s[3] + s[7]));
+}
+
+typedef double v2d __attribute__((vector_size(2 * sizeof(double))));
+
+/* combine8 of the 8 lanes held in 8 / VW vectors (lane q in vector q / VW),
+ * the same tree, in registers: storing the vectors and reading the lanes
+ * back one by one stalls (a narrow load from a wide store is not
+ * forwarded), which measured as a sixth of the pair pass's row kernel. */
+static inline double combine8v(const vd *acc)
+{
+#if VW == 8
+    typedef double v4d __attribute__((vector_size(4 * sizeof(double))));
+    v4d x = __builtin_shufflevector(acc[0], acc[0], 0, 1, 2, 3) +
+            __builtin_shufflevector(acc[0], acc[0], 4, 5, 6, 7); /* s_q + s_(q+4) */
+    v2d y = __builtin_shufflevector(x, x, 0, 1) + __builtin_shufflevector(x, x, 2, 3);
+#elif VW == 4
+    vd x = acc[0] + acc[1];
+    v2d y = __builtin_shufflevector(x, x, 0, 1) + __builtin_shufflevector(x, x, 2, 3);
+#elif VW == 2
+    v2d y = (acc[0] + acc[2]) + (acc[1] + acc[3]);
+#else
+#error "VW must be 2, 4 or 8"
+#endif
+    return y[0] + y[1];
+}
+
 /* sum_c (p_c + sign q_c)^2 in 8 partial sums (lane q takes c = q mod 8),
  * combined in a fixed tree: vectorised within the sum, the same on every
  * path. */
@@ -146,13 +175,15 @@ static inline double sumsq_combo8(const double *p, const double *q, double sign,
             acc[v] += x * x;
         }
     }
+    if (c == d)
+        return combine8v(acc);
     for (int v = 0; v < 8 / VW; v++)
         storev(s + v * VW, acc[v]);
     for (size_t r = 0; c + r < d; r++) {
         double x = p[c + r] + sign * q[c + r];
         s[r] += x * x;
     }
-    return ((s[0] + s[4]) + (s[2] + s[6])) + ((s[1] + s[5]) + (s[3] + s[7]));
+    return combine8(s);
 }
 
 static void TSRELU_SIMD_FN(distances)(size_t m, size_t k, size_t d, const double *U,
@@ -343,14 +374,11 @@ static inline vd keep(vd x, vi mask)
     return (vd)((vi)x & mask);
 }
 
-static inline double combine8(const double *s)
-{
-    return ((s[0] + s[4]) + (s[2] + s[6])) + ((s[1] + s[5]) + (s[3] + s[7]));
-}
-
 /* Lane sums start at +0 and only ever add: a lane is never -0, so adding
  * +0 for a skipped (zero) student changes nothing, and neither does adding
- * +0 to radial and kap (never -0 either). */
+ * +0 to radial and kap (never -0 either). The lanes stay in registers over
+ * the blocks of 8; a row with a tail stores them to `lanes` once, adds the
+ * tail one lane at a time, and combines them there (the same tree). */
 static void TSRELU_SIMD_FN(pair_row)(size_t n, const double *restrict theta,
                                       const double *restrict sn, const double *restrict kappa,
                                       const double *restrict a, const double *restrict norm,
@@ -358,10 +386,10 @@ static void TSRELU_SIMD_FN(pair_row)(size_t n, const double *restrict theta,
                                       double *restrict radial, double *restrict kap,
                                       double *restrict lanes, double sums[3])
 {
-    double (*lane)[8] = (double (*)[8])lanes;
+    vd acc[3][8 / VW];
     for (int r = 0; r < 3; r++)
-        for (int q = 0; q < 8; q++)
-            lane[r][q] = 0.0;
+        for (int v = 0; v < 8 / VW; v++)
+            acc[r][v] = (vd){0.0};
     size_t t = 0;
     for (; t + 8 <= n; t += 8)
         for (int v = 0; v < 8 / VW; v++) {
@@ -373,10 +401,19 @@ static void TSRELU_SIMD_FN(pair_row)(size_t n, const double *restrict theta,
             storev(P_row + o, keep(ai * al * w, live));
             storev(radial + o, loadv(radial + o) + keep(wi * s, live));
             storev(kap + o, loadv(kap + o) + keep(wi * kp, live));
-            storev(lane[0] + v * VW, loadv(lane[0] + v * VW) + keep(wl * s, live));
-            storev(lane[1] + v * VW, loadv(lane[1] + v * VW) + keep(wl * kp, live));
-            storev(lane[2] + v * VW, loadv(lane[2] + v * VW) + keep(wi * wl * kp, live));
+            acc[0][v] += keep(wl * s, live);
+            acc[1][v] += keep(wl * kp, live);
+            acc[2][v] += keep(wi * wl * kp, live);
         }
+    if (t == n) {
+        for (int r = 0; r < 3; r++)
+            sums[r] = combine8v(acc[r]);
+        return;
+    }
+    double (*lane)[8] = (double (*)[8])lanes;
+    for (int r = 0; r < 3; r++)
+        for (int v = 0; v < 8 / VW; v++)
+            storev(lane[r] + v * VW, acc[r][v]);
     for (size_t q = 0; t + q < n; q++) { /* the same operations, one lane at a time */
         size_t o = t + q;
         if (norm[o] == 0.0)
