@@ -1,11 +1,12 @@
 /* bench_kernels — the two costs behind the estimated limit of a step, on
  * the dispatch path TSRELU_ISA selects (docs/performance.md):
  *   peak   multiply-adds per second of the P U product kernel on an
- *          in-cache block (the kernels use no FMA: every path gives the
- *          same bits, so a multiply and an add each)
+ *          in-cache block (fused on the paths with FMA, a multiply and an
+ *          add each on the x86-64 portable path: src/simd/kernels_impl.h)
  *   angle  nanoseconds per pair of the angle kernel (a third of the pairs
  *          near-parallel, as late in a run)
- * and prints "path NAME peak_gmadd_per_s X angle_ns_per_pair Y". Links the
+ * and prints "path NAME peak_gmadd_per_s X angle_ns_per_pair Y fused F"
+ * (F = 1 on a path with FMA). Links the
  * static library: the kernels are internal. */
 #define _POSIX_C_SOURCE 200809L
 #include "simd/simd.h"
@@ -77,7 +78,7 @@ int main(void)
     }
     j.pr = pr;
     double tp = best_of(time_product, &j, 25), ta = best_of(time_angles, &j, 25);
-    printf("path %s peak_gmadd_per_s %.3f angle_ns_per_pair %.4f\n", j.ops->name,
-           (double)(m * (m + k) * d) / tp * 1e-9, ta / (double)n * 1e9);
+    printf("path %s peak_gmadd_per_s %.3f angle_ns_per_pair %.4f fused %d\n", j.ops->name,
+           (double)(m * (m + k) * d) / tp * 1e-9, ta / (double)n * 1e9, j.ops->fused);
     return 0;
 }

@@ -124,7 +124,7 @@ def spawn(isa, keep_blas_env, args):
     res = json.loads(r.stdout.strip().splitlines()[-1])
     k = subprocess.run([os.path.join(BUILD, "bench_kernels")], env=env, capture_output=True, text=True,
                        check=True).stdout.split()
-    res["peak"], res["angle_ns"] = float(k[3]), float(k[5])
+    res["peak"], res["angle_ns"], res["fused"] = float(k[3]), float(k[5]), k[7] == "1"
     return res
 
 
@@ -211,7 +211,8 @@ def main():
     say("")
     for isa, kept, res in runs:
         if not kept:
-            say(f"kernels on {isa}: product {res['peak']:.1f} Gmul-add/s (no FMA: bit-identical paths), "
+            say(f"kernels on {isa}: product {res['peak']:.1f} Gmul-add/s "
+                f"({'FMA' if res['fused'] else 'no FMA: a multiply and an add'}), "
                 f"angle kernel {res['angle_ns']:.2f} ns/pair")
     (m, k, d), eta, warm, steps, _, reps = SIZES[-1]
     if args.quick:

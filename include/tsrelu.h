@@ -74,9 +74,12 @@ TSRELU_API const char *tsrelu_version_string(void);
  *  environment variable TSRELU_ISA, read at the first use, asks for one of
  *  these names; a request this CPU does not support, or an unknown name,
  *  falls back to the best supported path and the text says so, e.g.
- *  "avx2 (TSRELU_ISA=avx512 is not supported by this CPU)". Every path
- *  gives bit-identical results (docs/performance.md); the text is for bug
- *  reports and benchmarks. Thread-safe. (1.2)
+ *  "avx2 (TSRELU_ISA=avx512 is not supported by this CPU)". The paths with
+ *  FMA (avx512, avx2, and portable on targets that have the instruction,
+ *  such as aarch64) give bit-identical results; "portable" on x86-64 rounds
+ *  multiply-adds twice and differs from them in the last bits
+ *  (docs/performance.md); the text is for bug reports and benchmarks.
+ *  Thread-safe. (1.2)
  *  @return : static text, never NULL; do not free it. */
 TSRELU_API const char *tsrelu_isa(void);
 

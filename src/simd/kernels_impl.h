@@ -4,16 +4,21 @@
  * it and so that every path performs the same operations in the same
  * order: every sum of products runs over its terms in index order from 0
  * (vectorised across outputs), or in eight partial sums combined in a
- * fixed tree (the distances), and element-wise selects in the angle
- * kernel. With -ffp-contract=off
- * (and no -ffast-math) a vectoriser may not reassociate, so the results are
- * bit-identical on every path; only the speed differs. */
+ * fixed tree (the distances, the pair-pass rows), and element-wise selects
+ * in the angle kernel. With -ffp-contract=off (and no -ffast-math) a
+ * vectoriser may neither reassociate nor fuse on its own; the multiply-adds
+ * that are fused are written as such (fmad, fmav below: FUSED), so the
+ * paths with FMA give bit-identical results, and the x86-64 portable path,
+ * without FMA, those of the same operations rounded twice. */
 #include "simd.h"
 #include "kernel.h"
 
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
+#if VW == 4 || VW == 8
+#include <immintrin.h>
+#endif
 
 #define TSRELU_SIMD_CAT2(a, b) a##b
 #define TSRELU_SIMD_CAT(a, b) TSRELU_SIMD_CAT2(a, b)
@@ -22,7 +27,10 @@
 #define TSRELU_SIMD_STR(a) TSRELU_SIMD_STR2(a)
 
 #define ROWS 4  /* rows of a product block */
-#define COLS 16 /* columns of a product block: two vectors of 8 */
+/* columns of a product block: two vectors of 8, or two of 4 with AVX2
+ * (four rows of four ymm accumulators and their operands would exceed its
+ * sixteen registers); the shape never changes a result */
+#define COLS (VW == 4 ? 8 : 16)
 
 /* A vector of VW doubles (VW set by the including file to the path's
  * register width): GCC's generic vectors, with the same IEEE operations on
@@ -42,6 +50,60 @@ static inline void storev(double *p, vd v)
     memcpy(p, &v, sizeof v);
 }
 
+/* x in every lane */
+static inline vd splat(double x)
+{
+#if VW == 8
+    return (vd)_mm512_set1_pd(x); /* a broadcast (a lane loop becomes shuffles) */
+#elif VW == 4
+    return (vd)_mm256_set1_pd(x);
+#else
+    return (vd){x, x};
+#endif
+}
+
+/* FUSED: the path multiplies and adds with one rounding (a b + c by the
+ * FMA instruction) where the target has one (__FP_FAST_FMA: the AVX2 and
+ * AVX-512 paths, and the portable path on aarch64, POWER, s390x and other
+ * targets with FMA); the x86-64 baseline has none, and C's fma() there is a
+ * software routine a hundred times slower than a multiply and an add, so
+ * the portable path on x86-64 rounds the product and the sum separately.
+ * The operations and their order are otherwise the same: the fused paths
+ * give the same bits as each other, and the unfused path the bits of 1.2.0
+ * (docs/performance.md has the measured difference between the two). */
+#if defined(__FP_FAST_FMA)
+#define FUSED 1
+#else
+#define FUSED 0
+#endif
+
+/* a b + c, once rounded on a fused path */
+static inline double fmad(double a, double b, double c)
+{
+#if FUSED
+    return fma(a, b, c);
+#else
+    return a * b + c;
+#endif
+}
+
+/* fmad in every lane */
+static inline vd fmav(vd a, vd b, vd c)
+{
+#if VW == 8
+    return (vd)_mm512_fmadd_pd((__m512d)a, (__m512d)b, (__m512d)c);
+#elif VW == 4
+    return (vd)_mm256_fmadd_pd((__m256d)a, (__m256d)b, (__m256d)c);
+#elif FUSED
+    vd r;
+    for (int q = 0; q < VW; q++)
+        r[q] = fma(a[q], b[q], c[q]);
+    return r;
+#else
+    return a * b + c;
+#endif
+}
+
 /* out[r][c] += sum_l A[l*lda + r] B[l*ldb + c] over l < n for r < rows <=
  * ROWS and c < w <= COLS; every entry summed in the order of l, so
  * blocking, the block shape and the vector width never change a result. */
@@ -58,9 +120,9 @@ static inline void block(const double *A, const double *B, size_t n, size_t lda,
             for (int v = 0; v < NV; v++)
                 b[v] = loadv(B + l * ldb + v * VW);
             for (int r = 0; r < ROWS; r++) {
-                double x = A[l * lda + r];
+                vd x = splat(A[l * lda + r]);
                 for (int v = 0; v < NV; v++)
-                    acc[r][v] += x * b[v];
+                    acc[r][v] = fmav(x, b[v], acc[r][v]);
             }
         }
         for (int r = 0; r < ROWS; r++)
@@ -76,9 +138,9 @@ static inline void block(const double *A, const double *B, size_t n, size_t lda,
             for (int v = 0; v < NV / 2; v++)
                 b[v] = loadv(B + l * ldb + v * VW);
             for (int r = 0; r < ROWS; r++) {
-                double x = A[l * lda + r];
+                vd x = splat(A[l * lda + r]);
                 for (int v = 0; v < NV / 2; v++)
-                    acc[r][v] += x * b[v];
+                    acc[r][v] = fmav(x, b[v], acc[r][v]);
             }
         }
         for (int r = 0; r < ROWS; r++)
@@ -88,7 +150,7 @@ static inline void block(const double *A, const double *B, size_t n, size_t lda,
         for (size_t r = 0; r < rows; r++)
             for (size_t l = 0; l < n; l++)
                 for (size_t c = 0; c < w; c++)
-                    out[r][c] += A[l * lda + r] * B[l * ldb + c];
+                    out[r][c] = fmad(A[l * lda + r], B[l * ldb + c], out[r][c]);
     }
 }
 
@@ -172,7 +234,7 @@ static inline double sumsq_combo8(const double *p, const double *q, double sign,
     for (; c + 8 <= d; c += 8) {
         for (int v = 0; v < 8 / VW; v++) {
             vd x = loadv(p + c + v * VW) + sign * loadv(q + c + v * VW);
-            acc[v] += x * x;
+            acc[v] = fmav(x, x, acc[v]);
         }
     }
     if (c == d)
@@ -181,7 +243,7 @@ static inline double sumsq_combo8(const double *p, const double *q, double sign,
         storev(s + v * VW, acc[v]);
     for (size_t r = 0; c + r < d; r++) {
         double x = p[c + r] + sign * q[c + r];
-        s[r] += x * x;
+        s[r] = fmad(x, x, s[r]);
     }
     return combine8(s);
 }
@@ -304,11 +366,30 @@ static void TSRELU_SIMD_FN(outer)(size_t n, size_t d, const double *A, const dou
 #define PIO2_LO 6.12323399573676603587e-17
 #define PI_HI 3.14159265358979311600e+00
 
+/* Horner's steps fused (fma: one rounding each). */
 static inline double asin_r(double t)
 {
-    double p = t * (PS0 + t * (PS1 + t * (PS2 + t * (PS3 + t * (PS4 + t * PS5)))));
-    double q = 1.0 + t * (QS1 + t * (QS2 + t * (QS3 + t * QS4)));
+    double p = t * fmad(t, fmad(t, fmad(t, fmad(t, fmad(t, PS5, PS4), PS3), PS2), PS1), PS0);
+    double q = fmad(t, fmad(t, fmad(t, fmad(t, QS4, QS3), QS2), QS1), 1.0);
     return p / q;
+}
+
+/* tsrelu__kappa_series (kernel.h: the same ten terms) with Horner's steps
+ * fused, written out (a loop over the coefficients is not unrolled once it
+ * holds fma calls, and then the angle loop does not vectorise). */
+static inline double kappa_series(double theta)
+{
+    double t2 = theta * theta, p = -1.0 / 2554547108585472000.0;
+    p = fmad(p, t2, 1.0 / 6758061133824000.0);
+    p = fmad(p, t2, -1.0 / 22230464256000.0);
+    p = fmad(p, t2, 1.0 / 93405312000.0);
+    p = fmad(p, t2, -1.0 / 518918400.0);
+    p = fmad(p, t2, 1.0 / 3991680.0);
+    p = fmad(p, t2, -1.0 / 45360.0);
+    p = fmad(p, t2, 1.0 / 840.0);
+    p = fmad(p, t2, -1.0 / 30.0);
+    p = fmad(p, t2, 1.0 / 3.0);
+    return p * t2 * theta;
 }
 
 /* x with the low 32 bits of its significand cleared: df * df is exact. */
@@ -334,9 +415,9 @@ static void angle_loop(size_t n, const double *restrict c, const double *restric
         double df = high_half(s), den = s + df;
         double quot = (z - df * df) / (den > 0.0 ? den : 1.0); /* computed in every lane */
         double corr = den > 0.0 ? quot : 0.0;
-        double th_low = PIO2_HI - (cj - (PIO2_LO - cj * r));
-        double th_pos = 2.0 * (df + (r * s + corr));
-        double th_neg = PI_HI - 2.0 * (s + (r * s - PIO2_LO));
+        double th_low = PIO2_HI - (cj - fmad(-cj, r, PIO2_LO));
+        double th_pos = 2.0 * (df + fmad(r, s, corr));
+        double th_neg = PI_HI - 2.0 * (s + fmad(r, s, -PIO2_LO));
         double th = !mid ? th_low : (cj > 0.0 ? th_pos : th_neg);
         double large = 4.0 - small;
         double dm = cj > 0.0 ? small : large, dp = cj > 0.0 ? large : small;
@@ -346,7 +427,7 @@ static void angle_loop(size_t n, const double *restrict c, const double *restric
         theta[j] = th;
         sine[j] = sn;
         cosine[j] = cs;
-        double k_series = tsrelu__kappa_series(th), k_direct = sn - th * cs;
+        double k_series = kappa_series(th), k_direct = fmad(-th, cs, sn);
         kap[j] = th < TSRELU_KAPPA_SERIES_MAX ? k_series : k_direct;
     }
 }
@@ -475,6 +556,7 @@ static int TSRELU_SIMD_FN(finite)(const double *x, size_t n)
 
 const tsrelu__simd_ops TSRELU_SIMD_CAT(tsrelu__simd_, TSRELU_SIMD_NAME) = {
     TSRELU_SIMD_STR(TSRELU_SIMD_NAME),
+    FUSED,
     TSRELU_SIMD_FN(cosines),
     TSRELU_SIMD_FN(distances),
     TSRELU_SIMD_FN(angles),

@@ -1,10 +1,12 @@
 /* Dispatched kernels of the evaluation (DESIGN.md §3): the angle kernel of
  * the pair pass for every size and, below a size threshold, the cosines and
  * the P U product in place of the BLAS. One template (kernels_impl.h) is
- * compiled once per instruction set with the same operation order and no
- * FMA contraction, so every path gives bit-identical results; the path is
- * chosen once, at the first use, from cpuid and the TSRELU_ISA environment
- * variable (dispatch.c). */
+ * compiled once per instruction set with the same operation order and
+ * explicit fused multiply-adds where the target has FMA, so the paths with
+ * FMA give bit-identical results, and the x86-64 portable path (two
+ * roundings) differs from them in the last bits; the path is chosen once,
+ * at the first use, from cpuid and the TSRELU_ISA environment variable
+ * (dispatch.c). */
 #ifndef TSRELU_SIMD_H
 #define TSRELU_SIMD_H
 
@@ -43,6 +45,10 @@ typedef struct {
 
 typedef struct {
     const char *name;
+    /* 1 if the path rounds a multiply-add once (FMA): the fused paths give
+     * the same bits as each other, the unfused one (the x86-64 baseline)
+     * differs from them in the last bits (kernels_impl.h) */
+    int fused;
     /* p->c = the cosines u_i . u_l of the pairs (U m x d, T k x d unit
      * rows), each summed over its d terms in index order; scratch holds
      * TSRELU_SIMD_SCRATCH(m + k, d) doubles. */

@@ -9,9 +9,21 @@
  *   isa_trace straight STEPS       (20,4,16) after STEPS steps, print
  *   isa_trace hessian STEPS        after STEPS steps at several sizes: the
  *                                  dense Hessian's FNV-1a hash of its bits
- *                                  and a Hessian-vector product */
+ *                                  and a Hessian-vector product
+ *   isa_trace family               fused or unfused (the chosen path's
+ *                                  multiply-adds: src/simd/kernels_impl.h)
+ *   isa_trace close A B TOL        A and B (outputs of the above) alike
+ *                                  within TOL: every number of a block (a
+ *                                  line "m=..." or "N=..." and those after
+ *                                  it) within TOL times the block's largest
+ *                                  magnitude, the other words equal, the
+ *                                  hashes H=... ignored; prints the worst
+ *                                  ratio, exit status 1 beyond TOL */
 #include <tsrelu.h>
 
+#include "simd/simd.h"
+
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,8 +102,59 @@ static void print_hessian(const tsrelu_gd *gd, const tsrelu_teacher *t, unsigned
     free(y);
 }
 
+/* The worst |a - b| / (largest |b| of its block) over files A and B, or
+ * -1 if their words differ other than in numbers and hashes. */
+static double worst_ratio(const char *pa, const char *pb)
+{
+    FILE *fa = fopen(pa, "r"), *fb = fopen(pb, "r");
+    if (!fa || !fb)
+        exit(2);
+    char wa[128], wb[128];
+    double worst = 0.0, diff = 0.0, mag = 0.0;
+    int ra, rb;
+    for (;;) {
+        ra = fscanf(fa, "%127s", wa);
+        rb = fscanf(fb, "%127s", wb);
+        if (ra != 1 || rb != 1)
+            break;
+        const char *va = strchr(wa, '='), *vb = strchr(wb, '=');
+        int block = strncmp(wa, "m=", 2) == 0 || strncmp(wa, "N=", 2) == 0;
+        if (block) { /* a new block: close the last one */
+            worst = fmax(worst, mag > 0.0 ? diff / mag : diff);
+            diff = mag = 0.0;
+        }
+        if (strncmp(wa, "H=", 2) == 0 && strncmp(wb, "H=", 2) == 0)
+            continue;
+        if ((va == NULL) != (vb == NULL) || (va && (va - wa != vb - wb || strncmp(wa, wb, (size_t)(va - wa)))))
+            return -1.0;
+        char *ea, *eb;
+        double a = strtod(va ? va + 1 : wa, &ea), b = strtod(vb ? vb + 1 : wb, &eb);
+        if (*ea || *eb) { /* not numbers: equal words */
+            if (strcmp(wa, wb))
+                return -1.0;
+            continue;
+        }
+        diff = fmax(diff, fabs(a - b));
+        mag = fmax(mag, fabs(b));
+    }
+    worst = fmax(worst, mag > 0.0 ? diff / mag : diff);
+    fclose(fa);
+    fclose(fb);
+    return ra == rb ? worst : -1.0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 2 && strcmp(argv[1], "family") == 0) {
+        tsrelu_isa(); /* the choice, once */
+        printf("%s\n", tsrelu__simd()->fused ? "fused" : "unfused");
+        return 0;
+    }
+    if (argc == 5 && strcmp(argv[1], "close") == 0) {
+        double w = worst_ratio(argv[2], argv[3]), tol = strtod(argv[4], NULL);
+        printf("worst %.3g (bound %.3g)\n", w, tol);
+        return w >= 0.0 && w <= tol ? 0 : 1;
+    }
     static const size_t sizes[][3] = {{6, 2, 8}, {20, 4, 16}, {40, 4, 64}, {7, 3, 13}, {33, 5, 70}};
     if (argc == 2 && strcmp(argv[1], "isa") == 0) {
         printf("%s\n", tsrelu_isa());

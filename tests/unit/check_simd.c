@@ -136,12 +136,41 @@ static size_t test_angles(double *t, size_t cap)
     return n;
 }
 
+#if defined(TSRELU_TEST_FMA2)
+/* The portable template (2-lane vectors) compiled with FMA, as the portable
+ * path is on targets that have the instruction (aarch64, POWER, ...):
+ * tests/unit/kernels_fma2.c, x86-64 only, run where the CPU has FMA. */
+extern const tsrelu__simd_ops tsrelu__simd_fma2;
+#endif
+#define MAX_PATHS 4
+
+/* The paths this CPU supports, best first, then (x86-64 with FMA) the
+ * test-only fma2 before the portable path, which is last. */
 static size_t paths(const tsrelu__simd_ops **ops)
 {
     size_t n = tsrelu__simd_supported(ops);
     ck_assert_uint_ge(n, 1);
     ck_assert_str_eq(ops[n - 1]->name, "portable");
+#if defined(TSRELU_TEST_FMA2)
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("fma")) {
+        ops[n] = ops[n - 1];
+        ops[n - 1] = &tsrelu__simd_fma2;
+        n++;
+    }
+#endif
     return n;
+}
+
+/* The path whose bits path p must equal: the last one of the same family
+ * (fused or not; kernels_impl.h), p itself when it is alone in it. */
+static size_t same_family(const tsrelu__simd_ops **ops, size_t np, size_t p)
+{
+    size_t r = p;
+    for (size_t q = p + 1; q < np; q++)
+        if (ops[q]->fused == ops[p]->fused)
+            r = q;
+    return r;
 }
 
 /* The whole chain (cosines, distances, angles) on students at known angles
@@ -155,7 +184,7 @@ static size_t paths(const tsrelu__simd_ops **ops)
 START_TEST(test_angles_vs_quad)
 {
     static const size_t dims[] = {2, 3, 8, 16, 17, 64, 100};
-    const tsrelu__simd_ops *ops[3];
+    const tsrelu__simd_ops *ops[MAX_PATHS];
     size_t np = paths(ops);
     for (size_t p = 0; p < np; p++)
         for (size_t di = 0; di < sizeof dims / sizeof dims[0]; di++) {
@@ -212,7 +241,7 @@ END_TEST
 START_TEST(test_cosines_vs_quad)
 {
     static const size_t shapes[][3] = {{6, 2, 8}, {20, 4, 16}, {7, 3, 13}, {33, 5, 70}, {1, 1, 1}};
-    const tsrelu__simd_ops *ops[3];
+    const tsrelu__simd_ops *ops[MAX_PATHS];
     size_t np = paths(ops);
     for (size_t p = 0; p < np; p++)
         for (size_t z = 0; z < sizeof shapes / sizeof shapes[0]; z++) {
@@ -258,7 +287,7 @@ END_TEST
 START_TEST(test_product_vs_quad)
 {
     static const size_t shapes[][3] = {{6, 2, 8}, {20, 4, 16}, {40, 4, 64}, {7, 3, 13}, {5, 1, 27}, {1, 1, 1}};
-    const tsrelu__simd_ops *ops[3];
+    const tsrelu__simd_ops *ops[MAX_PATHS];
     size_t np = paths(ops);
     for (size_t p = 0; p < np; p++)
         for (size_t z = 0; z < sizeof shapes / sizeof shapes[0]; z++) {
@@ -294,17 +323,20 @@ START_TEST(test_product_vs_quad)
 }
 END_TEST
 
-/* Every supported path gives the same bits as the portable one, for every
- * kernel (the paths differ only in vector width). */
+/* Every supported path gives the same bits as the others of its family,
+ * for every kernel: the fused paths (AVX-512, AVX2, and the portable
+ * template with FMA) the same as each other, whatever their vector width;
+ * the unfused x86-64 portable path stands alone (its accuracy is tested
+ * against quad precision like every path's, above). */
 START_TEST(test_paths_bit_identical)
 {
-    const tsrelu__simd_ops *ops[3];
+    const tsrelu__simd_ops *ops[MAX_PATHS];
     size_t np = paths(ops);
     size_t m = 37, k = 5, d = 45, n = m + k, np_all = tsrelu__pair_count(m, k, 1);
     double *U = malloc(m * d * sizeof(double)), *T = malloc(k * d * sizeof(double));
     double *Pt = malloc(n * m * sizeof(double)), *scratch = malloc(TSRELU_SIMD_SCRATCH(n, d) * sizeof(double));
-    double *G[3];
-    tsrelu__pairs pr[3];
+    double *G[MAX_PATHS];
+    tsrelu__pairs pr[MAX_PATHS];
     ck_assert(U && T && Pt && scratch);
     rng_state = 4242;
     random_units(T, k, d);
@@ -325,7 +357,7 @@ START_TEST(test_paths_bit_identical)
         ops[p]->product(m, k, d, Pt, U, T, G[p]);
     }
     /* one pair-pass row over all those pairs, some students zero */
-    double a[64], norm[64], rows[3][3 * 64 + 3], lanes[24];
+    double a[64], norm[64], rows[MAX_PATHS][3 * 64 + 3], lanes[24];
     for (size_t l = 0; l < 64; l++) {
         a[l] = 0.5 + uniform_pm1();
         norm[l] = l % 7 == 3 ? 0.0 : 1.0 + uniform_pm1();
@@ -354,14 +386,21 @@ START_TEST(test_paths_bit_identical)
             ck_assert_msg(fabs(rows[p][192 + r] - want[r]) <= 61 * ULP1 * mag, "%s sum %d: %.17g, want %.17g",
                           ops[p]->name, r, rows[p][192 + r], want[r]);
     }
-    for (size_t p = 0; p + 1 < np; p++) {
-        ck_assert_msg(memcmp(rows[p], rows[np - 1], sizeof rows[p]) == 0,
-                      "pair_row: %s differs from portable", ops[p]->name);
-        ck_assert_msg(memcmp(pr[p].c, pr[np - 1].c, 6 * np_all * sizeof(double)) == 0,
-                      "pairs: %s differs from portable", ops[p]->name);
-        ck_assert_msg(memcmp(G[p], G[np - 1], m * d * sizeof(double)) == 0,
-                      "product: %s differs from portable", ops[p]->name);
+    size_t compared = 0;
+    for (size_t p = 0; p < np; p++) {
+        size_t r = same_family(ops, np, p);
+        if (r == p)
+            continue;
+        compared++;
+        ck_assert_msg(memcmp(rows[p], rows[r], sizeof rows[p]) == 0, "pair_row: %s differs from %s",
+                      ops[p]->name, ops[r]->name);
+        ck_assert_msg(memcmp(pr[p].c, pr[r].c, 6 * np_all * sizeof(double)) == 0,
+                      "pairs: %s differs from %s", ops[p]->name, ops[r]->name);
+        ck_assert_msg(memcmp(G[p], G[r], m * d * sizeof(double)) == 0, "product: %s differs from %s",
+                      ops[p]->name, ops[r]->name);
     }
+    if (getenv("TSRELU_TEST_VERBOSE"))
+        fprintf(stderr, "simd: %zu of %zu paths compared bit for bit within their family\n", compared, np);
     for (size_t p = 0; p < np; p++) {
         free(pr[p].c);
         free(G[p]);
@@ -377,7 +416,7 @@ END_TEST
  * or exactly on the switch points: exact or within an ulp, never NaN. */
 START_TEST(test_angle_limits)
 {
-    const tsrelu__simd_ops *ops[3];
+    const tsrelu__simd_ops *ops[MAX_PATHS];
     size_t np = paths(ops);
     static const double c[] = {1.0, -1.0, 0.0, -0.0, 0.5, -0.5, 0.7, -0.7, 1.0 + 2 * 2.220446049250313e-16, -1.0 - 2 * 2.220446049250313e-16};
     static const double h2[] = {0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0};
@@ -411,7 +450,7 @@ END_TEST
  * overflow; the largest finite values and subnormals pass. */
 START_TEST(test_update_class_test)
 {
-    const tsrelu__simd_ops *ops[3];
+    const tsrelu__simd_ops *ops[MAX_PATHS];
     size_t np = paths(ops);
     enum { N = 37 };
     double x[N], g[N], out[N];
@@ -452,11 +491,11 @@ END_TEST
 START_TEST(test_outer_vs_quad)
 {
     static const size_t shapes[][2] = {{2, 16}, {2, 13}, {23, 16}, {7, 13}, {1, 3}, {2, 1}, {5, 27}};
-    const tsrelu__simd_ops *ops[3];
+    const tsrelu__simd_ops *ops[MAX_PATHS];
     size_t np = paths(ops);
     for (size_t z = 0; z < sizeof shapes / sizeof shapes[0]; z++) {
         size_t n = shapes[z][0], d = shapes[z][1], ld = d + 3;
-        double A[23 * 27], B[23 * 27], H0[27 * 30], H[3][2][27 * 30], T[27 * 30];
+        double A[23 * 27], B[23 * 27], H0[27 * 30], H[MAX_PATHS][2][27 * 30], T[27 * 30];
         rng_state = 77 + z;
         for (size_t i = 0; i < n * d; i++) {
             A[i] = uniform_pm1();
@@ -509,7 +548,7 @@ END_TEST
  * NaN or +-Inf; 1 for no entries. */
 START_TEST(test_finite_class_test)
 {
-    const tsrelu__simd_ops *ops[3];
+    const tsrelu__simd_ops *ops[MAX_PATHS];
     size_t np = paths(ops);
     enum { N = 37 };
     double x[N];
@@ -540,7 +579,7 @@ END_TEST
 /* The report: one of the three names, possibly with a fallback note. */
 START_TEST(test_isa_report)
 {
-    const tsrelu__simd_ops *ops[3];
+    const tsrelu__simd_ops *ops[MAX_PATHS];
     paths(ops);
     const char *r = tsrelu_isa();
     ck_assert_ptr_nonnull(r);
