@@ -69,7 +69,7 @@ typedef struct {
     double *near_theta; /* m: angle to it */
     double *near_cos;   /* m: its cosine */
     double *pairs;      /* 6 arrays of m*(m+k): cosines, distances, angles, sines,
-                           cosines, kappas of the packed pairs (simd/simd.h), + 24 */
+                           cosines, kappas of the packed pairs (simd/simd.h) */
     double *unit_t;     /* d*(m+k) scratch of the BLAS-free cosines, small sizes only */
     double *block;      /* the one allocation holding every array; NULL when placed */
 } tsrelu__ws;

@@ -34,11 +34,10 @@ static tsrelu_status ws_sizes(size_t m, size_t k, size_t d, size_t len[WS_SLOTS]
     if ((st = tsrelu__mul_size(m, d, "workspace m*d", &md)) != TSRELU_OK ||
         (st = tsrelu__mul_size(m, n, "workspace m*(m+k)", &mn)) != TSRELU_OK)
         return st;
-    if (mn > (SIZE_MAX / sizeof(double) - 24) / 6)
+    if (mn > SIZE_MAX / sizeof(double) / 6)
         return tsrelu__fail(TSRELU_ENOMEM, "workspace: size overflows size_t");
-    /* + 24 after the pairs: the lanes of the pair-pass rows (simd/simd.h);
-     * small sizes: d*(n+20) doubles are a few MB, no overflow */
-    size_t l[WS_SLOTS] = {md, m, mn, mn, m, m, d, m, m, 6 * mn + 24,
+    /* small sizes: d*(n+20) doubles are a few MB, no overflow */
+    size_t l[WS_SLOTS] = {md, m, mn, mn, m, m, d, m, m, 6 * mn,
                           tsrelu__simd_small(m, k, d) ? TSRELU_SIMD_SCRATCH(n, d) : 0,
                           m /* near: m ints in m doubles' room, last */};
     size_t sum = 0;
@@ -199,7 +198,7 @@ static inline double pair_pass(const tsrelu_teacher *t, const double *a, tsrelu_
         double sums[3];
         tsrelu__simd()->pair_row(m - i - 1, pr.theta + q, pr.sn + q, want_kappa ? pr.kappa + q : NULL,
                                  a + i + 1, ws->norm_w + i + 1, ai, wi, P + i * m + i + 1,
-                                 ws->radial + i + 1, ws->kap + i + 1, ws->pairs + 6 * m * n, sums);
+                                 ws->radial + i + 1, ws->kap + i + 1, sums);
         for (size_t l = i + 1; l < m; l++) /* the student block of P is symmetric */
             P[l * m + i] = P[i * m + l];
         q += m - i - 1;

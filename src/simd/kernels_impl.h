@@ -50,6 +50,41 @@ static inline void storev(double *p, vd v)
     memcpy(p, &v, sizeof v);
 }
 
+/* The first cnt (<= VW) doubles at p, +0 in the other lanes; nothing past
+ * them is read (masked loads do not fault on the lanes they leave out). */
+static inline vd loadv_n(const double *p, size_t cnt)
+{
+#if VW == 8
+    return (vd)_mm512_maskz_loadu_pd((__mmask8)((1u << cnt) - 1u), p);
+#elif VW == 4
+    __m256i in = _mm256_cmpgt_epi64(_mm256_set1_epi64x((long long)cnt), _mm256_set_epi64x(3, 2, 1, 0));
+    return (vd)_mm256_maskload_pd(p, in);
+#else
+    vd v = {0.0, 0.0};
+    if (cnt > 0)
+        v[0] = p[0];
+    if (cnt > 1)
+        v[1] = p[1];
+    return v;
+#endif
+}
+
+/* The first cnt (<= VW) lanes of v to p; nothing past them is written. */
+static inline void storev_n(double *p, vd v, size_t cnt)
+{
+#if VW == 8
+    _mm512_mask_storeu_pd(p, (__mmask8)((1u << cnt) - 1u), (__m512d)v);
+#elif VW == 4
+    __m256i in = _mm256_cmpgt_epi64(_mm256_set1_epi64x((long long)cnt), _mm256_set_epi64x(3, 2, 1, 0));
+    _mm256_maskstore_pd(p, in, (__m256d)v);
+#else
+    if (cnt > 0)
+        p[0] = v[0];
+    if (cnt > 1)
+        p[1] = v[1];
+#endif
+}
+
 /* x in every lane */
 static inline vd splat(double x)
 {
@@ -457,59 +492,61 @@ static inline vd keep(vd x, vi mask)
 
 /* Lane sums start at +0 and only ever add: a lane is never -0, so adding
  * +0 for a skipped (zero) student changes nothing, and neither does adding
- * +0 to radial and kap (never -0 either). The lanes stay in registers over
- * the blocks of 8; a row with a tail stores them to `lanes` once, adds the
- * tail one lane at a time, and combines them there (the same tree). */
+ * +0 to radial and kap (never -0 either). The lanes stay in registers; the
+ * row's last n mod 8 pairs go through the same vector code with masked
+ * loads and stores (the lanes past the row read as zero students). */
+static inline void pair_row_vec(vd live_norm, vd al, vd s, vd kp, vd th, double ai, double wi,
+                                vd *P, vd *radial, vd *kap, vd acc[3])
+{
+    vi live = live_norm != 0.0;
+    vd wl = al * live_norm, w = (TSRELU_PI - th) * TSRELU_INV_2PI;
+    *P = keep(ai * al * w, live);
+    *radial += keep(wi * s, live);
+    *kap += keep(wi * kp, live);
+    acc[0] += keep(wl * s, live);
+    acc[1] += keep(wl * kp, live);
+    acc[2] += keep(wi * wl * kp, live);
+}
+
 static void TSRELU_SIMD_FN(pair_row)(size_t n, const double *restrict theta,
                                       const double *restrict sn, const double *restrict kappa,
                                       const double *restrict a, const double *restrict norm,
                                       double ai, double wi, double *restrict P_row,
                                       double *restrict radial, double *restrict kap,
-                                      double *restrict lanes, double sums[3])
+                                      double sums[3])
 {
-    vd acc[3][8 / VW];
-    for (int r = 0; r < 3; r++)
-        for (int v = 0; v < 8 / VW; v++)
-            acc[r][v] = (vd){0.0};
+    vd acc[8 / VW][3];
+    for (int v = 0; v < 8 / VW; v++)
+        for (int r = 0; r < 3; r++)
+            acc[v][r] = (vd){0.0};
     size_t t = 0;
     for (; t + 8 <= n; t += 8)
         for (int v = 0; v < 8 / VW; v++) {
             size_t o = t + (size_t)v * VW;
-            vd nl = loadv(norm + o), al = loadv(a + o), s = loadv(sn + o);
-            vd kp = kappa ? loadv(kappa + o) : (vd){0.0};
-            vi live = nl != 0.0;
-            vd wl = al * nl, w = (TSRELU_PI - loadv(theta + o)) * TSRELU_INV_2PI;
-            storev(P_row + o, keep(ai * al * w, live));
-            storev(radial + o, loadv(radial + o) + keep(wi * s, live));
-            storev(kap + o, loadv(kap + o) + keep(wi * kp, live));
-            acc[0][v] += keep(wl * s, live);
-            acc[1][v] += keep(wl * kp, live);
-            acc[2][v] += keep(wi * wl * kp, live);
+            vd P, rad = loadv(radial + o), kp_sum = loadv(kap + o);
+            pair_row_vec(loadv(norm + o), loadv(a + o), loadv(sn + o),
+                         kappa ? loadv(kappa + o) : (vd){0.0}, loadv(theta + o), ai, wi, &P, &rad,
+                         &kp_sum, acc[v]);
+            storev(P_row + o, P);
+            storev(radial + o, rad);
+            storev(kap + o, kp_sum);
         }
-    if (t == n) {
-        for (int r = 0; r < 3; r++)
-            sums[r] = combine8v(acc[r]);
-        return;
+    for (int v = 0; v < 8 / VW && t + (size_t)v * VW < n; v++) {
+        size_t o = t + (size_t)v * VW, cnt = n - o < VW ? n - o : VW;
+        vd P, rad = loadv_n(radial + o, cnt), kp_sum = loadv_n(kap + o, cnt);
+        pair_row_vec(loadv_n(norm + o, cnt), loadv_n(a + o, cnt), loadv_n(sn + o, cnt),
+                     kappa ? loadv_n(kappa + o, cnt) : (vd){0.0}, loadv_n(theta + o, cnt), ai, wi,
+                     &P, &rad, &kp_sum, acc[v]);
+        storev_n(P_row + o, P, cnt);
+        storev_n(radial + o, rad, cnt);
+        storev_n(kap + o, kp_sum, cnt);
     }
-    double (*lane)[8] = (double (*)[8])lanes;
-    for (int r = 0; r < 3; r++)
+    for (int r = 0; r < 3; r++) {
+        vd lane[8 / VW];
         for (int v = 0; v < 8 / VW; v++)
-            storev(lane[r] + v * VW, acc[r][v]);
-    for (size_t q = 0; t + q < n; q++) { /* the same operations, one lane at a time */
-        size_t o = t + q;
-        if (norm[o] == 0.0)
-            continue;
-        double kp = kappa ? kappa[o] : 0.0, wl = a[o] * norm[o];
-        double w = (TSRELU_PI - theta[o]) * TSRELU_INV_2PI;
-        P_row[o] = ai * a[o] * w;
-        radial[o] += wi * sn[o];
-        kap[o] += wi * kp;
-        lane[0][q] += wl * sn[o];
-        lane[1][q] += wl * kp;
-        lane[2][q] += wi * wl * kp;
+            lane[v] = acc[v][r];
+        sums[r] = combine8v(lane);
     }
-    for (int r = 0; r < 3; r++)
-        sums[r] = combine8(lane[r]);
 }
 
 static int TSRELU_SIMD_FN(update)(const double *restrict x, const double *restrict g,

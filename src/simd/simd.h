@@ -71,12 +71,11 @@ typedef struct {
      * norm; a zero norm is skipped): P_row[t] = a_i a_l (pi - theta) / 2pi,
      * radial[t] += w_i sin, kap[t] += w_i kappa, and into sums the row's
      * sum of w_l sin, w_l kappa and w_i w_l kappa (w = a |u|), each in 8
-     * lanes (lanes: 24 doubles of scratch, not on the stack: ASan's fake
-     * stack does not honour the 64-byte alignment the compiler gives a
-     * local array it vectorises) combined in a fixed tree. */
+     * lanes (l = i + 1 + q mod 8, in registers) combined in a fixed tree;
+     * nothing past the n entries is read or written. */
     void (*pair_row)(size_t n, const double *theta, const double *sn, const double *kappa,
                      const double *a, const double *norm, double ai, double wi, double *P_row,
-                     double *radial, double *kap, double *lanes, double sums[3]);
+                     double *radial, double *kap, double sums[3]);
     /* out = x - eta g (n entries, out apart from x and g); 1 if every
      * entry of out is finite, by a class test on the exponent bits (no
      * dependency chain through the data). */

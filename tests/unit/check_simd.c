@@ -357,7 +357,7 @@ START_TEST(test_paths_bit_identical)
         ops[p]->product(m, k, d, Pt, U, T, G[p]);
     }
     /* one pair-pass row over all those pairs, some students zero */
-    double a[64], norm[64], rows[MAX_PATHS][3 * 64 + 3], lanes[24];
+    double a[64], norm[64], rows[MAX_PATHS][3 * 64 + 3];
     for (size_t l = 0; l < 64; l++) {
         a[l] = 0.5 + uniform_pm1();
         norm[l] = l % 7 == 3 ? 0.0 : 1.0 + uniform_pm1();
@@ -367,8 +367,11 @@ START_TEST(test_paths_bit_identical)
         for (size_t l = 0; l < 64; l++)
             rows[p][64 + l] = rows[p][128 + l] = 0.25 * (double)l;
         ops[p]->pair_row(61, pr[p].theta, pr[p].sn, pr[p].kappa, a, norm, 0.7, -1.3, rows[p],
-                         rows[p] + 64, rows[p] + 128, lanes, rows[p] + 192);
+                         rows[p] + 64, rows[p] + 128, rows[p] + 192);
         ck_assert(rows[p][3] == 0.0 && rows[p][64 + 3] == 0.75); /* a zero student: skipped */
+        for (size_t l = 61; l < 64; l++) /* nothing past the row (masked tails) */
+            ck_assert(rows[p][l] == 0.0 && rows[p][64 + l] == 0.25 * (double)l &&
+                      rows[p][128 + l] == 0.25 * (double)l);
         double want[3] = {0.0, 0.0, 0.0}, mag = 0.0;
         for (size_t l = 0; l < 61; l++) {
             if (norm[l] == 0.0)
