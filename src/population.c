@@ -170,6 +170,7 @@ static inline double pair_pass(const tsrelu_teacher *t, const double *a, tsrelu_
     size_t m = ws->m, k = ws->k, n = m + k, q = 0;
     double ksum = 0.0;
     const tsrelu__pairs pr = tsrelu__ws_pairs(ws);
+    const tsrelu__simd_ops *ops = tsrelu__simd();
     pair_angles(t, ws, 1, &pr);
     memset(ws->coef, 0, m * n * sizeof(double));
     memset(ws->radial, 0, m * sizeof(double));
@@ -186,9 +187,9 @@ static inline double pair_pass(const tsrelu_teacher *t, const double *a, tsrelu_
         double ri = ws->radial[i], ki = ws->kap[i]; /* row i's own sums */
         P[i * m + i] = 0.5 * ai * ai; /* self term: theta = 0 */
         double sums[3];
-        tsrelu__simd()->pair_row(m - i - 1, pr.theta + q, pr.sn + q, want_kappa ? pr.kappa + q : NULL,
-                                 a + i + 1, ws->norm_w + i + 1, ai, wi, P + i * m + i + 1,
-                                 ws->radial + i + 1, ws->kap + i + 1, sums);
+        ops->pair_row(m - i - 1, pr.theta + q, pr.sn + q, want_kappa ? pr.kappa + q : NULL, a + i + 1,
+                      ws->norm_w + i + 1, ai, wi, P + i * m + i + 1, ws->radial + i + 1,
+                      ws->kap + i + 1, sums);
         for (size_t l = i + 1; l < m; l++) /* the student block of P is symmetric */
             P[l * m + i] = P[i * m + l];
         q += m - i - 1;

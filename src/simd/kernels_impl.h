@@ -37,6 +37,7 @@
  * every target, so the width changes the speed and never a result. */
 typedef double vd __attribute__((vector_size(VW * sizeof(double))));
 #define NV (COLS / VW) /* vectors per block row */
+typedef double v4d __attribute__((vector_size(4 * sizeof(double)))); /* 4 lanes on every path */
 
 static inline vd loadv(const double *p)
 {
@@ -139,17 +140,18 @@ static inline vd fmav(vd a, vd b, vd c)
 #endif
 }
 
-/* out[r][c] += sum_l A[l*lda + r] B[l*ldb + c] over l < n for r < rows <=
- * ROWS and c < w <= COLS; every entry summed in the order of l, so
- * blocking, the block shape and the vector width never change a result. */
+/* out[r][c] (+)= sum_l A[l*lda + r] B[l*ldb + c] over l < n for r < rows
+ * <= ROWS and c < w <= COLS, from 0 if fresh (out is then not read), else
+ * from out; every entry summed in the order of l, so blocking, the block
+ * shape and the vector width never change a result. */
 static inline void block(const double *A, const double *B, size_t n, size_t lda, size_t ldb,
-                         size_t rows, size_t w, double out[ROWS][COLS])
+                         size_t rows, size_t w, double out[ROWS][COLS], int fresh)
 {
     if (rows == ROWS && w == COLS) {
         vd acc[ROWS][NV];
         for (int r = 0; r < ROWS; r++)
             for (int v = 0; v < NV; v++)
-                acc[r][v] = loadv(out[r] + v * VW);
+                acc[r][v] = fresh ? (vd){0.0} : loadv(out[r] + v * VW);
         for (size_t l = 0; l < n; l++) {
             vd b[NV];
             for (int v = 0; v < NV; v++)
@@ -167,7 +169,7 @@ static inline void block(const double *A, const double *B, size_t n, size_t lda,
         vd acc[ROWS][NV / 2];
         for (int r = 0; r < ROWS; r++)
             for (int v = 0; v < NV / 2; v++)
-                acc[r][v] = loadv(out[r] + v * VW);
+                acc[r][v] = fresh ? (vd){0.0} : loadv(out[r] + v * VW);
         for (size_t l = 0; l < n; l++) {
             vd b[NV / 2];
             for (int v = 0; v < NV / 2; v++)
@@ -182,6 +184,9 @@ static inline void block(const double *A, const double *B, size_t n, size_t lda,
             for (int v = 0; v < NV / 2; v++)
                 storev(out[r] + v * VW, acc[r][v]);
     } else {
+        for (size_t r = 0; r < rows && fresh; r++)
+            for (size_t c = 0; c < w; c++)
+                out[r][c] = 0.0;
         for (size_t r = 0; r < rows; r++)
             for (size_t l = 0; l < n; l++)
                 for (size_t c = 0; c < w; c++)
@@ -196,28 +201,57 @@ static inline size_t padded(size_t n)
     return TSRELU_SIMD_SCRATCH(n, 1);
 }
 
+/* UT[c*ld + i] = X[i*d + c] for the rows i < rows of X: 4 x 4 tiles
+ * transposed in registers (the shuffles move bits, compute nothing), the
+ * rest one by one. */
+static inline void transpose(const double *X, size_t rows, size_t d, double *UT, size_t ld)
+{
+    size_t i = 0;
+    for (; i + 4 <= rows; i += 4) {
+        size_t c = 0;
+        for (; c + 4 <= d; c += 4) {
+            v4d r[4];
+            for (int q = 0; q < 4; q++)
+                memcpy(&r[q], X + (i + (size_t)q) * d + c, sizeof r[q]);
+            v4d t0 = __builtin_shufflevector(r[0], r[1], 0, 4, 2, 6); /* x0c x1c x0c+2 x1c+2 */
+            v4d t1 = __builtin_shufflevector(r[0], r[1], 1, 5, 3, 7);
+            v4d t2 = __builtin_shufflevector(r[2], r[3], 0, 4, 2, 6);
+            v4d t3 = __builtin_shufflevector(r[2], r[3], 1, 5, 3, 7);
+            v4d o[4] = {__builtin_shufflevector(t0, t2, 0, 1, 4, 5),
+                        __builtin_shufflevector(t1, t3, 0, 1, 4, 5),
+                        __builtin_shufflevector(t0, t2, 2, 3, 6, 7),
+                        __builtin_shufflevector(t1, t3, 2, 3, 6, 7)};
+            for (int q = 0; q < 4; q++)
+                memcpy(UT + (c + (size_t)q) * ld + i, &o[q], sizeof o[q]);
+        }
+        for (; c < d; c++)
+            for (size_t q = 0; q < 4; q++)
+                UT[c * ld + i + q] = X[(i + q) * d + c];
+    }
+    for (; i < rows; i++)
+        for (size_t c = 0; c < d; c++)
+            UT[c * ld + i] = X[i * d + c];
+}
+
 /* The cosines from the transposed unit rows: the Gram block of ROWS
- * students against COLS neurons at a time, only the pairs kept stored. */
+ * students against COLS neurons at a time (COLS / 2 for a last block that
+ * narrow), only the pairs kept stored. */
 static void TSRELU_SIMD_FN(cosines)(size_t m, size_t k, size_t d, const double *U,
                                      const double *T, int students_too, double *UT,
                                      const tsrelu__pairs *p)
 {
     size_t n = m + k, ld = padded(n);
-    for (size_t c = 0; c < d; c++) {
-        double *row = UT + c * ld;
-        for (size_t i = 0; i < m; i++)
-            row[i] = U[i * d + c];
-        for (size_t j = 0; j < k; j++)
-            row[m + j] = T[j * d + c];
+    transpose(U, m, d, UT, ld);
+    transpose(T, k, d, UT + m, ld);
+    for (size_t c = 0; c < d; c++)
         for (size_t j = n; j < ld; j++)
-            row[j] = 0.0;
-    }
+            UT[c * ld + j] = 0.0;
     for (size_t i0 = 0; i0 < m; i0 += ROWS) {
         size_t rows = m - i0 < ROWS ? m - i0 : ROWS;
         for (size_t j0 = students_too ? i0 + 1 : m; j0 < n; j0 += COLS) {
             size_t w = n - j0 < COLS ? n - j0 : COLS;
-            double out[ROWS][COLS] = {{0.0}};
-            block(UT + i0, UT + j0, d, ld, ld, ROWS, COLS, out);
+            double out[ROWS][COLS];
+            block(UT + i0, UT + j0, d, ld, ld, ROWS, w <= COLS / 2 ? COLS / 2 : COLS, out, 1);
             for (size_t r = 0; r < rows; r++) {
                 size_t i = i0 + r, first = students_too ? i + 1 : m;
                 size_t at = tsrelu__pair_row(m, k, students_too, i);
@@ -243,7 +277,6 @@ typedef double v2d __attribute__((vector_size(2 * sizeof(double))));
 static inline double combine8v(const vd *acc)
 {
 #if VW == 8
-    typedef double v4d __attribute__((vector_size(4 * sizeof(double))));
     v4d x = __builtin_shufflevector(acc[0], acc[0], 0, 1, 2, 3) +
             __builtin_shufflevector(acc[0], acc[0], 4, 5, 6, 7); /* s_q + s_(q+4) */
     v2d y = __builtin_shufflevector(x, x, 0, 1) + __builtin_shufflevector(x, x, 2, 3);
@@ -306,9 +339,9 @@ static void TSRELU_SIMD_FN(product)(size_t m, size_t k, size_t d, const double *
         size_t rows = m - i0 < ROWS ? m - i0 : ROWS;
         for (size_t c0 = 0; c0 < d;) {
             size_t w = d - c0 >= COLS ? COLS : d - c0 >= COLS / 2 ? COLS / 2 : d - c0;
-            double out[ROWS][COLS] = {{0.0}};
-            block(Pt + i0, W + c0, m, m, d, rows, w, out);
-            block(Pt + m * m + i0, V + c0, k, m, d, rows, w, out);
+            double out[ROWS][COLS];
+            block(Pt + i0, W + c0, m, m, d, rows, w, out, 1);
+            block(Pt + m * m + i0, V + c0, k, m, d, rows, w, out, 0);
             for (size_t r = 0; r < rows; r++)
                 memcpy(G + (i0 + r) * d + c0, out[r], w * sizeof(double));
             c0 += w;
@@ -552,7 +585,6 @@ static void TSRELU_SIMD_FN(pair_row)(size_t n, const double *restrict theta,
 static void TSRELU_SIMD_FN(normalise)(size_t m, size_t d, const double *W, double *norm,
                                        double *unit)
 {
-    typedef double v4d __attribute__((vector_size(4 * sizeof(double))));
     for (size_t i = 0; i < m; i++) {
         const double *x = W + i * d;
         double *u = unit + i * d;
