@@ -28,8 +28,8 @@ and the iteration of the failure.
 
 Writes OUT/runs.csv (one row per run) and OUT/traj.csv (run, T, L,
 L_train); tools/sgd/derive.py makes the tables of docs/theory.md from them.
-13.3 CPU-minutes (16 minutes of wall time on two shared cores) on the
-development machine.
+13.3-13.7 CPU-minutes (10-16 minutes of wall time on two shared cores) on
+the development machine.
 """
 import argparse
 import csv
