@@ -1,8 +1,9 @@
 /* Check suite for src/simd/: the dispatched kernels (cosines, distances,
- * the branch-free angle kernel, the P U product, the Hessian's block update
- * and the finiteness test) on every path this CPU
- * supports, against quadruple-precision references computed here, and the
- * paths against each other bit for bit. */
+ * the branch-free angle kernel, the P U product, the pair-pass rows, the
+ * norms, the Hessian's block update and the finiteness test) on every path
+ * this CPU supports, against quadruple-precision references computed here,
+ * and the paths of a family (fused or not: kernels_impl.h) against each
+ * other bit for bit. */
 #include "suites.h"
 
 #include "kernel.h"

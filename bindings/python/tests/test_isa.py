@@ -1,5 +1,7 @@
 """tsrelu.isa(): the kernels' dispatch path, its TSRELU_ISA override, and
-bit-identical GD results on every path the CPU supports."""
+GD results bit-identical on every path of a family the CPU supports."""
+import platform
+
 import tsrelu
 
 from conftest import run_python
@@ -21,13 +23,15 @@ def test_default_path_is_a_known_name():
     assert tsrelu.isa() in PATHS
 
 
-def test_every_supported_path_gives_the_same_bits():
+def test_every_supported_path_gives_the_bits_of_its_family():
+    """The paths with FMA (avx512, avx2; portable on targets with the
+    instruction) give the same bits; portable on x86-64 has no FMA, rounds
+    its multiply-adds twice, and stays within 1e-12 of them normwise
+    (measured 5e-17 after 300 steps: tests/integration/test_isa.sh)."""
     best = run_python("import tsrelu; print(tsrelu.isa())", {"TSRELU_ISA": ""}).stdout.strip()
     assert best in PATHS
-    ref = run_python(RUN, {"TSRELU_ISA": "portable"})
-    assert ref.returncode == 0, ref.stderr
-    assert ref.stdout.splitlines()[0] == "portable"
-    tried = 0
+    fused_portable = platform.machine() not in ("x86_64", "AMD64")
+    out = {}
     for isa in PATHS:
         r = run_python(RUN, {"TSRELU_ISA": isa})
         assert r.returncode == 0, r.stderr
@@ -36,9 +40,17 @@ def test_every_supported_path_gives_the_same_bits():
             assert got == "%s (TSRELU_ISA=%s is not supported by this CPU)" % (best, isa)
         else:
             assert got == isa
-            tried += 1
-        assert bits == ref.stdout.splitlines()[1], isa
-    assert tried >= 1
+            out[isa] = bits
+    assert "portable" in out
+    fused = [isa for isa in out if isa != "portable" or fused_portable]
+    for isa in fused[1:]:
+        assert out[isa] == out[fused[0]], isa
+    if fused and not fused_portable:
+        a = [float.fromhex(x) for x in out["portable"].split()]
+        b = [float.fromhex(x) for x in out[fused[0]].split()]
+        assert len(a) == len(b)
+        worst = max(abs(x - y) for x, y in zip(a, b)) / max(abs(y) for y in b)
+        assert worst <= 1e-12, worst
 
 
 def test_unknown_request_falls_back_and_says_so():
