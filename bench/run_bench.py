@@ -164,7 +164,7 @@ def main():
     args = ap.parse_args()
     if args.worker:
         return worker(args)
-    missing = [b for b in ("bench_kernels", "bench_step", "bench_batch")
+    missing = [b for b in ("bench_kernels", "bench_step", "bench_batch", "bench_flow")
                if not os.access(os.path.join(BUILD, b), os.X_OK)]
     if missing:  # before minutes of measurement, not after
         sys.exit("run_bench.py: build/%s missing: run `make bench` (it builds them first)"

@@ -172,17 +172,23 @@ static inline double pair_pass(const tsrelu_teacher *t, const double *a, tsrelu_
     const tsrelu__pairs pr = tsrelu__ws_pairs(ws);
     const tsrelu__simd_ops *ops = tsrelu__simd();
     pair_angles(t, ws, 1, &pr);
-    memset(ws->coef, 0, m * n * sizeof(double));
     memset(ws->radial, 0, m * sizeof(double));
     memset(ws->kap, 0, m * sizeof(double));
+    double *P = ws->coef; /* transposed: P_in at P[n*m + i] */
     for (size_t i = 0; i < m; i++) {
         double ni = ws->norm_w[i];
         ws->near[i] = -1;
-        if (ni == 0.0) {
+        if (ni == 0.0) { /* P's entries of a zero student are 0: those its row does not set */
+            for (size_t l = i; l < m; l++)
+                P[i * m + l] = P[l * m + i] = 0.0;
+            for (size_t j = 0; j < k; j++)
+                P[(m + j) * m + i] = 0.0;
             q += n - i - 1;
             continue;
         }
-        double *P = ws->coef; /* transposed: P_in at P[n*m + i] */
+        /* every entry of P is set once, without clearing P first: the row
+         * (l > i) here, its mirror (l < i) by the earlier rows, a zero
+         * student's by the branch above */
         double ai = a[i], wi = ai * ni; /* c_i |u_i| */
         double ri = ws->radial[i], ki = ws->kap[i]; /* row i's own sums */
         P[i * m + i] = 0.5 * ai * ai; /* self term: theta = 0 */
