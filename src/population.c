@@ -71,6 +71,8 @@ void tsrelu__ws_place(tsrelu__ws *ws, size_t m, size_t k, size_t d, double *bloc
                                    &ws->near_cos, &ws->pairs,    &ws->unit_t};
     for (int j = 0; j < WS_SLOTS - 1; at += len[j], j++)
         *slot[j] = len[j] > 0 ? at : NULL; /* unit_t: NULL above the BLAS-free sizes */
+    if (ws->unit_t) /* the cosines kernel's padding: zero once, kept zero (simd/simd.h) */
+        memset(ws->unit_t, 0, len[WS_SLOTS - 2] * sizeof(double));
     ws->near = (int *)(void *)at; /* malloc'd memory has no declared type */
 }
 

@@ -183,14 +183,28 @@ static inline void block(const double *A, const double *B, size_t n, size_t lda,
         for (int r = 0; r < ROWS; r++)
             for (int v = 0; v < NV / 2; v++)
                 storev(out[r] + v * VW, acc[r][v]);
-    } else {
-        for (size_t r = 0; r < rows && fresh; r++)
-            for (size_t c = 0; c < w; c++)
-                out[r][c] = 0.0;
+    } else if (w == COLS || w == COLS / 2) { /* fewer rows: one row at a time, in registers */
+        size_t nv = w / VW;
+        for (size_t r = 0; r < rows; r++) {
+            vd acc[NV];
+            for (size_t v = 0; v < nv; v++)
+                acc[v] = fresh ? (vd){0.0} : loadv(out[r] + v * VW);
+            for (size_t l = 0; l < n; l++) {
+                vd x = splat(A[l * lda + r]);
+                for (size_t v = 0; v < nv; v++)
+                    acc[v] = fmav(x, loadv(B + l * ldb + v * VW), acc[v]);
+            }
+            for (size_t v = 0; v < nv; v++)
+                storev(out[r] + v * VW, acc[v]);
+        }
+    } else { /* narrow: entry by entry, the sum in a register */
         for (size_t r = 0; r < rows; r++)
-            for (size_t l = 0; l < n; l++)
-                for (size_t c = 0; c < w; c++)
-                    out[r][c] = fmad(A[l * lda + r], B[l * ldb + c], out[r][c]);
+            for (size_t c = 0; c < w; c++) {
+                double acc = fresh ? 0.0 : out[r][c];
+                for (size_t l = 0; l < n; l++)
+                    acc = fmad(A[l * lda + r], B[l * ldb + c], acc);
+                out[r][c] = acc;
+            }
     }
 }
 
@@ -241,11 +255,8 @@ static void TSRELU_SIMD_FN(cosines)(size_t m, size_t k, size_t d, const double *
                                      const tsrelu__pairs *p)
 {
     size_t n = m + k, ld = padded(n);
-    transpose(U, m, d, UT, ld);
+    transpose(U, m, d, UT, ld); /* the padding past n stays zero (simd.h) */
     transpose(T, k, d, UT + m, ld);
-    for (size_t c = 0; c < d; c++)
-        for (size_t j = n; j < ld; j++)
-            UT[c * ld + j] = 0.0;
     for (size_t i0 = 0; i0 < m; i0 += ROWS) {
         size_t rows = m - i0 < ROWS ? m - i0 : ROWS;
         for (size_t j0 = students_too ? i0 + 1 : m; j0 < n; j0 += COLS) {

@@ -51,7 +51,9 @@ typedef struct {
     int fused;
     /* p->c = the cosines u_i . u_l of the pairs (U m x d, T k x d unit
      * rows), each summed over its d terms in index order; scratch holds
-     * TSRELU_SIMD_SCRATCH(m + k, d) doubles. */
+     * TSRELU_SIMD_SCRATCH(m + k, d) doubles, zero when first given (the
+     * kernel keeps the zero padding it reads and writes only the rest:
+     * zero it once, as tsrelu__ws_place does). */
     void (*cosines)(size_t m, size_t k, size_t d, const double *U, const double *T,
                     int students_too, double *scratch, const tsrelu__pairs *p);
     /* p->h2 = |u_i -+ u_l|^2 (the small one) for the pairs with

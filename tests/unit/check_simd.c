@@ -191,7 +191,7 @@ START_TEST(test_angles_vs_quad)
         for (size_t di = 0; di < sizeof dims / sizeof dims[0]; di++) {
             size_t d = dims[di], m = 400;
             double t[400], *U = malloc(m * d * sizeof(double)), *T = malloc(d * sizeof(double));
-            double *scratch = malloc(TSRELU_SIMD_SCRATCH(m + 1, d) * sizeof(double));
+            double *scratch = calloc(TSRELU_SIMD_SCRATCH(m + 1, d), sizeof(double)); /* zero padding */
             ck_assert(U && T && scratch);
             rng_state = 0x9E3779B97F4A7C15ull + d;
             test_angles(t, m);
@@ -248,7 +248,7 @@ START_TEST(test_cosines_vs_quad)
         for (size_t z = 0; z < sizeof shapes / sizeof shapes[0]; z++) {
             size_t m = shapes[z][0], k = shapes[z][1], d = shapes[z][2], n = m + k;
             double *U = malloc(m * d * sizeof(double)), *T = malloc(k * d * sizeof(double));
-            double *scratch = malloc(TSRELU_SIMD_SCRATCH(n, d) * sizeof(double));
+            double *scratch = calloc(TSRELU_SIMD_SCRATCH(n, d), sizeof(double)); /* zero padding */
             ck_assert(U && T && scratch);
             rng_state = 77 + z;
             random_units(U, m, d);
@@ -335,7 +335,7 @@ START_TEST(test_paths_bit_identical)
     size_t np = paths(ops);
     size_t m = 37, k = 5, d = 45, n = m + k, np_all = tsrelu__pair_count(m, k, 1);
     double *U = malloc(m * d * sizeof(double)), *T = malloc(k * d * sizeof(double));
-    double *Pt = malloc(n * m * sizeof(double)), *scratch = malloc(TSRELU_SIMD_SCRATCH(n, d) * sizeof(double));
+    double *Pt = malloc(n * m * sizeof(double)), *scratch = calloc(TSRELU_SIMD_SCRATCH(n, d), sizeof(double));
     double *G[MAX_PATHS];
     tsrelu__pairs pr[MAX_PATHS];
     ck_assert(U && T && Pt && scratch);
