@@ -107,21 +107,25 @@ static inline double tsrelu__sumsq(const double *x, size_t d)
 }
 
 /* kappa(theta) = sum_{n>=1} (-1)^(n+1) 2n/(2n+1)! theta^(2n+1). Ten terms
- * reach double precision for theta <= 1 (the 11th is below 3e-21 theta^3). */
+ * reach double precision for theta <= 1 (the 11th is below 3e-21 theta^3).
+ * The coefficients of theta^(2n+1), n = 1..10, in one place (also read by
+ * the fused series of src/simd/kernels_impl.h). */
+#define TSRELU_KAPPA_C1 (1.0 / 3.0)
+#define TSRELU_KAPPA_C2 (-1.0 / 30.0)
+#define TSRELU_KAPPA_C3 (1.0 / 840.0)
+#define TSRELU_KAPPA_C4 (-1.0 / 45360.0)
+#define TSRELU_KAPPA_C5 (1.0 / 3991680.0)
+#define TSRELU_KAPPA_C6 (-1.0 / 518918400.0)
+#define TSRELU_KAPPA_C7 (1.0 / 93405312000.0)
+#define TSRELU_KAPPA_C8 (-1.0 / 22230464256000.0)
+#define TSRELU_KAPPA_C9 (1.0 / 6758061133824000.0)
+#define TSRELU_KAPPA_C10 (-1.0 / 2554547108585472000.0)
 static inline double tsrelu__kappa_series(double theta)
 {
-    static const double coef[10] = {
-        1.0 / 3.0,
-        -1.0 / 30.0,
-        1.0 / 840.0,
-        -1.0 / 45360.0,
-        1.0 / 3991680.0,
-        -1.0 / 518918400.0,
-        1.0 / 93405312000.0,
-        -1.0 / 22230464256000.0,
-        1.0 / 6758061133824000.0,
-        -1.0 / 2554547108585472000.0,
-    };
+    static const double coef[10] = {TSRELU_KAPPA_C1, TSRELU_KAPPA_C2, TSRELU_KAPPA_C3,
+                                    TSRELU_KAPPA_C4, TSRELU_KAPPA_C5, TSRELU_KAPPA_C6,
+                                    TSRELU_KAPPA_C7, TSRELU_KAPPA_C8, TSRELU_KAPPA_C9,
+                                    TSRELU_KAPPA_C10};
     double t2 = theta * theta;
     double p = coef[9];
     for (int n = 8; n >= 0; n--)

@@ -478,16 +478,16 @@ static inline double asin_r(double t)
  * holds fma calls, and then the angle loop does not vectorise). */
 static inline double kappa_series(double theta)
 {
-    double t2 = theta * theta, p = -1.0 / 2554547108585472000.0;
-    p = fmad(p, t2, 1.0 / 6758061133824000.0);
-    p = fmad(p, t2, -1.0 / 22230464256000.0);
-    p = fmad(p, t2, 1.0 / 93405312000.0);
-    p = fmad(p, t2, -1.0 / 518918400.0);
-    p = fmad(p, t2, 1.0 / 3991680.0);
-    p = fmad(p, t2, -1.0 / 45360.0);
-    p = fmad(p, t2, 1.0 / 840.0);
-    p = fmad(p, t2, -1.0 / 30.0);
-    p = fmad(p, t2, 1.0 / 3.0);
+    double t2 = theta * theta, p = TSRELU_KAPPA_C10;
+    p = fmad(p, t2, TSRELU_KAPPA_C9);
+    p = fmad(p, t2, TSRELU_KAPPA_C8);
+    p = fmad(p, t2, TSRELU_KAPPA_C7);
+    p = fmad(p, t2, TSRELU_KAPPA_C6);
+    p = fmad(p, t2, TSRELU_KAPPA_C5);
+    p = fmad(p, t2, TSRELU_KAPPA_C4);
+    p = fmad(p, t2, TSRELU_KAPPA_C3);
+    p = fmad(p, t2, TSRELU_KAPPA_C2);
+    p = fmad(p, t2, TSRELU_KAPPA_C1);
     return p * t2 * theta;
 }
 
