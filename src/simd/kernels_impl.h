@@ -130,11 +130,8 @@ static inline vd fmav(vd a, vd b, vd c)
     return (vd)_mm512_fmadd_pd((__m512d)a, (__m512d)b, (__m512d)c);
 #elif VW == 4
     return (vd)_mm256_fmadd_pd((__m256d)a, (__m256d)b, (__m256d)c);
-#elif FUSED
-    vd r;
-    for (int q = 0; q < VW; q++)
-        r[q] = fma(a[q], b[q], c[q]);
-    return r;
+#elif FUSED /* VW == 2 */
+    return (vd){fma(a[0], b[0], c[0]), fma(a[1], b[1], c[1])};
 #else
     return a * b + c;
 #endif
