@@ -39,6 +39,18 @@ typedef double vd __attribute__((vector_size(VW * sizeof(double))));
 #define NV (COLS / VW) /* vectors per block row */
 typedef double v4d __attribute__((vector_size(4 * sizeof(double)))); /* 4 lanes on every path */
 
+/* __builtin_shufflevector: Clang, and GCC from 12; without it (older GCC,
+ * or TSRELU_SIMD_NO_SHUFFLE to test that code) the lanes are moved one by
+ * one, to the same bits. */
+#if defined(__has_builtin) && !defined(TSRELU_SIMD_NO_SHUFFLE)
+#if __has_builtin(__builtin_shufflevector)
+#define SHUFFLE 1
+#endif
+#endif
+#ifndef SHUFFLE
+#define SHUFFLE 0
+#endif
+
 static inline vd loadv(const double *p)
 {
     vd v;
@@ -218,8 +230,9 @@ static inline size_t padded(size_t n)
 static inline void transpose(const double *X, size_t rows, size_t d, double *UT, size_t ld)
 {
     size_t i = 0;
-    for (; i + 4 <= rows; i += 4) {
+    for (; i + 4 <= rows && SHUFFLE; i += 4) {
         size_t c = 0;
+#if SHUFFLE
         for (; c + 4 <= d; c += 4) {
             v4d r[4];
             for (int q = 0; q < 4; q++)
@@ -235,6 +248,7 @@ static inline void transpose(const double *X, size_t rows, size_t d, double *UT,
             for (int q = 0; q < 4; q++)
                 memcpy(UT + (c + (size_t)q) * ld + i, &o[q], sizeof o[q]);
         }
+#endif
         for (; c < d; c++)
             for (size_t q = 0; q < 4; q++)
                 UT[c * ld + i + q] = X[(i + q) * d + c];
@@ -284,6 +298,13 @@ typedef double v2d __attribute__((vector_size(2 * sizeof(double))));
  * forwarded), which measured as a sixth of the pair pass's row kernel. */
 static inline double combine8v(const vd *acc)
 {
+#if !SHUFFLE
+    double s[8]; /* lane by lane: the stores of the vectors this avoids elsewhere */
+    for (int v = 0; v < 8 / VW; v++)
+        for (int q = 0; q < VW; q++)
+            s[v * VW + q] = acc[v][q];
+    return combine8(s);
+#else
 #if VW == 8
     v4d x = __builtin_shufflevector(acc[0], acc[0], 0, 1, 2, 3) +
             __builtin_shufflevector(acc[0], acc[0], 4, 5, 6, 7); /* s_q + s_(q+4) */
@@ -297,6 +318,7 @@ static inline double combine8v(const vd *acc)
 #error "VW must be 2, 4 or 8"
 #endif
     return y[0] + y[1];
+#endif
 }
 
 /* sum_c (p_c + sign q_c)^2 (sign = -1 or +1) in 8 partial sums (lane q
