@@ -113,9 +113,10 @@ static inline vd splat(double x)
 /* FUSED: the path multiplies and adds with one rounding (a b + c by the
  * FMA instruction) where the target has one (__FP_FAST_FMA: the AVX2 and
  * AVX-512 paths, and the portable path on aarch64, POWER, s390x and other
- * targets with FMA); the x86-64 baseline has none, and C's fma() there is a
- * software routine a hundred times slower than a multiply and an add, so
- * the portable path on x86-64 rounds the product and the sum separately.
+ * targets with FMA); the x86-64 baseline has none, and C's fma() there is
+ * glibc's software routine (measured: the product kernel 860 times slower,
+ * a step 270 times: docs/performance.md), so the portable path on x86-64
+ * rounds the product and the sum separately.
  * The operations and their order are otherwise the same: the fused paths
  * give the same bits as each other, and the unfused path the bits of 1.2.0
  * (docs/performance.md has the measured difference between the two). */
