@@ -633,35 +633,6 @@ static void TSRELU_SIMD_FN(pair_row)(size_t n, const double *restrict theta,
     }
 }
 
-static void TSRELU_SIMD_FN(normalise)(size_t m, size_t d, const double *W, double *norm,
-                                       double *unit)
-{
-    for (size_t i = 0; i < m; i++) {
-        const double *x = W + i * d;
-        double *u = unit + i * d;
-        v4d acc = {0.0, 0.0, 0.0, 0.0}; /* s0 .. s3 of tsrelu__dot */
-        size_t c = 0;
-        for (; c + 4 <= d; c += 4) {
-            v4d v;
-            memcpy(&v, x + c, sizeof v);
-            acc += v * v; /* not fused: tsrelu__norm's bits */
-        }
-        double s0 = acc[0];
-        for (; c < d; c++)
-            s0 += x[c] * x[c];
-        double ss = (s0 + acc[1]) + (acc[2] + acc[3]);
-        double n = ss < 1e290 && ss > 1e-290 ? sqrt(ss) : tsrelu__norm(x, d);
-        norm[i] = n;
-        if (!tsrelu__norm_fast(n)) { /* zero, subnormal or above 2^1022: rescale first */
-            tsrelu__unit(x, d, u);
-            continue;
-        }
-        double inv = 1.0 / n; /* a multiply vectorises; costs at most 1 ulp */
-        for (c = 0; c < d; c++)
-            u[c] = x[c] * inv;
-    }
-}
-
 static int TSRELU_SIMD_FN(update)(const double *restrict x, const double *restrict g,
                                    double eta, double *restrict out, size_t n)
 {
@@ -712,7 +683,6 @@ const tsrelu__simd_ops TSRELU_SIMD_CAT(tsrelu__simd_, TSRELU_SIMD_NAME) = {
     TSRELU_SIMD_FN(angles),
     TSRELU_SIMD_FN(product),
     TSRELU_SIMD_FN(pair_row),
-    TSRELU_SIMD_FN(normalise),
     TSRELU_SIMD_FN(update),
     TSRELU_SIMD_FN(outer),
     TSRELU_SIMD_FN(finite),

@@ -78,11 +78,6 @@ typedef struct {
     void (*pair_row)(size_t n, const double *theta, const double *sn, const double *kappa,
                      const double *a, const double *norm, double ai, double wi, double *P_row,
                      double *radial, double *kap, double sums[3]);
-    /* norm[i] = tsrelu__norm(row i of W) and unit row i = W_i / norm[i]
-     * (W_i times 1 / norm[i] in the fast range, else tsrelu__unit) for the
-     * m rows of d: the sum of squares in tsrelu__sumsq's four partial sums
-     * (one 4-lane vector), so the same bits as those scalar functions. */
-    void (*normalise)(size_t m, size_t d, const double *W, double *norm, double *unit);
     /* out = x - eta g (n entries, out apart from x and g); 1 if every
      * entry of out is finite, by a class test on the exponent bits (no
      * dependency chain through the data). */

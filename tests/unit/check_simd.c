@@ -1,6 +1,6 @@
 /* Check suite for src/simd/: the dispatched kernels (cosines, distances,
  * the branch-free angle kernel, the P U product, the pair-pass rows, the
- * norms, the Hessian's block update and the finiteness test) on every path
+ * Hessian's block update and the finiteness test) on every path
  * this CPU supports, against quadruple-precision references computed here,
  * and the paths of a family (fused or not: kernels_impl.h) against each
  * other bit for bit. */
@@ -449,41 +449,6 @@ START_TEST(test_angle_limits)
 }
 END_TEST
 
-/* normalise: the norms and unit rows of tsrelu__norm and tsrelu__unit /
- * x (1 / norm) bit for bit, on every path, for d = 1 ... 19 (tails of the
- * 4-lane sums) and rows that are zero, subnormal, tiny, huge or ordinary. */
-START_TEST(test_normalise_is_norm)
-{
-    const tsrelu__simd_ops *ops[MAX_PATHS];
-    size_t np = paths(ops);
-    static const double scales[] = {0.0, 4e-320, 1e-160, 1e-3, 1.0, 3e5, 1e160, 1e306};
-    size_t m = sizeof scales / sizeof scales[0];
-    for (size_t d = 1; d < 20; d++) {
-        double W[8 * 19], norm[8], unit[8 * 19];
-        for (size_t i = 0; i < m; i++)
-            for (size_t c = 0; c < d; c++)
-                W[i * d + c] = scales[i] * uniform_pm1();
-        for (size_t p = 0; p < np; p++) {
-            ops[p]->normalise(m, d, W, norm, unit);
-            for (size_t i = 0; i < m; i++) {
-                double want = tsrelu__norm(W + i * d, d), u[19];
-                if (tsrelu__norm_fast(want)) {
-                    double inv = 1.0 / want;
-                    for (size_t c = 0; c < d; c++)
-                        u[c] = W[i * d + c] * inv;
-                } else {
-                    tsrelu__unit(W + i * d, d, u);
-                }
-                ck_assert_msg(memcmp(&norm[i], &want, sizeof want) == 0, "%s d=%zu row %zu: norm %.17g, want %.17g",
-                              ops[p]->name, d, i, norm[i], want);
-                ck_assert_msg(memcmp(unit + i * d, u, d * sizeof(double)) == 0, "%s d=%zu row %zu: unit row differs",
-                              ops[p]->name, d, i);
-            }
-        }
-    }
-}
-END_TEST
-
 /* The update: x - eta g exactly, and not finite as soon as one entry
  * (at any position, including the vector tails) is NaN or +-Inf, also by
  * overflow; the largest finite values and subnormals pass. */
@@ -645,7 +610,6 @@ Suite *simd_suite(void)
     tcase_add_test(tc_limits, test_angle_limits);
     tcase_add_test(tc_limits, test_isa_report);
     tcase_add_test(tc_limits, test_update_class_test);
-    tcase_add_test(tc_limits, test_normalise_is_norm);
     tcase_add_test(tc_limits, test_finite_class_test);
     suite_add_tcase(s, tc_limits);
     return s;
