@@ -322,64 +322,43 @@ static inline double combine8v(const vd *acc)
 #endif
 }
 
-/* sum_c (p_c + sign q_c)^2 (sign = -1 or +1) in 8 partial sums (lane q
- * takes c = q mod 8), combined in a fixed tree: vectorised within the sum,
- * the same on every path. p + (-1) q is p - q exactly, so the sign picks a
- * subtraction or an addition instead of multiplying. */
+/* sum_c (p_c + sign q_c)^2 in 8 partial sums (lane q takes c = q mod 8),
+ * combined in a fixed tree: vectorised within the sum, the same on every
+ * path. */
 static inline double sumsq_combo8(const double *p, const double *q, double sign, size_t d)
 {
     double s[8];
     vd acc[8 / VW] = {{0.0}}; /* the 8 lanes in registers: no store-to-load chain */
     size_t c = 0;
-    if (sign < 0.0)
-        for (; c + 8 <= d; c += 8)
-            for (int v = 0; v < 8 / VW; v++) {
-                vd x = loadv(p + c + v * VW) - loadv(q + c + v * VW);
-                acc[v] = fmav(x, x, acc[v]);
-            }
-    else
-        for (; c + 8 <= d; c += 8)
-            for (int v = 0; v < 8 / VW; v++) {
-                vd x = loadv(p + c + v * VW) + loadv(q + c + v * VW);
-                acc[v] = fmav(x, x, acc[v]);
-            }
+    for (; c + 8 <= d; c += 8)
+        for (int v = 0; v < 8 / VW; v++) {
+            vd x = loadv(p + c + v * VW) + sign * loadv(q + c + v * VW);
+            acc[v] = fmav(x, x, acc[v]);
+        }
     if (c == d)
         return combine8v(acc);
     for (int v = 0; v < 8 / VW; v++)
         storev(s + v * VW, acc[v]);
     for (size_t r = 0; c + r < d; r++) {
-        double x = sign < 0.0 ? p[c + r] - q[c + r] : p[c + r] + q[c + r];
+        double x = p[c + r] + sign * q[c + r];
         s[r] = fmad(x, x, s[r]);
     }
     return combine8(s);
 }
 
-/* Row by row, 64 pairs at a time: h2 = 0 and a bit for each near pair
- * (no branch), then the sums of the near pairs alone, found by their bits:
- * the far pairs, most of them, cost a compare and a store. */
 static void TSRELU_SIMD_FN(distances)(size_t m, size_t k, size_t d, const double *U,
                                        const double *T, int students_too, const tsrelu__pairs *p)
 {
-    size_t q = 0, n = m + k;
+    size_t q = 0;
     for (size_t i = 0; i < m; i++) {
         const double *ui = U + i * d;
-        size_t first = students_too ? i + 1 : m, len = n - first;
-        for (size_t t0 = 0; t0 < len; t0 += 64) {
-            size_t cnt = len - t0 < 64 ? len - t0 : 64;
-            const double *c = p->c + q + t0;
-            double *h2 = p->h2 + q + t0;
-            uint64_t near = 0;
-            for (size_t t = 0; t < cnt; t++) {
-                h2[t] = 0.0;
-                near |= (uint64_t)(c[t] > TSRELU_EXACT_COS || c[t] < -TSRELU_EXACT_COS) << t;
-            }
-            for (; near; near &= near - 1) {
-                size_t t = (size_t)__builtin_ctzll(near), l = first + t0 + t;
-                const double *v = l < m ? U + l * d : T + (l - m) * d;
-                h2[t] = sumsq_combo8(ui, v, c[t] > 0.0 ? -1.0 : 1.0, d);
-            }
+        for (size_t l = students_too ? i + 1 : m; l < m + k; l++, q++) {
+            const double *v = l < m ? U + l * d : T + (l - m) * d;
+            double c = p->c[q];
+            p->h2[q] = c > TSRELU_EXACT_COS || c < -TSRELU_EXACT_COS
+                           ? sumsq_combo8(ui, v, c > 0.0 ? -1.0 : 1.0, d)
+                           : 0.0;
         }
-        q += len;
     }
 }
 
