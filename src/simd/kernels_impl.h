@@ -150,6 +150,32 @@ static inline vd fmav(vd a, vd b, vd c)
 #endif
 }
 
+/* The block of ROWS rows and nv vectors of columns (nv = NV or NV / 2, a
+ * constant where it is inlined): B's vectors loaded once per term for the
+ * four rows, the accumulators in registers. */
+static inline __attribute__((always_inline)) void block_rows(const double *A, const double *B, size_t n,
+                                                             size_t lda, size_t ldb,
+                                                             double out[ROWS][COLS], int fresh, int nv)
+{
+    vd acc[ROWS][NV];
+    for (int r = 0; r < ROWS; r++)
+        for (int v = 0; v < nv; v++)
+            acc[r][v] = fresh ? (vd){0.0} : loadv(out[r] + v * VW);
+    for (size_t l = 0; l < n; l++) {
+        vd b[NV];
+        for (int v = 0; v < nv; v++)
+            b[v] = loadv(B + l * ldb + v * VW);
+        for (int r = 0; r < ROWS; r++) {
+            vd x = splat(A[l * lda + r]);
+            for (int v = 0; v < nv; v++)
+                acc[r][v] = fmav(x, b[v], acc[r][v]);
+        }
+    }
+    for (int r = 0; r < ROWS; r++)
+        for (int v = 0; v < nv; v++)
+            storev(out[r] + v * VW, acc[r][v]);
+}
+
 /* out[r][c] (+)= sum_l A[l*lda + r] B[l*ldb + c] over l < n for r < rows
  * <= ROWS and c < w <= COLS, from 0 if fresh (out is then not read), else
  * from out; every entry summed in the order of l, so blocking, the block
@@ -158,41 +184,9 @@ static inline void block(const double *A, const double *B, size_t n, size_t lda,
                          size_t rows, size_t w, double out[ROWS][COLS], int fresh)
 {
     if (rows == ROWS && w == COLS) {
-        vd acc[ROWS][NV];
-        for (int r = 0; r < ROWS; r++)
-            for (int v = 0; v < NV; v++)
-                acc[r][v] = fresh ? (vd){0.0} : loadv(out[r] + v * VW);
-        for (size_t l = 0; l < n; l++) {
-            vd b[NV];
-            for (int v = 0; v < NV; v++)
-                b[v] = loadv(B + l * ldb + v * VW);
-            for (int r = 0; r < ROWS; r++) {
-                vd x = splat(A[l * lda + r]);
-                for (int v = 0; v < NV; v++)
-                    acc[r][v] = fmav(x, b[v], acc[r][v]);
-            }
-        }
-        for (int r = 0; r < ROWS; r++)
-            for (int v = 0; v < NV; v++)
-                storev(out[r] + v * VW, acc[r][v]);
+        block_rows(A, B, n, lda, ldb, out, fresh, NV);
     } else if (rows == ROWS && w == COLS / 2) {
-        vd acc[ROWS][NV / 2];
-        for (int r = 0; r < ROWS; r++)
-            for (int v = 0; v < NV / 2; v++)
-                acc[r][v] = fresh ? (vd){0.0} : loadv(out[r] + v * VW);
-        for (size_t l = 0; l < n; l++) {
-            vd b[NV / 2];
-            for (int v = 0; v < NV / 2; v++)
-                b[v] = loadv(B + l * ldb + v * VW);
-            for (int r = 0; r < ROWS; r++) {
-                vd x = splat(A[l * lda + r]);
-                for (int v = 0; v < NV / 2; v++)
-                    acc[r][v] = fmav(x, b[v], acc[r][v]);
-            }
-        }
-        for (int r = 0; r < ROWS; r++)
-            for (int v = 0; v < NV / 2; v++)
-                storev(out[r] + v * VW, acc[r][v]);
+        block_rows(A, B, n, lda, ldb, out, fresh, NV / 2);
     } else if (w == COLS || w == COLS / 2) { /* fewer rows: one row at a time, in registers */
         size_t nv = w / VW;
         for (size_t r = 0; r < rows; r++) {
