@@ -70,8 +70,8 @@ typedef struct {
     double *near_cos;   /* m: its cosine */
     double *pairs;      /* 6 arrays of m*(m+k): cosines, distances, angles, sines,
                            cosines, kappas of the packed pairs (simd/simd.h) */
-    double *unit_t;     /* d*(m+k+20) scratch of the BLAS-free cosines, small sizes only
-                           (its padding zeroed by tsrelu__ws_place, kept zero) */
+    double *unit_t;     /* TSRELU_SIMD_SCRATCH(m+k, d): the BLAS-free cosines' scratch, small
+                           sizes only (its padding zeroed by tsrelu__ws_place, kept zero) */
     double *block;      /* the one allocation holding every array; NULL when placed */
 } tsrelu__ws;
 

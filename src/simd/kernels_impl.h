@@ -63,15 +63,27 @@ static inline void storev(double *p, vd v)
     memcpy(p, &v, sizeof v);
 }
 
+#if VW == 8
+/* the mask of the first cnt (<= VW) lanes */
+static inline __mmask8 first_lanes(size_t cnt)
+{
+    return (__mmask8)((1u << cnt) - 1u);
+}
+#elif VW == 4
+static inline __m256i first_lanes(size_t cnt)
+{
+    return _mm256_cmpgt_epi64(_mm256_set1_epi64x((long long)cnt), _mm256_set_epi64x(3, 2, 1, 0));
+}
+#endif
+
 /* The first cnt (<= VW) doubles at p, +0 in the other lanes; nothing past
  * them is read (masked loads do not fault on the lanes they leave out). */
 static inline vd loadv_n(const double *p, size_t cnt)
 {
 #if VW == 8
-    return (vd)_mm512_maskz_loadu_pd((__mmask8)((1u << cnt) - 1u), p);
+    return (vd)_mm512_maskz_loadu_pd(first_lanes(cnt), p);
 #elif VW == 4
-    __m256i in = _mm256_cmpgt_epi64(_mm256_set1_epi64x((long long)cnt), _mm256_set_epi64x(3, 2, 1, 0));
-    return (vd)_mm256_maskload_pd(p, in);
+    return (vd)_mm256_maskload_pd(p, first_lanes(cnt));
 #else
     vd v = {0.0, 0.0};
     if (cnt > 0)
@@ -86,10 +98,9 @@ static inline vd loadv_n(const double *p, size_t cnt)
 static inline void storev_n(double *p, vd v, size_t cnt)
 {
 #if VW == 8
-    _mm512_mask_storeu_pd(p, (__mmask8)((1u << cnt) - 1u), (__m512d)v);
+    _mm512_mask_storeu_pd(p, first_lanes(cnt), (__m512d)v);
 #elif VW == 4
-    __m256i in = _mm256_cmpgt_epi64(_mm256_set1_epi64x((long long)cnt), _mm256_set_epi64x(3, 2, 1, 0));
-    _mm256_maskstore_pd(p, in, (__m256d)v);
+    _mm256_maskstore_pd(p, first_lanes(cnt), (__m256d)v);
 #else
     if (cnt > 0)
         p[0] = v[0];
