@@ -151,10 +151,11 @@ pkgconfig/libtsrelu.pc: pkgconfig/libtsrelu.pc.in include/tsrelu.h Makefile
 # ---------------------------------------------------------------- tests
 # x86-64: the portable kernel template compiled with FMA, as the portable
 # path is on targets with the instruction (aarch64, ...), for check_simd.c
-# to hold it to the AVX paths' bits.
+# to hold it to the AVX paths' bits; the flags of the kernels above (its
+# object matches their pattern) plus -mfma.
 FMA2_OBJ := $(if $(SIMD_X86),$(B)/obj/simd/kernels_fma2.o)
 $(B)/obj/simd/kernels_fma2.o: tests/unit/kernels_fma2.c src/simd/kernels_impl.h src/simd/simd.h src/kernel.h | $(B)/obj/simd
-	$(CC) $(CFLAGS) $(BASEFLAGS) -Isrc -Iinclude -fno-math-errno -fno-trapping-math -mfma -c $< -o $@
+	$(CC) $(CFLAGS) $(LIB_CFLAGS) -mfma -c $< -o $@
 
 $(B)/run_checks: tests/unit/test_main.c tests/unit/suites.h tests/unit/fixtures.h $(TEST_SRCS) $(STLIB) $(FMA2_OBJ)
 	$(CC) $(TEST_CFLAGS) $(if $(FMA2_OBJ),-DTSRELU_TEST_FMA2) -o $@ tests/unit/test_main.c $(TEST_SRCS) \
