@@ -397,7 +397,10 @@ static void output_rows(const tsrelu__hess_ws *ws, const double *x, double *y)
  * terms of the off-diagonal ones (f . x_q = e_qi . x_q) are read; then
  * y_i = sum_q co[i][q] e_iq = (co U)_i - (sum_q co[i][q] cos_iq) w^_i, plus
  * the (pi - theta) x_q terms (a product by the m x m matrix, stored in
- * co's first m columns after use) and the radial terms along w^_i. The
+ * co's first m columns after use) and the radial terms along w^_i. co is
+ * stored transposed (n x m) and multiplied as such: OpenBLAS 0.3.21's
+ * NoTrans x NoTrans small-matrix kernel (its AVX-512 kernels, chosen when
+ * OPENBLAS_CORETYPE is unset) allocates on every call. The
  * differences G - cos w^.x have an absolute error of a few ulps of |x|, as
  * the dot products with the formed tangents (kernel.h) had: the error
  * bound is the same (docs/numerics.md, section 6). */
@@ -421,9 +424,9 @@ void tsrelu__hess_vector(tsrelu__hess_ws *ws, unsigned flags, const double *x, d
             tx[iq] = is_pair(ws, i, q) ? tx[iq] - ws->cs[iq] * zx[i] : 0.0;
         }
     const double *xa = x + md;
+    memset(co, 0, n * m * sizeof(double));
     for (size_t i = 0; i < m; i++) {
-        double *ci = co + i * n, along = 0.0;
-        memset(ci, 0, n * sizeof(double));
+        double *ci = co + i, along = 0.0; /* column i of co^T: ci[q * m] */
         if (ws->norm[i] == 0.0)
             continue;
         for (size_t q = 0; q < n; q++) {
@@ -436,14 +439,14 @@ void tsrelu__hess_vector(tsrelu__hess_ws *ws, unsigned flags, const double *x, d
                 along += aa * ws->sn[iq] * zx[q];
                 coef += uv_coef(ws, i, q) * tx[q * n + i];
             }
-            ci[q] = coef;
+            ci[q * m] = coef;
             along -= coef * ws->cs[iq];
             if (out) { /* the columns of a (wa_column): plain u^_q terms, and along w^_i */
                 double cu = ws->c[q] * ws->norm[q], pt = (TSRELU_PI - ws->theta[iq]) * TSRELU_INV_2PI;
-                ci[q] += xa[i] * cu * pt;
+                ci[q * m] += xa[i] * cu * pt;
                 if (q < m) {
                     double w = ws->c[i] * ws->norm[q] * TSRELU_INV_2PI;
-                    ci[q] += xa[q] * w * (TSRELU_PI - ws->theta[iq]);
+                    ci[q * m] += xa[q] * w * (TSRELU_PI - ws->theta[iq]);
                     along += xa[q] * w * ws->sn[iq];
                 }
             }
@@ -454,7 +457,7 @@ void tsrelu__hess_vector(tsrelu__hess_ws *ws, unsigned flags, const double *x, d
          * pair), as zx[i] is still read by the rows after this one */
         tx[i * n + i] = along - ws->rho[i] * zx[i];
     }
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)m, (int)d, (int)n, 1.0, co, (int)n,
+    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)m, (int)d, (int)n, 1.0, co, (int)m,
                 ws->unit, (int)d, 0.0, y, (int)d);
     for (size_t i = 0; i < m; i++) {
         if (ws->norm[i] == 0.0)
@@ -465,14 +468,14 @@ void tsrelu__hess_vector(tsrelu__hess_ws *ws, unsigned flags, const double *x, d
         for (size_t c = 0; c < d; c++)
             yi[c] += diag * xi[c] + along_p * p[c];
     }
-    /* the (pi - theta) x_q terms: co[i][q] = a_i a_q (pi - theta_iq) / 2pi */
-    for (size_t i = 0; i < m; i++)
-        for (size_t q = 0; q < m; q++)
-            co[i * n + q] = (q == i || ws->norm[i] == 0.0 || ws->norm[q] == 0.0)
+    /* the (pi - theta) x_q terms: co^T[q][i] = a_i a_q (pi - theta_iq) / 2pi */
+    for (size_t q = 0; q < m; q++)
+        for (size_t i = 0; i < m; i++)
+            co[q * m + i] = (q == i || ws->norm[i] == 0.0 || ws->norm[q] == 0.0)
                                 ? 0.0
                                 : ws->c[i] * ws->c[q] * TSRELU_INV_2PI *
                                       (TSRELU_PI - ws->theta[i * n + q]);
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)m, (int)d, (int)m, 1.0, co, (int)n,
+    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)m, (int)d, (int)m, 1.0, co, (int)m,
                 x, (int)d, 1.0, y, (int)d);
 }
 

@@ -28,7 +28,8 @@ typedef struct {
                         * d2L/dw_i da_i along w^_i (0 for a zero row) */
     double *col;       /* d: scratch for one column of d2L/dW da */
     double *zx;        /* m: scratch, w^_q . x_q of the Hessian-vector product */
-    double *tx, *co;   /* m*n each: its scratch, x_i . u^_q then e_iq . x_i, and the coefficients */
+    double *tx, *co;   /* m*n each: its scratch, x_i . u^_q then e_iq . x_i, and the coefficients
+                        * (co transposed, n x m) */
     double *fa, *fb;   /* max(n, 2)*d each: the factors of a block's rank-n update (dense only) */
     double *inv_s;     /* m*n: 1 / sin(theta_in), 0 where the sine is 0 */
     double *inv_norm;  /* n: 1 / |u_n|, 0 for a zero row */
