@@ -2,6 +2,7 @@
  * the same runs alone, summaries hold what they document, bad input gets
  * the exact status. */
 #include "suites.h"
+#include "fixtures.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -18,7 +19,7 @@
 /* TSRELU_TEST_QUICK (valgrind): 3 runs instead of RUNS */
 static unsigned nruns(void)
 {
-    return getenv("TSRELU_TEST_QUICK") ? 3 : RUNS;
+    return fixture_quick() ? 3 : RUNS;
 }
 
 static void make_run(unsigned seed, tsrelu_teacher **t, tsrelu_student **s)
@@ -96,7 +97,7 @@ END_TEST
 START_TEST(late_slope_is_minus_three)
 {
     /* 200000 steps: too slow under valgrind (TSRELU_TEST_QUICK) */
-    if (getenv("TSRELU_TEST_QUICK"))
+    if (fixture_quick())
         return;
     /* one teacher, three students: the paper's (and Xu & Du's) T^-3 */
     tsrelu_batch *b;

@@ -5,6 +5,7 @@
  * g(u, v) = |u||v|/(2 pi) (sin t + (pi - t) cos t), zero neurons, the
  * quadruple-precision loss, and the validation of every argument. */
 #include "suites.h"
+#include "fixtures.h"
 
 #include "tsrelu.h"
 
@@ -345,7 +346,7 @@ static void check_mc(const config *c, size_t N, uint64_t seed)
 {
     /* TSRELU_TEST_QUICK (valgrind): 1/10 of the samples; the bound is in
      * standard errors, so it stays as strict */
-    if (getenv("TSRELU_TEST_QUICK"))
+    if (fixture_quick())
         N /= 10;
     result res;
     evaluate(c, &res);

@@ -23,6 +23,7 @@
  * The "core" test prints a per-class table of the largest error in units of
  * each bound (docs/numerics.md quotes it). */
 #include "suites.h"
+#include "fixtures.h"
 
 #include "tsrelu.h"
 
@@ -500,7 +501,7 @@ static double max_angle(const double *W, size_t m, const double *V, size_t k, si
 START_TEST(test_late_gd_reaches_alignment)
 {
     /* millions of GD steps: too slow under valgrind (TSRELU_TEST_QUICK) */
-    if (getenv("TSRELU_TEST_QUICK"))
+    if (fixture_quick())
         return;
     ref_set rs;
     int ok = ref_set_load("late_gd.txt", &rs);

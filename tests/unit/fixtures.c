@@ -60,3 +60,8 @@ void fixture_reseal(unsigned char *p, size_t n)
     }
     fixture_put64(p + 24, h);
 }
+
+int fixture_quick(void)
+{
+    return getenv("TSRELU_TEST_QUICK") != NULL;
+}

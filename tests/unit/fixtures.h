@@ -17,5 +17,8 @@ void fixture_put64(unsigned char *p, uint64_t x);
  * deliberately inconsistent payload passes the integrity test and must be
  * caught by validation. */
 void fixture_reseal(unsigned char *p, size_t n);
+/* 1 under TSRELU_TEST_QUICK (scripts/valgrind.sh sets it): long runs are
+ * shortened, asserting what the shorter run can show. */
+int fixture_quick(void);
 
 #endif
