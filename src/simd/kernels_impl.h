@@ -280,12 +280,12 @@ static void TSRELU_SIMD_FN(cosines)(size_t m, size_t k, size_t d, const double *
             size_t w = n - j0 < COLS ? n - j0 : COLS;
             double out[ROWS][COLS];
             block(UT + i0, UT + j0, d, ld, ld, ROWS, w <= COLS / 2 ? COLS / 2 : COLS, out, 1);
-            for (size_t r = 0; r < rows; r++) {
+            for (size_t r = 0; r < rows; r++) { /* the row's kept columns: one run */
                 size_t i = i0 + r, first = students_too ? i + 1 : m;
-                size_t at = tsrelu__pair_row(m, k, students_too, i);
-                for (size_t c = 0; c < w; c++)
-                    if (j0 + c >= first)
-                        p->c[at + (j0 + c - first)] = out[r][c];
+                size_t c0 = first > j0 ? first - j0 : 0;
+                if (c0 < w)
+                    memcpy(p->c + tsrelu__pair_row(m, k, students_too, i) + (j0 + c0 - first),
+                           out[r] + c0, (w - c0) * sizeof(double));
             }
         }
     }
