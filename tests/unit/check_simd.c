@@ -449,6 +449,37 @@ START_TEST(test_angle_limits)
 }
 END_TEST
 
+/* Near pairs: sin theta = 0.5 sqrt(d-) sqrt(d+) bit for bit (d-, d+ the
+ * two squared half-distances), also where |u -+ v|^2 is so small that a
+ * quarter of it rounds (subnormal, and the switch at 2^-1020). */
+START_TEST(test_near_sine_tiny_distances)
+{
+    const tsrelu__simd_ops *ops[MAX_PATHS];
+    size_t np = paths(ops);
+    static const double h2[] = {0.0,       0x1p-1074, 0x3p-1074,          0x1.0000000000003p-1022,
+                                0x1.fffffffffffffp-1021, 0x1p-1020,  0x1.0000000000001p-1020,
+                                0x1.8p-700, 1e-30,     3e-3,          0.5};
+    size_t nh = sizeof h2 / sizeof h2[0], n = 2 * nh;
+    for (size_t p = 0; p < np; p++) {
+        tsrelu__pairs pr = pairs_new(n);
+        for (size_t i = 0; i < nh; i++) { /* the same distance as + and - pair */
+            pr.c[2 * i] = 1.0 - 0.5 * h2[i] > 0.71 ? 1.0 - 0.5 * h2[i] : 0.71;
+            pr.c[2 * i + 1] = -pr.c[2 * i];
+            pr.h2[2 * i] = pr.h2[2 * i + 1] = h2[i];
+        }
+        ops[p]->angles(n, &pr);
+        for (size_t j = 0; j < n; j++) {
+            double small = pr.h2[j], large = 4.0 - small;
+            double dm = pr.c[j] > 0.0 ? small : large, dp = pr.c[j] > 0.0 ? large : small;
+            double want = 0.5 * (sqrt(dm) * sqrt(dp));
+            ck_assert_msg(pr.sn[j] == want, "%s h2=%a c=%g: sin %a, want %a", ops[p]->name, small,
+                          pr.c[j], pr.sn[j], want);
+        }
+        free(pr.c);
+    }
+}
+END_TEST
+
 /* The update: x - eta g exactly, and not finite as soon as one entry
  * (at any position, including the vector tails) is NaN or +-Inf, also by
  * overflow; the largest finite values and subnormals pass. */
@@ -608,6 +639,7 @@ Suite *simd_suite(void)
     suite_add_tcase(s, tc_core);
     TCase *tc_limits = tcase_create("limits");
     tcase_add_test(tc_limits, test_angle_limits);
+    tcase_add_test(tc_limits, test_near_sine_tiny_distances);
     tcase_add_test(tc_limits, test_isa_report);
     tcase_add_test(tc_limits, test_update_class_test);
     tcase_add_test(tc_limits, test_finite_class_test);
