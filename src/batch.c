@@ -182,7 +182,12 @@ static void run_one(batch_run *r, atomic_int *cancel)
         slope = NAN;
     if (tsrelu_gd_gradient_norm(gd, &gn) != TSRELU_OK)
         gn = NAN;
-    if (tsrelu_loss_accurate(s, t, &L) != TSRELU_OK)
+    /* the last sample is the final iterate unless the run failed: its
+     * accurate loss is known (at (6, 2, 8) and 3000 steps, the eleven
+     * accurate losses of a run took a quarter of its time) */
+    if (ns > 0 && ts[ns - 1] == (double)tsrelu_gd_iteration(gd))
+        L = Ls[ns - 1];
+    else if (tsrelu_loss_accurate(s, t, &L) != TSRELU_OK)
         L = NAN;
     if (tsrelu_gd_phase_times(gd, &t1, &t2) != TSRELU_OK)
         t1 = t2 = -1;
