@@ -720,6 +720,7 @@ static tsrelu_status visit(tsrelu_flow *fl, int obs_due, int rec_due)
         fl->recorded_any = 1;
         fl->last_recorded = fl->t;
         tsrelu__phases_update(&fl->ph, fl->teacher, fl->m, fl->view.a, &fl->ws, fl->recorded);
+        tsrelu__phases_deficits(&fl->ph, fl->teacher, fl->m, fl->view.a, &fl->ws);
         tsrelu__record_point pt = {fl->recorded, fl->loss, fl->gnorm, &fl->view, fl->teacher, &fl->ws, &fl->ph,
                                    fl->t};
         fl->recorded++;

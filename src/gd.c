@@ -523,6 +523,7 @@ static tsrelu_status record(tsrelu_gd *gd)
     tsrelu_status st = evaluate(gd, WANT_LOSS);
     if (st != TSRELU_OK)
         return st;
+    tsrelu__phases_deficits(&gd->ph, gd->teacher, gd->view.m, gd->view.a, &gd->ws);
     tsrelu__record_point pt = {gd->iter, gd->loss, cached_grad_norm(gd), &gd->view, gd->teacher,
                                &gd->ws, &gd->ph, gd->eta * (double)gd->iter};
     int rv = tsrelu__record_take(gd->rec, &pt);
@@ -852,6 +853,7 @@ tsrelu_status tsrelu__gd_restore(const tsrelu__gd_image *im, const char *what, t
     ph->switches = im->switches;
     memcpy(ph->tau0, im->tau0, im->m * sizeof(int));
     memcpy(ph->tau, im->tau, im->m * sizeof(int));
+    ph->deficits_fresh = 0;
     /* not evaluated: the next run evaluates the iterate exactly as the saved
      * state would have (evaluation is a pure function of the iterate) */
     *out = gd;

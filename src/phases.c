@@ -2,7 +2,8 @@
  * alignment), t2 (end of tangential growth), the current phase and the
  * number of group switches. It reads the nearest teachers and angles that
  * population.c's pair pass already computed, so tracking costs O(m + k) per
- * iterate and no allocation. */
+ * iterate (the deficits only in phase 2, or for a recorded row) and no
+ * allocation. */
 #include "phases.h"
 #include "gd.h"
 #include "kernel.h"
@@ -65,14 +66,23 @@ static int aligned(const tsrelu__phases *ph, size_t m, const tsrelu__ws *ws)
     return any;
 }
 
+void tsrelu__phases_deficits(tsrelu__phases *ph, const tsrelu_teacher *t, size_t m,
+                             const double *a, const tsrelu__ws *ws)
+{
+    if (ph->deficits_fresh)
+        return;
+    for (size_t i = 0; i < m; i++)
+        ph->radial[i] = ws->near[i] >= 0 ? ws->norm_w[i] * ws->near_cos[i] : 0.0;
+    tsrelu__deficits(t, m, ws->near, a, ph->radial, ph->H, ph->count);
+    ph->deficits_fresh = 1;
+}
+
 /* The deficits H_l (metrics.c's one definition) of the nearest groups; 1 if
  * every non-empty group is within eps_deficit of its teacher. */
 static int grown(tsrelu__phases *ph, const tsrelu_teacher *t, size_t m, const double *a,
                  const tsrelu__ws *ws)
 {
-    for (size_t i = 0; i < m; i++)
-        ph->radial[i] = ws->near[i] >= 0 ? ws->norm_w[i] * ws->near_cos[i] : 0.0;
-    tsrelu__deficits(t, m, ws->near, a, ph->radial, ph->H, ph->count);
+    tsrelu__phases_deficits(ph, t, m, a, ws);
     for (size_t l = 0; l < t->k; l++)
         if (ph->count[l] > 0 && !(fabs(ph->H[l]) <= ph->eps_deficit * fabs(t->b[l]) * t->norm[l]))
             return 0;
@@ -82,6 +92,7 @@ static int grown(tsrelu__phases *ph, const tsrelu_teacher *t, size_t m, const do
 void tsrelu__phases_update(tsrelu__phases *ph, const tsrelu_teacher *t, size_t m,
                            const double *a, const tsrelu__ws *ws, uint64_t iter)
 {
+    ph->deficits_fresh = 0;
     memcpy(ph->tau, ws->near, m * sizeof(int));
     if (iter == 0 || !ph->have_tau0) {
         memcpy(ph->tau0, ws->near, m * sizeof(int));
@@ -90,10 +101,11 @@ void tsrelu__phases_update(tsrelu__phases *ph, const tsrelu_teacher *t, size_t m
     ph->switches = 0;
     for (size_t i = 0; i < m; i++)
         ph->switches += ph->tau[i] != ph->tau0[i];
-    int g = grown(ph, t, m, a, ws);
+    /* the tests in phase order, each only while its time is unknown (the
+     * deficits only in phase 2: O(m + k) a step saved in the others) */
     if (ph->t1 < 0 && aligned(ph, m, ws))
         ph->t1 = (int64_t)iter;
-    if (ph->t1 >= 0 && ph->t2 < 0 && g)
+    if (ph->t1 >= 0 && ph->t2 < 0 && grown(ph, t, m, a, ws))
         ph->t2 = (int64_t)iter;
     ph->phase = ph->t2 >= 0 ? 3 : ph->t1 >= 0 ? 2 : 1;
 }

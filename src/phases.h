@@ -15,14 +15,21 @@ typedef struct tsrelu__phases {
     int64_t t1, t2;
     int phase;
     int have_tau0;
+    int deficits_fresh;   /* H and count belong to the latest update */
     size_t switches;
 } tsrelu__phases;
 
 tsrelu_status tsrelu__phases_alloc(tsrelu__phases *ph, size_t m, size_t k);
 void tsrelu__phases_free(tsrelu__phases *ph);
 void tsrelu__phases_reset(tsrelu__phases *ph);
-/* Update from the workspace of an evaluation at iteration `iter`. */
+/* Update from the workspace of an evaluation at iteration `iter`. The
+ * deficits are computed only while t2 is sought (phase 2). */
 void tsrelu__phases_update(tsrelu__phases *ph, const tsrelu_teacher *t, size_t m,
                            const double *a, const tsrelu__ws *ws, uint64_t iter);
+/* H and count of the latest update's nearest groups, computed now unless
+ * the update did (the same workspace and a as that update's): for the
+ * recorder's row. */
+void tsrelu__phases_deficits(tsrelu__phases *ph, const tsrelu_teacher *t, size_t m,
+                             const double *a, const tsrelu__ws *ws);
 
 #endif

@@ -327,6 +327,31 @@ START_TEST(recorder_on_a_flow)
                                                     W[5 * i + 2] * W[5 * i + 2] + W[5 * i + 3] * W[5 * i + 3] +
                                                     W[5 * i + 4] * W[5 * i + 4]),
                                 1e-15);
+    /* every row's deficits are those of its own columns (the flow's tracker
+     * computes them only in phase 2; the row asks for them) */
+    size_t k = tsrelu_teacher_width(T), d = tsrelu_teacher_dim(T);
+    double a[5 * 4], rad[5 * 4], near[5 * 4], H[5 * 8], V[8 * 8], b[8];
+    ck_assert(k <= 8 && d <= 8);
+    ck_assert_int_eq(tsrelu_record_student(r, TSRELU_RECORD_OUTPUT_WEIGHT, a, 20), TSRELU_OK);
+    ck_assert_int_eq(tsrelu_record_student(r, TSRELU_RECORD_RADIAL, rad, 20), TSRELU_OK);
+    ck_assert_int_eq(tsrelu_record_student(r, TSRELU_RECORD_NEAREST, near, 20), TSRELU_OK);
+    ck_assert_int_eq(tsrelu_record_teacher(r, TSRELU_RECORD_DEFICIT, H, 5 * k), TSRELU_OK);
+    ck_assert_int_eq(tsrelu_teacher_weights(T, V, k * d), TSRELU_OK);
+    ck_assert_int_eq(tsrelu_teacher_output_weights(T, b, k), TSRELU_OK);
+    for (size_t n = 0; n < 5; n++)
+        for (size_t l = 0; l < k; l++) {
+            double vn = 0.0;
+            for (size_t c = 0; c < d; c++)
+                vn += V[l * d + c] * V[l * d + c];
+            double want = b[l] * sqrt(vn), scale = fabs(want);
+            for (size_t i = 0; i < 4; i++)
+                if (near[n * 4 + i] == (double)l) {
+                    want -= a[n * 4 + i] * rad[n * 4 + i];
+                    scale += fabs(a[n * 4 + i] * rad[n * 4 + i]);
+                }
+            ck_assert_msg(fabs(H[n * k + l] - want) <= 1e-14 * scale, "row %zu teacher %zu: %g, want %g", n, l,
+                          H[n * k + l], want);
+        }
     /* a recorder of a GD state is refused, as is one of another shape */
     tsrelu_gd *gd = NULL;
     tsrelu_record *rg = NULL;

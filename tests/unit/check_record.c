@@ -140,10 +140,14 @@ static tsrelu_teacher *mean_teacher(void)
     return mt;
 }
 
-START_TEST(values_match_metrics)
+/* Every recorded row against the metrics of a twin run; eps_deficit > 0
+ * sets the tracker's deficit threshold (which decides where phase 2 ends). */
+static void values_match(double eps_deficit)
 {
     tsrelu_gd *gd = make_gd(), *twin = make_gd();
     tsrelu_record *r;
+    if (eps_deficit > 0)
+        ck_assert_int_eq(tsrelu_gd_set_phase_thresholds(gd, 0.05, eps_deficit), TSRELU_OK);
     ck_assert_int_eq(tsrelu_record_create(gd, 64, TSRELU_RECORD_ACCURATE_LOSS, &r), TSRELU_OK);
     ck_assert_int_eq(tsrelu_gd_set_recorder(gd, r, TSRELU_SCHEDULE_LOG, 10), TSRELU_OK);
     ck_assert_int_eq(tsrelu_gd_run(gd, 3000), TSRELU_OK);
@@ -159,10 +163,31 @@ START_TEST(values_match_metrics)
         check_row(r, n, twin, mt);
     }
     ck_assert_uint_eq(tsrelu_record_missed(r), 0);
+    /* the tracker computes the deficits itself only in phase 2, the
+     * recorder asks for them in the others: rows in phase 1 and, with the
+     * default threshold, phase 3 (t2 = t1 here), with a tiny one, phase 2 */
+    int64_t t1, t2;
+    ck_assert_int_eq(tsrelu_gd_phase_times(gd, &t1, &t2), TSRELU_OK);
+    ck_assert_msg(t1 > (int64_t)it[1] && t1 < (int64_t)it[size - 1], "t1 %lld", (long long)t1);
+    if (eps_deficit > 0)
+        ck_assert_msg(t2 < 0, "t2 %lld", (long long)t2);
+    else
+        ck_assert_msg(t2 >= t1 && t2 < (int64_t)it[size - 1], "t2 %lld", (long long)t2);
     tsrelu_teacher_free(mt);
     tsrelu_record_free(r);
     tsrelu_gd_free(gd);
     tsrelu_gd_free(twin);
+}
+
+START_TEST(values_match_metrics)
+{
+    values_match(0.0);
+}
+END_TEST
+
+START_TEST(values_match_metrics_in_phase_two)
+{
+    values_match(1e-12);
 }
 END_TEST
 
@@ -521,6 +546,7 @@ Suite *record_suite(void)
     tcase_add_checked_fixture(core, setup, teardown);
     tcase_set_timeout(core, 60);
     tcase_add_test(core, values_match_metrics);
+    tcase_add_test(core, values_match_metrics_in_phase_two);
     tcase_add_test(core, schedule_is_the_observers);
     tcase_add_test(core, schedule_converged_run);
     tcase_add_test(core, capacity_exhaustion);
