@@ -377,8 +377,14 @@ static void TSRELU_SIMD_FN(product)(size_t m, size_t k, size_t d, const double *
             double out[ROWS][COLS];
             block(Pt + i0, W + c0, m, m, d, rows, w, out, 1);
             block(Pt + m * m + i0, V + c0, k, m, d, rows, w, out, 0);
-            for (size_t r = 0; r < rows; r++)
-                memcpy(G + (i0 + r) * d + c0, out[r], w * sizeof(double));
+            for (size_t r = 0; r < rows; r++) { /* in vectors: a memcpy call per row cost more */
+                double *g = G + (i0 + r) * d + c0;
+                size_t c = 0;
+                for (; c + VW <= w; c += VW)
+                    storev(g + c, loadv(out[r] + c));
+                for (; c < w; c += VW)
+                    storev_n(g + c, loadv_n(out[r] + c, w - c < VW ? w - c : VW), w - c < VW ? w - c : VW);
+            }
             c0 += w;
         }
     }
