@@ -283,9 +283,11 @@ static void TSRELU_SIMD_FN(cosines)(size_t m, size_t k, size_t d, const double *
             for (size_t r = 0; r < rows; r++) { /* the row's kept columns: one run */
                 size_t i = i0 + r, first = students_too ? i + 1 : m;
                 size_t c0 = first > j0 ? first - j0 : 0;
-                if (c0 < w)
-                    memcpy(p->c + tsrelu__pair_row(m, k, students_too, i) + (j0 + c0 - first),
-                           out[r] + c0, (w - c0) * sizeof(double));
+                double *to = p->c + tsrelu__pair_row(m, k, students_too, i) + (j0 + c0 - first);
+                for (size_t c = c0; c < w; c += VW) { /* in vectors, not a memcpy call */
+                    size_t cnt = w - c < VW ? w - c : VW;
+                    storev_n(to + (c - c0), loadv_n(out[r] + c, cnt), cnt);
+                }
             }
         }
     }
