@@ -109,6 +109,17 @@ static inline void storev_n(double *p, vd v, size_t cnt)
 #endif
 }
 
+/* n doubles from `from` to `to` in vectors, the last one masked: short
+ * runs, where a memcpy call costs more than the copy. */
+static inline void copy_run(double *to, const double *from, size_t n)
+{
+    size_t c = 0;
+    for (; c + VW <= n; c += VW)
+        storev(to + c, loadv(from + c));
+    if (c < n)
+        storev_n(to + c, loadv_n(from + c, n - c), n - c);
+}
+
 /* x in every lane */
 static inline vd splat(double x)
 {
@@ -283,11 +294,9 @@ static void TSRELU_SIMD_FN(cosines)(size_t m, size_t k, size_t d, const double *
             for (size_t r = 0; r < rows; r++) { /* the row's kept columns: one run */
                 size_t i = i0 + r, first = students_too ? i + 1 : m;
                 size_t c0 = first > j0 ? first - j0 : 0;
-                double *to = p->c + tsrelu__pair_row(m, k, students_too, i) + (j0 + c0 - first);
-                for (size_t c = c0; c < w; c += VW) { /* in vectors, not a memcpy call */
-                    size_t cnt = w - c < VW ? w - c : VW;
-                    storev_n(to + (c - c0), loadv_n(out[r] + c, cnt), cnt);
-                }
+                if (c0 < w)
+                    copy_run(p->c + tsrelu__pair_row(m, k, students_too, i) + (j0 + c0 - first),
+                             out[r] + c0, w - c0);
             }
         }
     }
@@ -379,14 +388,8 @@ static void TSRELU_SIMD_FN(product)(size_t m, size_t k, size_t d, const double *
             double out[ROWS][COLS];
             block(Pt + i0, W + c0, m, m, d, rows, w, out, 1);
             block(Pt + m * m + i0, V + c0, k, m, d, rows, w, out, 0);
-            for (size_t r = 0; r < rows; r++) { /* in vectors: a memcpy call per row cost more */
-                double *g = G + (i0 + r) * d + c0;
-                size_t c = 0;
-                for (; c + VW <= w; c += VW)
-                    storev(g + c, loadv(out[r] + c));
-                for (; c < w; c += VW)
-                    storev_n(g + c, loadv_n(out[r] + c, w - c < VW ? w - c : VW), w - c < VW ? w - c : VW);
-            }
+            for (size_t r = 0; r < rows; r++)
+                copy_run(G + (i0 + r) * d + c0, out[r], w);
             c0 += w;
         }
     }
