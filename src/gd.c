@@ -853,7 +853,6 @@ tsrelu_status tsrelu__gd_restore(const tsrelu__gd_image *im, const char *what, t
     ph->switches = im->switches;
     memcpy(ph->tau0, im->tau0, im->m * sizeof(int));
     memcpy(ph->tau, im->tau, im->m * sizeof(int));
-    ph->deficits_fresh = 0;
     /* not evaluated: the next run evaluates the iterate exactly as the saved
      * state would have (evaluation is a pure function of the iterate) */
     *out = gd;

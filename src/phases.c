@@ -69,12 +69,9 @@ static int aligned(const tsrelu__phases *ph, size_t m, const tsrelu__ws *ws)
 void tsrelu__phases_deficits(tsrelu__phases *ph, const tsrelu_teacher *t, size_t m,
                              const double *a, const tsrelu__ws *ws)
 {
-    if (ph->deficits_fresh)
-        return;
     for (size_t i = 0; i < m; i++)
         ph->radial[i] = ws->near[i] >= 0 ? ws->norm_w[i] * ws->near_cos[i] : 0.0;
     tsrelu__deficits(t, m, ws->near, a, ph->radial, ph->H, ph->count);
-    ph->deficits_fresh = 1;
 }
 
 /* The deficits H_l (metrics.c's one definition) of the nearest groups; 1 if
@@ -92,7 +89,6 @@ static int grown(tsrelu__phases *ph, const tsrelu_teacher *t, size_t m, const do
 void tsrelu__phases_update(tsrelu__phases *ph, const tsrelu_teacher *t, size_t m,
                            const double *a, const tsrelu__ws *ws, uint64_t iter)
 {
-    ph->deficits_fresh = 0;
     memcpy(ph->tau, ws->near, m * sizeof(int));
     if (iter == 0 || !ph->have_tau0) {
         memcpy(ph->tau0, ws->near, m * sizeof(int));

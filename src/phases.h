@@ -15,7 +15,6 @@ typedef struct tsrelu__phases {
     int64_t t1, t2;
     int phase;
     int have_tau0;
-    int deficits_fresh;   /* H and count belong to the latest update */
     size_t switches;
 } tsrelu__phases;
 
@@ -26,9 +25,9 @@ void tsrelu__phases_reset(tsrelu__phases *ph);
  * deficits are computed only while t2 is sought (phase 2). */
 void tsrelu__phases_update(tsrelu__phases *ph, const tsrelu_teacher *t, size_t m,
                            const double *a, const tsrelu__ws *ws, uint64_t iter);
-/* H and count of the latest update's nearest groups, computed now unless
- * the update did (the same workspace and a as that update's): for the
- * recorder's row. */
+/* H and count of the nearest groups of the workspace's iterate (a its
+ * output weights): the tracker's own test in phase 2, and a recorded row's
+ * columns. */
 void tsrelu__phases_deficits(tsrelu__phases *ph, const tsrelu_teacher *t, size_t m,
                              const double *a, const tsrelu__ws *ws);
 

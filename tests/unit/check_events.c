@@ -493,13 +493,14 @@ START_TEST(rate_onset_real)
      * the run, whose last decade already has the slope (measured -3.15)
      * but whose last local slopes still stray by more than 0.1 from it */
     int quick = fixture_quick();
-    double steps = quick ? 20000 : 200000, delta = quick ? 0.3 : 0.1;
-    ck_assert_int_eq(tsrelu_gd_run(gd, (uint64_t)steps), TSRELU_OK);
+    uint64_t steps = quick ? 20000 : 200000;
+    double delta = quick ? 0.3 : 0.1;
+    ck_assert_int_eq(tsrelu_gd_run(gd, steps), TSRELU_OK);
     double onset, slope, onset_wide;
     ck_assert_int_eq(tsrelu_record_rate_onset(r, delta, &onset, &slope), TSRELU_OK);
     /* the late rate of an over-parameterised student is T^-3 */
     ck_assert_msg(slope < -2.8 && slope > -3.2, "final slope %g", slope);
-    ck_assert_msg(onset > 1 && onset < steps, "onset %g", onset);
+    ck_assert_msg(onset > 1 && onset < (double)steps, "onset %g", onset);
     ck_assert_int_eq(tsrelu_record_rate_onset(r, 1.0, &onset_wide, NULL), TSRELU_OK);
     ck_assert_msg(onset_wide <= onset, "a wider band starts no later: %g > %g", onset_wide, onset);
     tsrelu_record_free(r);

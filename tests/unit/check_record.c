@@ -147,7 +147,7 @@ static void values_match(double eps_deficit)
     tsrelu_gd *gd = make_gd(), *twin = make_gd();
     tsrelu_record *r;
     if (eps_deficit > 0)
-        ck_assert_int_eq(tsrelu_gd_set_phase_thresholds(gd, 0.05, eps_deficit), TSRELU_OK);
+        ck_assert_int_eq(tsrelu_gd_set_phase_thresholds(gd, 0.05 /* the default */, eps_deficit), TSRELU_OK);
     ck_assert_int_eq(tsrelu_record_create(gd, 64, TSRELU_RECORD_ACCURATE_LOSS, &r), TSRELU_OK);
     ck_assert_int_eq(tsrelu_gd_set_recorder(gd, r, TSRELU_SCHEDULE_LOG, 10), TSRELU_OK);
     ck_assert_int_eq(tsrelu_gd_run(gd, 3000), TSRELU_OK);
