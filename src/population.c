@@ -100,18 +100,7 @@ void tsrelu__ws_free(tsrelu__ws *ws)
 
 static void normalise_rows(size_t m, size_t d, const double *W, tsrelu__ws *ws)
 {
-    for (size_t i = 0; i < m; i++) {
-        double n = tsrelu__norm(W + i * d, d);
-        ws->norm_w[i] = n;
-        double *u = ws->unit_w + i * d;
-        if (!tsrelu__norm_fast(n)) { /* zero, subnormal or above 2^1022: rescale first */
-            tsrelu__unit(W + i * d, d, u);
-            continue;
-        }
-        double inv = 1.0 / n; /* a multiply vectorises; costs at most 1 ulp */
-        for (size_t c = 0; c < d; c++)
-            u[c] = W[i * d + c] * inv;
-    }
+    tsrelu__simd()->normalise(m, d, W, ws->norm_w, ws->unit_w);
 }
 
 /* Cosines of the packed pairs: every student against the later students

@@ -395,6 +395,90 @@ static void TSRELU_SIMD_FN(product)(size_t m, size_t k, size_t d, const double *
     }
 }
 
+/* tsrelu__sumsq (kernel.h) of four rows at once, in the same order: four
+ * partial sums (the entries c mod 4, in one 4-lane vector per row, each
+ * product rounded before its add), the last d mod 4 squares added to the
+ * first, then (s0 + s1) + (s2 + s3). The four rows are four independent
+ * chains of adds (one row alone is a chain of d / 4 adds). */
+static inline __attribute__((always_inline)) void sumsq_rows(const double *X, size_t d,
+                                                             double *ss, int rows)
+{
+    v4d acc[4] = {{0.0}};
+    size_t c = 0;
+    for (; c + 4 <= d; c += 4)
+        for (int r = 0; r < rows; r++) {
+            v4d x;
+            memcpy(&x, X + (size_t)r * d + c, sizeof x);
+            acc[r] += x * x;
+        }
+    for (int r = 0; r < rows; r++) {
+        const double *x = X + (size_t)r * d;
+        double s0 = acc[r][0];
+        if (c < d) /* at most three: written out, so the sums stay in registers */
+            s0 += x[c] * x[c];
+        if (c + 1 < d)
+            s0 += x[c + 1] * x[c + 1];
+        if (c + 2 < d)
+            s0 += x[c + 2] * x[c + 2];
+        ss[r] = (s0 + acc[r][1]) + (acc[r][2] + acc[r][3]);
+    }
+}
+
+/* u = x inv (d entries) in vectors, the last one masked */
+static inline void scale_row(const double *x, double inv, size_t d, double *u)
+{
+    vd iv = splat(inv);
+    size_t c = 0;
+    for (; c + VW <= d; c += VW)
+        storev(u + c, loadv(x + c) * iv);
+    if (c < d)
+        storev_n(u + c, loadv_n(x + c, d - c) * iv, d - c);
+}
+
+/* One row from its sum of squares: tsrelu__norm's fast path (the same sum,
+ * then sqrt) or the function itself, and then the multiply by the
+ * reciprocal in the fast range, else tsrelu__unit's rescaling. n and inv:
+ * sqrt(ss) and 1 / that, used when ss is in tsrelu__norm's fast range. */
+static inline void normalise_row(const double *x, size_t d, double ss, double n, double inv,
+                                 double *norm, double *u)
+{
+    if (!(ss < 1e290 && ss > 1e-290)) {
+        n = tsrelu__norm(x, d);
+        inv = 1.0 / n;
+    }
+    *norm = n;
+    if (tsrelu__norm_fast(n)) /* zero, subnormal or above 2^1022 are not */
+        scale_row(x, inv, d, u);
+    else
+        tsrelu__unit(x, d, u);
+}
+
+/* norm[i] = tsrelu__norm(W_i) and U_i = W_i / |W_i| as a multiply by the
+ * reciprocal, or tsrelu__unit's rescaled division outside the fast range
+ * (kernel.h): the bits of those functions, four rows at a time, their
+ * square roots and reciprocals in one vector each (a scalar sqrt and
+ * division a row kept the divider busy at small sizes). */
+static void TSRELU_SIMD_FN(normalise)(size_t m, size_t d, const double *W, double *norm,
+                                       double *U)
+{
+    size_t i = 0;
+#if VW == 8 || VW == 4 /* the x86-64 baseline has no 4-lane vectors: a row at a time */
+    for (; i + 4 <= m; i += 4) {
+        double ss[4];
+        sumsq_rows(W + i * d, d, ss, 4);
+        v4d s4 = {ss[0], ss[1], ss[2], ss[3]}, n4 = (v4d)_mm256_sqrt_pd((__m256d)s4),
+            inv4 = 1.0 / n4; /* IEEE: the bits of the scalar sqrt and division */
+        for (int r = 0; r < 4; r++)
+            normalise_row(W + (i + (size_t)r) * d, d, ss[r], n4[r], inv4[r], norm + i + r,
+                          U + (i + (size_t)r) * d);
+    }
+#endif
+    for (; i < m; i++) {
+        double ss = tsrelu__sumsq(W + i * d, d), n = sqrt(ss);
+        normalise_row(W + i * d, d, ss, n, 1.0 / n, norm + i, U + i * d);
+    }
+}
+
 typedef long long vl __attribute__((vector_size(VW * sizeof(double))));
 
 /* x in the lane numbered at, +0 in the others. */
@@ -681,4 +765,5 @@ const tsrelu__simd_ops TSRELU_SIMD_CAT(tsrelu__simd_, TSRELU_SIMD_NAME) = {
     TSRELU_SIMD_FN(update),
     TSRELU_SIMD_FN(outer),
     TSRELU_SIMD_FN(finite),
+    TSRELU_SIMD_FN(normalise),
 };

@@ -92,6 +92,10 @@ typedef struct {
                   int acc, double diag);
     /* 1 if no entry of x (n entries) is Inf or NaN. */
     int (*finite)(const double *x, size_t n);
+    /* norm[i] = |W_i| and U_i = W_i / |W_i| (0 for a zero row) for the m
+     * rows of W (m x d), bit for bit tsrelu__norm and, in the fast range,
+     * the multiply by 1 / norm (outside it tsrelu__unit's rescaling). */
+    void (*normalise)(size_t m, size_t d, const double *W, double *norm, double *U);
 } tsrelu__simd_ops;
 
 /* The kernels of the chosen path (thread-safe, chosen once). */

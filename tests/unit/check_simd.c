@@ -1,9 +1,10 @@
 /* Check suite for src/simd/: the dispatched kernels (cosines, distances,
  * the branch-free angle kernel, the P U product, the pair-pass rows, the
- * Hessian's block update and the finiteness test) on every path
- * this CPU supports, against quadruple-precision references computed here,
- * and the paths of a family (fused or not: kernels_impl.h) against each
- * other bit for bit. */
+ * Hessian's block update, the finiteness test and the row normalisation)
+ * on every path this CPU supports, against quadruple-precision references
+ * computed here (the normalisation against the scalar functions it
+ * replaces, bit for bit), and the paths of a family (fused or not:
+ * kernels_impl.h) against each other bit for bit. */
 #include "suites.h"
 
 #include "kernel.h"
@@ -612,6 +613,59 @@ START_TEST(test_finite_class_test)
 END_TEST
 
 /* The report: one of the three names, possibly with a fallback note. */
+/* The normalise kernel on every path against the scalar functions it
+ * replaces, bit for bit (the sum, sqrt and reciprocal are the same
+ * operations in every path): tsrelu__norm, the multiply by 1 / norm in the
+ * fast range, tsrelu__unit outside it. Rows of every width 1..21 and counts
+ * 1..9 (the groups of four and the rows after them), with zero, subnormal,
+ * tiny (squares underflow), huge (squares overflow), Inf and NaN rows, and
+ * rows whose sum of squares lies just inside tsrelu__norm's fast range
+ * (about 1e295 and 1e-296, where its two paths may differ in a bit). */
+START_TEST(test_normalise_bits)
+{
+    const tsrelu__simd_ops *ops[MAX_PATHS];
+    size_t np = paths(ops);
+    enum { MMAX = 9, DMAX = 21 };
+    double W[MMAX * DMAX], U[MMAX * DMAX], want_u[MMAX * DMAX], norm[MMAX], want_n[MMAX];
+    const double scale[10] = {1.0, 0.0, 0x1p-1060, 1e-160, 1e200, 1e-3, INFINITY, NAN, 3e147, 1e-148};
+    size_t checked = 0, outside = 0;
+    rng_state = 777;
+    for (size_t d = 1; d <= DMAX; d++)
+        for (size_t m = 1; m <= MMAX; m++) {
+            for (size_t i = 0; i < m; i++) {
+                double sc = scale[(i * 3 + m + d) % 10];
+                for (size_t c = 0; c < d; c++)
+                    W[i * d + c] = sc == INFINITY || sc != sc ? (c == d / 2 ? sc : uniform_pm1())
+                                                              : sc * uniform_pm1();
+            }
+            for (size_t i = 0; i < m; i++) {
+                const double *x = W + i * d;
+                double n = want_n[i] = tsrelu__norm(x, d);
+                if (tsrelu__norm_fast(n))
+                    for (size_t c = 0; c < d; c++)
+                        want_u[i * d + c] = x[c] * (1.0 / n);
+                else {
+                    tsrelu__unit(x, d, want_u + i * d);
+                    outside++;
+                }
+            }
+            for (size_t p = 0; p < np; p++) {
+                memset(U, 0x5a, sizeof U); /* garbage: every entry must be written */
+                ops[p]->normalise(m, d, W, norm, U);
+                ck_assert_msg(memcmp(norm, want_n, m * sizeof(double)) == 0 &&
+                                  memcmp(U, want_u, m * d * sizeof(double)) == 0,
+                              "%s normalise (m %zu, d %zu) differs from the scalar functions",
+                              ops[p]->name, m, d);
+                if (m * d < MMAX * DMAX) /* nothing past the rows */
+                    ck_assert(((unsigned char *)U)[m * d * sizeof(double)] == 0x5a);
+                checked++;
+            }
+        }
+    ck_assert_uint_eq(checked, (size_t)DMAX * MMAX * np);
+    ck_assert(outside > 100); /* the rows outside the fast range were reached */
+}
+END_TEST
+
 START_TEST(test_isa_report)
 {
     const tsrelu__simd_ops *ops[MAX_PATHS];
@@ -636,6 +690,7 @@ Suite *simd_suite(void)
     tcase_add_test(tc_core, test_product_vs_quad);
     tcase_add_test(tc_core, test_paths_bit_identical);
     tcase_add_test(tc_core, test_outer_vs_quad);
+    tcase_add_test(tc_core, test_normalise_bits);
     suite_add_tcase(s, tc_core);
     TCase *tc_limits = tcase_create("limits");
     tcase_add_test(tc_limits, test_angle_limits);
