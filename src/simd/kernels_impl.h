@@ -338,43 +338,74 @@ static inline double combine8v(const vd *acc)
 #endif
 }
 
-/* sum_c (p_c + sign q_c)^2 in 8 partial sums (lane q takes c = q mod 8),
- * combined in a fixed tree: vectorised within the sum, the same on every
- * path. */
-static inline double sumsq_combo8(const double *p, const double *q, double sign, size_t d)
+/* h2[at[t]] = sum_c (u_c + sign[t] v[t]_c)^2 for np (<= 4, a constant where
+ * inlined) pairs at once, each in 8 partial sums (lane q takes c = q mod 8,
+ * in index order; the last d mod 8 entries in masked vectors, whose lanes
+ * past d add +0) combined in combine8's tree: vectorised within the sum,
+ * the same on every path. u's vectors are loaded once for the np pairs,
+ * whose sums are independent chains. */
+static inline __attribute__((always_inline)) void sumsq_pairs(const double *u,
+                                                              const double *const *v,
+                                                              const double *sign,
+                                                              const size_t *at, size_t d,
+                                                              double *h2, int np)
 {
-    double s[8];
-    vd acc[8 / VW] = {{0.0}}; /* the 8 lanes in registers: no store-to-load chain */
+    vd acc[4][8 / VW];
+    for (int t = 0; t < np; t++)
+        for (int w = 0; w < 8 / VW; w++)
+            acc[t][w] = (vd){0.0};
     size_t c = 0;
     for (; c + 8 <= d; c += 8)
-        for (int v = 0; v < 8 / VW; v++) {
-            vd x = loadv(p + c + v * VW) + sign * loadv(q + c + v * VW);
-            acc[v] = fmav(x, x, acc[v]);
+        for (int w = 0; w < 8 / VW; w++) {
+            vd x0 = loadv(u + c + (size_t)w * VW);
+            for (int t = 0; t < np; t++) {
+                vd x = x0 + sign[t] * loadv(v[t] + c + (size_t)w * VW);
+                acc[t][w] = fmav(x, x, acc[t][w]);
+            }
         }
-    if (c == d)
-        return combine8v(acc);
-    for (int v = 0; v < 8 / VW; v++)
-        storev(s + v * VW, acc[v]);
-    for (size_t r = 0; c + r < d; r++) {
-        double x = p[c + r] + sign * q[c + r];
-        s[r] = fmad(x, x, s[r]);
+    for (int w = 0; w < 8 / VW && c + (size_t)w * VW < d; w++) {
+        size_t o = c + (size_t)w * VW, cnt = d - o < VW ? d - o : VW;
+        vd x0 = loadv_n(u + o, cnt);
+        for (int t = 0; t < np; t++) {
+            vd x = x0 + sign[t] * loadv_n(v[t] + o, cnt);
+            acc[t][w] = fmav(x, x, acc[t][w]);
+        }
     }
-    return combine8(s);
+    for (int t = 0; t < np; t++) /* from the registers (an array of the sums, stored
+                                   * as a vector and read back a lane at a time, stalls) */
+        h2[at[t]] = combine8v(acc[t]);
 }
 
+/* The near pairs of a row are gathered (their index, other row and sign)
+ * and summed four at a time; the others get 0. */
 static void TSRELU_SIMD_FN(distances)(size_t m, size_t k, size_t d, const double *U,
                                        const double *T, int students_too, const tsrelu__pairs *p)
 {
     size_t q = 0;
     for (size_t i = 0; i < m; i++) {
-        const double *ui = U + i * d;
+        const double *ui = U + i * d, *v[4];
+        double sign[4];
+        size_t at[4];
+        int cnt = 0;
         for (size_t l = students_too ? i + 1 : m; l < m + k; l++, q++) {
-            const double *v = l < m ? U + l * d : T + (l - m) * d;
             double c = p->c[q];
-            p->h2[q] = c > TSRELU_EXACT_COS || c < -TSRELU_EXACT_COS
-                           ? sumsq_combo8(ui, v, c > 0.0 ? -1.0 : 1.0, d)
-                           : 0.0;
+            p->h2[q] = 0.0;
+            if (!(c > TSRELU_EXACT_COS || c < -TSRELU_EXACT_COS))
+                continue;
+            v[cnt] = l < m ? U + l * d : T + (l - m) * d;
+            sign[cnt] = c > 0.0 ? -1.0 : 1.0;
+            at[cnt++] = q;
+            if (cnt == 4) {
+                sumsq_pairs(ui, v, sign, at, d, p->h2, 4);
+                cnt = 0;
+            }
         }
+        if (cnt == 3)
+            sumsq_pairs(ui, v, sign, at, d, p->h2, 3);
+        else if (cnt == 2)
+            sumsq_pairs(ui, v, sign, at, d, p->h2, 2);
+        else if (cnt == 1)
+            sumsq_pairs(ui, v, sign, at, d, p->h2, 1);
     }
 }
 

@@ -613,6 +613,63 @@ START_TEST(test_finite_class_test)
 END_TEST
 
 /* The report: one of the three names, possibly with a fallback note. */
+/* The distances kernel's summation order, pinned: for every pair with
+ * |c| > TSRELU_EXACT_COS, h2 = |u -+ v|^2 in eight partial sums (lane q
+ * takes the entries c = q mod 8 in index order, each square added with one
+ * rounding on a fused path, two on the others) combined as
+ * ((s0 + s4) + (s2 + s6)) + ((s1 + s5) + (s3 + s7)); every other pair 0.
+ * Bit for bit on every path, widths 1..40 and rows with 0..9 near pairs
+ * (the kernel sums them four at a time). Committed data depend on these
+ * bits (docs/data). */
+START_TEST(test_distances_order)
+{
+    const tsrelu__simd_ops *ops[MAX_PATHS];
+    size_t np = paths(ops);
+    enum { M = 11, K = 3, DMAX = 40 };
+    double U[M * DMAX], T[K * DMAX];
+    size_t nall = tsrelu__pair_count(M, K, 1), near_seen = 0;
+    rng_state = 99;
+    for (size_t d = 1; d <= DMAX; d++) {
+        random_units(T, K, d);
+        for (size_t i = 0; i < M; i++) { /* near a teacher (or its opposite) or not */
+            double sg = i % 4 == 1 ? -1.0 : 1.0, eps = i % 3 == 2 ? 1.0 : 1e-3;
+            for (size_t c = 0; c < d; c++)
+                U[i * d + c] = sg * T[(i % K) * d + c] + eps * uniform_pm1();
+            unit(U + i * d, d);
+        }
+        for (size_t p = 0; p < np; p++) {
+            tsrelu__pairs pr = pairs_new(nall);
+            for (size_t q = 0, i = 0; i < M; i++)
+                for (size_t l = i + 1; l < M + K; l++, q++) {
+                    const double *v = l < M ? U + l * d : T + (l - M) * d;
+                    pr.c[q] = tsrelu__dot(U + i * d, v, d);
+                    pr.h2[q] = 1.5; /* every entry must be written */
+                }
+            ops[p]->distances(M, K, d, U, T, 1, &pr);
+            for (size_t q = 0, i = 0; i < M; i++)
+                for (size_t l = i + 1; l < M + K; l++, q++) {
+                    const double *v = l < M ? U + l * d : T + (l - M) * d;
+                    double c = pr.c[q], sg = c > 0.0 ? -1.0 : 1.0, lane[8] = {0.0}, want = 0.0;
+                    if (c > TSRELU_EXACT_COS || c < -TSRELU_EXACT_COS) {
+                        for (size_t e = 0; e < d; e++) {
+                            double x = U[i * d + e] + sg * v[e];
+                            lane[e % 8] = ops[p]->fused ? fma(x, x, lane[e % 8]) : x * x + lane[e % 8];
+                        }
+                        want = ((lane[0] + lane[4]) + (lane[2] + lane[6])) +
+                               ((lane[1] + lane[5]) + (lane[3] + lane[7]));
+                        near_seen++;
+                    }
+                    ck_assert_msg(memcmp(&pr.h2[q], &want, sizeof want) == 0,
+                                  "%s distances d %zu pair (%zu, %zu): %a, want %a", ops[p]->name, d, i,
+                                  l, pr.h2[q], want);
+                }
+            free(pr.c);
+        }
+    }
+    ck_assert_msg(near_seen > 800 * np, "%zu near pairs", near_seen); /* 953 a path */
+}
+END_TEST
+
 /* The normalise kernel on every path against the scalar functions it
  * replaces, bit for bit (the sum, sqrt and reciprocal are the same
  * operations in every path): tsrelu__norm, the multiply by 1 / norm in the
@@ -691,6 +748,7 @@ Suite *simd_suite(void)
     tcase_add_test(tc_core, test_paths_bit_identical);
     tcase_add_test(tc_core, test_outer_vs_quad);
     tcase_add_test(tc_core, test_normalise_bits);
+    tcase_add_test(tc_core, test_distances_order);
     suite_add_tcase(s, tc_core);
     TCase *tc_limits = tcase_create("limits");
     tcase_add_test(tc_limits, test_angle_limits);
