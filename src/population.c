@@ -173,9 +173,18 @@ static inline double pair_pass(const tsrelu_teacher *t, const double *a, tsrelu_
     const tsrelu__pairs pr = tsrelu__ws_pairs(ws);
     const tsrelu__simd_ops *ops = tsrelu__simd();
     pair_angles(t, ws, 1, &pr);
-    memset(ws->radial, 0, m * sizeof(double));
-    memset(ws->kap, 0, m * sizeof(double));
     double *P = ws->coef; /* transposed: P_in at P[n*m + i] */
+    /* a small student block in one call (its running sums in registers),
+     * else row by row below, the same bits */
+    double block_sums[3 * TSRELU_SIMD_BLOCK_MAX];
+    int in_block = m <= TSRELU_SIMD_BLOCK_MAX;
+    if (in_block) {
+        ops->pair_block(m, k, pr.theta, pr.sn, want_kappa ? pr.kappa : NULL, a, ws->norm_w, P,
+                        ws->radial, ws->kap, block_sums);
+    } else {
+        memset(ws->radial, 0, m * sizeof(double));
+        memset(ws->kap, 0, m * sizeof(double));
+    }
     for (size_t i = 0; i < m; i++) {
         double ni = ws->norm_w[i];
         ws->near[i] = -1;
@@ -193,10 +202,11 @@ static inline double pair_pass(const tsrelu_teacher *t, const double *a, tsrelu_
         double ai = a[i], wi = ai * ni; /* c_i |u_i| */
         double ri = ws->radial[i], ki = ws->kap[i]; /* row i's own sums */
         P[i * m + i] = 0.5 * ai * ai; /* self term: theta = 0 */
-        double sums[3];
-        ops->pair_row(m - i - 1, pr.theta + q, pr.sn + q, want_kappa ? pr.kappa + q : NULL, a + i + 1,
-                      ws->norm_w + i + 1, ai, wi, P + i * m + i + 1, ws->radial + i + 1,
-                      ws->kap + i + 1, sums);
+        double row_sums[3], *sums = in_block ? block_sums + 3 * i : row_sums;
+        if (!in_block)
+            ops->pair_row(m - i - 1, pr.theta + q, pr.sn + q, want_kappa ? pr.kappa + q : NULL,
+                          a + i + 1, ws->norm_w + i + 1, ai, wi, P + i * m + i + 1,
+                          ws->radial + i + 1, ws->kap + i + 1, sums);
         for (size_t l = i + 1; l < m; l++) /* the student block of P is symmetric */
             P[l * m + i] = P[i * m + l];
         q += m - i - 1;

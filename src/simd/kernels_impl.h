@@ -743,6 +743,76 @@ static void TSRELU_SIMD_FN(pair_row)(size_t n, const double *restrict theta,
     }
 }
 
+/* v's 8 lanes (in 8 / VW vectors) moved down one: lane t takes lane t + 1,
+ * lane 7 takes +0 (shuffles move bits, compute nothing). */
+static inline void shift_down(vd *v)
+{
+#if SHUFFLE
+    for (int w = 0; w < 8 / VW; w++) {
+        vd next = w + 1 < 8 / VW ? v[w + 1] : (vd){0.0};
+#if VW == 8
+        v[w] = __builtin_shufflevector(v[w], next, 1, 2, 3, 4, 5, 6, 7, 8);
+#elif VW == 4
+        v[w] = __builtin_shufflevector(v[w], next, 1, 2, 3, 4);
+#else
+        v[w] = __builtin_shufflevector(v[w], next, 1, 2);
+#endif
+    }
+#else
+    for (int w = 0; w < 8 / VW; w++)
+        for (int q = 0; q < VW; q++)
+            v[w][q] = q + 1 < VW ? v[w][q + 1] : w + 1 < 8 / VW ? v[w + 1][0] : 0.0;
+#endif
+}
+
+/* The student block of the pair pass for m <= TSRELU_SIMD_BLOCK_MAX: every
+ * row i of pair_row's (its n = m - i - 1 pairs from th + q_i, the packed
+ * row start, and P_row = P + i m + i + 1), the rows of zero students
+ * skipped, with the running radial and kap sums of the later students in
+ * registers (a row's masked stores read back, shifted a lane, by the next
+ * row's loads are not forwarded: a stall a row). The same operations in
+ * the same order as pair_row row after row: radial[i] and kap[i] get what
+ * the rows before i added (pair_row's in-place sums before row i), and
+ * sums[3 i + r] row i's sums. */
+static void TSRELU_SIMD_FN(pair_block)(size_t m, size_t k, const double *restrict theta,
+                                        const double *restrict sn, const double *restrict kappa,
+                                        const double *restrict a, const double *restrict norm,
+                                        double *restrict P, double *restrict radial,
+                                        double *restrict kap, double *restrict sums)
+{
+    vd R[8 / VW], K[8 / VW];
+    for (int w = 0; w < 8 / VW; w++)
+        R[w] = K[w] = (vd){0.0};
+    for (size_t i = 0; i < m; i++) {
+        size_t n = m - i - 1, q = tsrelu__pair_row(m, k, 1, i);
+        radial[i] = R[0][0]; /* the sums of rows 0 .. i - 1 for l = i */
+        kap[i] = K[0][0];
+        shift_down(R); /* now lane t is l = i + 1 + t */
+        shift_down(K);
+        double ai = a[i], wi = ai * norm[i];
+        vd acc[8 / VW][3];
+        for (int w = 0; w < 8 / VW; w++)
+            for (int r = 0; r < 3; r++)
+                acc[w][r] = (vd){0.0};
+        if (norm[i] != 0.0)
+            for (int w = 0; w < 8 / VW && (size_t)w * VW < n; w++) {
+                size_t o = (size_t)w * VW, cnt = n - o < VW ? n - o : VW;
+                vd Pv;
+                pair_row_vec(loadv_n(norm + i + 1 + o, cnt), loadv_n(a + i + 1 + o, cnt),
+                             loadv_n(sn + q + o, cnt),
+                             kappa ? loadv_n(kappa + q + o, cnt) : (vd){0.0},
+                             loadv_n(theta + q + o, cnt), ai, wi, &Pv, &R[w], &K[w], acc[w]);
+                storev_n(P + i * m + i + 1 + o, Pv, cnt);
+            }
+        for (int r = 0; r < 3; r++) {
+            vd lane[8 / VW];
+            for (int w = 0; w < 8 / VW; w++)
+                lane[w] = acc[w][r];
+            sums[3 * i + (size_t)r] = combine8v(lane);
+        }
+    }
+}
+
 static int TSRELU_SIMD_FN(update)(const double *restrict x, const double *restrict g,
                                    double eta, double *restrict out, size_t n)
 {
@@ -797,4 +867,5 @@ const tsrelu__simd_ops TSRELU_SIMD_CAT(tsrelu__simd_, TSRELU_SIMD_NAME) = {
     TSRELU_SIMD_FN(outer),
     TSRELU_SIMD_FN(finite),
     TSRELU_SIMD_FN(normalise),
+    TSRELU_SIMD_FN(pair_block),
 };

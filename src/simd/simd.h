@@ -16,6 +16,10 @@
  * replace the BLAS entirely (measured: docs/performance.md). */
 #define TSRELU_SIMD_MAX_WORK ((size_t)1 << 17)
 
+/* Up to this many students, pair_block does the pair pass's student
+ * block (every row has at most 8 later students: one 8-lane register). */
+#define TSRELU_SIMD_BLOCK_MAX 9
+
 /* Scratch of the cosines kernel: the transposed unit rows, padded. */
 #define TSRELU_SIMD_SCRATCH(n, d) ((d) * ((n) + 20))
 
@@ -96,6 +100,15 @@ typedef struct {
      * rows of W (m x d), bit for bit tsrelu__norm and, in the fast range,
      * the multiply by 1 / norm (outside it tsrelu__unit's rescaling). */
     void (*normalise)(size_t m, size_t d, const double *W, double *norm, double *U);
+    /* pair_row for every student row i (n = m - i - 1 pairs from the packed
+     * row start tsrelu__pair_row(m, k, 1, i), P_row = P + i m + i + 1; a
+     * zero student's row skipped, its P entries not written), for
+     * m <= TSRELU_SIMD_BLOCK_MAX, with the running sums in registers; the
+     * same bits as pair_row row after row: radial[i] and kap[i] = what rows
+     * 0 .. i - 1 added to them, sums[3 i + r] = row i's sums. */
+    void (*pair_block)(size_t m, size_t k, const double *theta, const double *sn,
+                       const double *kappa, const double *a, const double *norm, double *P,
+                       double *radial, double *kap, double *sums);
 } tsrelu__simd_ops;
 
 /* The kernels of the chosen path (thread-safe, chosen once). */

@@ -613,6 +613,60 @@ START_TEST(test_finite_class_test)
 END_TEST
 
 /* The report: one of the three names, possibly with a fallback note. */
+/* pair_block against pair_row called row after row as the pair pass did
+ * (radial and kap summed in place, zero students' rows skipped), bit for
+ * bit on every path: m = 1..TSRELU_SIMD_BLOCK_MAX, with and without kappa,
+ * some students zero. */
+START_TEST(test_pair_block_equals_rows)
+{
+    const tsrelu__simd_ops *ops[MAX_PATHS];
+    size_t np = paths(ops);
+    enum { MB = TSRELU_SIMD_BLOCK_MAX, K = 3 };
+    size_t npair = tsrelu__pair_count(MB, K, 1);
+    tsrelu__pairs pr = pairs_new(npair);
+    double a[MB], norm[MB];
+    size_t cases = 0;
+    rng_state = 31337;
+    for (size_t q = 0; q < npair; q++) {
+        pr.theta[q] = 1.5 * (1.0 + uniform_pm1());
+        pr.sn[q] = sin(pr.theta[q]);
+        pr.kappa[q] = 0.3 * (1.0 + uniform_pm1());
+    }
+    for (size_t m = 1; m <= MB; m++)
+        for (int zeros = 0; zeros < 3; zeros++)
+            for (int want_kappa = 0; want_kappa < 2; want_kappa++) {
+                for (size_t i = 0; i < m; i++) {
+                    a[i] = uniform_pm1();
+                    norm[i] = zeros && (i * 7 + (size_t)zeros) % 4 == 1 ? 0.0 : 0.5 + uniform_pm1();
+                }
+                const double *kp = want_kappa ? pr.kappa : NULL;
+                for (size_t p = 0; p < np; p++) {
+                    double P1[MB * MB], P2[MB * MB], r1[MB] = {0.0}, k1[MB] = {0.0}, r2[MB], k2[MB];
+                    double s1[3 * MB] = {0.0}, s2[3 * MB];
+                    for (size_t e = 0; e < MB * MB; e++)
+                        P1[e] = P2[e] = -7.0; /* what a zero student's row leaves */
+                    for (size_t i = 0; i < m; i++) {
+                        size_t q = tsrelu__pair_row(m, K, 1, i);
+                        if (norm[i] != 0.0)
+                            ops[p]->pair_row(m - i - 1, pr.theta + q, pr.sn + q, kp ? kp + q : NULL,
+                                             a + i + 1, norm + i + 1, a[i], a[i] * norm[i],
+                                             P1 + i * m + i + 1, r1 + i + 1, k1 + i + 1, s1 + 3 * i);
+                    }
+                    ops[p]->pair_block(m, K, pr.theta, pr.sn, kp, a, norm, P2, r2, k2, s2);
+                    ck_assert_msg(memcmp(P1, P2, sizeof P1) == 0 &&
+                                      memcmp(r1, r2, m * sizeof(double)) == 0 &&
+                                      memcmp(k1, k2, m * sizeof(double)) == 0 &&
+                                      memcmp(s1, s2, 3 * m * sizeof(double)) == 0,
+                                  "%s pair_block (m %zu, zeros %d, kappa %d) differs from pair_row",
+                                  ops[p]->name, m, zeros, want_kappa);
+                    cases++;
+                }
+            }
+    ck_assert_uint_eq(cases, (size_t)MB * 3 * 2 * np);
+    free(pr.c);
+}
+END_TEST
+
 /* The distances kernel's summation order, pinned: for every pair with
  * |c| > TSRELU_EXACT_COS, h2 = |u -+ v|^2 in eight partial sums (lane q
  * takes the entries c = q mod 8 in index order, each square added with one
@@ -749,6 +803,7 @@ Suite *simd_suite(void)
     tcase_add_test(tc_core, test_outer_vs_quad);
     tcase_add_test(tc_core, test_normalise_bits);
     tcase_add_test(tc_core, test_distances_order);
+    tcase_add_test(tc_core, test_pair_block_equals_rows);
     suite_add_tcase(s, tc_core);
     TCase *tc_limits = tcase_create("limits");
     tcase_add_test(tc_limits, test_angle_limits);
