@@ -426,34 +426,44 @@ static void TSRELU_SIMD_FN(product)(size_t m, size_t k, size_t d, const double *
     }
 }
 
-/* tsrelu__sumsq (kernel.h) of four rows at once, in the same order: four
- * partial sums (the entries c mod 4, in one 4-lane vector per row, each
- * product rounded before its add), the last d mod 4 squares added to the
- * first, then (s0 + s1) + (s2 + s3). The four rows are four independent
- * chains of adds (one row alone is a chain of d / 4 adds). */
-static inline __attribute__((always_inline)) void sumsq_rows(const double *X, size_t d,
-                                                             double *ss, int rows)
+#if VW == 8 || VW == 4
+/* tsrelu__sumsq (kernel.h) of four rows at once, in the same order, lane r
+ * for row r: four partial sums a row (the entries c mod 4, in one 4-lane
+ * vector per row, each product rounded before its add), transposed so that
+ * vector q holds every row's partial sum q, the last d mod 4 squares added
+ * to the first, then (s0 + s1) + (s2 + s3). The rows are four independent
+ * chains of adds (one row alone is a chain of d / 4 adds), and the sums
+ * stay in registers (lanes stored and read back one by one stall). */
+static inline v4d sumsq4(const double *X, size_t d)
 {
     v4d acc[4] = {{0.0}};
     size_t c = 0;
     for (; c + 4 <= d; c += 4)
-        for (int r = 0; r < rows; r++) {
+        for (int r = 0; r < 4; r++) {
             v4d x;
             memcpy(&x, X + (size_t)r * d + c, sizeof x);
             acc[r] += x * x;
         }
-    for (int r = 0; r < rows; r++) {
-        const double *x = X + (size_t)r * d;
-        double s0 = acc[r][0];
-        if (c < d) /* at most three: written out, so the sums stay in registers */
-            s0 += x[c] * x[c];
-        if (c + 1 < d)
-            s0 += x[c + 1] * x[c + 1];
-        if (c + 2 < d)
-            s0 += x[c + 2] * x[c + 2];
-        ss[r] = (s0 + acc[r][1]) + (acc[r][2] + acc[r][3]);
+#if SHUFFLE
+    v4d t0 = __builtin_shufflevector(acc[0], acc[1], 0, 4, 2, 6);
+    v4d t1 = __builtin_shufflevector(acc[0], acc[1], 1, 5, 3, 7);
+    v4d t2 = __builtin_shufflevector(acc[2], acc[3], 0, 4, 2, 6);
+    v4d t3 = __builtin_shufflevector(acc[2], acc[3], 1, 5, 3, 7);
+    v4d s[4] = {__builtin_shufflevector(t0, t2, 0, 1, 4, 5), __builtin_shufflevector(t1, t3, 0, 1, 4, 5),
+                __builtin_shufflevector(t0, t2, 2, 3, 6, 7), __builtin_shufflevector(t1, t3, 2, 3, 6, 7)};
+#else
+    v4d s[4];
+    for (int q = 0; q < 4; q++)
+        for (int r = 0; r < 4; r++)
+            s[q][r] = acc[r][q];
+#endif
+    for (size_t e = c; e < d; e++) { /* at most three */
+        v4d x = {X[e], X[d + e], X[2 * d + e], X[3 * d + e]};
+        s[0] += x * x;
     }
+    return (s[0] + s[1]) + (s[2] + s[3]);
 }
+#endif
 
 /* u = x inv (d entries) in vectors, the last one masked */
 static inline void scale_row(const double *x, double inv, size_t d, double *u)
@@ -495,12 +505,10 @@ static void TSRELU_SIMD_FN(normalise)(size_t m, size_t d, const double *W, doubl
     size_t i = 0;
 #if VW == 8 || VW == 4 /* the x86-64 baseline has no 4-lane vectors: a row at a time */
     for (; i + 4 <= m; i += 4) {
-        double ss[4];
-        sumsq_rows(W + i * d, d, ss, 4);
-        v4d s4 = {ss[0], ss[1], ss[2], ss[3]}, n4 = (v4d)_mm256_sqrt_pd((__m256d)s4),
+        v4d s4 = sumsq4(W + i * d, d), n4 = (v4d)_mm256_sqrt_pd((__m256d)s4),
             inv4 = 1.0 / n4; /* IEEE: the bits of the scalar sqrt and division */
         for (int r = 0; r < 4; r++)
-            normalise_row(W + (i + (size_t)r) * d, d, ss[r], n4[r], inv4[r], norm + i + r,
+            normalise_row(W + (i + (size_t)r) * d, d, s4[r], n4[r], inv4[r], norm + i + r,
                           U + (i + (size_t)r) * d);
     }
 #endif
