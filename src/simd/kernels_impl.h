@@ -172,17 +172,14 @@ static inline vd fmav(vd a, vd b, vd c)
 #endif
 }
 
-/* The block of ROWS rows and nv vectors of columns (nv = NV or NV / 2, a
- * constant where it is inlined): B's vectors loaded once per term for the
- * four rows, the accumulators in registers. */
-static inline __attribute__((always_inline)) void block_rows(const double *A, const double *B, size_t n,
-                                                             size_t lda, size_t ldb,
-                                                             double out[ROWS][COLS], int fresh, int nv)
+/* acc[r][v] += sum_l A[l*lda + r] B[l*ldb + v*VW ..] over l < n, in the
+ * order of l, for ROWS rows and nv vectors of columns (nv = NV or NV / 2,
+ * a constant where it is inlined): B's vectors loaded once per term for
+ * the four rows, the accumulators in registers. */
+static inline __attribute__((always_inline)) void block_acc(const double *A, const double *B,
+                                                            size_t n, size_t lda, size_t ldb,
+                                                            vd acc[ROWS][NV], int nv)
 {
-    vd acc[ROWS][NV];
-    for (int r = 0; r < ROWS; r++)
-        for (int v = 0; v < nv; v++)
-            acc[r][v] = fresh ? (vd){0.0} : loadv(out[r] + v * VW);
     for (size_t l = 0; l < n; l++) {
         vd b[NV];
         for (int v = 0; v < nv; v++)
@@ -193,6 +190,18 @@ static inline __attribute__((always_inline)) void block_rows(const double *A, co
                 acc[r][v] = fmav(x, b[v], acc[r][v]);
         }
     }
+}
+
+/* block_acc from 0 (fresh) or from out, into out. */
+static inline __attribute__((always_inline)) void block_rows(const double *A, const double *B, size_t n,
+                                                             size_t lda, size_t ldb,
+                                                             double out[ROWS][COLS], int fresh, int nv)
+{
+    vd acc[ROWS][NV];
+    for (int r = 0; r < ROWS; r++)
+        for (int v = 0; v < nv; v++)
+            acc[r][v] = fresh ? (vd){0.0} : loadv(out[r] + v * VW);
+    block_acc(A, B, n, lda, ldb, acc, nv);
     for (int r = 0; r < ROWS; r++)
         for (int v = 0; v < nv; v++)
             storev(out[r] + v * VW, acc[r][v]);
@@ -409,6 +418,25 @@ static void TSRELU_SIMD_FN(distances)(size_t m, size_t k, size_t d, const double
     }
 }
 
+/* A full block of the product (ROWS rows, nv = NV or NV / 2 vectors of
+ * columns, a constant where inlined): the terms of W, then those of V, in
+ * the same accumulators, stored to G from the registers. */
+static inline __attribute__((always_inline)) void product_block(size_t m, size_t k, size_t d,
+                                                                const double *Pt, const double *W,
+                                                                const double *V, double *G,
+                                                                size_t i0, size_t c0, int nv)
+{
+    vd acc[ROWS][NV];
+    for (int r = 0; r < ROWS; r++)
+        for (int v = 0; v < nv; v++)
+            acc[r][v] = (vd){0.0};
+    block_acc(Pt + i0, W + c0, m, m, d, acc, nv);
+    block_acc(Pt + m * m + i0, V + c0, k, m, d, acc, nv);
+    for (int r = 0; r < ROWS; r++)
+        for (int v = 0; v < nv; v++)
+            storev(G + (i0 + (size_t)r) * d + c0 + (size_t)v * VW, acc[r][v]);
+}
+
 static void TSRELU_SIMD_FN(product)(size_t m, size_t k, size_t d, const double *Pt,
                                      const double *W, const double *V, double *G)
 {
@@ -416,6 +444,15 @@ static void TSRELU_SIMD_FN(product)(size_t m, size_t k, size_t d, const double *
         size_t rows = m - i0 < ROWS ? m - i0 : ROWS;
         for (size_t c0 = 0; c0 < d;) {
             size_t w = d - c0 >= COLS ? COLS : d - c0 >= COLS / 2 ? COLS / 2 : d - c0;
+            if (rows == ROWS && (w == COLS || w == COLS / 2)) {
+                /* both sums in the same registers, stored once */
+                if (w == COLS)
+                    product_block(m, k, d, Pt, W, V, G, i0, c0, NV);
+                else
+                    product_block(m, k, d, Pt, W, V, G, i0, c0, NV / 2);
+                c0 += w;
+                continue;
+            }
             double out[ROWS][COLS];
             block(Pt + i0, W + c0, m, m, d, rows, w, out, 1);
             block(Pt + m * m + i0, V + c0, k, m, d, rows, w, out, 0);
