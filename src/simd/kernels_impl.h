@@ -173,18 +173,18 @@ static inline vd fmav(vd a, vd b, vd c)
 }
 
 /* acc[r][v] += sum_l A[l*lda + r] B[l*ldb + v*VW ..] over l < n, in the
- * order of l, for ROWS rows and nv vectors of columns (nv = NV or NV / 2,
- * a constant where it is inlined): B's vectors loaded once per term for
- * the four rows, the accumulators in registers. */
+ * order of l, for nr <= ROWS rows and nv vectors of columns (nv = NV or
+ * NV / 2; both constants where it is inlined): B's vectors loaded once per
+ * term for the rows, the accumulators in registers. */
 static inline __attribute__((always_inline)) void block_acc(const double *A, const double *B,
                                                             size_t n, size_t lda, size_t ldb,
-                                                            vd acc[ROWS][NV], int nv)
+                                                            vd acc[ROWS][NV], int nr, int nv)
 {
     for (size_t l = 0; l < n; l++) {
         vd b[NV];
         for (int v = 0; v < nv; v++)
             b[v] = loadv(B + l * ldb + v * VW);
-        for (int r = 0; r < ROWS; r++) {
+        for (int r = 0; r < nr; r++) {
             vd x = splat(A[l * lda + r]);
             for (int v = 0; v < nv; v++)
                 acc[r][v] = fmav(x, b[v], acc[r][v]);
@@ -201,7 +201,7 @@ static inline __attribute__((always_inline)) void block_rows(const double *A, co
     for (int r = 0; r < ROWS; r++)
         for (int v = 0; v < nv; v++)
             acc[r][v] = fresh ? (vd){0.0} : loadv(out[r] + v * VW);
-    block_acc(A, B, n, lda, ldb, acc, nv);
+    block_acc(A, B, n, lda, ldb, acc, ROWS, nv);
     for (int r = 0; r < ROWS; r++)
         for (int v = 0; v < nv; v++)
             storev(out[r] + v * VW, acc[r][v]);
@@ -418,21 +418,21 @@ static void TSRELU_SIMD_FN(distances)(size_t m, size_t k, size_t d, const double
     }
 }
 
-/* A full block of the product (ROWS rows, nv = NV or NV / 2 vectors of
- * columns, a constant where inlined): the terms of W, then those of V, in
+/* A block of the product (nr <= ROWS rows, nv = NV or NV / 2 vectors of
+ * columns, constants where inlined): the terms of W, then those of V, in
  * the same accumulators, stored to G from the registers. */
 static inline __attribute__((always_inline)) void product_block(size_t m, size_t k, size_t d,
                                                                 const double *Pt, const double *W,
                                                                 const double *V, double *G,
-                                                                size_t i0, size_t c0, int nv)
+                                                                size_t i0, size_t c0, int nr, int nv)
 {
     vd acc[ROWS][NV];
-    for (int r = 0; r < ROWS; r++)
+    for (int r = 0; r < nr; r++)
         for (int v = 0; v < nv; v++)
             acc[r][v] = (vd){0.0};
-    block_acc(Pt + i0, W + c0, m, m, d, acc, nv);
-    block_acc(Pt + m * m + i0, V + c0, k, m, d, acc, nv);
-    for (int r = 0; r < ROWS; r++)
+    block_acc(Pt + i0, W + c0, m, m, d, acc, nr, nv);
+    block_acc(Pt + m * m + i0, V + c0, k, m, d, acc, nr, nv);
+    for (int r = 0; r < nr; r++)
         for (int v = 0; v < nv; v++)
             storev(G + (i0 + (size_t)r) * d + c0 + (size_t)v * VW, acc[r][v]);
 }
@@ -444,12 +444,19 @@ static void TSRELU_SIMD_FN(product)(size_t m, size_t k, size_t d, const double *
         size_t rows = m - i0 < ROWS ? m - i0 : ROWS;
         for (size_t c0 = 0; c0 < d;) {
             size_t w = d - c0 >= COLS ? COLS : d - c0 >= COLS / 2 ? COLS / 2 : d - c0;
-            if (rows == ROWS && (w == COLS || w == COLS / 2)) {
-                /* both sums in the same registers, stored once */
-                if (w == COLS)
-                    product_block(m, k, d, Pt, W, V, G, i0, c0, NV);
-                else
-                    product_block(m, k, d, Pt, W, V, G, i0, c0, NV / 2);
+            if (w == COLS || w == COLS / 2) { /* both sums in registers, stored once */
+                int half = w == COLS / 2;
+                _Static_assert(ROWS == 4, "one case for each row count 1..ROWS");
+                switch (rows * 2 + (size_t)half) {
+                case 8: product_block(m, k, d, Pt, W, V, G, i0, c0, 4, NV); break;
+                case 9: product_block(m, k, d, Pt, W, V, G, i0, c0, 4, NV / 2); break;
+                case 6: product_block(m, k, d, Pt, W, V, G, i0, c0, 3, NV); break;
+                case 7: product_block(m, k, d, Pt, W, V, G, i0, c0, 3, NV / 2); break;
+                case 4: product_block(m, k, d, Pt, W, V, G, i0, c0, 2, NV); break;
+                case 5: product_block(m, k, d, Pt, W, V, G, i0, c0, 2, NV / 2); break;
+                case 2: product_block(m, k, d, Pt, W, V, G, i0, c0, 1, NV); break;
+                default: product_block(m, k, d, Pt, W, V, G, i0, c0, 1, NV / 2); break;
+                }
                 c0 += w;
                 continue;
             }
