@@ -613,6 +613,67 @@ START_TEST(test_finite_class_test)
 END_TEST
 
 /* The report: one of the three names, possibly with a fallback note. */
+/* The cosines' and the product's summation orders, pinned: every entry a
+ * chain of multiply-adds from +0 in index order (the product's W terms,
+ * then its V terms), one rounding each on a fused path, two on the others.
+ * Bit for bit on every path for m 1..9, k 1..3, d 1..40 (every block
+ * shape: full, half and narrow widths, 1..4 rows). */
+START_TEST(test_cosines_product_order)
+{
+    const tsrelu__simd_ops *ops[MAX_PATHS];
+    size_t np = paths(ops), checked = 0;
+    enum { MM = 9, KM = 3, DM = 40 };
+    static double U[MM * DM], T[KM * DM], Pt[(MM + KM) * MM], G[MM * DM];
+    double *scratch = calloc(TSRELU_SIMD_SCRATCH(MM + KM, DM), sizeof(double));
+    tsrelu__pairs pr = pairs_new(tsrelu__pair_count(MM, KM, 1));
+    ck_assert_ptr_nonnull(scratch);
+    rng_state = 2718;
+    for (size_t m = 1; m <= MM; m++)
+        for (size_t k = 1; k <= KM; k++)
+            for (size_t d = 1; d <= DM; d += (d < 18 ? 1 : 7)) {
+                for (size_t e = 0; e < m * d; e++)
+                    U[e] = uniform_pm1();
+                for (size_t e = 0; e < k * d; e++)
+                    T[e] = uniform_pm1();
+                for (size_t e = 0; e < (m + k) * m; e++)
+                    Pt[e] = uniform_pm1();
+                for (size_t p = 0; p < np; p++) {
+                    int fused = ops[p]->fused;
+                    memset(scratch, 0, TSRELU_SIMD_SCRATCH(MM + KM, DM) * sizeof(double));
+                    for (int st = 0; st < 2; st++) {
+                        ops[p]->cosines(m, k, d, U, T, st, scratch, &pr);
+                        for (size_t q = 0, i = 0; i < m; i++)
+                            for (size_t l = st ? i + 1 : m; l < m + k; l++, q++) {
+                                const double *v = l < m ? U + l * d : T + (l - m) * d;
+                                double want = 0.0;
+                                for (size_t c = 0; c < d; c++)
+                                    want = fused ? fma(U[i * d + c], v[c], want) : U[i * d + c] * v[c] + want;
+                                ck_assert_msg(memcmp(&want, &pr.c[q], sizeof want) == 0,
+                                              "%s cosine (m %zu k %zu d %zu) pair (%zu, %zu)",
+                                              ops[p]->name, m, k, d, i, l);
+                            }
+                    }
+                    ops[p]->product(m, k, d, Pt, U, T, G);
+                    for (size_t i = 0; i < m; i++)
+                        for (size_t c = 0; c < d; c++) {
+                            double want = 0.0;
+                            for (size_t l = 0; l < m + k; l++) {
+                                double x = Pt[l * m + i], y = l < m ? U[l * d + c] : T[(l - m) * d + c];
+                                want = fused ? fma(x, y, want) : x * y + want;
+                            }
+                            ck_assert_msg(memcmp(&want, &G[i * d + c], sizeof want) == 0,
+                                          "%s product (m %zu k %zu d %zu) entry (%zu, %zu)",
+                                          ops[p]->name, m, k, d, i, c);
+                        }
+                    checked++;
+                }
+            }
+    ck_assert_uint_eq(checked, (size_t)MM * KM * 21 * np);
+    free(scratch);
+    free(pr.c);
+}
+END_TEST
+
 /* pair_block against pair_row called row after row as the pair pass did
  * (radial and kap summed in place, zero students' rows skipped), bit for
  * bit on every path: m = 1..TSRELU_SIMD_BLOCK_MAX, with and without kappa,
@@ -804,6 +865,7 @@ Suite *simd_suite(void)
     tcase_add_test(tc_core, test_normalise_bits);
     tcase_add_test(tc_core, test_distances_order);
     tcase_add_test(tc_core, test_pair_block_equals_rows);
+    tcase_add_test(tc_core, test_cosines_product_order);
     suite_add_tcase(s, tc_core);
     TCase *tc_limits = tcase_create("limits");
     tcase_add_test(tc_limits, test_angle_limits);
