@@ -795,13 +795,14 @@ static void TSRELU_SIMD_FN(pair_row)(size_t n, const double *restrict theta,
     }
 }
 
-/* v's 8 lanes (in 8 / VW vectors) moved down one: lane t takes lane t + 1,
- * lane 7 takes +0 (shuffles move bits, compute nothing). */
-static inline void shift_down(vd *v)
+/* The lanes of v (nv vectors, a constant where inlined) moved down one:
+ * lane t takes lane t + 1, the last lane takes +0 (shuffles move bits,
+ * compute nothing). */
+static inline __attribute__((always_inline)) void shift_down(vd *v, int nv)
 {
 #if SHUFFLE
-    for (int w = 0; w < 8 / VW; w++) {
-        vd next = w + 1 < 8 / VW ? v[w + 1] : (vd){0.0};
+    for (int w = 0; w < nv; w++) {
+        vd next = w + 1 < nv ? v[w + 1] : (vd){0.0};
 #if VW == 8
         v[w] = __builtin_shufflevector(v[w], next, 1, 2, 3, 4, 5, 6, 7, 8);
 #elif VW == 4
@@ -811,10 +812,55 @@ static inline void shift_down(vd *v)
 #endif
     }
 #else
-    for (int w = 0; w < 8 / VW; w++)
+    for (int w = 0; w < nv; w++)
         for (int q = 0; q < VW; q++)
-            v[w][q] = q + 1 < VW ? v[w][q + 1] : w + 1 < 8 / VW ? v[w + 1][0] : 0.0;
+            v[w][q] = q + 1 < VW ? v[w][q + 1] : w + 1 < nv ? v[w + 1][0] : 0.0;
 #endif
+}
+
+/* The rows of the student block with nb <= BLOCK_CHUNKS chunks of 8 later
+ * students in registers (a constant where inlined; m <= 8 nb + 1). */
+#define BLOCK_CHUNKS 3
+static inline __attribute__((always_inline)) void
+pair_block_nb(size_t m, size_t k, const double *restrict theta, const double *restrict sn,
+              const double *restrict kappa, const double *restrict a,
+              const double *restrict norm, double *restrict P, double *restrict radial,
+              double *restrict kap, double *restrict sums, int nb)
+{
+    enum { NVB = 8 / VW * BLOCK_CHUNKS };
+    int nvb = 8 / VW * nb; /* vectors of the window of later students */
+    vd R[NVB], K[NVB];
+    for (int w = 0; w < nvb; w++)
+        R[w] = K[w] = (vd){0.0};
+    for (size_t i = 0; i < m; i++) {
+        size_t n = m - i - 1, q = tsrelu__pair_row(m, k, 1, i);
+        radial[i] = R[0][0]; /* the sums of rows 0 .. i - 1 for l = i */
+        kap[i] = K[0][0];
+        shift_down(R, nvb); /* now lane t is l = i + 1 + t */
+        shift_down(K, nvb);
+        double ai = a[i], wi = ai * norm[i];
+        vd acc[8 / VW][3]; /* lane t mod 8, over the chunks in order, as pair_row */
+        for (int w = 0; w < 8 / VW; w++)
+            for (int r = 0; r < 3; r++)
+                acc[w][r] = (vd){0.0};
+        if (norm[i] != 0.0)
+            for (int w = 0; w < nvb && (size_t)w * VW < n; w++) {
+                size_t o = (size_t)w * VW, cnt = n - o < VW ? n - o : VW;
+                vd Pv;
+                pair_row_vec(loadv_n(norm + i + 1 + o, cnt), loadv_n(a + i + 1 + o, cnt),
+                             loadv_n(sn + q + o, cnt),
+                             kappa ? loadv_n(kappa + q + o, cnt) : (vd){0.0},
+                             loadv_n(theta + q + o, cnt), ai, wi, &Pv, &R[w], &K[w],
+                             acc[w % (8 / VW)]);
+                storev_n(P + i * m + i + 1 + o, Pv, cnt);
+            }
+        for (int r = 0; r < 3; r++) {
+            vd lane[8 / VW];
+            for (int w = 0; w < 8 / VW; w++)
+                lane[w] = acc[w][r];
+            sums[3 * i + (size_t)r] = combine8v(lane);
+        }
+    }
 }
 
 /* The student block of the pair pass for m <= TSRELU_SIMD_BLOCK_MAX: every
@@ -832,37 +878,13 @@ static void TSRELU_SIMD_FN(pair_block)(size_t m, size_t k, const double *restric
                                         double *restrict P, double *restrict radial,
                                         double *restrict kap, double *restrict sums)
 {
-    vd R[8 / VW], K[8 / VW];
-    for (int w = 0; w < 8 / VW; w++)
-        R[w] = K[w] = (vd){0.0};
-    for (size_t i = 0; i < m; i++) {
-        size_t n = m - i - 1, q = tsrelu__pair_row(m, k, 1, i);
-        radial[i] = R[0][0]; /* the sums of rows 0 .. i - 1 for l = i */
-        kap[i] = K[0][0];
-        shift_down(R); /* now lane t is l = i + 1 + t */
-        shift_down(K);
-        double ai = a[i], wi = ai * norm[i];
-        vd acc[8 / VW][3];
-        for (int w = 0; w < 8 / VW; w++)
-            for (int r = 0; r < 3; r++)
-                acc[w][r] = (vd){0.0};
-        if (norm[i] != 0.0)
-            for (int w = 0; w < 8 / VW && (size_t)w * VW < n; w++) {
-                size_t o = (size_t)w * VW, cnt = n - o < VW ? n - o : VW;
-                vd Pv;
-                pair_row_vec(loadv_n(norm + i + 1 + o, cnt), loadv_n(a + i + 1 + o, cnt),
-                             loadv_n(sn + q + o, cnt),
-                             kappa ? loadv_n(kappa + q + o, cnt) : (vd){0.0},
-                             loadv_n(theta + q + o, cnt), ai, wi, &Pv, &R[w], &K[w], acc[w]);
-                storev_n(P + i * m + i + 1 + o, Pv, cnt);
-            }
-        for (int r = 0; r < 3; r++) {
-            vd lane[8 / VW];
-            for (int w = 0; w < 8 / VW; w++)
-                lane[w] = acc[w][r];
-            sums[3 * i + (size_t)r] = combine8v(lane);
-        }
-    }
+    _Static_assert(TSRELU_SIMD_BLOCK_MAX == 8 * BLOCK_CHUNKS + 1, "the window's chunks");
+    if (m <= 9)
+        pair_block_nb(m, k, theta, sn, kappa, a, norm, P, radial, kap, sums, 1);
+    else if (m <= 17)
+        pair_block_nb(m, k, theta, sn, kappa, a, norm, P, radial, kap, sums, 2);
+    else
+        pair_block_nb(m, k, theta, sn, kappa, a, norm, P, radial, kap, sums, 3);
 }
 
 static int TSRELU_SIMD_FN(update)(const double *restrict x, const double *restrict g,

@@ -17,8 +17,9 @@
 #define TSRELU_SIMD_MAX_WORK ((size_t)1 << 17)
 
 /* Up to this many students, pair_block does the pair pass's student
- * block (every row has at most 8 later students: one 8-lane register). */
-#define TSRELU_SIMD_BLOCK_MAX 9
+ * block (every row has at most 24 later students: three 8-lane windows in
+ * registers). */
+#define TSRELU_SIMD_BLOCK_MAX 25
 
 /* Scratch of the cosines kernel: the transposed unit rows, padded. */
 #define TSRELU_SIMD_SCRATCH(n, d) ((d) * ((n) + 20))
