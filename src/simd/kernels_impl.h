@@ -250,19 +250,31 @@ static inline size_t padded(size_t n)
     return TSRELU_SIMD_SCRATCH(n, 1);
 }
 
-/* UT[c*ld + i] = X[i*d + c] for the rows i < rows of X: 4 x 4 tiles
- * transposed in registers (the shuffles move bits, compute nothing), the
- * rest one by one. */
-static inline void transpose(const double *X, size_t rows, size_t d, double *UT, size_t ld)
+/* Row r of the neurons: the students U, then the teachers T. */
+static inline const double *neuron_row(const double *U, const double *T, size_t m, size_t d,
+                                       size_t r)
+{
+    return r < m ? U + r * d : T + (r - m) * d;
+}
+
+/* UT[c*ld + r] = entry c of neuron row r (r < n = m + k: the students,
+ * then the teachers): 4 x 4 tiles of four rows (students and teachers in
+ * the same tile where they meet) transposed in registers (the shuffles move
+ * bits, compute nothing), the rest one by one. */
+static inline void transpose(const double *U, const double *T, size_t m, size_t n, size_t d,
+                             double *UT, size_t ld)
 {
     size_t i = 0;
-    for (; i + 4 <= rows && SHUFFLE; i += 4) {
+    for (; i + 4 <= n && SHUFFLE; i += 4) {
+        const double *x[4];
+        for (size_t q = 0; q < 4; q++)
+            x[q] = neuron_row(U, T, m, d, i + q);
         size_t c = 0;
 #if SHUFFLE
         for (; c + 4 <= d; c += 4) {
             v4d r[4];
             for (int q = 0; q < 4; q++)
-                memcpy(&r[q], X + (i + (size_t)q) * d + c, sizeof r[q]);
+                memcpy(&r[q], x[q] + c, sizeof r[q]);
             v4d t0 = __builtin_shufflevector(r[0], r[1], 0, 4, 2, 6); /* x0c x1c x0c+2 x1c+2 */
             v4d t1 = __builtin_shufflevector(r[0], r[1], 1, 5, 3, 7);
             v4d t2 = __builtin_shufflevector(r[2], r[3], 0, 4, 2, 6);
@@ -277,11 +289,13 @@ static inline void transpose(const double *X, size_t rows, size_t d, double *UT,
 #endif
         for (; c < d; c++)
             for (size_t q = 0; q < 4; q++)
-                UT[c * ld + i + q] = X[(i + q) * d + c];
+                UT[c * ld + i + q] = x[q][c];
     }
-    for (; i < rows; i++)
+    for (; i < n; i++) {
+        const double *x = neuron_row(U, T, m, d, i);
         for (size_t c = 0; c < d; c++)
-            UT[c * ld + i] = X[i * d + c];
+            UT[c * ld + i] = x[c];
+    }
 }
 
 /* The cosines from the transposed unit rows: the Gram block of ROWS
@@ -292,8 +306,7 @@ static void TSRELU_SIMD_FN(cosines)(size_t m, size_t k, size_t d, const double *
                                      const tsrelu__pairs *p)
 {
     size_t n = m + k, ld = padded(n);
-    transpose(U, m, d, UT, ld); /* the padding past n stays zero (simd.h) */
-    transpose(T, k, d, UT + m, ld);
+    transpose(U, T, m, n, d, UT, ld); /* the padding past n stays zero (simd.h) */
     for (size_t i0 = 0; i0 < m; i0 += ROWS) {
         size_t rows = m - i0 < ROWS ? m - i0 : ROWS;
         for (size_t j0 = students_too ? i0 + 1 : m; j0 < n; j0 += COLS) {
@@ -401,7 +414,7 @@ static void TSRELU_SIMD_FN(distances)(size_t m, size_t k, size_t d, const double
             p->h2[q] = 0.0;
             if (!(c > TSRELU_EXACT_COS || c < -TSRELU_EXACT_COS))
                 continue;
-            v[cnt] = l < m ? U + l * d : T + (l - m) * d;
+            v[cnt] = neuron_row(U, T, m, d, l);
             sign[cnt] = c > 0.0 ? -1.0 : 1.0;
             at[cnt++] = q;
             if (cnt == 4) {
