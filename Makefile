@@ -291,6 +291,10 @@ build/bench_%: bench/bench_%.c bench/bench_time.h $(SHLIB) $(LIBOUT)/libtsrelu.s
 build/bench_kernels: bench/bench_kernels.c bench/bench_time.h $(STLIB) | build
 	$(CC) $(CFLAGS) $(LDFLAGS) $(BASEFLAGS) -Iinclude -Isrc -o $@ $< $(STLIB) $(LIB_LIBS)
 
+# two builds of the library in one process, timed alternately (bench/ab_step.sh)
+build/ab_step: bench/ab_step.c bench/bench_time.h | build
+	$(CC) $(CFLAGS) $(LDFLAGS) $(BASEFLAGS) -Iinclude -o $@ $< -ldl
+
 bench: deps-bench
 	$(MAKE) all build/bench_step build/bench_batch build/bench_kernels build/bench_hessian build/bench_flow build/bench_sgd
 	$(PYTHON) bench/run_bench.py
