@@ -1,7 +1,8 @@
 #!/bin/sh
 # ab_step.sh REV [M K D]... — the GD step of git revision REV (A) against
 # this tree's library (B), in one process, timed alternately
-# (bench/ab_step.c): A/B > 1 means this tree is faster. REV is built in a
+# (bench/ab_step.c), in both load orders: a ratio above 1 means this tree
+# is faster. REV is built in a
 # temporary git worktree, removed afterwards. Sizes default to the paper's
 # three. OpenBLAS's variables are unset and it runs one thread, as in the
 # benchmark's comparisons (docs/performance.md).
@@ -18,8 +19,21 @@ trap 'git -C "$top" worktree remove --force "$wt" >/dev/null 2>&1 || rm -rf "$wt
 git -C "$top" worktree add --detach -q "$wt" "$rev"
 make -C "$wt" -s all >/dev/null
 make -C "$top" -s all build/ab_step >/dev/null
+# Each size twice, the libraries loaded in both orders: which one loads
+# (and allocates) first moved the ratio of two identical builds by up to 5 %
+# (the placement of their workspaces), the same amount the other way round;
+# the geometric mean of A/B and 1 / (B/A) cancels it.
+run() {
+  env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS=1 "$top/build/ab_step" "$@"
+}
 while [ $# -ge 3 ]; do
-  env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS=1 \
-    "$top/build/ab_step" "$wt/lib/libtsrelu.so" "$top/lib/libtsrelu.so" "$1" "$2" "$3"
+  ab=$(run "$wt/lib/libtsrelu.so" "$top/lib/libtsrelu.so" "$1" "$2" "$3")
+  ba=$(run "$top/lib/libtsrelu.so" "$wt/lib/libtsrelu.so" "$1" "$2" "$3")
+  echo "$ab"
+  echo "$ba"
+  printf '%s\n%s\n' "$ab" "$ba" | awk -v rev="$rev" -v sz="($1, $2, $3)" '
+    { for (i = 1; i < NF; i++) if ($i == "A/B" && $(i + 1) == "median") r[NR] = $(i + 2) }
+    END { printf "%s %s against this tree: %.3f (A/B %.3f, B/A %.3f; above 1: this tree is faster)\n",
+          sz, rev, sqrt(r[1] / r[2]), r[1], r[2] }'
   shift 3
 done

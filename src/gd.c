@@ -194,11 +194,11 @@ static tsrelu_status gd_alloc(const char *fn, const tsrelu_teacher *t, size_t m,
         tsrelu__gd_destroy(gd);
         return st;
     }
-    for (int b = 0; b < 2; b++) {
-        gd->W_buf[b] = malloc(md * sizeof(double));
+    for (int b = 0; b < 2; b++) { /* the rows the kernels read, 64-byte aligned (model.h) */
+        gd->W_buf[b] = tsrelu__aligned_doubles(md);
         gd->a_buf[b] = malloc(m * sizeof(double));
     }
-    gd->gW = malloc(md * sizeof(double));
+    gd->gW = tsrelu__aligned_doubles(md);
     gd->ga = malloc(m * sizeof(double));
     if (!gd->W_buf[0] || !gd->W_buf[1] || !gd->a_buf[0] || !gd->a_buf[1] || !gd->gW || !gd->ga) {
         tsrelu__gd_destroy(gd);

@@ -68,12 +68,37 @@ typedef struct {
     int *near;        /* m: nearest teacher (ties: lowest j), -1 if w_i = 0 */
     double *near_theta; /* m: angle to it */
     double *near_cos;   /* m: its cosine */
-    double *pairs;      /* 6 arrays of m*(m+k): cosines, distances, angles, sines,
-                           cosines, kappas of the packed pairs (simd/simd.h) */
+    double *pairs;      /* 6 arrays of m*(m+k) (tsrelu__ws_pair_stride apart): cosines,
+                           distances, angles, sines, cosines, kappas of the packed
+                           pairs (simd/simd.h) */
     double *unit_t;     /* TSRELU_SIMD_SCRATCH(m+k, d): the BLAS-free cosines' scratch, small
                            sizes only (its padding zeroed by tsrelu__ws_place, kept zero) */
     double *block;      /* the one allocation holding every array; NULL when placed */
 } tsrelu__ws;
+
+/* The step's arrays are 64-byte aligned (a cache line, an AVX-512
+ * vector): every workspace slot starts at a multiple of TSRELU_WS_ALIGN
+ * doubles of a block from tsrelu__aligned_doubles. Placed by malloc alone,
+ * rows straddled cache lines wherever it put the block, and the same
+ * build's step measured up to 5 % faster or slower from one allocation to
+ * another (docs/performance.md). */
+#define TSRELU_WS_ALIGN 8
+
+/* n rounded up to a multiple of TSRELU_WS_ALIGN (n far below SIZE_MAX). */
+static inline size_t tsrelu__ws_round(size_t n)
+{
+    return (n + TSRELU_WS_ALIGN - 1) / TSRELU_WS_ALIGN * TSRELU_WS_ALIGN;
+}
+
+/* A block of n doubles (at least one), aligned to TSRELU_WS_ALIGN doubles;
+ * NULL when out of memory or n overflows. free() releases it. */
+double *tsrelu__aligned_doubles(size_t n);
+
+/* The distance between two of the six packed pair arrays, in doubles. */
+static inline size_t tsrelu__ws_pair_stride(size_t m, size_t k)
+{
+    return tsrelu__ws_round(m * (m + k));
+}
 
 /* One block for every array (TSRELU_ENOMEM on overflow or allocation
  * failure, message set); free with tsrelu__ws_free. */
@@ -95,9 +120,9 @@ void tsrelu__geometry(tsrelu__ws *ws, const tsrelu_teacher *t, const double *W);
 /* The packed pair arrays of ws->pairs (simd/simd.h). */
 static inline tsrelu__pairs tsrelu__ws_pairs(const tsrelu__ws *ws)
 {
-    size_t mn = ws->m * (ws->m + ws->k);
+    size_t st = tsrelu__ws_pair_stride(ws->m, ws->k);
     double *p = ws->pairs;
-    tsrelu__pairs r = {p, p + mn, p + 2 * mn, p + 3 * mn, p + 4 * mn, p + 5 * mn};
+    tsrelu__pairs r = {p, p + st, p + 2 * st, p + 3 * st, p + 4 * st, p + 5 * st};
     return r;
 }
 

@@ -59,8 +59,8 @@ tsrelu_status tsrelu__teacher_alloc(size_t k, size_t d, tsrelu_teacher **out)
     t->k = k;
     t->d = d;
     t->owns = 1;
-    t->V = malloc(kd * sizeof(double));
-    t->unit = malloc(kd * sizeof(double));
+    t->V = tsrelu__aligned_doubles(kd); /* rows the kernels read: aligned (model.h) */
+    t->unit = tsrelu__aligned_doubles(kd);
     t->b = malloc(k * sizeof(double));
     t->norm = malloc(k * sizeof(double));
     if (!t->V || !t->unit || !t->b || !t->norm) {
@@ -275,7 +275,7 @@ tsrelu_status tsrelu__student_alloc(size_t m, size_t d, tsrelu_student **out)
     s->m = m;
     s->d = d;
     s->owns = 1;
-    s->W = malloc(md * sizeof(double));
+    s->W = tsrelu__aligned_doubles(md); /* rows the kernels read: aligned (model.h) */
     s->a = malloc(m * sizeof(double));
     if (!s->W || !s->a) {
         tsrelu_student_free(s);

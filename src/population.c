@@ -34,17 +34,18 @@ static tsrelu_status ws_sizes(size_t m, size_t k, size_t d, size_t len[WS_SLOTS]
     if ((st = tsrelu__mul_size(m, d, "workspace m*d", &md)) != TSRELU_OK ||
         (st = tsrelu__mul_size(m, n, "workspace m*(m+k)", &mn)) != TSRELU_OK)
         return st;
-    if (mn > SIZE_MAX / sizeof(double) / 6)
+    if (mn > SIZE_MAX / sizeof(double) / 6 - TSRELU_WS_ALIGN)
         return tsrelu__fail(TSRELU_ENOMEM, "workspace: size overflows size_t");
     /* small sizes: d*(n+20) doubles are a few MB, no overflow */
-    size_t l[WS_SLOTS] = {md, m, mn, mn, m, m, d, m, m, 6 * mn,
+    size_t l[WS_SLOTS] = {md, m, mn, mn, m, m, d, m, m, 6 * tsrelu__ws_pair_stride(m, k),
                           tsrelu__simd_small(m, k, d) ? TSRELU_SIMD_SCRATCH(n, d) : 0,
                           m /* near: m ints in m doubles' room, last */};
     size_t sum = 0;
-    for (int j = 0; j < WS_SLOTS; j++) {
-        if (l[j] > SIZE_MAX / sizeof(double) - sum)
+    for (int j = 0; j < WS_SLOTS; j++) { /* each slot from a multiple of TSRELU_WS_ALIGN */
+        size_t r = tsrelu__ws_round(l[j]);
+        if (l[j] > SIZE_MAX / sizeof(double) - TSRELU_WS_ALIGN || r > SIZE_MAX / sizeof(double) - sum)
             return tsrelu__fail(TSRELU_ENOMEM, "workspace: size overflows size_t");
-        sum += l[j];
+        sum += r;
         len[j] = l[j];
     }
     *total = sum;
@@ -69,11 +70,20 @@ void tsrelu__ws_place(tsrelu__ws *ws, size_t m, size_t k, size_t d, double *bloc
     double **slot[WS_SLOTS - 1] = {&ws->unit_w, &ws->norm_w,     &ws->gram,     &ws->coef,
                                    &ws->radial, &ws->kap,        &ws->resid,    &ws->near_theta,
                                    &ws->near_cos, &ws->pairs,    &ws->unit_t};
-    for (int j = 0; j < WS_SLOTS - 1; at += len[j], j++)
+    for (int j = 0; j < WS_SLOTS - 1; at += tsrelu__ws_round(len[j]), j++)
         *slot[j] = len[j] > 0 ? at : NULL; /* unit_t: NULL above the BLAS-free sizes */
     if (ws->unit_t) /* the cosines kernel's padding: zero once, kept zero (simd/simd.h) */
         memset(ws->unit_t, 0, len[WS_SLOTS - 2] * sizeof(double));
     ws->near = (int *)(void *)at; /* malloc'd memory has no declared type */
+}
+
+double *tsrelu__aligned_doubles(size_t n)
+{
+    size_t align = TSRELU_WS_ALIGN * sizeof(double);
+    if (n > (SIZE_MAX - align) / sizeof(double))
+        return NULL;
+    size_t bytes = (n > 0 ? n : 1) * sizeof(double);
+    return aligned_alloc(align, (bytes + align - 1) / align * align); /* C11: a multiple */
 }
 
 tsrelu_status tsrelu__ws_alloc(tsrelu__ws *ws, size_t m, size_t k, size_t d)
@@ -83,7 +93,7 @@ tsrelu_status tsrelu__ws_alloc(tsrelu__ws *ws, size_t m, size_t k, size_t d)
     tsrelu_status st = tsrelu__ws_doubles(m, k, d, &total);
     if (st != TSRELU_OK)
         return st;
-    double *block = malloc((total > 0 ? total : 1) * sizeof(double));
+    double *block = tsrelu__aligned_doubles(total);
     if (!block)
         return tsrelu__fail(TSRELU_ENOMEM, "workspace: out of memory for m=%zu, k=%zu, d=%zu",
                             m, k, d);

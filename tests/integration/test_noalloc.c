@@ -1,5 +1,5 @@
-/* No allocation inside a GD run: malloc, calloc, realloc and free are
- * interposed (glibc's __libc_* entry points do the work) and counted while
+/* No allocation inside a GD run: malloc, calloc, realloc, aligned_alloc
+ * and free are interposed (glibc's __libc_* entry points do the work) and counted while
  * tsrelu_gd_run advances states of several sizes, with the default update,
  * a step rule, output training, an observer and a trajectory recorder
  * (with the accurate loss and an event callback on every on-line kind,
@@ -19,6 +19,7 @@ extern void *__libc_malloc(size_t);
 extern void *__libc_calloc(size_t, size_t);
 extern void *__libc_realloc(void *, size_t);
 extern void __libc_free(void *);
+extern void *__libc_memalign(size_t, size_t);
 
 static volatile long allocations;
 
@@ -38,6 +39,12 @@ void *realloc(void *p, size_t n)
 {
     allocations++;
     return __libc_realloc(p, n);
+}
+
+void *aligned_alloc(size_t align, size_t n) /* the library's aligned blocks (src/model.h) */
+{
+    allocations++;
+    return __libc_memalign(align, n);
 }
 
 void free(void *p)
