@@ -535,7 +535,8 @@ static inline void scale_row(const double *x, double inv, size_t d, double *u)
 
 /* One row from its sum of squares: tsrelu__norm's fast path (the same sum,
  * then sqrt) or the function itself, and then the multiply by the
- * reciprocal in the fast range, else tsrelu__unit's rescaling. n and inv:
+ * reciprocal in the fast range (it vectorises; at most 1 ulp from the
+ * division), else tsrelu__unit's rescaling. n and inv:
  * sqrt(ss) and 1 / that, used when ss is in tsrelu__norm's fast range. */
 static inline void normalise_row(const double *x, size_t d, double ss, double n, double inv,
                                  double *norm, double *u)
