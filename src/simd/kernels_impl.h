@@ -250,6 +250,26 @@ static inline size_t padded(size_t n)
     return TSRELU_SIMD_SCRATCH(n, 1);
 }
 
+/* o[q] lane r = r[r] lane q: a 4 x 4 tile transposed in registers (the
+ * shuffles move bits, compute nothing; without them, lane by lane). */
+static inline void transpose4(const v4d r[4], v4d o[4])
+{
+#if SHUFFLE
+    v4d t0 = __builtin_shufflevector(r[0], r[1], 0, 4, 2, 6); /* r0q r1q r0q+2 r1q+2 */
+    v4d t1 = __builtin_shufflevector(r[0], r[1], 1, 5, 3, 7);
+    v4d t2 = __builtin_shufflevector(r[2], r[3], 0, 4, 2, 6);
+    v4d t3 = __builtin_shufflevector(r[2], r[3], 1, 5, 3, 7);
+    o[0] = __builtin_shufflevector(t0, t2, 0, 1, 4, 5);
+    o[1] = __builtin_shufflevector(t1, t3, 0, 1, 4, 5);
+    o[2] = __builtin_shufflevector(t0, t2, 2, 3, 6, 7);
+    o[3] = __builtin_shufflevector(t1, t3, 2, 3, 6, 7);
+#else
+    for (int q = 0; q < 4; q++)
+        for (int l = 0; l < 4; l++)
+            o[q][l] = r[l][q];
+#endif
+}
+
 /* Row r of the neurons: the students U, then the teachers T. */
 static inline const double *neuron_row(const double *U, const double *T, size_t m, size_t d,
                                        size_t r)
@@ -270,23 +290,14 @@ static inline void transpose(const double *U, const double *T, size_t m, size_t 
         for (size_t q = 0; q < 4; q++)
             x[q] = neuron_row(U, T, m, d, i + q);
         size_t c = 0;
-#if SHUFFLE
         for (; c + 4 <= d; c += 4) {
-            v4d r[4];
+            v4d r[4], o[4];
             for (int q = 0; q < 4; q++)
                 memcpy(&r[q], x[q] + c, sizeof r[q]);
-            v4d t0 = __builtin_shufflevector(r[0], r[1], 0, 4, 2, 6); /* x0c x1c x0c+2 x1c+2 */
-            v4d t1 = __builtin_shufflevector(r[0], r[1], 1, 5, 3, 7);
-            v4d t2 = __builtin_shufflevector(r[2], r[3], 0, 4, 2, 6);
-            v4d t3 = __builtin_shufflevector(r[2], r[3], 1, 5, 3, 7);
-            v4d o[4] = {__builtin_shufflevector(t0, t2, 0, 1, 4, 5),
-                        __builtin_shufflevector(t1, t3, 0, 1, 4, 5),
-                        __builtin_shufflevector(t0, t2, 2, 3, 6, 7),
-                        __builtin_shufflevector(t1, t3, 2, 3, 6, 7)};
+            transpose4(r, o);
             for (int q = 0; q < 4; q++)
                 memcpy(UT + (c + (size_t)q) * ld + i, &o[q], sizeof o[q]);
         }
-#endif
         for (; c < d; c++)
             for (size_t q = 0; q < 4; q++)
                 UT[c * ld + i + q] = x[q][c];
@@ -501,19 +512,8 @@ static inline v4d sumsq4(const double *X, size_t d)
             memcpy(&x, X + (size_t)r * d + c, sizeof x);
             acc[r] += x * x;
         }
-#if SHUFFLE
-    v4d t0 = __builtin_shufflevector(acc[0], acc[1], 0, 4, 2, 6);
-    v4d t1 = __builtin_shufflevector(acc[0], acc[1], 1, 5, 3, 7);
-    v4d t2 = __builtin_shufflevector(acc[2], acc[3], 0, 4, 2, 6);
-    v4d t3 = __builtin_shufflevector(acc[2], acc[3], 1, 5, 3, 7);
-    v4d s[4] = {__builtin_shufflevector(t0, t2, 0, 1, 4, 5), __builtin_shufflevector(t1, t3, 0, 1, 4, 5),
-                __builtin_shufflevector(t0, t2, 2, 3, 6, 7), __builtin_shufflevector(t1, t3, 2, 3, 6, 7)};
-#else
     v4d s[4];
-    for (int q = 0; q < 4; q++)
-        for (int r = 0; r < 4; r++)
-            s[q][r] = acc[r][q];
-#endif
+    transpose4(acc, s);
     for (size_t e = c; e < d; e++) { /* at most three */
         v4d x = {X[e], X[d + e], X[2 * d + e], X[3 * d + e]};
         s[0] += x * x;
@@ -768,6 +768,18 @@ static inline void pair_row_vec(vd live_norm, vd al, vd s, vd kp, vd th, double 
     acc[2] += keep(wi * wl * kp, live);
 }
 
+/* A pair-pass row's three sums from their 8 lanes (in 8 / VW vectors
+ * each), combined in combine8's tree. */
+static inline __attribute__((always_inline)) void row_sums(vd acc[8 / VW][3], double sums[3])
+{
+    for (int r = 0; r < 3; r++) {
+        vd lane[8 / VW];
+        for (int v = 0; v < 8 / VW; v++)
+            lane[v] = acc[v][r];
+        sums[r] = combine8v(lane);
+    }
+}
+
 static void TSRELU_SIMD_FN(pair_row)(size_t n, const double *restrict theta,
                                       const double *restrict sn, const double *restrict kappa,
                                       const double *restrict a, const double *restrict norm,
@@ -801,12 +813,7 @@ static void TSRELU_SIMD_FN(pair_row)(size_t n, const double *restrict theta,
         storev_n(radial + o, rad, cnt);
         storev_n(kap + o, kp_sum, cnt);
     }
-    for (int r = 0; r < 3; r++) {
-        vd lane[8 / VW];
-        for (int v = 0; v < 8 / VW; v++)
-            lane[v] = acc[v][r];
-        sums[r] = combine8v(lane);
-    }
+    row_sums(acc, sums);
 }
 
 /* The lanes of v (nv vectors, a constant where inlined) moved down one:
@@ -868,12 +875,7 @@ pair_block_nb(size_t m, size_t k, const double *restrict theta, const double *re
                              acc[w % (8 / VW)]);
                 storev_n(P + i * m + i + 1 + o, Pv, cnt);
             }
-        for (int r = 0; r < 3; r++) {
-            vd lane[8 / VW];
-            for (int w = 0; w < 8 / VW; w++)
-                lane[w] = acc[w][r];
-            sums[3 * i + (size_t)r] = combine8v(lane);
-        }
+        row_sums(acc, sums + 3 * i);
     }
 }
 
