@@ -250,26 +250,6 @@ static inline size_t padded(size_t n)
     return TSRELU_SIMD_SCRATCH(n, 1);
 }
 
-/* o[q] lane r = r[r] lane q: a 4 x 4 tile transposed in registers (the
- * shuffles move bits, compute nothing; without them, lane by lane). */
-static inline void transpose4(const v4d r[4], v4d o[4])
-{
-#if SHUFFLE
-    v4d t0 = __builtin_shufflevector(r[0], r[1], 0, 4, 2, 6); /* r0q r1q r0q+2 r1q+2 */
-    v4d t1 = __builtin_shufflevector(r[0], r[1], 1, 5, 3, 7);
-    v4d t2 = __builtin_shufflevector(r[2], r[3], 0, 4, 2, 6);
-    v4d t3 = __builtin_shufflevector(r[2], r[3], 1, 5, 3, 7);
-    o[0] = __builtin_shufflevector(t0, t2, 0, 1, 4, 5);
-    o[1] = __builtin_shufflevector(t1, t3, 0, 1, 4, 5);
-    o[2] = __builtin_shufflevector(t0, t2, 2, 3, 6, 7);
-    o[3] = __builtin_shufflevector(t1, t3, 2, 3, 6, 7);
-#else
-    for (int q = 0; q < 4; q++)
-        for (int l = 0; l < 4; l++)
-            o[q][l] = r[l][q];
-#endif
-}
-
 /* Row r of the neurons: the students U, then the teachers T. */
 static inline const double *neuron_row(const double *U, const double *T, size_t m, size_t d,
                                        size_t r)
@@ -290,14 +270,23 @@ static inline void transpose(const double *U, const double *T, size_t m, size_t 
         for (size_t q = 0; q < 4; q++)
             x[q] = neuron_row(U, T, m, d, i + q);
         size_t c = 0;
+#if SHUFFLE
         for (; c + 4 <= d; c += 4) {
-            v4d r[4], o[4];
+            v4d r[4];
             for (int q = 0; q < 4; q++)
                 memcpy(&r[q], x[q] + c, sizeof r[q]);
-            transpose4(r, o);
+            v4d t0 = __builtin_shufflevector(r[0], r[1], 0, 4, 2, 6); /* x0c x1c x0c+2 x1c+2 */
+            v4d t1 = __builtin_shufflevector(r[0], r[1], 1, 5, 3, 7);
+            v4d t2 = __builtin_shufflevector(r[2], r[3], 0, 4, 2, 6);
+            v4d t3 = __builtin_shufflevector(r[2], r[3], 1, 5, 3, 7);
+            v4d o[4] = {__builtin_shufflevector(t0, t2, 0, 1, 4, 5),
+                        __builtin_shufflevector(t1, t3, 0, 1, 4, 5),
+                        __builtin_shufflevector(t0, t2, 2, 3, 6, 7),
+                        __builtin_shufflevector(t1, t3, 2, 3, 6, 7)};
             for (int q = 0; q < 4; q++)
                 memcpy(UT + (c + (size_t)q) * ld + i, &o[q], sizeof o[q]);
         }
+#endif
         for (; c < d; c++)
             for (size_t q = 0; q < 4; q++)
                 UT[c * ld + i + q] = x[q][c];
@@ -501,7 +490,10 @@ static void TSRELU_SIMD_FN(product)(size_t m, size_t k, size_t d, const double *
  * vector q holds every row's partial sum q, the last d mod 4 squares added
  * to the first, then (s0 + s1) + (s2 + s3). The rows are four independent
  * chains of adds (one row alone is a chain of d / 4 adds), and the sums
- * stay in registers (lanes stored and read back one by one stall). */
+ * stay in registers (lanes stored and read back one by one stall). The
+ * shuffles are transpose()'s, written out: a helper taking the sums'
+ * address put them on ASan's fake stack (detect_stack_use_after_return),
+ * misaligned for 32-byte vectors, and the sanitizer run died (SEGV). */
 static inline v4d sumsq4(const double *X, size_t d)
 {
     v4d acc[4] = {{0.0}};
@@ -512,8 +504,19 @@ static inline v4d sumsq4(const double *X, size_t d)
             memcpy(&x, X + (size_t)r * d + c, sizeof x);
             acc[r] += x * x;
         }
+#if SHUFFLE
+    v4d t0 = __builtin_shufflevector(acc[0], acc[1], 0, 4, 2, 6);
+    v4d t1 = __builtin_shufflevector(acc[0], acc[1], 1, 5, 3, 7);
+    v4d t2 = __builtin_shufflevector(acc[2], acc[3], 0, 4, 2, 6);
+    v4d t3 = __builtin_shufflevector(acc[2], acc[3], 1, 5, 3, 7);
+    v4d s[4] = {__builtin_shufflevector(t0, t2, 0, 1, 4, 5), __builtin_shufflevector(t1, t3, 0, 1, 4, 5),
+                __builtin_shufflevector(t0, t2, 2, 3, 6, 7), __builtin_shufflevector(t1, t3, 2, 3, 6, 7)};
+#else
     v4d s[4];
-    transpose4(acc, s);
+    for (int q = 0; q < 4; q++)
+        for (int r = 0; r < 4; r++)
+            s[q][r] = acc[r][q];
+#endif
     for (size_t e = c; e < d; e++) { /* at most three */
         v4d x = {X[e], X[d + e], X[2 * d + e], X[3 * d + e]};
         s[0] += x * x;
