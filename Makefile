@@ -154,7 +154,7 @@ pkgconfig/libtsrelu.pc: pkgconfig/libtsrelu.pc.in include/tsrelu.h Makefile
 # to hold it to the AVX paths' bits; the flags of the kernels above (its
 # object matches their pattern) plus -mfma.
 FMA2_OBJ := $(if $(SIMD_X86),$(B)/obj/simd/kernels_fma2.o)
-$(B)/obj/simd/kernels_fma2.o: tests/unit/kernels_fma2.c src/simd/kernels_impl.h src/simd/simd.h src/kernel.h | $(B)/obj/simd
+$(B)/obj/simd/kernels_fma2.o: tests/unit/kernels_fma2.c src/simd/kernels_impl.h src/simd/asin_rational.h src/simd/simd.h src/kernel.h | $(B)/obj/simd
 	$(CC) $(CFLAGS) $(LIB_CFLAGS) -mfma -c $< -o $@
 
 $(B)/run_checks: tests/unit/test_main.c tests/unit/suites.h tests/unit/fixtures.h $(TEST_SRCS) $(STLIB) $(FMA2_OBJ)

@@ -12,6 +12,7 @@
  * without FMA, those of the same operations rounded twice. */
 #include "simd.h"
 #include "kernel.h"
+#include "asin_rational.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -647,23 +648,7 @@ static void TSRELU_SIMD_FN(outer)(size_t n, size_t d, const double *A, const dou
     }
 }
 
-/* asin(x) = x + x R(x^2) on [0, 0.5]: the rational of fdlibm's e_asin.c
- * (Sun Microsystems, 1993: "freely used, copied, modified and distributed"),
- * error below 1 ulp; the same one serves every angle below. */
-#define PS0 1.66666666666666657415e-01
-#define PS1 -3.25565818622400915405e-01
-#define PS2 2.01212532134862925881e-01
-#define PS3 -4.00555345006794114027e-02
-#define PS4 7.91534994289814532176e-04
-#define PS5 3.47933107596021167570e-05
-#define QS1 -2.40339491173441421878e+00
-#define QS2 2.02094576023350569471e+00
-#define QS3 -6.88283971605453293030e-01
-#define QS4 7.70381505559019352791e-02
-#define PIO2_HI 1.57079632679489655800e+00
-#define PIO2_LO 6.12323399573676603587e-17
-#define PI_HI 3.14159265358979311600e+00
-
+/* asin(x) = x + x R(x^2) on [0, 0.5]: simd/asin_rational.h. */
 /* Horner's steps fused (fma: one rounding each). */
 static inline double asin_r(double t)
 {
@@ -700,6 +685,41 @@ static inline double high_half(double x)
     return x;
 }
 
+/* a where cond, else b. With AVX2 and AVX-512 selected by bits: a plain
+ * ?: the vectoriser pushed through the square root taken of it into both
+ * of its arms (every lane then paid for both square roots). SSE2 cannot
+ * select 64-bit integers on a comparison (the portable loop then stayed
+ * scalar), so there it is a plain ?:. Either way the same value. */
+static inline double pick_bits(int cond, double a, double b)
+{
+#if VW == 2
+    return cond ? a : b;
+#else
+    uint64_t ia, ib, mask = (uint64_t)0 - (uint64_t)(cond != 0);
+    memcpy(&ia, &a, sizeof ia);
+    memcpy(&ib, &b, sizeof ib);
+    ia = (ia & mask) | (ib & ~mask);
+    memcpy(&a, &ia, sizeof a);
+    return a;
+#endif
+}
+
+/* The angle kernel's two square roots a pair. Written plainly, a pair
+ * needs four: s = sqrt(z), sqrt(dm) and sqrt(dp) for a near pair's sine
+ * 0.5 sqrt(dm) sqrt(dp), and sqrt((1 - c)(1 + c)) for a far pair's. Each
+ * pair needs at most two of them, taken on selected arguments, the same
+ * bits:
+ *   near, small >= 2^-1020: x = sqrt(small), y = sqrt(large), s = x / 2
+ *     (z = small / 4 is exact there, and so is halving a square root);
+ *     {sqrt(dm), sqrt(dp)} = {x, y}, multiplied either way round;
+ *   near, small < 2^-1020: z = small / 4 may have rounded, so
+ *     x = sqrt(z) = s and y = sqrt(small); large = 4 exactly there, so
+ *     {sqrt(dm), sqrt(dp)} = {y, 2};
+ *   far: x = sqrt(z) = s, y = sqrt((1 - c)(1 + c)), the sine.
+ * The square roots are the kernel's slowest operations (with the two
+ * divisions): with four it took 1.18 times as long (docs/performance.md).
+ * test_angles_plain_formula (check_simd.c) holds it to the plain formula
+ * bit for bit. */
 static void angle_loop(size_t n, const double *restrict c, const double *restrict h2,
                        double *restrict theta, double *restrict sine, double *restrict cosine,
                        double *restrict kap)
@@ -709,7 +729,11 @@ static void angle_loop(size_t n, const double *restrict c, const double *restric
         int near = ac > TSRELU_EXACT_COS, mid = ac > 0.5;
         double z = near ? 0.25 * small : 0.5 * (1.0 - ac);
         z = mid ? z : 0.0;
-        double s = sqrt(z), t = mid ? z : cj * cj, r = asin_r(t);
+        double large = 4.0 - small;
+        int whole = near && !(small < 0x1p-1020); /* z = small / 4 exactly */
+        double x = sqrt(pick_bits(whole, small, z));
+        double y = sqrt(pick_bits(near, pick_bits(whole, large, small), (1.0 - cj) * (1.0 + cj)));
+        double s = whole ? 0.5 * x : x, t = mid ? z : cj * cj, r = asin_r(t);
         double df = high_half(s), den = s + df;
         double quot = (z - df * df) / (den > 0.0 ? den : 1.0); /* computed in every lane */
         double corr = den > 0.0 ? quot : 0.0;
@@ -717,11 +741,9 @@ static void angle_loop(size_t n, const double *restrict c, const double *restric
         double th_pos = 2.0 * (df + fmad(r, s, corr));
         double th_neg = PI_HI - 2.0 * (s + fmad(r, s, -PIO2_LO));
         double th = !mid ? th_low : (cj > 0.0 ? th_pos : th_neg);
-        double large = 4.0 - small;
         double dm = cj > 0.0 ? small : large, dp = cj > 0.0 ? large : small;
-        double sn_near = 0.5 * (sqrt(dm) * sqrt(dp)), cs_near = 0.25 * (dp - dm);
-        double sn_far = sqrt((1.0 - cj) * (1.0 + cj));
-        double sn = near ? sn_near : sn_far, cs = near ? cs_near : cj;
+        double sn_near = 0.5 * ((whole ? x : y) * (whole ? y : 2.0)), cs_near = 0.25 * (dp - dm);
+        double sn = near ? sn_near : y, cs = near ? cs_near : cj;
         theta[j] = th;
         sine[j] = sn;
         cosine[j] = cs;

@@ -8,6 +8,7 @@
 #include "suites.h"
 
 #include "kernel.h"
+#include "simd/asin_rational.h"
 #include "simd/simd.h"
 
 #include <tsrelu.h>
@@ -481,6 +482,118 @@ START_TEST(test_near_sine_tiny_distances)
 }
 END_TEST
 
+/* The angle kernel's plain formula (four square roots a pair: sqrt(z),
+ * sqrt(d-) and sqrt(d+) for a near pair's sine, sqrt((1 - c)(1 + c)) for a
+ * far pair's), written out here one pair at a time, with the kernel's
+ * constants and fused multiply-adds where the path fuses. The kernel takes
+ * two square roots on selected arguments instead (kernels_impl.h); this is
+ * what says that they give the same bits. */
+static double ref_fmad(int fused, double a, double b, double c)
+{
+    return fused ? fma(a, b, c) : a * b + c;
+}
+
+static void angle_plain(int fused, double cj, double small, double out[4])
+{
+    double ac = fabs(cj);
+    int near = ac > TSRELU_EXACT_COS, mid = ac > 0.5;
+    double z = near ? 0.25 * small : 0.5 * (1.0 - ac);
+    z = mid ? z : 0.0;
+    double s = sqrt(z), t = mid ? z : cj * cj;
+    double pp = t * ref_fmad(fused, t, ref_fmad(fused, t, ref_fmad(fused, t, ref_fmad(fused, t,
+                    ref_fmad(fused, t, PS5, PS4), PS3), PS2), PS1), PS0);
+    double qq = ref_fmad(fused, t, ref_fmad(fused, t, ref_fmad(fused, t,
+                    ref_fmad(fused, t, QS4, QS3), QS2), QS1), 1.0);
+    double r = pp / qq;
+    uint64_t bits;
+    memcpy(&bits, &s, sizeof bits);
+    bits &= 0xffffffff00000000u;
+    double df;
+    memcpy(&df, &bits, sizeof df);
+    double den = s + df, corr = den > 0.0 ? (z - df * df) / den : 0.0;
+    double th;
+    if (!mid)
+        th = PIO2_HI - (cj - ref_fmad(fused, -cj, r, PIO2_LO));
+    else if (cj > 0.0)
+        th = 2.0 * (df + ref_fmad(fused, r, s, corr));
+    else
+        th = PI_HI - 2.0 * (s + ref_fmad(fused, r, s, -PIO2_LO));
+    double large = 4.0 - small;
+    double dm = cj > 0.0 ? small : large, dp = cj > 0.0 ? large : small;
+    double sn = near ? 0.5 * (sqrt(dm) * sqrt(dp)) : sqrt((1.0 - cj) * (1.0 + cj));
+    double cs = near ? 0.25 * (dp - dm) : cj;
+    double kap;
+    if (th < TSRELU_KAPPA_SERIES_MAX) {
+        static const double kc[] = {TSRELU_KAPPA_C9, TSRELU_KAPPA_C8, TSRELU_KAPPA_C7,
+                                    TSRELU_KAPPA_C6, TSRELU_KAPPA_C5, TSRELU_KAPPA_C4,
+                                    TSRELU_KAPPA_C3, TSRELU_KAPPA_C2, TSRELU_KAPPA_C1};
+        double t2 = th * th, k = TSRELU_KAPPA_C10;
+        for (size_t i = 0; i < sizeof kc / sizeof kc[0]; i++)
+            k = ref_fmad(fused, k, t2, kc[i]);
+        kap = k * t2 * th;
+    } else {
+        kap = ref_fmad(fused, -th, cs, sn);
+    }
+    out[0] = th;
+    out[1] = sn;
+    out[2] = cs;
+    out[3] = kap;
+}
+
+/* The angle kernel against angle_plain bit for bit, on every path: random
+ * cosines (a third of them within 1e-6 of +-1) with squared distances
+ * near 2 - 2|c| for the near pairs, the switch points 0.5 and 0.7 and
+ * their neighbours, and near pairs whose squared distance is tiny (a
+ * quarter of it subnormal, at and around the switch at 2^-1020, and 0);
+ * counts of pairs that leave every tail of the vector loop. */
+START_TEST(test_angles_plain_formula)
+{
+    const tsrelu__simd_ops *ops[MAX_PATHS];
+    size_t np = paths(ops);
+    static const double tiny[] = {0.0,       0x1p-1074,  0x3p-1074,   0x1.0000000000003p-1022,
+                                  0x1.fffffffffffffp-1021, 0x1p-1020, 0x1.0000000000001p-1020,
+                                  0x1.ffffffffffffdp-1020, 0x1.23456789abcdfp-1026,
+                                  0x1.5555555555555p-1029, 0x1.fffffffffffffp-1025,
+                                  0x1.8p-700, 1e-30, 3e-3};
+    static const double edge[] = {0.5, 0.7, 1.0, 0.0};
+    enum { N = 2003 };
+    for (size_t p = 0; p < np; p++) {
+        tsrelu__pairs pr = pairs_new(N);
+        rng_state = 0x5DEECE66Dull;
+        size_t nt = sizeof tiny / sizeof tiny[0], ne = sizeof edge / sizeof edge[0];
+        for (size_t i = 0; i < N; i++) {
+            double u = uniform_pm1(), c;
+            if (i % 3 == 0)
+                c = copysign(1.0 - 1e-6 * fabs(uniform_pm1()), u);
+            else
+                c = u;
+            if (i % 17 == 0) /* a switch point, or the doubles beside it */
+                c = copysign(nextafter(edge[(i / 17) % ne], (double)((i / 17) % 3) - 1.0), u);
+            double h2 = fabs(c) > TSRELU_EXACT_COS ? (2.0 - 2.0 * fabs(c)) * (1.0 + 1e-3 * u) : 0.0;
+            if (i % 5 == 0 && fabs(c) > TSRELU_EXACT_COS)
+                h2 = tiny[(i / 5) % nt];
+            pr.c[i] = c;
+            pr.h2[i] = h2;
+        }
+        static const size_t counts[] = {1, 2, 3, 5, 7, 8, 9, 15, 16, 17, 27, N};
+        for (size_t ci = 0; ci < sizeof counts / sizeof counts[0]; ci++) {
+            size_t n = counts[ci];
+            ops[p]->angles(n, &pr);
+            for (size_t i = 0; i < n; i++) {
+                double want[4];
+                angle_plain(ops[p]->fused, pr.c[i], pr.h2[i], want);
+                double got[4] = {pr.theta[i], pr.sn[i], pr.cs[i], pr.kappa[i]};
+                for (int o = 0; o < 4; o++)
+                    ck_assert_msg(memcmp(&got[o], &want[o], sizeof got[o]) == 0,
+                                  "%s n=%zu pair %zu c=%a h2=%a: output %d %a, want %a",
+                                  ops[p]->name, n, i, pr.c[i], pr.h2[i], o, got[o], want[o]);
+            }
+        }
+        free(pr.c);
+    }
+}
+END_TEST
+
 /* The update: x - eta g exactly, and not finite as soon as one entry
  * (at any position, including the vector tails) is NaN or +-Inf, also by
  * overflow; the largest finite values and subnormals pass. */
@@ -870,6 +983,7 @@ Suite *simd_suite(void)
     TCase *tc_limits = tcase_create("limits");
     tcase_add_test(tc_limits, test_angle_limits);
     tcase_add_test(tc_limits, test_near_sine_tiny_distances);
+    tcase_add_test(tc_limits, test_angles_plain_formula);
     tcase_add_test(tc_limits, test_isa_report);
     tcase_add_test(tc_limits, test_update_class_test);
     tcase_add_test(tc_limits, test_finite_class_test);
