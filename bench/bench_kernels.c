@@ -4,9 +4,10 @@
  *          in-cache block (fused on the paths with FMA, a multiply and an
  *          add each on the x86-64 portable path: src/simd/kernels_impl.h)
  *   angle  nanoseconds per pair of the angle kernel (a third of the pairs
- *          near-parallel, as late in a run)
- * and prints "path NAME peak_gmadd_per_s X angle_ns_per_pair Y fused F"
- * (F = 1 on a path with FMA). Links the
+ *          near-parallel, as late in a run), with kappa (the loss, dL/da)
+ *          and without (a GD step with the output layer fixed)
+ * and prints "path NAME peak_gmadd_per_s X angle_ns_per_pair Y fused F
+ * angle_nokappa_ns_per_pair Z" (F = 1 on a path with FMA). Links the
  * static library: the kernels are internal. */
 #define _POSIX_C_SOURCE 200809L
 #include "simd/simd.h"
@@ -31,6 +32,7 @@ static double best_of(double (*fn)(void *), void *arg, int reps)
 typedef struct {
     const tsrelu__simd_ops *ops;
     size_t m, k, d, n;
+    int with_kappa;
     double *Pt, *W, *V, *G;
     tsrelu__pairs pr;
 } job;
@@ -49,13 +51,13 @@ static double time_angles(void *p)
     job *j = p;
     double t0 = now();
     for (int i = 0; i < 200; i++)
-        j->ops->angles(j->n, &j->pr);
+        j->ops->angles(j->n, j->with_kappa, &j->pr);
     return (now() - t0) / 200;
 }
 
 int main(void)
 {
-    job j = {tsrelu__simd(), 32, 8, 64, 4096, NULL, NULL, NULL, NULL, {0}};
+    job j = {tsrelu__simd(), 32, 8, 64, 4096, 1, NULL, NULL, NULL, NULL, {0}};
     size_t m = j.m, k = j.k, d = j.d, n = j.n;
     j.Pt = malloc((m + k) * m * sizeof(double));
     j.W = malloc(m * d * sizeof(double));
@@ -78,7 +80,11 @@ int main(void)
     }
     j.pr = pr;
     double tp = best_of(time_product, &j, 25), ta = best_of(time_angles, &j, 25);
-    printf("path %s peak_gmadd_per_s %.3f angle_ns_per_pair %.4f fused %d\n", j.ops->name,
-           (double)(m * (m + k) * d) / tp * 1e-9, ta / (double)n * 1e9, j.ops->fused);
+    j.with_kappa = 0;
+    double tn = best_of(time_angles, &j, 25);
+    printf("path %s peak_gmadd_per_s %.3f angle_ns_per_pair %.4f fused %d "
+           "angle_nokappa_ns_per_pair %.4f\n",
+           j.ops->name, (double)(m * (m + k) * d) / tp * 1e-9, ta / (double)n * 1e9, j.ops->fused,
+           tn / (double)n * 1e9);
     return 0;
 }

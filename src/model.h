@@ -112,9 +112,10 @@ void tsrelu__ws_place(tsrelu__ws *ws, size_t m, size_t k, size_t d, double *bloc
 
 /* The geometry of an evaluation alone, for the Hessian (hessian.c): unit
  * rows and norms of W (unit_w, norm_w) and the cosines, near-pair
- * distances, angles, sines and kappas of every pair (students l > i, then
+ * distances, angles, sines and cosines of every pair (students l > i, then
  * teachers) in ws->pairs, packed as simd/simd.h says: the numbers the
- * gradient uses, bit for bit. */
+ * gradient uses, bit for bit (not the kappas: the Hessian takes kappa from
+ * theta, sin and cos). */
 void tsrelu__geometry(tsrelu__ws *ws, const tsrelu_teacher *t, const double *W);
 
 /* The packed pair arrays of ws->pairs (simd/simd.h). */

@@ -138,14 +138,15 @@ static void pair_cosines(const tsrelu_teacher *t, tsrelu__ws *ws, int students_t
     }
 }
 
-/* Angles, sines, cosines and kappas of the packed pairs. The angle kernel
+/* Angles, sines, cosines and (with_kappa) kappas of the packed pairs: kappa
+ * only for the loss and dL/da. The angle kernel
  * runs over the pair count rounded up to TSRELU_WS_ALIGN, within each
  * array's room (tsrelu__ws_pair_stride), on pairs of cosine and distance
  * 0 past the last: whole vectors instead of the vectoriser's scalar
  * epilogue (at (6, 2, 8), 27 pairs, 32 took 0.87 times as long as 27);
  * nothing reads the angles past the count. */
 static void pair_angles(const tsrelu_teacher *t, tsrelu__ws *ws, int students_too,
-                        const tsrelu__pairs *p)
+                        int with_kappa, const tsrelu__pairs *p)
 {
     const tsrelu__simd_ops *ops = tsrelu__simd();
     size_t m = ws->m, k = ws->k, n = tsrelu__pair_count(m, k, students_too);
@@ -154,14 +155,14 @@ static void pair_angles(const tsrelu_teacher *t, tsrelu__ws *ws, int students_to
     ops->distances(m, k, ws->d, ws->unit_w, t->unit, students_too, p);
     for (size_t q = n; q < padded; q++)
         p->c[q] = p->h2[q] = 0.0;
-    ops->angles(padded, p);
+    ops->angles(padded, with_kappa, p);
 }
 
 void tsrelu__geometry(tsrelu__ws *ws, const tsrelu_teacher *t, const double *W)
 {
     normalise_rows(ws->m, ws->d, W, ws);
     const tsrelu__pairs pr = tsrelu__ws_pairs(ws);
-    pair_angles(t, ws, 1, &pr);
+    pair_angles(t, ws, 1, 0, &pr); /* the Hessian takes kappa from theta, sin and cos */
 }
 
 typedef struct {
@@ -190,7 +191,7 @@ static inline double pair_pass(const tsrelu_teacher *t, const double *a, tsrelu_
     double ksum = 0.0;
     const tsrelu__pairs pr = tsrelu__ws_pairs(ws);
     const tsrelu__simd_ops *ops = tsrelu__simd();
-    pair_angles(t, ws, 1, &pr);
+    pair_angles(t, ws, 1, want_kappa, &pr);
     double *P = ws->coef; /* transposed: P_in at P[n*m + i] */
     /* a small student block in one call (its running sums in registers),
      * else row by row below, the same bits */
@@ -412,7 +413,7 @@ tsrelu_status tsrelu__nearest(const char *fn, const tsrelu_student *s, const tsr
     size_t m = s->m, k = t->k, d = t->d;
     normalise_rows(m, d, s->W, &ws);
     const tsrelu__pairs pr = tsrelu__ws_pairs(&ws);
-    pair_angles(t, &ws, 0, &pr); /* the teacher pairs of a step, the same numbers */
+    pair_angles(t, &ws, 0, 0, &pr); /* the teacher pairs of a step, the same numbers */
     for (size_t i = 0; i < m; i++) {
         ws.near[i] = -1;
         if (ws.norm_w[i] == 0.0)

@@ -720,9 +720,12 @@ static inline double pick_bits(int cond, double a, double b)
  * divisions): with four it took 1.18 times as long (docs/performance.md).
  * test_angles_plain_formula (check_simd.c) holds it to the plain formula
  * bit for bit. */
-static void angle_loop(size_t n, const double *restrict c, const double *restrict h2,
-                       double *restrict theta, double *restrict sine, double *restrict cosine,
-                       double *restrict kap)
+static inline __attribute__((always_inline)) void angle_loop(size_t n, const double *restrict c,
+                                                             const double *restrict h2,
+                                                             double *restrict theta,
+                                                             double *restrict sine,
+                                                             double *restrict cosine,
+                                                             double *restrict kap, int with_kappa)
 {
     for (size_t j = 0; j < n; j++) {
         double cj = c[j], ac = fabs(cj), small = h2[j];
@@ -747,8 +750,10 @@ static void angle_loop(size_t n, const double *restrict c, const double *restric
         theta[j] = th;
         sine[j] = sn;
         cosine[j] = cs;
-        double k_series = kappa_series(th), k_direct = fmad(-th, cs, sn);
-        kap[j] = th < TSRELU_KAPPA_SERIES_MAX ? k_series : k_direct;
+        if (with_kappa) { /* a constant where inlined: two loops */
+            double k_series = kappa_series(th), k_direct = fmad(-th, cs, sn);
+            kap[j] = th < TSRELU_KAPPA_SERIES_MAX ? k_series : k_direct;
+        }
     }
 }
 
@@ -762,9 +767,12 @@ static void angle_loop(size_t n, const double *restrict c, const double *restric
  * would lose half the digits. For c > 0.5 the rounding of sqrt(z) is
  * corrected as fdlibm's acos does. sin and cos as tsrelu__angle_unit:
  * from c where it is accurate, else from the half-angle distances. */
-static void TSRELU_SIMD_FN(angles)(size_t n, const tsrelu__pairs *p)
+static void TSRELU_SIMD_FN(angles)(size_t n, int with_kappa, const tsrelu__pairs *p)
 {
-    angle_loop(n, p->c, p->h2, p->theta, p->sn, p->cs, p->kappa);
+    if (with_kappa)
+        angle_loop(n, p->c, p->h2, p->theta, p->sn, p->cs, p->kappa, 1);
+    else
+        angle_loop(n, p->c, p->h2, p->theta, p->sn, p->cs, p->kappa, 0);
 }
 
 typedef long long vi __attribute__((vector_size(VW * sizeof(double))));

@@ -65,9 +65,10 @@ typedef struct {
      * |c| > TSRELU_EXACT_COS, else 0. */
     void (*distances)(size_t m, size_t k, size_t d, const double *U, const double *T,
                       int students_too, const tsrelu__pairs *p);
-    /* theta, sn, cs, kappa of n pairs from c and h2: one branch-free
-     * kernel for every pair (kernels_impl.h). */
-    void (*angles)(size_t n, const tsrelu__pairs *p);
+    /* theta, sn, cs and (if with_kappa; else kappa is not written) kappa
+     * of n pairs from c and h2: one branch-free kernel for every pair
+     * (kernels_impl.h). */
+    void (*angles)(size_t n, int with_kappa, const tsrelu__pairs *p);
     /* G = P^T W + Q^T V with P m x m (Pt[l*m + i]) and Q k x m (after P):
      * G[i*d + c] = sum_l Pt[l*m + i] W[l*d + c] + sum_j Pt[(m+j)*m + i] V[j*d + c],
      * summed in the order l = 0..m-1, then j = 0..k-1. */

@@ -201,7 +201,7 @@ START_TEST(test_angles_vs_quad)
             tsrelu__pairs pr = pairs_new(m);
             ops[p]->cosines(m, 1, d, U, T, 0, scratch, &pr);
             ops[p]->distances(m, 1, d, U, T, 0, &pr);
-            ops[p]->angles(m, &pr);
+            ops[p]->angles(m, 1, &pr);
             double worst_t = 0.0, worst_s = 0.0, worst_k = 0.0;
             for (size_t i = 0; i < m; i++) {
                 tsrelu_quad ref = angle_q(U + i * d, T, d);
@@ -356,7 +356,7 @@ START_TEST(test_paths_bit_identical)
         ck_assert_ptr_nonnull(G[p]);
         ops[p]->cosines(m, k, d, U, T, 1, scratch, &pr[p]);
         ops[p]->distances(m, k, d, U, T, 1, &pr[p]);
-        ops[p]->angles(np_all, &pr[p]);
+        ops[p]->angles(np_all, 1, &pr[p]);
         ops[p]->product(m, k, d, Pt, U, T, G[p]);
     }
     /* one pair-pass row over all those pairs, some students zero */
@@ -434,7 +434,7 @@ START_TEST(test_angle_limits)
         tsrelu__pairs pr = pairs_new(n);
         memcpy(pr.c, c, sizeof c);
         memcpy(pr.h2, h2, sizeof h2);
-        ops[p]->angles(n, &pr);
+        ops[p]->angles(n, 1, &pr);
         for (size_t i = 0; i < n; i++) {
             ck_assert_msg(isfinite(pr.theta[i]) && isfinite(pr.sn[i]) && isfinite(pr.cs[i]) &&
                               isfinite(pr.kappa[i]),
@@ -469,7 +469,7 @@ START_TEST(test_near_sine_tiny_distances)
             pr.c[2 * i + 1] = -pr.c[2 * i];
             pr.h2[2 * i] = pr.h2[2 * i + 1] = h2[i];
         }
-        ops[p]->angles(n, &pr);
+        ops[p]->angles(n, 1, &pr);
         for (size_t j = 0; j < n; j++) {
             double small = pr.h2[j], large = 4.0 - small;
             double dm = pr.c[j] > 0.0 ? small : large, dp = pr.c[j] > 0.0 ? large : small;
@@ -576,17 +576,23 @@ START_TEST(test_angles_plain_formula)
             pr.h2[i] = h2;
         }
         static const size_t counts[] = {1, 2, 3, 5, 7, 8, 9, 15, 16, 17, 27, N};
-        for (size_t ci = 0; ci < sizeof counts / sizeof counts[0]; ci++) {
-            size_t n = counts[ci];
-            ops[p]->angles(n, &pr);
+        for (size_t ci = 0; ci < 2 * (sizeof counts / sizeof counts[0]); ci++) {
+            size_t n = counts[ci / 2];
+            int with_kappa = ci % 2; /* without: the same angles, kappa not written */
+            for (size_t i = 0; i < N; i++)
+                pr.kappa[i] = -7.0;
+            ops[p]->angles(n, with_kappa, &pr);
             for (size_t i = 0; i < n; i++) {
                 double want[4];
                 angle_plain(ops[p]->fused, pr.c[i], pr.h2[i], want);
+                if (!with_kappa)
+                    want[3] = -7.0;
                 double got[4] = {pr.theta[i], pr.sn[i], pr.cs[i], pr.kappa[i]};
                 for (int o = 0; o < 4; o++)
                     ck_assert_msg(memcmp(&got[o], &want[o], sizeof got[o]) == 0,
-                                  "%s n=%zu pair %zu c=%a h2=%a: output %d %a, want %a",
-                                  ops[p]->name, n, i, pr.c[i], pr.h2[i], o, got[o], want[o]);
+                                  "%s n=%zu kappa %d pair %zu c=%a h2=%a: output %d %a, want %a",
+                                  ops[p]->name, n, with_kappa, i, pr.c[i], pr.h2[i], o, got[o],
+                                  want[o]);
             }
         }
         free(pr.c);
