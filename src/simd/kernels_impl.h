@@ -717,7 +717,8 @@ static inline double pick_bits(int cond, double a, double b)
  *     {sqrt(dm), sqrt(dp)} = {y, 2};
  *   far: x = sqrt(z) = s, y = sqrt((1 - c)(1 + c)), the sine.
  * The square roots are the kernel's slowest operations (with the two
- * divisions): with four it took 1.18 times as long (docs/performance.md).
+ * divisions): with four it took 2.92 ns a pair against 2.38
+ * (bench_kernels; docs/performance.md, "A fourth run").
  * test_angles_plain_formula (check_simd.c) holds it to the plain formula
  * bit for bit. */
 static inline __attribute__((always_inline)) void angle_loop(size_t n, const double *restrict c,
