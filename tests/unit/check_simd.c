@@ -544,7 +544,8 @@ static void angle_plain(int fused, double cj, double small, double out[4])
  * cosines (a third of them within 1e-6 of +-1) with squared distances
  * near 2 - 2|c| for the near pairs, the switch points 0.5 and 0.7 and
  * their neighbours, and near pairs whose squared distance is tiny (a
- * quarter of it subnormal, at and around the switch at 2^-1020, and 0);
+ * quarter of it subnormal and rounded by up to several bits, at and
+ * around the switch at 2^-1020, and 0);
  * counts of pairs that leave every tail of the vector loop. */
 START_TEST(test_angles_plain_formula)
 {
@@ -567,9 +568,13 @@ START_TEST(test_angles_plain_formula)
                 c = copysign(1.0 - 1e-6 * fabs(uniform_pm1()), u);
             else
                 c = u;
-            if (i % 17 == 0) /* a switch point, or the doubles beside it */
-                c = copysign(nextafter(edge[(i / 17) % ne], (double)((i / 17) % 3) - 1.0), u);
-            double h2 = fabs(c) > TSRELU_EXACT_COS ? (2.0 - 2.0 * fabs(c)) * (1.0 + 1e-3 * u) : 0.0;
+            if (i % 17 == 0) { /* a switch point, or a double beside it */
+                double e = edge[(i / 17) % ne];
+                int side = (int)((i / 17 / ne) % 3);
+                c = copysign(side == 1 ? e : nextafter(e, side == 0 ? -INFINITY : INFINITY), u);
+            }
+            double g = 2.0 - 2.0 * fabs(c); /* |c| past 1 by rounding: distance 0 */
+            double h2 = fabs(c) > TSRELU_EXACT_COS && g > 0.0 ? g * (1.0 + 1e-3 * u) : 0.0;
             if (i % 5 == 0 && fabs(c) > TSRELU_EXACT_COS)
                 h2 = tiny[(i / 5) % nt];
             pr.c[i] = c;
