@@ -685,24 +685,20 @@ static inline double high_half(double x)
     return x;
 }
 
-/* a where cond, else b. With AVX2 and AVX-512 selected by bits: a plain
- * ?: the vectoriser pushed through the square root taken of it into both
- * of its arms (every lane then paid for both square roots). SSE2 cannot
- * select 64-bit integers on a comparison (the portable loop then stayed
- * scalar), so there it is a plain ?:. Either way the same value. */
+#if VW != 2
+/* a where cond, else b, selected by their bits: a plain ?: the vectoriser
+ * pushed through the square root taken of it into both of its arms
+ * (every lane then paid for both square roots). */
 static inline double pick_bits(int cond, double a, double b)
 {
-#if VW == 2
-    return cond ? a : b;
-#else
     uint64_t ia, ib, mask = (uint64_t)0 - (uint64_t)(cond != 0);
     memcpy(&ia, &a, sizeof ia);
     memcpy(&ib, &b, sizeof ib);
     ia = (ia & mask) | (ib & ~mask);
     memcpy(&a, &ia, sizeof a);
     return a;
-#endif
 }
+#endif
 
 /* The angle kernel's two square roots a pair. Written plainly, a pair
  * needs four: s = sqrt(z), sqrt(dm) and sqrt(dp) for a near pair's sine
@@ -717,8 +713,12 @@ static inline double pick_bits(int cond, double a, double b)
  *     {sqrt(dm), sqrt(dp)} = {y, 2};
  *   far: x = sqrt(z) = s, y = sqrt((1 - c)(1 + c)), the sine.
  * The square roots are the kernel's slowest operations (with the two
- * divisions): with four it took 2.92 ns a pair against 2.38
- * (bench_kernels; docs/performance.md, "A fourth run").
+ * divisions): with four the AVX-512 path took 2.92 ns a pair against 2.38
+ * (bench_kernels; docs/performance.md, "A fourth run"). The 2-lane
+ * template keeps the plain formula: SSE2 has no 64-bit integer select on
+ * a comparison, pick_bits kept its loop scalar, and with ?: it was slower
+ * (12.8 ns a pair against 11.7 for the plain formula). The same bits
+ * either way.
  * test_angles_plain_formula (check_simd.c) holds it to the plain formula
  * bit for bit. */
 static inline __attribute__((always_inline)) void angle_loop(size_t n, const double *restrict c,
@@ -734,10 +734,15 @@ static inline __attribute__((always_inline)) void angle_loop(size_t n, const dou
         double z = near ? 0.25 * small : 0.5 * (1.0 - ac);
         z = mid ? z : 0.0;
         double large = 4.0 - small;
+#if VW == 2 /* the plain formula (see above) */
+        double s = sqrt(z), sq_far = sqrt((1.0 - cj) * (1.0 + cj));
+#else
         int whole = near && !(small < 0x1p-1020); /* z = small / 4 exactly */
         double x = sqrt(pick_bits(whole, small, z));
         double y = sqrt(pick_bits(near, pick_bits(whole, large, small), (1.0 - cj) * (1.0 + cj)));
-        double s = whole ? 0.5 * x : x, t = mid ? z : cj * cj, r = asin_r(t);
+        double s = whole ? 0.5 * x : x;
+#endif
+        double t = mid ? z : cj * cj, r = asin_r(t);
         double df = high_half(s), den = s + df;
         double quot = (z - df * df) / (den > 0.0 ? den : 1.0); /* computed in every lane */
         double corr = den > 0.0 ? quot : 0.0;
@@ -746,8 +751,13 @@ static inline __attribute__((always_inline)) void angle_loop(size_t n, const dou
         double th_neg = PI_HI - 2.0 * (s + fmad(r, s, -PIO2_LO));
         double th = !mid ? th_low : (cj > 0.0 ? th_pos : th_neg);
         double dm = cj > 0.0 ? small : large, dp = cj > 0.0 ? large : small;
-        double sn_near = 0.5 * ((whole ? x : y) * (whole ? y : 2.0)), cs_near = 0.25 * (dp - dm);
-        double sn = near ? sn_near : y, cs = near ? cs_near : cj;
+#if VW == 2
+        double sn_near = 0.5 * (sqrt(dm) * sqrt(dp)), sn_far = sq_far;
+#else
+        double sn_near = 0.5 * ((whole ? x : y) * (whole ? y : 2.0)), sn_far = y;
+#endif
+        double cs_near = 0.25 * (dp - dm);
+        double sn = near ? sn_near : sn_far, cs = near ? cs_near : cj;
         theta[j] = th;
         sine[j] = sn;
         cosine[j] = cs;
