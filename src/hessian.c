@@ -51,12 +51,8 @@ tsrelu_status tsrelu__hess_alloc(tsrelu__hess_ws *ws, size_t m, size_t k, size_t
     size_t len[] = {nd, n, n, mn, mn, mn, dense ? mnd : 0, m, m, d > 0 ? d : one, m > 0 ? m : one,
                     mn, mn, nf, nf, mn, n};
     size_t total = 0, nslot = sizeof len / sizeof len[0], pop;
-    for (size_t j = 0; j < nslot; j++) { /* each slot (and the gradient's) aligned: model.h */
-        if (len[j] > SIZE_MAX / sizeof(double) - TSRELU_WS_ALIGN ||
-            tsrelu__ws_round(len[j]) > SIZE_MAX / sizeof(double) - total)
-            return tsrelu__fail(TSRELU_ENOMEM, "hessian workspace: size overflows size_t");
-        total += tsrelu__ws_round(len[j]);
-    }
+    if (tsrelu__ws_slots_total(len, nslot, &total)) /* each slot (and the gradient's) aligned */
+        return tsrelu__fail(TSRELU_ENOMEM, "hessian workspace: size overflows size_t");
     /* the gradient's workspace (its geometry) in the same block, after ours */
     if ((st = tsrelu__ws_doubles(m, k, d, &pop)) != TSRELU_OK)
         return tsrelu__context(st, "hessian workspace");

@@ -90,6 +90,11 @@ static inline size_t tsrelu__ws_round(size_t n)
     return (n + TSRELU_WS_ALIGN - 1) / TSRELU_WS_ALIGN * TSRELU_WS_ALIGN;
 }
 
+/* *total = the sum of len[0..n), each rounded up to TSRELU_WS_ALIGN (the
+ * slots of one block, each aligned); 0, or 1 if the block's size in bytes
+ * would overflow size_t. */
+int tsrelu__ws_slots_total(const size_t *len, size_t n, size_t *total);
+
 /* A block of n doubles (at least one), aligned to TSRELU_WS_ALIGN doubles;
  * NULL when out of memory or n overflows. free() releases it. */
 double *tsrelu__aligned_doubles(size_t n);

@@ -40,16 +40,25 @@ static tsrelu_status ws_sizes(size_t m, size_t k, size_t d, size_t len[WS_SLOTS]
     size_t l[WS_SLOTS] = {md, m, mn, mn, m, m, d, m, m, 6 * tsrelu__ws_pair_stride(m, k),
                           tsrelu__simd_small(m, k, d) ? TSRELU_SIMD_SCRATCH(n, d) : 0,
                           m /* near: m ints in m doubles' room, last */};
+    if (tsrelu__ws_slots_total(l, WS_SLOTS, total))
+        return tsrelu__fail(TSRELU_ENOMEM, "workspace: size overflows size_t");
+    memcpy(len, l, sizeof l);
+    return TSRELU_OK;
+}
+
+int tsrelu__ws_slots_total(const size_t *len, size_t n, size_t *total)
+{
     size_t sum = 0;
-    for (int j = 0; j < WS_SLOTS; j++) { /* each slot from a multiple of TSRELU_WS_ALIGN */
-        size_t r = tsrelu__ws_round(l[j]);
-        if (l[j] > SIZE_MAX / sizeof(double) - TSRELU_WS_ALIGN || r > SIZE_MAX / sizeof(double) - sum)
-            return tsrelu__fail(TSRELU_ENOMEM, "workspace: size overflows size_t");
+    for (size_t j = 0; j < n; j++) {
+        if (len[j] > SIZE_MAX / sizeof(double) - TSRELU_WS_ALIGN)
+            return 1;
+        size_t r = tsrelu__ws_round(len[j]);
+        if (r > SIZE_MAX / sizeof(double) - sum)
+            return 1;
         sum += r;
-        len[j] = l[j];
     }
     *total = sum;
-    return TSRELU_OK;
+    return 0;
 }
 
 tsrelu_status tsrelu__ws_doubles(size_t m, size_t k, size_t d, size_t *total)
